@@ -1,0 +1,45 @@
+"""Reading configuration from the environment.
+
+Plain functions over a mapping so that settings can be tested with any environment,
+not only the one the process was started with.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    if name not in env or env[name] == "":
+        return default
+    return env[name].strip().lower() in TRUE_WORDS
+
+
+def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = env.get(name, "")
+    if not raw.strip():
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def database_config(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
+    """PostgreSQL from DATABASE_URL, else the embedded SQLite file in the project folder."""
+    url = env.get("DATABASE_URL", "").strip()
+    if url:
+        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(base_dir / "db.sqlite3"),
+    }
+
+
+def celery_config(env: Mapping[str, str]) -> dict[str, Any]:
+    """Redis broker from REDIS_URL, else eager in-process tasks (the embedded default)."""
+    url = env.get("REDIS_URL", "").strip()
+    if url:
+        return {"broker_url": url, "task_always_eager": False}
+    return {"broker_url": "memory://", "task_always_eager": True}

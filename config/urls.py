@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from config.health import healthz
+from participants.urls import api_urlpatterns as participants_api
+
+admin.site.site_header = "Stegvis administration"
+admin.site.site_title = "Stegvis"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(participants_api)),
+    path("", include("participants.urls")),
+]

@@ -1,0 +1,63 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from participants.models import Forbund, Insats, InsatsPeriod, Membership, Role
+from participants.selectors import forbund_list_for_user, insats_list_for_user
+
+
+class ForbundScopedAdmin(admin.ModelAdmin):
+    """A förbund admin sees and edits only rows of the förbund they administer."""
+
+    forbund_path = "forbund"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        forbund = forbund_list_for_user(user=request.user, roles=[Role.ADMIN])
+        return rows.filter(**{f"{self.forbund_path}__in": forbund}).distinct()
+
+
+class InsatsPeriodInline(admin.TabularInline):
+    model = InsatsPeriod
+    extra = 0
+
+
+@admin.register(Forbund)
+class ForbundAdmin(ForbundScopedAdmin):
+    list_display = ["name", "code", "pseudonym_prefix", "identity_retention_years"]
+    search_fields = ["name", "code"]
+    forbund_path = "id"
+
+
+@admin.register(Insats)
+class InsatsAdmin(ForbundScopedAdmin):
+    list_display = ["name", "code", "forbund", "category", "measurement_mode", "capacity", "active"]
+    list_filter = ["forbund", "category", "measurement_mode", "active"]
+    search_fields = ["name", "code"]
+    inlines = [InsatsPeriodInline]
+
+
+@admin.register(InsatsPeriod)
+class InsatsPeriodAdmin(ForbundScopedAdmin):
+    list_display = ["insats", "period_start", "period_end", "target_work_or_studies_pct", "cost_sek"]
+    list_filter = ["insats__forbund"]
+    forbund_path = "insats__forbund"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "forbund", "insats", "can_read_identity"]
+    list_filter = ["role", "forbund"]
+    search_fields = ["user__username"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        rows = super().get_queryset(request).select_related("user", "forbund", "insats")
+        if request.user.is_superuser:
+            return rows
+        forbund = forbund_list_for_user(user=request.user, roles=[Role.ADMIN])
+        insatser = insats_list_for_user(user=request.user, roles=[Role.ADMIN])
+        return rows.filter(forbund__in=forbund) | rows.filter(insats__in=insatser)

@@ -1,0 +1,159 @@
+"""Demo organisations, users and synthetic participants (DESIGN.md §1). Idempotent.
+
+Every person here is synthetic. Later capabilities add their own demo data in their app's
+demo module; `manage.py seed_demo` runs them all.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import transaction
+
+from participants.models import Forbund, Insats, InsatsCategory, InsatsPeriod, MeasurementMode, Membership, Role
+from participants.services import enrolment_create, participant_create
+
+C = InsatsCategory
+DEMO_TODAY = date(2026, 11, 24)
+
+FORBUND = [
+    (
+        "sco",
+        "Samordningsförbundet Centrala Östergötland",
+        "SCÖ",
+        [
+            ("jonsbo", "Jonsbo försteg", C.FORBEREDANDE, 20),
+            ("backaberg", "Backaberg", C.REHAB_ARBETE_UTBILDNING, 20),
+            ("drivbank-odling", "Drivbänk odling", C.FORBEREDANDE, 12),
+            ("drivbank-cafe", "Drivbänk café", C.FORBEREDANDE, 10),
+            ("drivbank-storhushall", "Drivbänk storhushåll", C.FORBEREDANDE, 8),
+            ("insteget-kinda", "Insteget Kinda", C.FORBEREDANDE, 10),
+            ("af-teamet", "AF-teamet", C.REHAB_ARBETE_UTBILDNING, 30),
+        ],
+    ),
+    (
+        "flo",
+        "Finsam Lekeberg Örebro",
+        "FLÖ",
+        [
+            ("coaching-orebro", "Coachingteam Örebro", C.REHAB_ARBETE_UTBILDNING, 40),
+            ("coaching-lekeberg", "Coachingteam Lekeberg", C.REHAB_ARBETE_UTBILDNING, 15),
+            ("samverkansteam", "Samverkansteam", C.KARTLAGGNING, 25),
+            ("mottagningsteam-lekeberg", "Mottagningsteam Lekeberg", C.KARTLAGGNING, 15),
+            ("miljovardscentrum", "Miljövårdscentrum", C.FORBEREDANDE, 12),
+        ],
+    ),
+    (
+        "svo",
+        "Samordningsförbundet Västra Östergötland",
+        "SVÖ",
+        [
+            ("isa-vastra", "ISA Västra", C.REHAB_ARBETE_UTBILDNING, 30),
+            ("isa-navigator", "ISA-navigator", C.KARTLAGGNING, 20),
+            ("forsteg-odeshog", "Försteg Ödeshög", C.FORBEREDANDE, 12),
+            ("natursteget", "Natursteget", C.FORBEREDANDE, 12),
+            ("motala-fontanhus", "Motala Fontänhus", C.FOREBYGGANDE, None),
+            ("sip", "SIP – samordnad individuell plan", C.DIALOG_KOMMUNIKATION, None),
+        ],
+    ),
+]
+VOLUME_INSATSER = {"sip", "motala-fontanhus"}
+MENTOR_INSATS = {"sco": "jonsbo", "flo": "coaching-orebro", "svo": "isa-vastra"}
+PARTICIPANTS_PER_INSATS = {"jonsbo": 14, "backaberg": 12, "coaching-orebro": 12, "isa-vastra": 12}
+DEFAULT_PARTICIPANTS = 6
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    scope: str
+
+
+def _user(username: str, first_name: str, password: str, *, staff: bool = False):  # noqa: ANN202
+    user, _ = get_user_model().objects.update_or_create(
+        username=username, defaults={"first_name": first_name, "is_staff": staff, "is_active": True}
+    )
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _admin_permissions() -> list[Permission]:
+    return list(Permission.objects.filter(content_type__app_label="participants"))
+
+
+@transaction.atomic
+def seed_organisations(*, password: str) -> list[DemoLogin]:
+    """Förbund, insatser with a yearly plan, and one demo user per role per förbund."""
+    logins: list[DemoLogin] = []
+    for code, name, prefix, insatser in FORBUND:
+        forbund, _ = Forbund.objects.update_or_create(code=code, defaults={"name": name, "pseudonym_prefix": prefix})
+        for insats_code, insats_name, category, capacity in insatser:
+            mode = MeasurementMode.VOLUME if insats_code in VOLUME_INSATSER else MeasurementMode.PER_PERSON
+            insats, _ = Insats.objects.update_or_create(
+                code=insats_code,
+                defaults={
+                    "forbund": forbund,
+                    "name": insats_name,
+                    "category": category,
+                    "measurement_mode": mode,
+                    "capacity": capacity,
+                },
+            )
+            for year in (2025, 2026):
+                InsatsPeriod.objects.update_or_create(
+                    insats=insats,
+                    period_start=date(year, 1, 1),
+                    period_end=date(year, 12, 31),
+                    defaults={
+                        "target_work_or_studies_pct": 40,
+                        "target_further_rehab_pct": 30,
+                        "cost_sek": 1_200_000 if capacity and capacity >= 20 else 600_000,
+                    },
+                )
+        mentor = _user(f"handledare-{code}", "Handledare", password)
+        Membership.objects.get_or_create(user=mentor, role=Role.MENTOR, insats=Insats.objects.get(code=MENTOR_INSATS[code]))
+        coordinator = _user(f"samordnare-{code}", "Samordnare", password)
+        Membership.objects.get_or_create(user=coordinator, role=Role.COORDINATOR, forbund=forbund)
+        admin = _user(f"admin-{code}", "Administratör", password, staff=True)
+        admin.user_permissions.set(_admin_permissions())
+        Membership.objects.get_or_create(user=admin, role=Role.ADMIN, forbund=forbund)
+        logins += [
+            DemoLogin(mentor.username, "handledare", Insats.objects.get(code=MENTOR_INSATS[code]).name),
+            DemoLogin(coordinator.username, "samordnare", name),
+            DemoLogin(admin.username, "administratör", name),
+        ]
+    return logins
+
+
+@transaction.atomic
+def seed_participants() -> int:
+    """Synthetic participants and enrolments for every per-person insats that has none yet."""
+    rng = random.Random(2026)
+    created = 0
+    for insats in Insats.objects.filter(measurement_mode=MeasurementMode.PER_PERSON).select_related("forbund"):
+        if insats.enrolments.exists():
+            continue
+        mentor_membership = Membership.objects.filter(insats=insats, role=Role.MENTOR).select_related("user").first()
+        mentor = mentor_membership.user if mentor_membership else None
+        for index in range(PARTICIPANTS_PER_INSATS.get(insats.code, DEFAULT_PARTICIPANTS)):
+            participant = participant_create(
+                forbund=insats.forbund,
+                kon=rng.choices(["kvinna", "man", "annat"], weights=[48, 48, 4])[0],
+                birth_year=rng.randint(1962, 2008),
+            )
+            start = DEMO_TODAY - timedelta(days=rng.randint(30, 640))
+            closed = index % 4 == 3
+            end = min(start + timedelta(days=rng.randint(90, 300)), DEMO_TODAY) if closed else None
+            enrolment_create(
+                participant=participant,
+                insats=insats,
+                start_date=start,
+                end_date=end,
+                mentor=mentor if index < 10 else None,
+            )
+            created += 1
+    return created

@@ -1,0 +1,235 @@
+"""The registry: organisations, insatser, staff roles, pseudonymous participants, enrolments.
+
+No name or personnummer is stored in any model of this module except the identity vault.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Forbund(models.Model):
+    """A samordningsförbund: the customer organisation."""
+
+    code = models.SlugField("kod", max_length=40, unique=True)
+    name = models.CharField("namn", max_length=200)
+    pseudonym_prefix = models.CharField(
+        "pseudonymprefix", max_length=4, help_text="T.ex. SCÖ; inleder deltagarnas pseudonymer."
+    )
+    identity_retention_years = models.PositiveSmallIntegerField(
+        "år innan identitetsuppgifter raderas efter avslut", default=2
+    )
+
+    class Meta:
+        verbose_name = "samordningsförbund"
+        verbose_name_plural = "samordningsförbund"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InsatsCategory(models.TextChoices):
+    """Sub-kinds as förbund categorise insatser (domain/codes.md)."""
+
+    FOREBYGGANDE = "forebyggande", "Förebyggande"
+    FORBEREDANDE = "forberedande", "Förberedande"
+    REHAB_ARBETE_UTBILDNING = "rehab_arbete_utbildning", "Rehabilitering mot arbete/utbildning"
+    KARTLAGGNING = "kartlaggning", "Kartläggning"
+    ANNAN = "annan", "Annan individinriktad"
+    UTBILDNING_PERSONAL = "utbildning_personal", "Utbildning av personal"
+    DIALOG_KOMMUNIKATION = "dialog_kommunikation", "Dialog och kommunikation"
+
+
+STRUCTURAL_CATEGORIES = {InsatsCategory.UTBILDNING_PERSONAL, InsatsCategory.DIALOG_KOMMUNIKATION}
+
+
+class InsatsKind(models.TextChoices):
+    INDIVIDINRIKTAD = "individinriktad", "Individinriktad"
+    STRUKTUROVERGRIPANDE = "strukturovergripande", "Strukturövergripande"
+
+
+class MeasurementMode(models.TextChoices):
+    PER_PERSON = "per_person", "Per person"
+    VOLUME = "volume", "Endast volym"
+
+
+class Insats(models.Model):
+    """An intervention funded by a förbund."""
+
+    forbund = models.ForeignKey(Forbund, on_delete=models.PROTECT, related_name="insatser")
+    code = models.SlugField("kod", max_length=40, unique=True)
+    name = models.CharField("namn", max_length=200)
+    category = models.CharField("kategori", max_length=40, choices=InsatsCategory.choices)
+    measurement_mode = models.CharField(
+        "mätsätt", max_length=20, choices=MeasurementMode.choices, default=MeasurementMode.PER_PERSON
+    )
+    capacity = models.PositiveIntegerField("antal platser", null=True, blank=True)
+    active = models.BooleanField("aktiv", default=True)
+
+    class Meta:
+        verbose_name = "insats"
+        verbose_name_plural = "insatser"
+        ordering = ["forbund__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def kind(self) -> str:
+        """Individinriktad or strukturövergripande, derived from the category."""
+        if self.category in STRUCTURAL_CATEGORIES:
+            return InsatsKind.STRUKTUROVERGRIPANDE
+        return InsatsKind.INDIVIDINRIKTAD
+
+    def get_kind_display(self) -> str:
+        return InsatsKind(self.kind).label
+
+
+def _share_field(label: str, default: str | None = None) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=5,
+        decimal_places=2,
+        null=default is None,
+        blank=True,
+        default=Decimal(default) if default is not None else None,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Procent, 0–100.",
+    )
+
+
+class InsatsPeriod(models.Model):
+    """Targets and cost for one insats over one period (usually a calendar year)."""
+
+    insats = models.ForeignKey(Insats, on_delete=models.CASCADE, related_name="periods")
+    period_start = models.DateField("från")
+    period_end = models.DateField("till")
+    target_work_or_studies_pct = _share_field("mål: andel till arbete, studier eller arbetssökande")
+    target_further_rehab_pct = _share_field("mål: andel till fortsatt rehabilitering")
+    target_survey_positive_pct = _share_field("mål: andel positiva svar (fråga 1–3, 5–7)", "75")
+    target_survey_contact_pct = _share_field("mål: andel med kontaktperson (fråga 4)", "100")
+    target_volume = models.PositiveIntegerField("mål: volym", null=True, blank=True)
+    cost_sek = models.DecimalField("kostnad (kr)", max_digits=12, decimal_places=0, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "period med mål och kostnad"
+        verbose_name_plural = "perioder med mål och kostnad"
+        ordering = ["insats", "-period_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="period_end_after_start"),
+            models.UniqueConstraint(fields=["insats", "period_start", "period_end"], name="unique_insats_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insats} {self.period_start}–{self.period_end}"
+
+
+class Role(models.TextChoices):
+    MENTOR = "mentor", "Handledare"
+    COORDINATOR = "coordinator", "Samordnare"
+    ADMIN = "admin", "Administratör"
+
+
+class Membership(models.Model):
+    """A user's role in one förbund (covers all its insatser) or in one insats."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("roll", max_length=20, choices=Role.choices)
+    forbund = models.ForeignKey(Forbund, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    insats = models.ForeignKey(Insats, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    can_read_identity = models.BooleanField(
+        "får läsa identitetsuppgifter",
+        default=False,
+        help_text="Handledare läser identitet för sina deltagare; andra roller bara om detta är ikryssat.",
+    )
+
+    class Meta:
+        verbose_name = "behörighet"
+        verbose_name_plural = "behörigheter"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(forbund__isnull=False, insats__isnull=True) | Q(forbund__isnull=True, insats__isnull=False)),
+                name="membership_exactly_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "forbund"], condition=Q(forbund__isnull=False), name="unique_forbund_membership"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "insats"], condition=Q(insats__isnull=False), name="unique_insats_membership"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.forbund or self.insats}"
+
+
+class Kon(models.TextChoices):
+    KVINNA = "kvinna", "Kvinna"
+    MAN = "man", "Man"
+    ANNAT = "annat", "Annat"
+    OKANT = "okant", "Okänt"
+
+
+class Participant(models.Model):
+    """A person in one förbund, known only by a random pseudonym. Identity lives in the vault."""
+
+    forbund = models.ForeignKey(Forbund, on_delete=models.PROTECT, related_name="participants")
+    pseudonym = models.CharField("pseudonym", max_length=20, unique=True)
+    kon = models.CharField("kön", max_length=10, choices=Kon.choices)
+    birth_year = models.PositiveSmallIntegerField(
+        "födelseår", validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    is_anonymous = models.BooleanField(
+        "anonym", default=False, help_text="Utan samtycke eller med skyddade personuppgifter: aldrig identifierbar."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "deltagare"
+        verbose_name_plural = "deltagare"
+        ordering = ["pseudonym"]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class Enrolment(models.Model):
+    """One participant's time in one insats, from inskrivning to avslut."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="enrolments")
+    insats = models.ForeignKey(Insats, on_delete=models.PROTECT, related_name="enrolments")
+    start_date = models.DateField("inskrivningsdatum")
+    end_date = models.DateField("avslutsdatum", null=True, blank=True)
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="caseload",
+        verbose_name="handledare",
+    )
+
+    class Meta:
+        verbose_name = "inskrivning"
+        verbose_name_plural = "inskrivningar"
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="enrolment_end_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "insats"], condition=Q(end_date__isnull=True), name="one_open_enrolment_per_insats"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} i {self.insats}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_date is None

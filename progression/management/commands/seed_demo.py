@@ -1,0 +1,27 @@
+import os
+import secrets
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from participants import demo as participants_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisations, users and synthetic participants (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("STEGVIS_DEMO_PASSWORD"),
+            help="Password for every demo user (default: a new random one, printed).",
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        password = str(options["password"] or secrets.token_urlsafe(9))
+        logins = participants_demo.seed_organisations(password=password)
+        participants = participants_demo.seed_participants()
+        self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare.")
+        self.stdout.write("")
+        self.stdout.write("Demoinloggningar (lösenord för alla: %s)" % password)
+        for login in logins:
+            self.stdout.write(f"  {login.username:<20} {login.role:<14} {login.scope}")
