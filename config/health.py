@@ -54,4 +54,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": check_database(), "redis": check_redis()}
     checks["worker"] = check_worker(redis_ok=checks["redis"]["ok"])
     healthy = all(check["ok"] for check in checks.values() if check["needed"])
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )

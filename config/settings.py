@@ -17,7 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
 
 # Development-only fallbacks. settings_production refuses to start with any of these.
-DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-the-embedded-default"
+DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-the-embedded-default"  # noqa: S105
 DEV_FIELD_KEY = "ZGV2LWluc2VjdXJlLWZpZWxkLWtleS0zMi1ieXRlcyE="  # Fernet key, dev only
 DEV_PNR_PEPPER = "dev-insecure-pseudonym-pepper"
 
@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participants.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=10),
     },
+    "erase-expired-identities": {
+        "task": "participants.tasks.erase_expired_identities",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Whether /healthz needs a Celery worker to answer (it does whenever tasks are not eager).
@@ -204,3 +208,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The consent text participants agree to; bump when the text changes (stored with each consent).
+CONSENT_TEXT_VERSION = ENV.get("STEGVIS_CONSENT_TEXT_VERSION", "2026-1")

@@ -4,7 +4,19 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from participants.models import Forbund, Insats, InsatsPeriod, Membership, Role
+from participants.models import (
+    AccessEvent,
+    Consent,
+    EducationLevel,
+    ExitReason,
+    Forbund,
+    IncomeSource,
+    Insats,
+    InsatsPeriod,
+    Membership,
+    Role,
+    VolumeRegistration,
+)
 from participants.selectors import forbund_list_for_user, insats_list_for_user
 
 
@@ -61,3 +73,58 @@ class MembershipAdmin(admin.ModelAdmin):
         forbund = forbund_list_for_user(user=request.user, roles=[Role.ADMIN])
         insatser = insats_list_for_user(user=request.user, roles=[Role.ADMIN])
         return rows.filter(forbund__in=forbund) | rows.filter(insats__in=insatser)
+
+
+@admin.register(IncomeSource)
+class IncomeSourceAdmin(admin.ModelAdmin):
+    list_display = ["code", "label_sv", "payer", "sort_order", "active"]
+
+
+@admin.register(ExitReason)
+class ExitReasonAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "label_sv",
+        "counts_as_work_or_studies",
+        "counts_as_further_rehab",
+        "excluded_from_reports",
+        "active",
+    ]
+
+
+@admin.register(EducationLevel)
+class EducationLevelAdmin(admin.ModelAdmin):
+    list_display = ["code", "label_sv", "sort_order", "active"]
+
+
+class AppendOnlyAdmin(ForbundScopedAdmin):
+    """Append-only records: readable in admin, never changed or deleted there."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "user", "participant", "action", "reason"]
+    list_filter = ["action"]
+    forbund_path = "participant__forbund"
+
+
+@admin.register(Consent)
+class ConsentAdmin(AppendOnlyAdmin):
+    list_display = ["participant", "purpose", "granted", "channel", "recorded_by", "recorded_at"]
+    list_filter = ["purpose", "granted"]
+    forbund_path = "participant__forbund"
+
+
+@admin.register(VolumeRegistration)
+class VolumeRegistrationAdmin(ForbundScopedAdmin):
+    list_display = ["insats", "period_start", "period_end", "category", "kon", "count"]
+    forbund_path = "insats__forbund"

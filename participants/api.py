@@ -31,4 +31,6 @@ class InsatsEnrolmentListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Enrolment]:
         insats = get_object_or_404(insats_list_for_user(user=self.request.user), code=self.kwargs["code"])
-        return enrolment_list_for_user(user=self.request.user, insats=insats, open_only=False)
+        return enrolment_list_for_user(user=self.request.user, insats=insats, open_only=False).prefetch_related(
+            "mentor_assignments__mentor"
+        )

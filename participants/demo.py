@@ -7,13 +7,35 @@ demo module; `manage.py seed_demo` runs them all.
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
-from participants.models import Forbund, Insats, InsatsCategory, InsatsPeriod, MeasurementMode, Membership, Role
-from participants.services import enrolment_create, participant_create
+from participants.models import (
+    ConsentChannel,
+    ConsentPurpose,
+    EducationLevel,
+    ExitReason,
+    Forbund,
+    IncomeSource,
+    Insats,
+    InsatsCategory,
+    InsatsPeriod,
+    MeasurementMode,
+    Membership,
+    Role,
+    VolumeRegistration,
+)
+from participants.personnummer import luhn_check_digit
+from participants.services import (
+    consent_record,
+    enrolment_close,
+    enrolment_create,
+    participant_register,
+    volume_register,
+)
 
 C = InsatsCategory
 DEMO_TODAY = date(2026, 11, 24)
@@ -115,7 +137,9 @@ def seed_organisations(*, password: str) -> list[DemoLogin]:
                     },
                 )
         mentor = _user(f"handledare-{code}", "Handledare", password)
-        Membership.objects.get_or_create(user=mentor, role=Role.MENTOR, insats=Insats.objects.get(code=MENTOR_INSATS[code]))
+        Membership.objects.get_or_create(
+            user=mentor, role=Role.MENTOR, insats=Insats.objects.get(code=MENTOR_INSATS[code])
+        )
         coordinator = _user(f"samordnare-{code}", "Samordnare", password)
         Membership.objects.get_or_create(user=coordinator, role=Role.COORDINATOR, forbund=forbund)
         admin = _user(f"admin-{code}", "Administratör", password, staff=True)
@@ -129,31 +153,121 @@ def seed_organisations(*, password: str) -> list[DemoLogin]:
     return logins
 
 
+FIRST_NAMES = ["Alva", "Elias", "Maja", "Hugo", "Saga", "Noah", "Ebba", "Liam", "Wilma", "Omar", "Leila", "Nils"]
+INCOME_BEFORE = [
+    "forsorjningsstod",
+    "sjukpenning_rehab",
+    "aktivitetsstod",
+    "aktivitetsersattning",
+    "a_kassa",
+    "sjukersattning",
+    "ingen_offentlig",
+]
+EXITS = [
+    ("arbete", "ingen_offentlig"),
+    ("studier", "studiemedel"),
+    ("fortsatt_rehab", "sjukpenning_rehab"),
+    ("arbetssokande", "aktivitetsstod"),
+    ("arbete_subventionerat", "ingen_offentlig"),
+    ("avbrott", None),
+]
+
+
+def synthetic_personnummer(rng: random.Random, birth_year: int) -> str:
+    """A made-up personnummer with a valid check digit (never a real person's data on purpose)."""
+    month, day, serial = rng.randint(1, 12), rng.randint(1, 28), rng.randint(900, 999)
+    nine = f"{birth_year % 100:02d}{month:02d}{day:02d}{serial:03d}"
+    return f"{birth_year}{nine[2:]}{luhn_check_digit(nine)}"
+
+
 @transaction.atomic
 def seed_participants() -> int:
-    """Synthetic participants and enrolments for every per-person insats that has none yet."""
+    """Synthetic participants (most identified, some anonymous) for every per-person insats without any."""
     rng = random.Random(2026)
+    income = {code: IncomeSource.objects.get(code=code) for code in INCOME_BEFORE + ["studiemedel"]}
+    education = list(EducationLevel.objects.all())
     created = 0
     for insats in Insats.objects.filter(measurement_mode=MeasurementMode.PER_PERSON).select_related("forbund"):
         if insats.enrolments.exists():
             continue
-        mentor_membership = Membership.objects.filter(insats=insats, role=Role.MENTOR).select_related("user").first()
+        mentor_membership = Membership.objects.filter(role=Role.MENTOR, insats=insats).select_related("user").first()
         mentor = mentor_membership.user if mentor_membership else None
+        registrar = mentor or Membership.objects.filter(forbund=insats.forbund, role=Role.ADMIN).first().user
         for index in range(PARTICIPANTS_PER_INSATS.get(insats.code, DEFAULT_PARTICIPANTS)):
-            participant = participant_create(
+            birth_year = rng.randint(1962, 2006)
+            kon = rng.choices(["kvinna", "man", "annat"], weights=[48, 48, 4])[0]
+            anonymous = index % 7 == 6
+            participant = participant_register(
                 forbund=insats.forbund,
-                kon=rng.choices(["kvinna", "man", "annat"], weights=[48, 48, 4])[0],
-                birth_year=rng.randint(1962, 2008),
+                registered_by=registrar,
+                kon=kon,
+                birth_year=birth_year,
+                personnummer="" if anonymous else synthetic_personnummer(rng, birth_year),
+                name="" if anonymous else f"{rng.choice(FIRST_NAMES)} Testsson",
+                contact="" if anonymous else f"070-000 {index:02d} {rng.randint(10, 99)}",
+                anonymous=anonymous,
+                consent_channel=ConsentChannel.WRITTEN,
+                consent_text_version="2026-1",
+                today=DEMO_TODAY,
             )
-            start = DEMO_TODAY - timedelta(days=rng.randint(30, 640))
-            closed = index % 4 == 3
-            end = min(start + timedelta(days=rng.randint(90, 300)), DEMO_TODAY) if closed else None
-            enrolment_create(
+            if not anonymous:
+                consent_record(
+                    participant=participant,
+                    purpose=ConsentPurpose.PROGRESSION,
+                    granted=True,
+                    recorded_by=registrar,
+                    channel=ConsentChannel.WRITTEN,
+                    text_version="2026-1",
+                    today=DEMO_TODAY,
+                )
+            start = DEMO_TODAY - timedelta(days=rng.randint(60, 640))
+            enrolment = enrolment_create(
                 participant=participant,
                 insats=insats,
                 start_date=start,
-                end_date=end,
                 mentor=mentor if index < 10 else None,
+                income_before=income[rng.choice(INCOME_BEFORE)],
+                income_before_extent=rng.choice([Decimal("1"), Decimal("1"), Decimal("0.5"), Decimal("0.75")]),
+                education=rng.choice(education),
+                years_in_public_support=Decimal(rng.randint(0, 120)) / 10,
+                today=DEMO_TODAY,
             )
+            if index % 4 == 3:
+                reason_code, after = EXITS[index % len(EXITS)]
+                enrolment_close(
+                    enrolment=enrolment,
+                    end_date=min(start + timedelta(days=rng.randint(90, 300)), DEMO_TODAY),
+                    exit_reason=ExitReason.objects.get(code=reason_code),
+                    income_after=income[after] if after else income["forsorjningsstod"],
+                    income_after_extent=Decimal("1"),
+                    today=DEMO_TODAY,
+                )
             created += 1
+    return created
+
+
+@transaction.atomic
+def seed_volumes() -> int:
+    """Head counts for the volume-only insatser, per tertial."""
+    created = 0
+    for insats in Insats.objects.filter(measurement_mode=MeasurementMode.VOLUME).select_related("forbund"):
+        if VolumeRegistration.objects.filter(insats=insats).exists():
+            continue
+        admin = Membership.objects.filter(forbund=insats.forbund, role=Role.ADMIN).first().user
+        for start, end, women, men in [
+            (date(2026, 1, 1), date(2026, 4, 30), 14, 11),
+            (date(2026, 5, 1), date(2026, 8, 31), 9, 12),
+        ]:
+            category = "SIP-möten" if insats.code == "sip" else "Besökare"
+            for kon, count in [("kvinna", women), ("man", men)]:
+                volume_register(
+                    insats=insats,
+                    period_start=start,
+                    period_end=end,
+                    category=category,
+                    kon=kon,
+                    count=count,
+                    registered_by=admin,
+                )
+                created += 1
     return created

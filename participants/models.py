@@ -22,6 +22,12 @@ class Forbund(models.Model):
     identity_retention_years = models.PositiveSmallIntegerField(
         "år innan identitetsuppgifter raderas efter avslut", default=2
     )
+    progression_withdrawal_policy = models.CharField(
+        "när samtycke till stegförflyttningsmätning återkallas",
+        max_length=20,
+        choices=[("anonymise", "Behåll mätningarna anonymiserade"), ("delete", "Radera mätningarna")],
+        default="anonymise",
+    )
 
     class Meta:
         verbose_name = "samordningsförbund"
@@ -120,7 +126,9 @@ class InsatsPeriod(models.Model):
         verbose_name_plural = "perioder med mål och kostnad"
         ordering = ["insats", "-period_start"]
         constraints = [
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="period_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="period_end_after_start"
+            ),
             models.UniqueConstraint(fields=["insats", "period_start", "period_end"], name="unique_insats_period"),
         ]
 
@@ -152,7 +160,9 @@ class Membership(models.Model):
         verbose_name_plural = "behörigheter"
         constraints = [
             models.CheckConstraint(
-                condition=(Q(forbund__isnull=False, insats__isnull=True) | Q(forbund__isnull=True, insats__isnull=False)),
+                condition=(
+                    Q(forbund__isnull=False, insats__isnull=True) | Q(forbund__isnull=True, insats__isnull=False)
+                ),
                 name="membership_exactly_one_scope",
             ),
             models.UniqueConstraint(
@@ -165,6 +175,71 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} – {self.forbund or self.insats}"
+
+
+EXTENT_CHOICES = [
+    (Decimal("1.00"), "Heltid"),
+    (Decimal("0.75"), "75 %"),
+    (Decimal("0.50"), "50 %"),
+    (Decimal("0.25"), "25 %"),
+]
+
+
+class CodeList(models.Model):
+    """An editable reference code list row (domain/codes.md); `code` is stable for exports and the API."""
+
+    code = models.SlugField("kod", max_length=40, unique=True)
+    label_sv = models.CharField("benämning", max_length=200)
+    label_en = models.CharField("benämning (engelska)", max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField("ordning", default=0)
+    active = models.BooleanField("aktiv", default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.label_sv
+
+
+class Payer(models.TextChoices):
+    KOMMUN = "kommun", "Kommun"
+    FORSAKRINGSKASSAN = "forsakringskassan", "Försäkringskassan"
+    ARBETSFORMEDLINGEN = "arbetsformedlingen", "Staten/Arbetsförmedlingen"
+    A_KASSA = "a_kassa", "Arbetslöshetskassa/staten"
+    CSN = "csn", "CSN"
+    ANNAN = "annan", "Annan"
+    INGEN = "ingen", "Ingen"
+
+
+class IncomeSource(CodeList):
+    """Försörjningskälla."""
+
+    payer = models.CharField("betalare", max_length=30, choices=Payer.choices)
+
+    class Meta(CodeList.Meta):
+        verbose_name = "försörjningskälla"
+        verbose_name_plural = "försörjningskällor"
+
+
+class ExitReason(CodeList):
+    """Avslutsanledning."""
+
+    counts_as_work_or_studies = models.BooleanField("räknas som arbete, studier eller arbetssökande", default=False)
+    counts_as_further_rehab = models.BooleanField("räknas som fortsatt rehabilitering", default=False)
+    excluded_from_reports = models.BooleanField("utesluts ur alla rapporter (felregistrering)", default=False)
+
+    class Meta(CodeList.Meta):
+        verbose_name = "avslutsanledning"
+        verbose_name_plural = "avslutsanledningar"
+
+
+class EducationLevel(CodeList):
+    """Högsta avslutade utbildning."""
+
+    class Meta(CodeList.Meta):
+        verbose_name = "utbildningsnivå"
+        verbose_name_plural = "utbildningsnivåer"
 
 
 class Kon(models.TextChoices):
@@ -187,6 +262,7 @@ class Participant(models.Model):
         "anonym", default=False, help_text="Utan samtycke eller med skyddade personuppgifter: aldrig identifierbar."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    identity_erased_at = models.DateTimeField("identitet raderad", null=True, blank=True)
 
     class Meta:
         verbose_name = "deltagare"
@@ -204,14 +280,48 @@ class Enrolment(models.Model):
     insats = models.ForeignKey(Insats, on_delete=models.PROTECT, related_name="enrolments")
     start_date = models.DateField("inskrivningsdatum")
     end_date = models.DateField("avslutsdatum", null=True, blank=True)
-    mentor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+    income_before = models.ForeignKey(
+        "IncomeSource",
         on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="försörjning före",
         null=True,
         blank=True,
-        related_name="caseload",
-        verbose_name="handledare",
     )
+    income_before_extent = models.DecimalField(
+        "omfattning före", max_digits=3, decimal_places=2, choices=EXTENT_CHOICES, default=Decimal("1")
+    )
+    education = models.ForeignKey(
+        "EducationLevel",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="högsta utbildning",
+        null=True,
+        blank=True,
+    )
+    years_in_public_support = models.DecimalField(
+        "år i offentlig försörjning före",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(60))],
+    )
+    exit_reason = models.ForeignKey(
+        "ExitReason", on_delete=models.PROTECT, related_name="+", verbose_name="avslutsanledning", null=True, blank=True
+    )
+    income_after = models.ForeignKey(
+        "IncomeSource",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="försörjning efter",
+        null=True,
+        blank=True,
+    )
+    income_after_extent = models.DecimalField(
+        "omfattning efter", max_digits=3, decimal_places=2, choices=EXTENT_CHOICES, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "inskrivning"
@@ -222,8 +332,14 @@ class Enrolment(models.Model):
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="enrolment_end_after_start",
             ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(exit_reason__isnull=False),
+                name="closed_enrolment_has_exit_reason",
+            ),
             models.UniqueConstraint(
-                fields=["participant", "insats"], condition=Q(end_date__isnull=True), name="one_open_enrolment_per_insats"
+                fields=["participant", "insats"],
+                condition=Q(end_date__isnull=True),
+                name="one_open_enrolment_per_insats",
             ),
         ]
 
@@ -233,3 +349,132 @@ class Enrolment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.end_date is None
+
+
+class MentorAssignment(models.Model):
+    """Who was the participant's mentor in an enrolment, and when. Each change is an indicator."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="mentor_assignments")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentor_assignments")
+    start_date = models.DateField("från")
+    end_date = models.DateField("till", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "handledartilldelning"
+        verbose_name_plural = "handledartilldelningar"
+        ordering = ["enrolment", "start_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"], condition=Q(end_date__isnull=True), name="one_current_mentor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} {self.start_date}–{self.end_date or ''}"
+
+
+class IdentityRecord(models.Model):
+    """The identity vault: personnummer, name and contact, encrypted; found again by pnr_index only."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="identity")
+    forbund = models.ForeignKey(Forbund, on_delete=models.PROTECT, related_name="+")
+    pnr_index = models.CharField(max_length=64)
+    personnummer_encrypted = models.TextField()
+    name_encrypted = models.TextField()
+    contact_encrypted = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["forbund", "pnr_index"], name="one_person_per_forbund"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Identitet för {self.participant_id}"
+
+
+class ConsentPurpose(models.TextChoices):
+    REGISTRATION = "registration", "Registrering och uppföljning"
+    PROGRESSION = "progression", "Mätning av stegförflyttning"
+    SHARING = "sharing", "Delning med namngiven medlemsmyndighet"
+    RESEARCH = "research", "Forskning och utvärdering"
+
+
+class ConsentChannel(models.TextChoices):
+    WRITTEN = "written", "Skriftligt"
+    VERBAL = "verbal", "Muntligt"
+    DIGITAL = "digital", "Digitalt"
+
+
+class Consent(models.Model):
+    """One consent event: given or withdrawn. Append-only; the latest per purpose is in force."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField("ändamål", max_length=20, choices=ConsentPurpose.choices)
+    granted = models.BooleanField("samtycke givet")
+    member_authority = models.CharField("medlemsmyndighet", max_length=200, blank=True)
+    text_version = models.CharField("version av samtyckestexten", max_length=40)
+    channel = models.CharField("hur", max_length=10, choices=ConsentChannel.choices)
+    guardian_consent = models.BooleanField("vårdnadshavares samtycke", default=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "samtycke"
+        verbose_name_plural = "samtycken"
+        ordering = ["participant", "purpose", "recorded_at", "id"]
+        indexes = [models.Index(fields=["participant", "purpose", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}: {'ja' if self.granted else 'återkallat'}"
+
+
+class VolumeRegistration(models.Model):
+    """Head counts for a volume-only insats: count per period and category (kön where known)."""
+
+    insats = models.ForeignKey(Insats, on_delete=models.PROTECT, related_name="volume_registrations")
+    period_start = models.DateField("från")
+    period_end = models.DateField("till")
+    category = models.CharField("kategori", max_length=100, help_text="T.ex. SIP-möten, elever, deltagare i gruppen.")
+    kon = models.CharField("kön", max_length=10, choices=Kon.choices, blank=True)
+    count = models.PositiveIntegerField("antal")
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "volymregistrering"
+        verbose_name_plural = "volymregistreringar"
+        ordering = ["insats", "-period_start", "category"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="volume_period_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insats} {self.category}: {self.count}"
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", "Visade identitet"
+    SEARCH_HIT = "search_hit", "Träff vid sökning på personnummer"
+    EXPORT = "export", "Export"
+    RECTIFY = "rectify", "Rättelse"
+    ERASE = "erase", "Radering"
+
+
+class AccessEvent(models.Model):
+    """Who read, exported or changed which person's identity data, when and why. Append-only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, null=True, related_name="access_events")
+    action = models.CharField("händelse", max_length=20, choices=AccessAction.choices)
+    reason = models.CharField("anledning", max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "åtkomsthändelse"
+        verbose_name_plural = "åtkomstlogg"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,17 @@
 from rest_framework import serializers
 
-from participants.models import Enrolment, Insats
+from participants.models import (
+    EXTENT_CHOICES,
+    Consent,
+    ConsentChannel,
+    EducationLevel,
+    Enrolment,
+    ExitReason,
+    IncomeSource,
+    Insats,
+    Kon,
+    Participant,
+)
 
 
 class InsatsSerializer(serializers.ModelSerializer):
@@ -15,8 +26,100 @@ class InsatsSerializer(serializers.ModelSerializer):
 class EnrolmentSerializer(serializers.ModelSerializer):
     participant = serializers.SlugRelatedField(slug_field="pseudonym", read_only=True)
     insats = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    mentor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    exit_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    income_before = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    income_after = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    education = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    mentor_history = serializers.SerializerMethodField()
 
     class Meta:
         model = Enrolment
-        fields = ["id", "participant", "insats", "start_date", "end_date", "mentor"]
+        fields = [
+            "id",
+            "participant",
+            "insats",
+            "start_date",
+            "end_date",
+            "exit_reason",
+            "income_before",
+            "income_before_extent",
+            "income_after",
+            "income_after_extent",
+            "education",
+            "years_in_public_support",
+            "mentor_history",
+        ]
+
+    def get_mentor_history(self, enrolment: Enrolment) -> list[dict]:
+        return [
+            {"mentor": a.mentor.username, "from": a.start_date, "to": a.end_date}
+            for a in enrolment.mentor_assignments.all()
+        ]
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    forbund = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["pseudonym", "forbund", "kon", "birth_year", "is_anonymous", "identity_erased_at"]
+
+
+class ParticipantRegisterSerializer(serializers.Serializer):
+    forbund = serializers.SlugField()
+    anonymous = serializers.BooleanField(default=False)
+    personnummer = serializers.CharField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    contact = serializers.CharField(required=False, allow_blank=True, default="")
+    kon = serializers.ChoiceField(choices=Kon.choices)
+    birth_year = serializers.IntegerField(required=False, allow_null=True, default=None)
+    consent_channel = serializers.ChoiceField(
+        choices=ConsentChannel.choices, required=False, allow_blank=True, default=""
+    )
+    guardian_consent = serializers.BooleanField(default=False)
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "purpose",
+            "granted",
+            "channel",
+            "member_authority",
+            "guardian_consent",
+            "text_version",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = ["text_version", "recorded_by", "recorded_at"]
+
+
+class EnrolmentWriteSerializer(serializers.Serializer):
+    insats = serializers.SlugField()
+    start_date = serializers.DateField()
+    mentor = serializers.CharField(required=False, allow_blank=True, default="", help_text="Användarnamn")
+    income_before = serializers.SlugRelatedField(slug_field="code", queryset=IncomeSource.objects.all())
+    income_before_extent = serializers.ChoiceField(choices=[str(v) for v, _ in EXTENT_CHOICES], default="1.00")
+    education = serializers.SlugRelatedField(slug_field="code", queryset=EducationLevel.objects.all())
+    years_in_public_support = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
+
+
+class EnrolmentCloseSerializer(serializers.Serializer):
+    end_date = serializers.DateField()
+    exit_reason = serializers.SlugRelatedField(slug_field="code", queryset=ExitReason.objects.all())
+    income_after = serializers.SlugRelatedField(
+        slug_field="code", queryset=IncomeSource.objects.all(), required=False, allow_null=True, default=None
+    )
+    income_after_extent = serializers.ChoiceField(choices=[str(v) for v, _ in EXTENT_CHOICES], default="1.00")
+
+
+class MentorChangeSerializer(serializers.Serializer):
+    mentor = serializers.CharField(help_text="Användarnamn")
+    from_date = serializers.DateField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(min_length=3, max_length=300)

@@ -1,16 +1,57 @@
-"""Writes for the registry. Every change to participants and enrolments goes through here."""
+"""Writes for the registry. Every change to participants, identity, consent and enrolments
+goes through here; reading identity data is a write too, because it logs an access event."""
 
 import secrets
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
 
-from participants.models import Enrolment, Forbund, Insats, Participant
+from participants import crypto, hooks
+from participants.models import (
+    AccessAction,
+    AccessEvent,
+    Consent,
+    ConsentPurpose,
+    EducationLevel,
+    Enrolment,
+    ExitReason,
+    Forbund,
+    IdentityRecord,
+    IncomeSource,
+    Insats,
+    MeasurementMode,
+    MentorAssignment,
+    Participant,
+    VolumeRegistration,
+)
+from participants.personnummer import PersonnummerError, parse_personnummer
+from participants.selectors import identity_access_allowed
 
 # Crockford's base-32 alphabet: no I, L, O or U, so a pseudonym read aloud is not misheard.
 PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PSEUDONYM_ATTEMPTS = 5
+MINIMUM_AGE, GUARDIAN_AGE_LIMIT, MAXIMUM_AGE = 16, 18, 67
+
+
+class ParticipantAlreadyRegistered(Exception):
+    """The personnummer already belongs to a participant in the förbund."""
+
+    def __init__(self, participant: Participant) -> None:
+        super().__init__(f"Personen finns redan som {participant.pseudonym}")
+        self.participant = participant
+
+
+@dataclass(frozen=True)
+class IdentityData:
+    personnummer: str
+    name: str
+    contact: str
 
 
 def pseudonym_generate(*, forbund: Forbund) -> str:
@@ -19,22 +60,243 @@ def pseudonym_generate(*, forbund: Forbund) -> str:
     return "-".join([forbund.pseudonym_prefix, *groups])
 
 
+def access_event_log(
+    *, user: AbstractBaseUser | None, participant: Participant | None, action: str, reason: str
+) -> AccessEvent:
+    """Append one access event (who, whom, what, why)."""
+    return AccessEvent.objects.create(user=user, participant=participant, action=action, reason=reason[:300])
+
+
+def _age_in(year: int, birth_year: int) -> int:
+    return year - birth_year
+
+
 @transaction.atomic
 def participant_create(*, forbund: Forbund, kon: str, birth_year: int, is_anonymous: bool = False) -> Participant:
     """Create a pseudonymous participant; retries the (astronomically rare) pseudonym collision."""
     for _ in range(PSEUDONYM_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return Participant.objects.create(
-                    forbund=forbund,
-                    pseudonym=pseudonym_generate(forbund=forbund),
-                    kon=kon,
-                    birth_year=birth_year,
-                    is_anonymous=is_anonymous,
-                )
-        except IntegrityError:
-            continue
+        pseudonym = pseudonym_generate(forbund=forbund)
+        if not Participant.objects.filter(pseudonym=pseudonym).exists():
+            return Participant.objects.create(
+                forbund=forbund, pseudonym=pseudonym, kon=kon, birth_year=birth_year, is_anonymous=is_anonymous
+            )
     raise RuntimeError("Kunde inte skapa en unik pseudonym")
+
+
+def participant_register(
+    *,
+    forbund: Forbund,
+    registered_by: AbstractBaseUser,
+    kon: str,
+    birth_year: int | None = None,
+    personnummer: str = "",
+    name: str = "",
+    contact: str = "",
+    anonymous: bool = False,
+    consent_channel: str = "",
+    consent_text_version: str = "",
+    guardian_consent: bool = False,
+    today: date | None = None,
+) -> Participant:
+    """Register a person: identified (vault + registration consent) or anonymous (kön, födelseår only).
+
+    Raises ParticipantAlreadyRegistered when the personnummer is already known in the förbund.
+    """
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    parsed = None
+    if anonymous:
+        if not birth_year:
+            errors["birth_year"] = "Ange födelseår för en anonym deltagare."
+    else:
+        try:
+            parsed = parse_personnummer(personnummer, today=today)
+        except PersonnummerError as exc:
+            errors["personnummer"] = str(exc)
+        if not name.strip():
+            errors["name"] = "Ange deltagarens namn."
+        if not consent_channel or not consent_text_version:
+            errors["consent_channel"] = "Registrering med identitet kräver samtycke. Välj hur samtycket gavs."
+        if parsed and birth_year and birth_year != parsed.birth_year:
+            errors["birth_year"] = f"Födelseåret stämmer inte med personnumret ({parsed.birth_year})."
+        if parsed:
+            birth_year = parsed.birth_year
+    if birth_year and not errors.get("birth_year"):
+        age = _age_in(today.year, birth_year)
+        if not MINIMUM_AGE <= age <= MAXIMUM_AGE:
+            errors["birth_year"] = f"Deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år (är {age})."
+        elif not anonymous and age < GUARDIAN_AGE_LIMIT and not guardian_consent:
+            errors["guardian_consent"] = "Deltagaren är under 18 år: vårdnadshavares samtycke krävs också."
+    if errors:
+        raise ValidationError(errors)
+    if anonymous or parsed is None or birth_year is None:
+        return participant_create(forbund=forbund, kon=kon, birth_year=int(birth_year or 0), is_anonymous=True)
+    index = crypto.pnr_index(parsed.normalised)
+    existing = IdentityRecord.objects.filter(forbund=forbund, pnr_index=index).select_related("participant").first()
+    if existing:
+        raise ParticipantAlreadyRegistered(existing.participant)
+    try:
+        with transaction.atomic():
+            participant = participant_create(forbund=forbund, kon=kon, birth_year=birth_year)
+            IdentityRecord.objects.create(
+                participant=participant,
+                forbund=forbund,
+                pnr_index=index,
+                personnummer_encrypted=crypto.encrypt(parsed.normalised),
+                name_encrypted=crypto.encrypt(name.strip()),
+                contact_encrypted=crypto.encrypt(contact.strip()) if contact.strip() else "",
+            )
+            Consent.objects.create(
+                participant=participant,
+                purpose=ConsentPurpose.REGISTRATION,
+                granted=True,
+                text_version=consent_text_version,
+                channel=consent_channel,
+                guardian_consent=guardian_consent,
+                recorded_by=registered_by,
+            )
+    except IntegrityError:
+        # Someone registered the same person at the same moment: offer theirs instead.
+        existing = IdentityRecord.objects.select_related("participant").get(forbund=forbund, pnr_index=index)
+        raise ParticipantAlreadyRegistered(existing.participant) from None
+    return participant
+
+
+@transaction.atomic
+def participant_lookup(
+    *, user: AbstractBaseUser, forbund: Forbund, personnummer: str, reason: str
+) -> Participant | None:
+    """Find a person in the förbund by personnummer through the HMAC index; a hit is logged."""
+    parsed = parse_personnummer(personnummer)
+    record = (
+        IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(parsed.normalised))
+        .select_related("participant")
+        .first()
+    )
+    if record is None:
+        return None
+    access_event_log(user=user, participant=record.participant, action=AccessAction.SEARCH_HIT, reason=reason)
+    return record.participant
+
+
+@transaction.atomic
+def identity_read(*, user: AbstractBaseUser, participant: Participant, reason: str) -> IdentityData:
+    """Decrypt a participant's identity for a user allowed to see it; every read is logged."""
+    if not identity_access_allowed(user=user, participant=participant):
+        raise PermissionError("Du har inte behörighet att se deltagarens identitet.")
+    record = IdentityRecord.objects.filter(participant=participant).first()
+    if record is None:
+        raise LookupError("Deltagaren har inga identitetsuppgifter (anonym eller raderad).")
+    access_event_log(user=user, participant=participant, action=AccessAction.VIEW, reason=reason)
+    return IdentityData(
+        personnummer=crypto.decrypt(record.personnummer_encrypted),
+        name=crypto.decrypt(record.name_encrypted),
+        contact=crypto.decrypt(record.contact_encrypted) if record.contact_encrypted else "",
+    )
+
+
+@transaction.atomic
+def identity_rectify(
+    *,
+    user: AbstractBaseUser,
+    participant: Participant,
+    reason: str,
+    name: str | None = None,
+    contact: str | None = None,
+    personnummer: str | None = None,
+) -> None:
+    """Correct identity data (GDPR rectification); logged, and the pnr index follows a new number."""
+    if not identity_access_allowed(user=user, participant=participant):
+        raise PermissionError("Du har inte behörighet att ändra deltagarens identitet.")
+    record = IdentityRecord.objects.select_for_update().filter(participant=participant).first()
+    if record is None:
+        raise LookupError("Deltagaren har inga identitetsuppgifter (anonym eller raderad).")
+    if name is not None:
+        if not name.strip():
+            raise ValidationError({"name": "Namnet får inte vara tomt."})
+        record.name_encrypted = crypto.encrypt(name.strip())
+    if contact is not None:
+        record.contact_encrypted = crypto.encrypt(contact.strip()) if contact.strip() else ""
+    if personnummer is not None:
+        try:
+            parsed = parse_personnummer(personnummer)
+        except PersonnummerError as exc:
+            raise ValidationError({"personnummer": str(exc)}) from None
+        index = crypto.pnr_index(parsed.normalised)
+        if IdentityRecord.objects.filter(forbund=record.forbund, pnr_index=index).exclude(pk=record.pk).exists():
+            raise ValidationError({"personnummer": "Personnumret tillhör redan en annan deltagare i förbundet."})
+        record.pnr_index = index
+        record.personnummer_encrypted = crypto.encrypt(parsed.normalised)
+        participant.birth_year = parsed.birth_year
+        participant.save(update_fields=["birth_year"])
+    record.save()
+    access_event_log(user=user, participant=participant, action=AccessAction.RECTIFY, reason=reason)
+
+
+@transaction.atomic
+def participant_erase(*, participant: Participant, by: AbstractBaseUser | None, reason: str) -> None:
+    """Erase identity and contact data for good; pseudonymous statistics stay as they are."""
+    IdentityRecord.objects.filter(participant=participant).delete()
+    for handler in hooks.ERASURE_HANDLERS:
+        handler(participant)
+    participant.identity_erased_at = timezone.now()
+    participant.save(update_fields=["identity_erased_at"])
+    access_event_log(user=by, participant=participant, action=AccessAction.ERASE, reason=reason)
+
+
+def consent_record(
+    *,
+    participant: Participant,
+    purpose: str,
+    granted: bool,
+    recorded_by: AbstractBaseUser,
+    channel: str,
+    text_version: str,
+    guardian_consent: bool = False,
+    member_authority: str = "",
+    today: date | None = None,
+) -> Consent:
+    """Append a consent (granted=True) or a withdrawal (granted=False); nothing is edited in place."""
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    if participant.is_anonymous:
+        errors["purpose"] = "En anonym deltagare kan inte lämna samtycke i Stegvis."
+    if purpose == ConsentPurpose.SHARING and granted and not member_authority.strip():
+        errors["member_authority"] = "Ange vilken medlemsmyndighet uppgifterna får delas med."
+    if granted and _age_in(today.year, participant.birth_year) < GUARDIAN_AGE_LIMIT and not guardian_consent:
+        errors["guardian_consent"] = "Deltagaren är under 18 år: vårdnadshavares samtycke krävs också."
+    if not channel or not text_version:
+        errors["channel"] = "Ange hur samtycket gavs och vilken version av texten som gällde."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            participant=participant,
+            purpose=purpose,
+            granted=granted,
+            channel=channel,
+            text_version=text_version,
+            guardian_consent=guardian_consent,
+            member_authority=member_authority.strip(),
+            recorded_by=recorded_by,
+        )
+        if purpose == ConsentPurpose.PROGRESSION and not granted:
+            for handler in hooks.PROGRESSION_WITHDRAWAL_HANDLERS:
+                handler(participant, participant.forbund.progression_withdrawal_policy)
+    return consent
+
+
+def _enrolment_errors(*, participant: Participant, insats: Insats, start_date: date, today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if insats.forbund_id != participant.forbund_id:
+        errors["insats"] = "Insatsen hör till ett annat förbund än deltagaren."
+    if insats.measurement_mode != MeasurementMode.PER_PERSON:
+        errors["insats"] = "Insatsen mäts bara som volym; registrera antal i stället."
+    if start_date > today + timedelta(days=31):
+        errors["start_date"] = "Inskrivningsdatumet ligger mer än en månad fram i tiden."
+    if Enrolment.objects.filter(participant=participant, insats=insats, end_date__isnull=True).exists():
+        errors["insats"] = "Deltagaren är redan inskriven i insatsen."
+    return errors
 
 
 @transaction.atomic
@@ -45,8 +307,152 @@ def enrolment_create(
     start_date: date,
     mentor: AbstractBaseUser | None = None,
     end_date: date | None = None,
+    exit_reason: ExitReason | None = None,
+    income_before: IncomeSource | None = None,
+    income_before_extent: Decimal = Decimal("1"),
+    education: EducationLevel | None = None,
+    years_in_public_support: Decimal | None = None,
+    today: date | None = None,
 ) -> Enrolment:
-    """Enrol a participant in an insats (inskrivning)."""
-    return Enrolment.objects.create(
-        participant=participant, insats=insats, start_date=start_date, end_date=end_date, mentor=mentor
+    """Enrol a participant in an insats (inskrivning), with SUS background data and a mentor."""
+    errors = _enrolment_errors(
+        participant=participant, insats=insats, start_date=start_date, today=today or timezone.localdate()
     )
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(
+                participant=participant,
+                insats=insats,
+                start_date=start_date,
+                end_date=end_date,
+                exit_reason=exit_reason,
+                income_before=income_before,
+                income_before_extent=income_before_extent,
+                education=education,
+                years_in_public_support=years_in_public_support,
+            )
+    except IntegrityError:
+        raise ValidationError({"insats": "Deltagaren är redan inskriven i insatsen."}) from None
+    if mentor is not None:
+        MentorAssignment.objects.create(enrolment=enrolment, mentor=mentor, start_date=start_date, end_date=end_date)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_change_mentor(*, enrolment: Enrolment, mentor: AbstractBaseUser, from_date: date) -> MentorAssignment:
+    """Hand the participant over to another mentor from a date; the previous assignment ends then."""
+    if enrolment.end_date is not None:
+        raise ValidationError({"mentor": "Inskrivningen är avslutad."})
+    if from_date < enrolment.start_date:
+        raise ValidationError({"from_date": "Datumet ligger före inskrivningen."})
+    current = MentorAssignment.objects.select_for_update().filter(enrolment=enrolment, end_date__isnull=True).first()
+    if current and current.mentor_id == mentor.pk:
+        raise ValidationError({"mentor": "Det är redan deltagarens handledare."})
+    if current:
+        if from_date < current.start_date:
+            raise ValidationError({"from_date": "Datumet ligger före nuvarande handledares startdatum."})
+        current.end_date = from_date
+        current.save(update_fields=["end_date"])
+    return MentorAssignment.objects.create(enrolment=enrolment, mentor=mentor, start_date=from_date)
+
+
+@transaction.atomic
+def enrolment_close(
+    *,
+    enrolment: Enrolment,
+    end_date: date,
+    exit_reason: ExitReason,
+    income_after: IncomeSource | None,
+    income_after_extent: Decimal | None,
+    today: date | None = None,
+) -> Enrolment:
+    """Avslut: end date, avslutsanledning and income source after. Felregistrering is an exit reason."""
+    today = today or timezone.localdate()
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+    errors: dict[str, str] = {}
+    if enrolment.end_date is not None:
+        errors["end_date"] = f"Inskrivningen avslutades redan {enrolment.end_date:%Y-%m-%d}."
+    elif end_date < enrolment.start_date:
+        errors["end_date"] = f"Avslutsdatum kan inte ligga före inskrivningsdatum ({enrolment.start_date:%Y-%m-%d})."
+    elif end_date > today:
+        errors["end_date"] = "Avslutsdatum kan inte ligga i framtiden."
+    if income_after is None and not exit_reason.excluded_from_reports:
+        errors["income_after"] = "Ange försörjningskälla efter insatsen."
+    if errors:
+        raise ValidationError(errors)
+    enrolment.end_date = end_date
+    enrolment.exit_reason = exit_reason
+    enrolment.income_after = income_after
+    enrolment.income_after_extent = income_after_extent if income_after else None
+    enrolment.save(update_fields=["end_date", "exit_reason", "income_after", "income_after_extent"])
+    MentorAssignment.objects.filter(enrolment=enrolment, end_date__isnull=True).update(end_date=end_date)
+    return enrolment
+
+
+@transaction.atomic
+def volume_register(
+    *,
+    insats: Insats,
+    period_start: date,
+    period_end: date,
+    category: str,
+    count: int,
+    registered_by: AbstractBaseUser,
+    kon: str = "",
+) -> VolumeRegistration:
+    """Record a head count for a volume-only insats."""
+    errors: dict[str, str] = {}
+    if period_end < period_start:
+        errors["period_end"] = "Periodens slut ligger före dess början."
+    if count < 0:
+        errors["count"] = "Antalet kan inte vara negativt."
+    if not category.strip():
+        errors["category"] = "Ange vad som räknats, t.ex. SIP-möten."
+    if errors:
+        raise ValidationError(errors)
+    return VolumeRegistration.objects.create(
+        insats=insats,
+        period_start=period_start,
+        period_end=period_end,
+        category=category.strip(),
+        count=count,
+        kon=kon,
+        registered_by=registered_by,
+    )
+
+
+def identity_retention_due(*, today: date | None = None) -> list[Participant]:
+    """Identified participants with no open enrolment whose last avslut is past the retention period."""
+    today = today or timezone.localdate()
+    open_enrolments = Enrolment.objects.filter(end_date__isnull=True).values("participant_id")
+    due: list[Participant] = []
+    for forbund in Forbund.objects.all():
+        cutoff = _years_before(today, forbund.identity_retention_years)
+        due += (
+            Participant.objects.filter(forbund=forbund, identity__isnull=False)
+            .exclude(id__in=open_enrolments)
+            .annotate(last_end=Max("enrolments__end_date"))
+            .filter(last_end__lte=cutoff)
+            .order_by("pseudonym")
+        )
+    return due
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def identity_retention_erase(*, today: date | None = None, dry_run: bool = False) -> list[str]:
+    """Erase identity data that has passed its retention period; returns the pseudonyms concerned."""
+    due = identity_retention_due(today=today)
+    if not dry_run:
+        for participant in due:
+            participant_erase(
+                participant=participant, by=None, reason="Gallring: lagringstiden efter avslut har gått ut"
+            )
+    return [p.pseudonym for p in due]

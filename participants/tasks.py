@@ -1,8 +1,22 @@
+import logging
+
 from celery import shared_task
 from django.core.management import call_command
+
+from participants.services import identity_retention_erase
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(time_limit=600, soft_time_limit=540)
 def clear_expired_sessions() -> None:
     """Nightly: remove expired login sessions from the database."""
     call_command("clearsessions")
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700, acks_late=True)
+def erase_expired_identities() -> int:
+    """Nightly: erase identity data past its retention period; the list is logged before erasing."""
+    due = identity_retention_erase(dry_run=True)
+    logger.info("Gallring av identitetsuppgifter: %d deltagare: %s", len(due), ", ".join(due))
+    return len(identity_retention_erase())

@@ -31,8 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def mentor_home(request: HttpRequest) -> HttpResponse:
     insatser = insats_overview_for_user(user=request.user, roles=[Role.MENTOR])
     enrolments = enrolment_list_for_user(user=request.user).filter(insats__in=insatser)
-    my_enrolments = [e for e in enrolments if e.mentor_id == request.user.id]
-    other_enrolments = [e for e in enrolments if e.mentor_id != request.user.id]
+    my_enrolments = [e for e in enrolments if e.current_mentor_id == request.user.id]
+    other_enrolments = [e for e in enrolments if e.current_mentor_id != request.user.id]
     return render(
         request,
         "participants/mentor_home.html",

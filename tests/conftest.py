@@ -34,8 +34,22 @@ def celery_worker_process(settings):
 
     redis_client.Redis.from_url(settings.REDIS_URL).delete("default")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--without-mingle",
-         "--without-gossip", "--loglevel", "WARNING", "--hostname", f"test-{os.getpid()}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
         env={**os.environ, "HEALTHZ_REQUIRE_WORKER": "1"},
     )
     try:

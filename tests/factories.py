@@ -5,7 +5,16 @@ from datetime import date
 import factory
 from django.contrib.auth import get_user_model
 
-from participants.models import Enrolment, Forbund, Insats, InsatsCategory, Membership, Participant, Role
+from participants.models import (
+    Enrolment,
+    Forbund,
+    Insats,
+    InsatsCategory,
+    Membership,
+    MentorAssignment,
+    Participant,
+    Role,
+)
 from participants.services import pseudonym_generate
 
 TEST_PASSWORD = "test-lösenord-1234"
@@ -64,10 +73,17 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
 class EnrolmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Enrolment
+        skip_postgeneration_save = True
 
     insats = factory.SubFactory(InsatsFactory)
     participant = factory.SubFactory(ParticipantFactory, forbund=factory.SelfAttribute("..insats.forbund"))
     start_date = date(2026, 3, 1)
+
+    @factory.post_generation
+    def mentor(self, create, mentor, **kwargs):  # noqa: ANN001
+        """EnrolmentFactory(mentor=user) assigns the mentor from the start date."""
+        if create and mentor is not None:
+            MentorAssignment.objects.create(enrolment=self, mentor=mentor, start_date=self.start_date)
 
 
 def user_with_role(role: str, *, insats: Insats | None = None, forbund: Forbund | None = None, **user_fields):

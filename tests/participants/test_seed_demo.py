@@ -24,7 +24,9 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
 
 def test_demo_mentor_has_a_caseload_of_about_ten_in_jonsbo():
     call_command("seed_demo", password="demo-lösen-1")
-    caseload = Enrolment.objects.filter(mentor__username="handledare-sco", end_date__isnull=True)
+    caseload = Enrolment.objects.filter(
+        mentor_assignments__mentor__username="handledare-sco", mentor_assignments__end_date__isnull=True
+    )
     assert 5 <= caseload.count() <= 12
     assert set(caseload.values_list("insats__code", flat=True)) == {"jonsbo"}
     assert not Participant.objects.filter(pseudonym__regex=r"\d{6}").exists()

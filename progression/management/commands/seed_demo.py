@@ -20,8 +20,9 @@ class Command(BaseCommand):
         password = str(options["password"] or secrets.token_urlsafe(9))
         logins = participants_demo.seed_organisations(password=password)
         participants = participants_demo.seed_participants()
-        self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare.")
+        volumes = participants_demo.seed_volumes()
+        self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare, {volumes} volymregistreringar.")
         self.stdout.write("")
-        self.stdout.write("Demoinloggningar (lösenord för alla: %s)" % password)
+        self.stdout.write(f"Demoinloggningar (lösenord för alla: {password})")
         for login in logins:
             self.stdout.write(f"  {login.username:<20} {login.role:<14} {login.scope}")

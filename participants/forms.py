@@ -1,0 +1,132 @@
+"""HTML forms: types and choices only. The rules live in services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from participants.models import (
+    EXTENT_CHOICES,
+    ConsentChannel,
+    ConsentPurpose,
+    EducationLevel,
+    ExitReason,
+    IncomeSource,
+    Kon,
+)
+
+EXTENT_FORM_CHOICES = [(str(value), label) for value, label in EXTENT_CHOICES]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _code_choice(model: type, label: str, required: bool = True) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        model.objects.filter(active=True), label=label, required=required, to_field_name="code", empty_label="Välj …"
+    )
+
+
+class EnrolmentFieldsForm(forms.Form):
+    insats = forms.ChoiceField(label="Insats")
+    start_date = forms.DateField(label="Inskrivningsdatum", widget=DateInput, initial=timezone.localdate)
+    mentor = forms.ChoiceField(label="Handledare", required=False)
+    income_before = _code_choice(IncomeSource, "Försörjning före insatsen")
+    income_before_extent = forms.TypedChoiceField(
+        label="Omfattning", choices=EXTENT_FORM_CHOICES, coerce=Decimal, initial="1.00"
+    )
+    education = _code_choice(EducationLevel, "Högsta avslutade utbildning")
+    years_in_public_support = forms.DecimalField(
+        label="År i offentlig försörjning före insatsen", min_value=0, max_value=60, decimal_places=1, required=False
+    )
+
+    def __init__(self, *args, insats_choices=(), mentor_choices=(), **kwargs) -> None:  # noqa: ANN001
+        super().__init__(*args, **kwargs)
+        self.fields["insats"].choices = list(insats_choices)
+        self.fields["mentor"].choices = [("", "Ingen ännu"), *mentor_choices]
+
+
+class ParticipantRegisterForm(EnrolmentFieldsForm):
+    anonymous = forms.TypedChoiceField(
+        label="Registrering",
+        choices=[
+            ("0", "Med identitet (personnummer och samtycke)"),
+            ("1", "Anonym (utan samtycke eller med skyddade personuppgifter)"),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        initial="0",
+    )
+    personnummer = forms.CharField(
+        label="Personnummer", required=False, max_length=20, help_text="ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN"
+    )
+    name = forms.CharField(label="Namn", required=False, max_length=200)
+    contact = forms.CharField(label="Telefon eller e-post", required=False, max_length=200)
+    kon = forms.ChoiceField(label="Kön", choices=Kon.choices, widget=forms.RadioSelect)
+    birth_year = forms.IntegerField(
+        label="Födelseår",
+        required=False,
+        min_value=1900,
+        max_value=2100,
+        help_text="Behövs bara för anonyma deltagare.",
+    )
+    consent_channel = forms.ChoiceField(
+        label="Samtycket gavs", choices=[("", "Välj …"), *ConsentChannel.choices], required=False
+    )
+    consent_progression = forms.BooleanField(label="Samtycker till mätning av stegförflyttning", required=False)
+    consent_research = forms.BooleanField(label="Samtycker till forskning och utvärdering", required=False)
+    guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
+    use_existing = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class EnrolForm(EnrolmentFieldsForm):
+    pass
+
+
+class EnrolmentCloseForm(forms.Form):
+    end_date = forms.DateField(label="Avslutsdatum", widget=DateInput, initial=timezone.localdate)
+    exit_reason = _code_choice(ExitReason, "Avslutsanledning")
+    income_after = _code_choice(IncomeSource, "Försörjning efter insatsen", required=False)
+    income_after_extent = forms.TypedChoiceField(
+        label="Omfattning", choices=EXTENT_FORM_CHOICES, coerce=Decimal, initial="1.00"
+    )
+
+
+class MentorChangeForm(forms.Form):
+    mentor = forms.ChoiceField(label="Ny handledare")
+    from_date = forms.DateField(label="Från och med", widget=DateInput, initial=timezone.localdate)
+
+    def __init__(self, *args, mentor_choices=(), **kwargs) -> None:  # noqa: ANN001
+        super().__init__(*args, **kwargs)
+        self.fields["mentor"].choices = list(mentor_choices)
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label="Ändamål", choices=ConsentPurpose.choices)
+    granted = forms.TypedChoiceField(
+        label="Beslut",
+        choices=[("1", "Samtycker"), ("0", "Återkallar samtycket")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    channel = forms.ChoiceField(label="Hur", choices=ConsentChannel.choices)
+    member_authority = forms.CharField(label="Medlemsmyndighet (vid delning)", required=False, max_length=200)
+    guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Anledning",
+        max_length=300,
+        min_length=3,
+        error_messages={"required": "Ange varför du behöver uppgifterna."},
+    )
+
+
+class VolumeForm(forms.Form):
+    period_start = forms.DateField(label="Från", widget=DateInput)
+    period_end = forms.DateField(label="Till", widget=DateInput)
+    category = forms.CharField(label="Vad räknades", max_length=100)
+    kon = forms.ChoiceField(label="Kön", choices=[("", "Okänt / alla"), *Kon.choices], required=False)
+    count = forms.IntegerField(label="Antal", min_value=0)

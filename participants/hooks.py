@@ -1,0 +1,17 @@
+"""Extension points for apps that depend on participants (dependencies point one way).
+
+surveys and progression register here in their AppConfig.ready(), so that erasure, export and
+consent withdrawal cover their data without participants importing them.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+# f(participant) -> {"section name": JSON-serialisable data} for the GDPR export.
+EXPORT_SECTIONS: list[Callable[[Any], dict[str, Any]]] = []
+
+# f(participant, policy) with policy "delete" or "anonymise", after progression consent is withdrawn.
+PROGRESSION_WITHDRAWAL_HANDLERS: list[Callable[[Any, str], None]] = []
+
+# f(participant) removes free text that could identify the person, when identity is erased.
+ERASURE_HANDLERS: list[Callable[[Any], None]] = []

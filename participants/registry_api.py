@@ -1,0 +1,246 @@
+"""REST endpoints for the registry, with the same scoping and services as the pages."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from participants import gdpr
+from participants.models import Enrolment, MeasurementMode, Participant, Role
+from participants.permissions import HasAnyRole
+from participants.selectors import (
+    forbund_list_for_user,
+    insats_list_for_user,
+    mentor_choices_for_insats,
+    participant_detail_for_user,
+    participant_list_for_user,
+)
+from participants.serializers import (
+    ConsentSerializer,
+    EnrolmentCloseSerializer,
+    EnrolmentSerializer,
+    EnrolmentWriteSerializer,
+    MentorChangeSerializer,
+    ParticipantRegisterSerializer,
+    ParticipantSerializer,
+    ReasonSerializer,
+)
+from participants.services import (
+    ParticipantAlreadyRegistered,
+    consent_record,
+    enrolment_change_mentor,
+    enrolment_close,
+    enrolment_create,
+    identity_read,
+    participant_erase,
+    participant_register,
+)
+
+WRITE_ROLES = [Role.MENTOR, Role.ADMIN]
+
+
+def as_api_error(error: ValidationError) -> serializers.ValidationError:
+    """A service's ValidationError as DRF's field-level 400."""
+    return serializers.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+
+
+def _participant(request: Request, pseudonym: str) -> Participant:
+    try:
+        return participant_detail_for_user(user=request.user, pseudonym=pseudonym)
+    except Participant.DoesNotExist:
+        raise Http404 from None
+
+
+def _writable_enrolment(request: Request, enrolment_id: int) -> Enrolment:
+    writable = insats_list_for_user(user=request.user, roles=WRITE_ROLES)
+    readable = Enrolment.objects.filter(insats__in=insats_list_for_user(user=request.user))
+    enrolment = get_object_or_404(readable.select_related("insats", "participant"), pk=enrolment_id)
+    if not writable.filter(pk=enrolment.insats_id).exists():
+        raise PermissionDenied("Du kan inte ändra inskrivningar i den här insatsen.")
+    return enrolment
+
+
+class ParticipantListApi(generics.ListCreateAPIView):
+    """List participants in scope (pseudonyms only), or register one."""
+
+    permission_classes = [HasAnyRole]
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return ParticipantRegisterSerializer if self.request.method == "POST" else ParticipantSerializer
+
+    def get_queryset(self) -> QuerySet[Participant]:
+        return participant_list_for_user(user=self.request.user).order_by("pseudonym")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        forbund = forbund_list_for_user(user=request.user, roles=WRITE_ROLES).filter(code=values.pop("forbund")).first()
+        if forbund is None:
+            raise serializers.ValidationError({"forbund": ["Okänt förbund eller utanför din behörighet."]})
+        try:
+            participant = participant_register(
+                forbund=forbund,
+                registered_by=request.user,
+                consent_text_version=settings.CONSENT_TEXT_VERSION,
+                **values,
+            )
+        except ParticipantAlreadyRegistered as exc:
+            return Response(
+                {"detail": "Personen finns redan i förbundet.", "pseudonym": exc.participant.pseudonym},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except ValidationError as exc:
+            raise as_api_error(exc) from None
+        return Response(ParticipantSerializer(participant).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantDetailApi(APIView):
+    permission_classes = [HasAnyRole]
+
+    def get(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        enrolments = participant.enrolments.all()
+        return Response(
+            {
+                **ParticipantSerializer(participant).data,
+                "enrolments": EnrolmentSerializer(enrolments, many=True).data,
+                "consents": ConsentSerializer(participant.consents.all(), many=True).data,
+            }
+        )
+
+
+class ParticipantConsentApi(APIView):
+    """Append a consent or a withdrawal."""
+
+    permission_classes = [HasAnyRole]
+
+    def post(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        if not insats_list_for_user(user=request.user, roles=WRITE_ROLES).filter(forbund=participant.forbund).exists():
+            raise PermissionDenied("Du kan inte registrera samtycken här.")
+        data = ConsentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            consent = consent_record(
+                participant=participant,
+                recorded_by=request.user,
+                text_version=settings.CONSENT_TEXT_VERSION,
+                **data.validated_data,
+            )
+        except ValidationError as exc:
+            raise as_api_error(exc) from None
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantEnrolApi(APIView):
+    permission_classes = [HasAnyRole]
+
+    def post(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        data = EnrolmentWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        insats = (
+            insats_list_for_user(user=request.user, roles=WRITE_ROLES)
+            .filter(code=values.pop("insats"), measurement_mode=MeasurementMode.PER_PERSON)
+            .first()
+        )
+        if insats is None:
+            raise serializers.ValidationError({"insats": ["Okänd insats eller utanför din behörighet."]})
+        mentor_name = values.pop("mentor")
+        mentor = mentor_choices_for_insats(insats=insats).filter(username=mentor_name).first() if mentor_name else None
+        if mentor_name and mentor is None:
+            raise serializers.ValidationError({"mentor": ["Användaren är inte handledare i insatsen."]})
+        try:
+            enrolment = enrolment_create(participant=participant, insats=insats, mentor=mentor, **values)
+        except ValidationError as exc:
+            raise as_api_error(exc) from None
+        return Response(EnrolmentSerializer(enrolment).data, status=status.HTTP_201_CREATED)
+
+
+class EnrolmentCloseApi(APIView):
+    permission_classes = [HasAnyRole]
+
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        enrolment = _writable_enrolment(request, enrolment_id)
+        data = EnrolmentCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            enrolment = enrolment_close(enrolment=enrolment, **data.validated_data)
+        except ValidationError as exc:
+            raise as_api_error(exc) from None
+        return Response(EnrolmentSerializer(enrolment).data)
+
+
+class EnrolmentMentorApi(APIView):
+    permission_classes = [HasAnyRole]
+
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        enrolment = _writable_enrolment(request, enrolment_id)
+        data = MentorChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mentor = (
+            mentor_choices_for_insats(insats=enrolment.insats).filter(username=data.validated_data["mentor"]).first()
+        )
+        if mentor is None:
+            raise serializers.ValidationError({"mentor": ["Användaren är inte handledare i insatsen."]})
+        try:
+            enrolment_change_mentor(enrolment=enrolment, mentor=mentor, from_date=data.validated_data["from_date"])
+        except ValidationError as exc:
+            raise as_api_error(exc) from None
+        return Response(EnrolmentSerializer(Enrolment.objects.get(pk=enrolment.pk)).data)
+
+
+class ParticipantIdentityApi(APIView):
+    """Read identity data with a stated reason; logged as an access event."""
+
+    permission_classes = [HasAnyRole]
+
+    def post(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            identity = identity_read(user=request.user, participant=participant, reason=data.validated_data["reason"])
+        except PermissionError as exc:
+            raise PermissionDenied(str(exc)) from None
+        except LookupError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"personnummer": identity.personnummer, "name": identity.name, "contact": identity.contact})
+
+
+def _require_forbund_admin(request: Request, participant: Participant) -> None:
+    if (
+        not request.user.is_superuser
+        and not forbund_list_for_user(user=request.user, roles=[Role.ADMIN]).filter(pk=participant.forbund_id).exists()
+    ):
+        raise PermissionDenied("Bara förbundets administratör kan exportera eller radera en persons uppgifter.")
+
+
+class ParticipantExportApi(APIView):
+    permission_classes = [HasAnyRole]
+
+    def get(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        _require_forbund_admin(request, participant)
+        return Response(
+            gdpr.participant_export(participant=participant, by=request.user, reason="Registerutdrag via API")
+        )
+
+
+class ParticipantErasureApi(APIView):
+    permission_classes = [HasAnyRole]
+
+    def post(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        _require_forbund_admin(request, participant)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        participant_erase(participant=participant, by=request.user, reason=data.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
