@@ -4,6 +4,7 @@ import secrets
 from django.core.management.base import BaseCommand, CommandParser
 
 from participants import demo as participants_demo
+from surveys import demo as surveys_demo
 
 
 class Command(BaseCommand):
@@ -20,7 +21,10 @@ class Command(BaseCommand):
         password = str(options["password"] or secrets.token_urlsafe(9))
         logins = participants_demo.seed_organisations(password=password)
         participants = participants_demo.seed_participants()
+        instruments = surveys_demo.seed_instruments()
         self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare.")
+        for line in instruments:
+            self.stdout.write(f"Instrument {line}")
         self.stdout.write("")
         self.stdout.write("Demoinloggningar (lösenord för alla: %s)" % password)
         for login in logins:
