@@ -4,6 +4,7 @@ import secrets
 from django.core.management.base import BaseCommand, CommandParser
 
 from participants import demo as participants_demo
+from surveys import demo as surveys_demo
 
 
 class Command(BaseCommand):
@@ -21,7 +22,10 @@ class Command(BaseCommand):
         logins = participants_demo.seed_organisations(password=password)
         participants = participants_demo.seed_participants()
         volumes = participants_demo.seed_volumes()
+        instruments = surveys_demo.seed_instruments()
         self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare, {volumes} volymregistreringar.")
+        for line in instruments:
+            self.stdout.write(f"Instrument {line}")
         self.stdout.write("")
         self.stdout.write(f"Demoinloggningar (lösenord för alla: {password})")
         for login in logins:
