@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "surveys.middleware.ParticipantModeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

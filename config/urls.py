@@ -14,5 +14,6 @@ urlpatterns = [
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(participants_api)),
+    path("", include("surveys.urls")),
     path("", include("participants.urls")),
 ]

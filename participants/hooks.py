@@ -15,3 +15,9 @@ PROGRESSION_WITHDRAWAL_HANDLERS: list[Callable[[Any, str], None]] = []
 
 # f(participant) removes free text that could identify the person, when identity is erased.
 ERASURE_HANDLERS: list[Callable[[Any], None]] = []
+
+# f(enrolment, user) -> [(label, url)] shown as buttons on the participant page for an enrolment.
+ENROLMENT_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
+
+# f(insats, user) -> [(label, url)] shown as buttons on the insats page.
+INSATS_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from participants import forms, gdpr
+from participants import forms, gdpr, hooks
 from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, Participant, Role
 from participants.permissions import role_required
 from participants.selectors import (
@@ -179,12 +179,15 @@ def participant_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
     consents_by_purpose: dict[str, object] = {}
     for consent in participant.consents.all():
         consents_by_purpose.setdefault(consent.purpose, consent)
+    enrolments = list(participant.enrolments.all())
+    for enrolment in enrolments:
+        enrolment.extra_links = [link for hook in hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)]
     return render(
         request,
         "participants/participant_detail.html",
         {
             "participant": participant,
-            "enrolments": participant.enrolments.all(),
+            "enrolments": enrolments,
             "writable_insats_ids": writable_ids,
             "current_consents": [(label, consents_by_purpose.get(value)) for value, label in ConsentPurpose.choices],
             "consents": participant.consents.all(),

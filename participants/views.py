@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from participants import hooks
 from participants.models import Role
 from participants.permissions import role_required
 from participants.selectors import (
@@ -56,4 +57,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 def insats_detail(request: HttpRequest, code: str) -> HttpResponse:
     insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
     enrolments = enrolment_list_for_user(user=request.user, insats=insats)
-    return render(request, "participants/insats_detail.html", {"insats": insats, "enrolments": enrolments})
+    links = [link for hook in hooks.INSATS_LINKS for link in hook(insats, request.user)]
+    return render(
+        request, "participants/insats_detail.html", {"insats": insats, "enrolments": enrolments, "links": links}
+    )

@@ -5,6 +5,7 @@ its scales, dimensions and items. Once published it is never changed; a changed 
 becomes a new version (see services.instrument_load). Writes go through surveys.services only.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -196,3 +197,154 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+# --- Readings -------------------------------------------------------------------------------
+
+
+class SessionStatus(models.TextChoices):
+    DRAFT = "draft", "Utkast"
+    SUBMITTED = "submitted", "Inlämnad"
+    SUPERSEDED = "superseded", "Ersatt av en rättelse"
+
+
+class AssessmentSession(models.Model):
+    """One reading of one instrument version for one enrolment, from one perspective.
+
+    `client_uuid` is generated on the device that filled the form, so a resubmission after a lost
+    connection finds the stored session instead of creating a second one. Corrections create a
+    new session that supersedes this one; nothing is edited in place once submitted.
+    """
+
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.PROTECT, related_name="assessment_sessions"
+    )
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="sessions")
+    perspective = models.CharField("perspektiv", max_length=10, choices=Perspective.choices)
+    language = models.CharField("språk", max_length=12, default=DEFAULT_LANGUAGE)
+    client_uuid = models.UUIDField("klientens id", unique=True)
+    status = models.CharField("status", max_length=12, choices=SessionStatus.choices)
+    occurred_at = models.DateTimeField("genomförd")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="registrerad av",
+    )
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="superseded_by"
+    )
+    consent_withdrawn = models.BooleanField(
+        "samtycket återkallat", default=False, help_text="Visas inte per person; ingår bara i anonym statistik."
+    )
+    submitted_at = models.DateTimeField("inlämnad", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "bedömning"
+        verbose_name_plural = "bedömningar"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["enrolment", "perspective", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_perspective_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class Answer(models.Model):
+    """One item's answer in a session; `value` is null when the item was left unanswered."""
+
+    session = models.ForeignKey(AssessmentSession, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="answers")
+    value = models.IntegerField("svar", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "svar"
+        verbose_name_plural = "svar"
+        constraints = [models.UniqueConstraint(fields=["session", "item"], name="one_answer_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}={self.value}"
+
+
+class SelfAssessmentLink(models.Model):
+    """A single-use, expiring link that opens one participant's self-assessment, without an account.
+
+    Only a hash of the token is stored; the token itself is shown once, to the mentor.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    enrolment = models.ForeignKey("participants.Enrolment", on_delete=models.CASCADE, related_name="self_links")
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
+    language = models.CharField("språk", max_length=12, default=DEFAULT_LANGUAGE)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("går ut")
+    used_at = models.DateTimeField("använd", null=True, blank=True)
+    session = models.OneToOneField(
+        AssessmentSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="self_link"
+    )
+
+    class Meta:
+        verbose_name = "länk till självskattning"
+        verbose_name_plural = "länkar till självskattning"
+
+    def __str__(self) -> str:
+        return f"Länk {self.pk} (går ut {self.expires_at:%Y-%m-%d})"
+
+
+# --- Anonymous satisfaction surveys -------------------------------------------------------------
+
+
+class SurveyCampaign(models.Model):
+    """A satisfaction survey for one insats and period: an anonymous link and how many were asked."""
+
+    insats = models.ForeignKey("participants.Insats", on_delete=models.PROTECT, related_name="survey_campaigns")
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField("från")
+    period_end = models.DateField("till")
+    number_asked = models.PositiveIntegerField("antal tillfrågade")
+    token = models.CharField(max_length=43, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed = models.BooleanField("stängd", default=False)
+
+    class Meta:
+        verbose_name = "deltagarenkät"
+        verbose_name_plural = "deltagarenkäter"
+        ordering = ["-period_start", "insats"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="campaign_period_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insats} {self.period_start}–{self.period_end}"
+
+
+class SurveyResponse(models.Model):
+    """One anonymous response: linked to the campaign (insats and period), never to a person."""
+
+    campaign = models.ForeignKey(SurveyCampaign, on_delete=models.PROTECT, related_name="responses")
+    client_uuid = models.UUIDField(unique=True)
+    submitted_on = models.DateField("inlämnad")
+
+    class Meta:
+        verbose_name = "enkätsvar"
+        verbose_name_plural = "enkätsvar"
+
+    def __str__(self) -> str:
+        return f"Svar {self.pk}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    value = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "item"], name="one_survey_answer_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}={self.value}"

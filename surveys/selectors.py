@@ -2,17 +2,26 @@
 
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
+
+from django.db.models import Avg, Case, F, FloatField, QuerySet, When
 
 from surveys.models import (
     DEFAULT_LANGUAGE,
     ITEMS_ASKED_IN,
     LANGUAGES,
     WORDING_FOR,
+    Answer,
+    AssessmentSession,
     InstrumentVersion,
     Item,
     Scale,
+    SessionStatus,
     VersionStatus,
 )
+
+if TYPE_CHECKING:
+    from participants.models import Enrolment
 
 
 @dataclass(frozen=True)
@@ -135,3 +144,45 @@ def _form_scale(scale: Scale, language: str) -> FormScale:
 def _in_language(texts: dict[str, str], language: str) -> str:
     """Every text has Swedish (the loader requires it); other languages fall back to it."""
     return texts.get(language) or texts[DEFAULT_LANGUAGE]
+
+
+# --- Readings -------------------------------------------------------------------------------
+
+
+def session_list_for_enrolment(
+    *, enrolment: "Enrolment", include_withdrawn: bool = False
+) -> QuerySet[AssessmentSession]:
+    """Submitted readings of an enrolment, oldest first (the caller has checked scope)."""
+    sessions = AssessmentSession.objects.filter(enrolment=enrolment, status=SessionStatus.SUBMITTED).select_related(
+        "version__instrument", "recorded_by"
+    )
+    if not include_withdrawn:
+        sessions = sessions.filter(consent_withdrawn=False)
+    return sessions.order_by("occurred_at", "id")
+
+
+def session_dimension_means(*, session_ids: list[int]) -> dict[int, dict[str, float]]:
+    """Mean answer per rating dimension and session on the item scale, reverse-coded items turned
+    (min + max − value). One SQL statement; the progression engine stores the 0–100 scores."""
+    turned = Case(
+        When(
+            item__reverse_coded=True,
+            then=F("item__scale__min_value") + F("item__scale__max_value") - F("value"),
+        ),
+        default=F("value"),
+        output_field=FloatField(),
+    )
+    rows = (
+        Answer.objects.filter(session_id__in=session_ids, value__isnull=False, item__dimension__is_rating=True)
+        .values("session_id", "item__dimension__code")
+        .annotate(mean=Avg(turned))
+    )
+    means: dict[int, dict[str, float]] = {}
+    for row in rows:
+        means.setdefault(row["session_id"], {})[row["item__dimension__code"]] = row["mean"]
+    return means
+
+
+def session_answers(*, session: AssessmentSession) -> dict[str, int | None]:
+    """A session's answers by item code."""
+    return dict(session.answers.values_list("item__code", "value"))

@@ -95,10 +95,10 @@ def test_progression_self_items_have_three_languages_and_mentor_items_a_swedish_
     assert sum(text.startswith("Deltagaren") for text in mentor_texts) == 13
 
 
-def test_progression_reverse_coded_activity_and_prognosis_items(shipped):
+def test_progression_items_are_positively_worded_with_activity_and_prognosis_items(shipped):
     items = {item.code: item for item in _items(shipped["stegvis-progression"])}
-    assert [code for code, item in items.items() if item.reverse_coded] == ["halsa_hinder"]
-    assert items["halsa_hinder"].texts["self"]["sv"] == "Min hälsa hindrar mig från att vara aktiv."
+    assert [code for code, item in items.items() if item.reverse_coded] == []
+    assert items["halsa_svackor"].texts["self"]["sv"].startswith("Jag vet vad jag kan göra när jag mår sämre")
     hours = items["aktivitet_timmar"]
     assert (hours.scale.kind, hours.scale.min_value, hours.scale.max_value, hours.dimension.is_rating) == (
         "number",

@@ -1,0 +1,130 @@
+"""Charts as inline SVG, drawn on the server: no JavaScript library, no CDN, and the same
+picture works on the tablet, in the browser and in a PDF. Colours come from CSS classes
+(series-0, series-1, …) and every chart has a text title and a table next to it for screen readers."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float | None]  # one per axis / point; None = no value
+
+
+def _fmt(number: float) -> str:
+    return f"{number:.1f}"
+
+
+def radar_svg(
+    *, title: str, axes: Sequence[str], series: Sequence[Series], min_value: float, max_value: float, size: int = 360
+) -> SafeString:
+    """A radar (spider) chart with one polygon per series; missing values sit at the centre."""
+    centre = size / 2
+    radius = size / 2 - 95
+    count = len(axes)
+    if count < 3:
+        return mark_safe("")  # noqa: S308 - nothing to draw
+
+    def point(index: int, value: float | None) -> tuple[float, float]:
+        share = 0.0 if value is None else (value - min_value) / (max_value - min_value)
+        angle = -math.pi / 2 + 2 * math.pi * index / count
+        return centre + radius * share * math.cos(angle), centre + radius * share * math.sin(angle)
+
+    parts = [
+        f'<svg class="chart radar" viewBox="0 0 {size} {size + 30 * ((len(series) + 1) // 2)}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for ring in (0.25, 0.5, 0.75, 1.0):
+        ring_points = " ".join(
+            f"{_fmt(centre + radius * ring * math.cos(-math.pi / 2 + 2 * math.pi * i / count))},"
+            f"{_fmt(centre + radius * ring * math.sin(-math.pi / 2 + 2 * math.pi * i / count))}"
+            for i in range(count)
+        )
+        parts.append(f'<polygon class="grid" points="{ring_points}" fill="none" stroke="#c9d1dc"/>')
+    for index, label in enumerate(axes):
+        x, y = point(index, max_value)
+        parts.append(
+            f'<line class="grid" x1="{_fmt(centre)}" y1="{_fmt(centre)}" x2="{_fmt(x)}" y2="{_fmt(y)}" '
+            'stroke="#c9d1dc"/>'
+        )
+        angle = -math.pi / 2 + 2 * math.pi * index / count
+        lx, ly = centre + (radius + 18) * math.cos(angle), centre + (radius + 18) * math.sin(angle)
+        anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if math.cos(angle) > 0 else "end")
+        parts.append(
+            f'<text class="axis-label" x="{_fmt(lx)}" y="{_fmt(ly + 5)}" text-anchor="{anchor}" '
+            f'font-size="13">{escape(label)}</text>'
+        )
+    for number, line in enumerate(series):
+        polygon = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (point(i, v) for i, v in enumerate(line.values)))
+        parts.append(f'<polygon class="series-{number}" points="{polygon}" fill-opacity="0.18" stroke-width="2.5"/>')
+        for index, value in enumerate(line.values):
+            if value is not None:
+                x, y = point(index, value)
+                parts.append(f'<circle class="series-{number}" cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
+    for number, line in enumerate(series):
+        lx = 20 + (number % 2) * (size / 2)
+        ly = size + 8 + 30 * (number // 2)
+        marker = f'<rect class="series-{number}" x="{_fmt(lx)}" y="{_fmt(ly)}" width="16" height="16"/>'
+        if number % 2:  # second series also differs by shape, not only colour
+            marker = f'<circle class="series-{number}" cx="{_fmt(lx + 8)}" cy="{_fmt(ly + 8)}" r="8"/>'
+        parts.append(
+            marker + f'<text x="{_fmt(lx + 24)}" y="{_fmt(ly + 13)}" font-size="14">{escape(line.name)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
+
+
+def line_svg(
+    *,
+    title: str,
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    min_value: float,
+    max_value: float,
+    width: int = 640,
+    height: int = 260,
+) -> SafeString:
+    """A line chart over time, one line per series; gaps where a value is missing."""
+    left, right, top, bottom = 44, 16, 16, 60
+    plot_w, plot_h = width - left - right, height - top - bottom
+    steps = max(len(x_labels) - 1, 1)
+
+    def xy(index: int, value: float) -> tuple[float, float]:
+        return (left + plot_w * index / steps, top + plot_h * (1 - (value - min_value) / (max_value - min_value)))
+
+    parts = [
+        f'<svg class="chart line" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for tick in range(5):
+        value = min_value + (max_value - min_value) * tick / 4
+        _, y = xy(0, value)
+        parts.append(
+            f'<line x1="{left}" y1="{_fmt(y)}" x2="{width - right}" y2="{_fmt(y)}" stroke="#e1e6ee"/>'
+            f'<text x="{left - 6}" y="{_fmt(y + 4)}" text-anchor="end" font-size="11">{value:g}</text>'
+        )
+    for index, label in enumerate(x_labels):
+        x, _ = xy(index, min_value)
+        parts.append(
+            f'<text x="{_fmt(x)}" y="{height - bottom + 18}" text-anchor="middle" font-size="11">{escape(label)}</text>'
+        )
+    for number, line in enumerate(series):
+        points = [(i, v) for i, v in enumerate(line.values) if v is not None]
+        if len(points) > 1:
+            path = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(i, v) for i, v in points))
+            parts.append(f'<polyline class="series-{number}" points="{path}" fill="none" stroke-width="2.5"/>')
+        for i, v in points:
+            x, y = xy(i, v)
+            parts.append(f'<circle class="series-{number}" cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
+        lx = left + number * 170
+        parts.append(
+            f'<rect class="series-{number}" x="{lx}" y="{height - 22}" width="14" height="14"/>'
+            f'<text x="{lx + 20}" y="{height - 10}" font-size="13">{escape(line.name)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above

@@ -1,0 +1,27 @@
+"""Links surveys adds to pages of the registry (registered in SurveysConfig.ready)."""
+
+from typing import Any
+
+from django.urls import reverse
+
+from participants.models import Role
+from participants.selectors import insats_list_for_user
+
+
+def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
+    """Buttons on the participant page for an open enrolment the user may assess in."""
+    if enrolment.end_date is not None:
+        return []
+    if not insats_list_for_user(user=user, roles=[Role.MENTOR, Role.ADMIN]).filter(pk=enrolment.insats_id).exists():
+        return []
+    return [
+        ("Målbildssamtal", reverse("conversation_hub", args=[enrolment.pk])),
+        ("Länk för självskattning", reverse("self_link_new", args=[enrolment.pk])),
+    ]
+
+
+def insats_links(insats: Any, user: Any) -> list[tuple[str, str]]:
+    """The satisfaction surveys of a per-person insats."""
+    if insats.measurement_mode != "per_person":
+        return []
+    return [("Deltagarenkäter", reverse("campaign_list", args=[insats.code]))]

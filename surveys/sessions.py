@@ -1,0 +1,262 @@
+"""Services for readings: submit (idempotent by client UUID), correct, self-assessment links.
+
+Nothing is stored unless everything is valid: the version is published, the enrolment is open,
+the participant has consented to progression measurement, and every answer fits its item.
+"""
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from participants.models import ConsentPurpose, Enrolment
+from participants.selectors import consent_granted
+from surveys import hooks
+from surveys.models import (
+    LANGUAGES,
+    Answer,
+    AssessmentSession,
+    InstrumentPurpose,
+    InstrumentVersion,
+    Item,
+    Perspective,
+    SelfAssessmentLink,
+    SessionStatus,
+)
+from surveys.validation import validate_answers
+
+SELF_LINK_DAYS = 7
+
+
+class LinkUnusable(Exception):
+    """A self-assessment link that is unknown, used or expired; the message is for the participant."""
+
+
+def _session_errors(
+    *, enrolment: Enrolment, version: InstrumentVersion, perspective: str, language: str
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not version.is_published:
+        errors["version"] = f"Instrumentversionen {version} är inte publicerad."
+    if version.instrument.purpose != InstrumentPurpose.PROGRESSION:
+        errors["version"] = "Bedömningar görs med ett stegförflyttningsinstrument, inte en enkät."
+    if perspective not in Perspective.values:
+        errors["perspective"] = f"Okänt perspektiv: {perspective}"
+    if language not in LANGUAGES:
+        errors["language"] = f"Okänt språk: {language}"
+    if enrolment.end_date is not None:
+        errors["enrolment"] = f"Inskrivningen avslutades {enrolment.end_date:%Y-%m-%d}; nya bedömningar kan inte göras."
+    if not consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION):
+        errors["enrolment"] = "Deltagaren har inte samtyckt till mätning av stegförflyttning."
+    return errors
+
+
+def _answer_errors(
+    *, version: InstrumentVersion, perspective: str, answers: Mapping[str, object], draft: bool
+) -> dict[str, str]:
+    errors = validate_answers(version=version, perspective=perspective, answers=answers)
+    if draft:  # a draft may leave required items for later, but never hold a wrong answer
+        errors = {code: message for code, message in errors.items() if answers.get(code) is not None}
+    return errors
+
+
+def session_submit(
+    *,
+    client_uuid: uuid.UUID | str,
+    enrolment: Enrolment,
+    version: InstrumentVersion,
+    perspective: str,
+    answers: Mapping[str, object],
+    recorded_by: AbstractBaseUser | None,
+    language: str = "sv",
+    occurred_at: datetime | None = None,
+    draft: bool = False,
+) -> tuple[AssessmentSession, bool]:
+    """Store a reading (or a draft of one). Returns (session, created).
+
+    Submitting the same client UUID again returns the stored session unchanged; a draft with that
+    UUID is completed instead. Raises ValidationError naming each problem; nothing is stored then.
+    """
+    client_uuid = uuid.UUID(str(client_uuid))
+    existing = AssessmentSession.objects.filter(client_uuid=client_uuid).first()
+    if existing and existing.status != SessionStatus.DRAFT:
+        if existing.enrolment_id != enrolment.pk:
+            raise ValidationError({"client_uuid": "Id:t används redan för en annan deltagares bedömning."})
+        return existing, False
+    errors = _session_errors(enrolment=enrolment, version=version, perspective=perspective, language=language)
+    errors.update(_answer_errors(version=version, perspective=perspective, answers=answers, draft=draft))
+    if errors:
+        raise ValidationError(errors)
+    try:
+        session = _store(
+            existing=existing,
+            client_uuid=client_uuid,
+            enrolment=enrolment,
+            version=version,
+            perspective=perspective,
+            answers=answers,
+            recorded_by=recorded_by,
+            language=language,
+            occurred_at=occurred_at or timezone.now(),
+            draft=draft,
+        )
+    except IntegrityError:
+        # The same UUID arrived twice at the same moment: the other request stored it.
+        return AssessmentSession.objects.get(client_uuid=client_uuid), False
+    return session, existing is None
+
+
+@transaction.atomic
+def _store(
+    *,
+    existing: AssessmentSession | None,
+    client_uuid: uuid.UUID,
+    enrolment: Enrolment,
+    version: InstrumentVersion,
+    perspective: str,
+    answers: Mapping[str, object],
+    recorded_by: AbstractBaseUser | None,
+    language: str,
+    occurred_at: datetime,
+    draft: bool,
+    supersedes: AssessmentSession | None = None,
+) -> AssessmentSession:
+    now = timezone.now()
+    status = SessionStatus.DRAFT if draft else SessionStatus.SUBMITTED
+    if existing is not None:
+        session = AssessmentSession.objects.select_for_update().get(pk=existing.pk)
+        if session.status != SessionStatus.DRAFT:
+            return session
+        session.answers.all().delete()
+        session.status, session.occurred_at, session.language = status, occurred_at, language
+        session.submitted_at = None if draft else now
+        session.save(update_fields=["status", "occurred_at", "language", "submitted_at", "updated_at"])
+    else:
+        session = AssessmentSession.objects.create(
+            enrolment=enrolment,
+            version=version,
+            perspective=perspective,
+            language=language,
+            client_uuid=client_uuid,
+            status=status,
+            occurred_at=occurred_at,
+            recorded_by=recorded_by,
+            supersedes=supersedes,
+            submitted_at=None if draft else now,
+        )
+    items = dict(Item.objects.filter(version=version, code__in=list(answers)).values_list("code", "id"))
+    Answer.objects.bulk_create(
+        [Answer(session=session, item_id=items[code], value=value) for code, value in answers.items()]
+    )
+    if not draft:
+        for handler in hooks.SESSION_SUBMITTED_HANDLERS:
+            transaction.on_commit(lambda handler=handler: handler(session.pk))
+    return session
+
+
+def session_correct(
+    *, session: AssessmentSession, answers: Mapping[str, object], corrected_by: AbstractBaseUser
+) -> AssessmentSession:
+    """Correct a submitted reading: a new session supersedes it, the original stays for the record."""
+    if session.status != SessionStatus.SUBMITTED:
+        raise ValidationError({"session": "Bara en inlämnad bedömning kan rättas."})
+    errors = _answer_errors(version=session.version, perspective=session.perspective, answers=answers, draft=False)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        original = AssessmentSession.objects.select_for_update().get(pk=session.pk)
+        if original.status != SessionStatus.SUBMITTED:
+            raise ValidationError({"session": "Bedömningen har redan rättats."})
+        original.status = SessionStatus.SUPERSEDED
+        original.save(update_fields=["status", "updated_at"])
+        return _store(
+            existing=None,
+            client_uuid=uuid.uuid4(),
+            enrolment=original.enrolment,
+            version=original.version,
+            perspective=original.perspective,
+            answers=answers,
+            recorded_by=corrected_by,
+            language=original.language,
+            occurred_at=original.occurred_at,
+            draft=False,
+            supersedes=original,
+        )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def self_link_create(
+    *,
+    enrolment: Enrolment,
+    version: InstrumentVersion,
+    created_by: AbstractBaseUser,
+    language: str = "sv",
+    days: int = SELF_LINK_DAYS,
+) -> tuple[SelfAssessmentLink, str]:
+    """A single-use link for the participant's self-assessment; returns (link, token shown once)."""
+    errors = _session_errors(enrolment=enrolment, version=version, perspective=Perspective.SELF, language=language)
+    if not 1 <= days <= 60:
+        errors["days"] = "Länken kan gälla 1–60 dagar."
+    if errors:
+        raise ValidationError(errors)
+    token = secrets.token_urlsafe(32)
+    link = SelfAssessmentLink.objects.create(
+        token_hash=_token_hash(token),
+        enrolment=enrolment,
+        version=version,
+        language=language,
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return link, token
+
+
+def self_link_open(*, token: str) -> SelfAssessmentLink:
+    """The link behind a token, if it can still be used; LinkUnusable with a friendly message if not."""
+    link = (
+        SelfAssessmentLink.objects.select_related("enrolment__participant", "version__instrument")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if link is None:
+        raise LinkUnusable("Länken finns inte. Kontrollera att du har skrivit av den rätt, eller fråga din handledare.")
+    if link.used_at is not None:
+        raise LinkUnusable("Den här länken har redan använts. Tack för dina svar!")
+    if link.expires_at <= timezone.now():
+        raise LinkUnusable("Länken har gått ut. Be din handledare om en ny länk.")
+    return link
+
+
+def self_link_submit(*, token: str, client_uuid: uuid.UUID | str, answers: Mapping[str, object]) -> AssessmentSession:
+    """Submit the self-assessment behind a link and use the link up; resubmitting the same UUID is harmless."""
+    client_uuid = uuid.UUID(str(client_uuid))
+    link = SelfAssessmentLink.objects.filter(token_hash=_token_hash(token)).select_related("session").first()
+    if link is not None and link.session is not None and link.session.client_uuid == client_uuid:
+        return link.session
+    link = self_link_open(token=token)
+    with transaction.atomic():
+        locked = SelfAssessmentLink.objects.select_for_update().get(pk=link.pk)
+        if locked.used_at is not None:
+            raise LinkUnusable("Den här länken har redan använts. Tack för dina svar!")
+        session, _ = session_submit(
+            client_uuid=client_uuid,
+            enrolment=link.enrolment,
+            version=link.version,
+            perspective=Perspective.SELF,
+            answers=answers,
+            recorded_by=None,
+            language=link.language,
+        )
+        locked.used_at = timezone.now()
+        locked.session = session
+        locked.save(update_fields=["used_at", "session"])
+    return session

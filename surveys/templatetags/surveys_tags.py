@@ -1,0 +1,16 @@
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def value_range(first: int, last: int) -> range:
+    """{% for v in stage.first|value_range:stage.last %} gives first..last inclusive."""
+    return range(int(first), int(last) + 1)
+
+
+@register.filter
+def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
+    return (mapping or {}).get(key)

@@ -1,0 +1,517 @@
+"""Pages for the målbildssamtal, participant mode, self-assessment links and anonymous surveys."""
+
+import json
+import uuid
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from participants.models import Enrolment, Role
+from participants.permissions import role_required
+from participants.selectors import enrolment_list_for_user, insats_list_for_user
+from surveys import charts
+from surveys.forms import CampaignForm, SelfLinkForm
+from surveys.models import LANGUAGES, AssessmentSession, InstrumentPurpose, Perspective, SessionStatus, SurveyCampaign
+from surveys.satisfaction import SurveyClosed, survey_campaign_create, survey_campaign_open, survey_response_submit
+from surveys.selectors import (
+    instrument_version_current,
+    instrument_version_form,
+    session_answers,
+    session_dimension_means,
+    session_list_for_enrolment,
+)
+from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit, session_submit
+
+PROGRESSION_INSTRUMENT = "stegvis-progression"
+PARTICIPANT_MODE = "participant_mode"
+EXIT_ATTEMPTS_ALLOWED = 5
+LANGUAGE_NAMES = {"sv": "Svenska", "sv_lattlast": "Lätt svenska", "en": "English"}
+WRITE_ROLES = [Role.MENTOR, Role.ADMIN]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _enrolment_for_mentor(request: HttpRequest, enrolment_id: int) -> Enrolment:
+    enrolments = enrolment_list_for_user(user=request.user).filter(
+        insats__in=insats_list_for_user(user=request.user, roles=WRITE_ROLES)
+    )
+    return get_object_or_404(enrolments, pk=enrolment_id)
+
+
+def _conversation(request: HttpRequest, enrolment: Enrolment) -> dict[str, str]:
+    """The client UUIDs of this målbildssamtal, kept in the login session until it is finished."""
+    key = f"samtal:{enrolment.pk}"
+    state = request.session.get(key)
+    if state is None:
+        state = {"self": str(uuid.uuid4()), "mentor": str(uuid.uuid4()), "language": "sv"}
+        request.session[key] = state
+    return state
+
+
+def parse_answers(data: Any) -> dict[str, object]:
+    """Answers from JSON ({"answers": {...}}) or form fields named item-<code>; strings of digits become
+    integers, anything else is passed on so validation can name it."""
+    if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+        return dict(data["answers"])
+    answers: dict[str, object] = {}
+    for key in data:
+        if key.startswith("item-"):
+            raw = data.get(key, "").strip()
+            if raw == "":
+                continue
+            answers[key[5:]] = int(raw) if raw.lstrip("-").isdigit() else raw
+    return answers
+
+
+def _request_payload(request: HttpRequest) -> tuple[dict[str, Any], bool]:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except json.JSONDecodeError:
+            return {"_invalid": True}, True
+        return (body if isinstance(body, dict) else {"_invalid": True}), True
+    return request.POST, False
+
+
+def _error_response(errors: dict[str, Any], as_json: bool) -> JsonResponse:
+    flat = {key: " ".join(value) if isinstance(value, list) else str(value) for key, value in errors.items()}
+    return JsonResponse({"ok": False, "errors": flat}, status=400)
+
+
+def _qr_svg(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=5, border=2)
+
+
+def _language(request: HttpRequest, fallback: str = "sv") -> str:
+    language = request.GET.get("sprak", fallback)
+    return language if language in LANGUAGES else "sv"
+
+
+# --- målbildssamtal -------------------------------------------------------------------------
+
+
+@role_required(*WRITE_ROLES)
+def conversation_hub(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    state = _conversation(request, enrolment)
+    stored = {
+        s.perspective: s for s in AssessmentSession.objects.filter(client_uuid__in=[state["self"], state["mentor"]])
+    }
+    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    return render(
+        request,
+        "surveys/conversation_hub.html",
+        {
+            "enrolment": enrolment,
+            "self_session": stored.get(Perspective.SELF),
+            "mentor_session": stored.get(Perspective.MENTOR),
+            "version": version,
+            "languages": LANGUAGE_NAMES.items(),
+            "previous": session_list_for_enrolment(enrolment=enrolment).count(),
+        },
+    )
+
+
+@role_required(*WRITE_ROLES)
+@require_POST
+def participant_mode_enter(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    state = _conversation(request, enrolment)
+    state["language"] = request.POST.get("language") if request.POST.get("language") in LANGUAGES else "sv"
+    request.session[f"samtal:{enrolment.pk}"] = state
+    request.session[PARTICIPANT_MODE] = {"enrolment": enrolment.pk, "attempts": 0}
+    return redirect("self_form", enrolment_id=enrolment.pk)
+
+
+def _capture_context(
+    *, enrolment: Enrolment, perspective: str, language: str, client_uuid: str, submit_url: str, done_url: str
+) -> dict[str, Any]:
+    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    if version is None:
+        raise Http404("Inget stegförflyttningsinstrument är laddat.")
+    draft = AssessmentSession.objects.filter(client_uuid=client_uuid, status=SessionStatus.DRAFT).first()
+    return {
+        "enrolment": enrolment,
+        "form": instrument_version_form(version=version, perspective=perspective, language=language),
+        "client_uuid": client_uuid,
+        "submit_url": submit_url,
+        "done_url": done_url,
+        "draft_answers": session_answers(session=draft) if draft else {},
+        "capture_key": f"{enrolment.pk}-{perspective}-{client_uuid}",
+    }
+
+
+@role_required(*WRITE_ROLES)
+def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    state = _conversation(request, enrolment)
+    language = _language(request, state["language"])
+    context = _capture_context(
+        enrolment=enrolment,
+        perspective=Perspective.SELF,
+        language=language,
+        client_uuid=state["self"],
+        submit_url=reverse("session_submit", args=[enrolment.pk, Perspective.SELF]),
+        done_url=reverse("self_done", args=[enrolment.pk]),
+    )
+    context.update({"participant_mode": True, "languages": LANGUAGE_NAMES.items(), "language": language})
+    return render(request, "surveys/capture.html", context)
+
+
+@role_required(*WRITE_ROLES)
+def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    state = _conversation(request, enrolment)
+    context = _capture_context(
+        enrolment=enrolment,
+        perspective=Perspective.MENTOR,
+        language="sv",
+        client_uuid=state["mentor"],
+        submit_url=reverse("session_submit", args=[enrolment.pk, Perspective.MENTOR]),
+        done_url=reverse("conversation_compare", args=[enrolment.pk]),
+    )
+    context["allow_draft"] = True
+    return render(request, "surveys/capture.html", context)
+
+
+@role_required(*WRITE_ROLES)
+@require_POST
+def session_submit_view(request: HttpRequest, enrolment_id: int, perspective: str) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    if perspective not in (Perspective.SELF, Perspective.MENTOR):
+        raise Http404
+    in_participant_mode = PARTICIPANT_MODE in request.session
+    if in_participant_mode and perspective != Perspective.SELF:
+        raise PermissionDenied("Deltagarläget kan bara lämna självskattningen.")
+    data, as_json = _request_payload(request)
+    if data.get("_invalid"):
+        return _error_response({"__all__": "Ogiltig JSON."}, True)
+    state = _conversation(request, enrolment)
+    draft = not as_json and "draft" in data
+    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    try:
+        session, _ = session_submit(
+            client_uuid=data.get("client_uuid") or state[perspective],
+            enrolment=enrolment,
+            version=version,
+            perspective=perspective,
+            answers=parse_answers(data),
+            recorded_by=request.user,
+            language=state["language"] if perspective == Perspective.SELF else "sv",
+            draft=draft,
+        )
+    except (ValidationError, ValueError) as exc:
+        errors = (
+            exc.message_dict
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
+            else {"__all__": str(exc)}
+        )
+        if as_json:
+            return _error_response(errors, True)
+        for message in errors.values():
+            messages.error(request, " ".join(message) if isinstance(message, list) else message)
+        return redirect("self_form" if perspective == Perspective.SELF else "mentor_form", enrolment_id=enrolment.pk)
+    done = reverse("self_done" if perspective == Perspective.SELF else "conversation_compare", args=[enrolment.pk])
+    if draft:
+        messages.success(request, "Utkastet är sparat. Du kan fortsätta senare.")
+        done = reverse("conversation_hub", args=[enrolment.pk])
+    if as_json:
+        return JsonResponse({"ok": True, "session": str(session.client_uuid), "done_url": done})
+    return redirect(done)
+
+
+@role_required(*WRITE_ROLES)
+def self_done(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    return render(request, "surveys/self_done.html", {"enrolment": enrolment, "participant_mode": True})
+
+
+@role_required(*WRITE_ROLES)
+@require_POST
+def participant_mode_exit(request: HttpRequest) -> HttpResponse:
+    mode = request.session.get(PARTICIPANT_MODE)
+    if mode is None:
+        return redirect("home")
+    if request.user.check_password(request.POST.get("password", "")):
+        del request.session[PARTICIPANT_MODE]
+        return redirect("mentor_form", enrolment_id=mode["enrolment"])
+    mode["attempts"] += 1
+    request.session[PARTICIPANT_MODE] = mode
+    if mode["attempts"] >= EXIT_ATTEMPTS_ALLOWED:
+        logout(request)
+        messages.error(request, "För många felaktiga lösenord. Handledaren behöver logga in igen.")
+        return redirect("login")
+    messages.error(request, "Fel lösenord. Bara handledaren kan lämna deltagarläget.")
+    return redirect("self_done", enrolment_id=mode["enrolment"])
+
+
+@role_required(*WRITE_ROLES)
+def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    state = _conversation(request, enrolment)
+    history = list(session_list_for_enrolment(enrolment=enrolment))
+    in_conversation = {s.perspective: s for s in history if str(s.client_uuid) in (state["self"], state["mentor"])}
+    latest = {s.perspective: s for s in history}  # oldest first, so the last one wins
+    self_session = in_conversation.get(Perspective.SELF) or latest.get(Perspective.SELF)
+    mentor_session = in_conversation.get(Perspective.MENTOR) or latest.get(Perspective.MENTOR)
+    version = (mentor_session or self_session).version if (mentor_session or self_session) else None
+    if version is None:
+        messages.error(request, "Det finns ingen bedömning att jämföra ännu.")
+        return redirect("conversation_hub", enrolment_id=enrolment.pk)
+    form = instrument_version_form(version=version, perspective=Perspective.MENTOR, language="sv")
+    self_form_texts = instrument_version_form(version=version, perspective=Perspective.SELF, language="sv")
+    self_texts = {item.code: item.text for d in self_form_texts.dimensions for item in d.items}
+    self_answers = session_answers(session=self_session) if self_session else {}
+    mentor_answers = session_answers(session=mentor_session) if mentor_session else {}
+    rows = []
+    for dimension in form.dimensions:
+        for item in dimension.items:
+            s, m = self_answers.get(item.code), mentor_answers.get(item.code)
+            rows.append(
+                {
+                    "dimension": dimension.label,
+                    "text": self_texts.get(item.code, item.text),
+                    "code": item.code,
+                    "self": s,
+                    "mentor": m,
+                    "gap": (m - s) if s is not None and m is not None else None,
+                    "is_rating": dimension.is_rating,
+                    "scale": item.scale,
+                }
+            )
+    rating_dimensions = [d for d in form.dimensions if d.is_rating]
+    means = session_dimension_means(session_ids=[s.pk for s in history])
+    radar = charts.radar_svg(
+        title="Självskattning och handledarens bedömning per område (1–10)",
+        axes=[d.label for d in rating_dimensions],
+        series=[
+            charts.Series(
+                "Deltagaren",
+                [means.get(self_session.pk, {}).get(d.code) if self_session else None for d in rating_dimensions],
+            ),
+            charts.Series(
+                "Handledaren",
+                [means.get(mentor_session.pk, {}).get(d.code) if mentor_session else None for d in rating_dimensions],
+            ),
+        ],
+        min_value=1,
+        max_value=10,
+    )
+    previous = [
+        {"session": s, "means": [means.get(s.pk, {}).get(d.code) for d in rating_dimensions]} for s in reversed(history)
+    ]
+    return render(
+        request,
+        "surveys/compare.html",
+        {
+            "enrolment": enrolment,
+            "rows": rows,
+            "radar": radar,
+            "dimensions": rating_dimensions,
+            "previous": previous,
+            "self_session": self_session,
+            "mentor_session": mentor_session,
+        },
+    )
+
+
+@role_required(*WRITE_ROLES)
+@require_POST
+def conversation_finish(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    request.session.pop(f"samtal:{enrolment.pk}", None)
+    messages.success(request, "Målbildssamtalet är sparat.")
+    return redirect("participant_detail", pseudonym=enrolment.participant.pseudonym)
+
+
+# --- self-assessment by link ----------------------------------------------------------------
+
+
+@role_required(*WRITE_ROLES)
+def self_link_new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    enrolment = _enrolment_for_mentor(request, enrolment_id)
+    form = SelfLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+        try:
+            link, token = self_link_create(
+                enrolment=enrolment,
+                version=version,
+                created_by=request.user,
+                language=form.cleaned_data["language"],
+                days=form.cleaned_data["days"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            url = request.build_absolute_uri(reverse("public_self_form", args=[token]))
+            return render(
+                request,
+                "surveys/self_link_created.html",
+                {"enrolment": enrolment, "url": url, "qr": _qr_svg(url), "link": link},
+            )
+    return render(request, "surveys/self_link_new.html", {"enrolment": enrolment, "form": form})
+
+
+def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = self_link_open(token=token)
+    except LinkUnusable as exc:
+        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+    language = _language(request, link.language)
+    form = instrument_version_form(version=link.version, perspective=Perspective.SELF, language=language)
+    return render(
+        request,
+        "surveys/capture.html",
+        {
+            "form": form,
+            "public": True,
+            "client_uuid": str(uuid.uuid4()),
+            "submit_url": reverse("public_self_submit", args=[token]),
+            "done_url": reverse("public_thanks"),
+            "capture_key": f"link-{link.pk}",
+            "languages": LANGUAGE_NAMES.items(),
+            "language": language,
+            "draft_answers": {},
+        },
+    )
+
+
+@require_POST
+def public_self_submit(request: HttpRequest, token: str) -> HttpResponse:
+    data, as_json = _request_payload(request)
+    if data.get("_invalid"):
+        return _error_response({"__all__": "Ogiltig JSON."}, True)
+    try:
+        self_link_submit(token=token, client_uuid=data.get("client_uuid") or uuid.uuid4(), answers=parse_answers(data))
+    except LinkUnusable as exc:
+        if as_json:
+            return JsonResponse({"ok": False, "detail": str(exc)}, status=410)
+        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+    except (ValidationError, ValueError) as exc:
+        errors = (
+            exc.message_dict
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
+            else {"__all__": str(exc)}
+        )
+        if as_json:
+            return _error_response(errors, True)
+        for message in errors.values():
+            messages.error(request, " ".join(message) if isinstance(message, list) else message)
+        return redirect("public_self_form", token=token)
+    if as_json:
+        return JsonResponse({"ok": True, "done_url": reverse("public_thanks")})
+    return redirect("public_thanks")
+
+
+def public_thanks(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "surveys/public_message.html",
+        {"title": "Tack för dina svar!", "message": "Dina svar är sparade. Du kan stänga sidan nu."},
+    )
+
+
+# --- anonymous satisfaction surveys ---------------------------------------------------------
+
+
+@role_required(Role.MENTOR, Role.COORDINATOR, Role.ADMIN)
+def campaign_list(request: HttpRequest, code: str) -> HttpResponse:
+    insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        version = instrument_version_current(code=data.pop("instrument"))
+        try:
+            campaign = survey_campaign_create(insats=insats, version=version, created_by=request.user, **data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Enkäten är skapad. Dela länken eller QR-koden med deltagarna.")
+            return redirect("campaign_detail", code=code, campaign_id=campaign.pk)
+    campaigns = insats.survey_campaigns.select_related("version__instrument").annotate(answered=Count("responses"))
+    return render(request, "surveys/campaign_list.html", {"insats": insats, "form": form, "campaigns": campaigns})
+
+
+@role_required(Role.MENTOR, Role.COORDINATOR, Role.ADMIN)
+def campaign_detail(request: HttpRequest, code: str, campaign_id: int) -> HttpResponse:
+    insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
+    campaign = get_object_or_404(
+        SurveyCampaign.objects.annotate(answered=Count("responses")).select_related("version__instrument"),
+        pk=campaign_id,
+        insats=insats,
+    )
+    url = request.build_absolute_uri(reverse("public_survey", args=[campaign.token]))
+    return render(
+        request,
+        "surveys/campaign_detail.html",
+        {"insats": insats, "campaign": campaign, "url": url, "qr": _qr_svg(url)},
+    )
+
+
+def public_survey(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        campaign = survey_campaign_open(token=token)
+    except SurveyClosed as exc:
+        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+    language = _language(request)
+    form = instrument_version_form(version=campaign.version, perspective=Perspective.SELF, language=language)
+    exit_survey = campaign.version.instrument.purpose == InstrumentPurpose.EXIT_SURVEY
+    return render(
+        request,
+        "surveys/capture.html",
+        {
+            "form": form,
+            "public": True,
+            "survey": True,
+            "client_uuid": str(uuid.uuid4()),
+            "submit_url": reverse("public_survey_submit", args=[token]),
+            "done_url": reverse("public_thanks"),
+            "capture_key": f"survey-{campaign.pk}",
+            "languages": LANGUAGE_NAMES.items(),
+            "language": language,
+            "draft_answers": {},
+            "insats_name": campaign.insats.name,
+            "exit_survey": exit_survey,
+        },
+    )
+
+
+@require_POST
+def public_survey_submit(request: HttpRequest, token: str) -> HttpResponse:
+    data, as_json = _request_payload(request)
+    if data.get("_invalid"):
+        return _error_response({"__all__": "Ogiltig JSON."}, True)
+    try:
+        survey_response_submit(
+            token=token, client_uuid=data.get("client_uuid") or uuid.uuid4(), answers=parse_answers(data)
+        )
+    except SurveyClosed as exc:
+        if as_json:
+            return JsonResponse({"ok": False, "detail": str(exc)}, status=410)
+        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+    except (ValidationError, ValueError) as exc:
+        errors = (
+            exc.message_dict
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
+            else {"__all__": str(exc)}
+        )
+        if as_json:
+            return _error_response(errors, True)
+        for message in errors.values():
+            messages.error(request, " ".join(message) if isinstance(message, list) else message)
+        return redirect("public_survey", token=token)
+    if as_json:
+        return JsonResponse({"ok": True, "done_url": reverse("public_thanks")})
+    return redirect("public_thanks")
