@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config.health import healthz
 from participants.urls import api_urlpatterns as participants_api
+from surveys.urls import api_urlpatterns as surveys_api
 
 admin.site.site_header = "Stegvis administration"
 admin.site.site_title = "Stegvis"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(participants_api)),
+    path("api/v1/", include(surveys_api)),
     path("", include("surveys.urls")),
     path("", include("participants.urls")),
 ]

@@ -77,7 +77,8 @@ ensure_postgres() {
   if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432 &&
     .venv/bin/python -c 'import psycopg; psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3).close()' 2>/dev/null; then
     say "PostgreSQL: använder servern på 127.0.0.1:5432"
-    export DATABASE_URL="postgresql://postgres@127.0.0.1:5432/stegvis"
+    # A name of its own per run, so that two test runs on one server never share a test database.
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:5432/stegvis_$$"
     return 0
   fi
   local bin dir port owner

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import views
+from surveys import api, views
 
 urlpatterns = [
     path("samtal/<int:enrolment_id>/", views.conversation_hub, name="conversation_hub"),
@@ -20,4 +20,11 @@ urlpatterns = [
     path("insatser/<slug:code>/enkater/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path("enkat/<str:token>/", views.public_survey, name="public_survey"),
     path("enkat/<str:token>/skicka/", views.public_survey_submit, name="public_survey_submit"),
+]
+
+api_urlpatterns = [
+    path("instrument/", api.InstrumentListApi.as_view(), name="api_instrument_list"),
+    path("instrument/<slug:code>/", api.InstrumentFormApi.as_view(), name="api_instrument_form"),
+    path("bedomningar/", api.SessionListCreateApi.as_view(), name="api_session_list"),
+    path("bedomningar/<uuid:client_uuid>/", api.SessionDetailApi.as_view(), name="api_session_detail"),
 ]
