@@ -56,7 +56,9 @@ def participant_export(*, participant: Participant, by: AbstractBaseUser, reason
                 "registrerat_av": _name(c.recorded_by),
                 "tidpunkt": c.recorded_at.isoformat(),
             }
-            for c in Consent.objects.filter(participant=participant).select_related("recorded_by")
+            for c in Consent.objects.filter(participant=participant)
+            .select_related("recorded_by")
+            .order_by("recorded_at", "id")
         ],
         "inskrivningar": [
             {

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from participants import gdpr
-from participants.models import Enrolment, MeasurementMode, Participant, Role
+from participants.models import AccessAction, Enrolment, MeasurementMode, Participant, Role
 from participants.permissions import HasAnyRole
 from participants.selectors import (
     forbund_list_for_user,
@@ -32,6 +32,7 @@ from participants.serializers import (
 )
 from participants.services import (
     ParticipantAlreadyRegistered,
+    access_event_log,
     consent_record,
     enrolment_change_mentor,
     enrolment_close,
@@ -91,6 +92,13 @@ class ParticipantListApi(generics.ListCreateAPIView):
                 **values,
             )
         except ParticipantAlreadyRegistered as exc:
+            # The answer links a personnummer to a pseudonym: a lookup hit, logged as on the page.
+            access_event_log(
+                user=request.user,
+                participant=exc.participant,
+                action=AccessAction.SEARCH_HIT,
+                reason="Registrering via API: personnumret fanns redan",
+            )
             return Response(
                 {"detail": "Personen finns redan i förbundet.", "pseudonym": exc.participant.pseudonym},
                 status=status.HTTP_409_CONFLICT,

@@ -32,8 +32,8 @@ from participants.services import (
     enrolment_create,
     identity_read,
     participant_erase,
+    participant_intake,
     participant_lookup,
-    participant_register,
     volume_register,
 )
 
@@ -115,44 +115,28 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             insats = data["insats_obj"]
             try:
-                if data["use_existing"]:
-                    participant = participant_lookup(
-                        user=request.user,
-                        forbund=insats.forbund,
-                        personnummer=data["personnummer"],
-                        reason="Registrering: befintlig deltagare skrivs in",
-                    )
-                    if participant is None:
-                        raise ValidationError({"personnummer": "Ingen deltagare med det personnumret hittades."})
-                else:
-                    participant = participant_register(
-                        forbund=insats.forbund,
-                        registered_by=request.user,
-                        kon=data["kon"],
-                        birth_year=data.get("birth_year"),
-                        personnummer=data.get("personnummer", ""),
-                        name=data.get("name", ""),
-                        contact=data.get("contact", ""),
-                        anonymous=data["anonymous"],
-                        consent_channel=data.get("consent_channel", ""),
-                        consent_text_version=settings.CONSENT_TEXT_VERSION,
-                        guardian_consent=data.get("guardian_consent", False),
-                    )
-                    for purpose, wanted in [
-                        (ConsentPurpose.PROGRESSION, data.get("consent_progression")),
-                        (ConsentPurpose.RESEARCH, data.get("consent_research")),
-                    ]:
-                        if wanted and not data["anonymous"]:
-                            consent_record(
-                                participant=participant,
-                                purpose=purpose,
-                                granted=True,
-                                recorded_by=request.user,
-                                channel=data["consent_channel"],
-                                text_version=settings.CONSENT_TEXT_VERSION,
-                                guardian_consent=data.get("guardian_consent", False),
-                            )
-                enrolment_create(participant=participant, **_enrolment_kwargs(form, request))
+                participant = participant_intake(
+                    registered_by=request.user,
+                    use_existing=data["use_existing"],
+                    kon=data["kon"],
+                    birth_year=data.get("birth_year"),
+                    personnummer=data.get("personnummer", ""),
+                    name=data.get("name", ""),
+                    contact=data.get("contact", ""),
+                    anonymous=data["anonymous"],
+                    consent_channel=data.get("consent_channel", ""),
+                    consent_text_version=settings.CONSENT_TEXT_VERSION,
+                    guardian_consent=data.get("guardian_consent", False),
+                    extra_consents=[
+                        purpose
+                        for purpose, wanted in [
+                            (ConsentPurpose.PROGRESSION, data.get("consent_progression")),
+                            (ConsentPurpose.RESEARCH, data.get("consent_research")),
+                        ]
+                        if wanted
+                    ],
+                    **_enrolment_kwargs(form, request),
+                )
             except ParticipantAlreadyRegistered as exc:
                 existing = exc.participant
                 participant_lookup(
@@ -336,6 +320,8 @@ def _require_admin_for(request: HttpRequest, participant: Participant) -> None:
 
 @role_required(Role.ADMIN)
 def participant_export_view(request: HttpRequest, pseudonym: str, fmt: str) -> HttpResponse:
+    if fmt not in ("json", "html"):
+        raise Http404("Registerutdrag finns som .json och .html.")
     participant = _participant_or_404(request, pseudonym)
     _require_admin_for(request, participant)
     data = gdpr.participant_export(participant=participant, by=request.user, reason="Registerutdrag på begäran")

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from participants.models import (
     AccessEvent,
@@ -105,7 +105,11 @@ def participant_list_for_user(*, user: AnyUser) -> QuerySet[Participant]:
         return participants
     forbund_wide = Membership.objects.filter(user=user, forbund__isnull=False).values("forbund_id")
     enrolled_in_scope = Enrolment.objects.filter(insats__in=insats_list_for_user(user=user)).values("participant_id")
-    return participants.filter(Q(forbund_id__in=forbund_wide) | Q(id__in=enrolled_in_scope))
+    # Registered but not yet enrolled anywhere: visible (as a pseudonym) to everyone working in the
+    # förbund, so that the mentor who registered someone can enrol them.
+    forbund_of_insatser = insats_list_for_user(user=user).values("forbund_id")
+    not_enrolled = Q(forbund_id__in=forbund_of_insatser) & ~Exists(Enrolment.objects.filter(participant=OuterRef("pk")))
+    return participants.filter(Q(forbund_id__in=forbund_wide) | Q(id__in=enrolled_in_scope) | not_enrolled)
 
 
 def participant_detail_for_user(*, user: AnyUser, pseudonym: str) -> Participant:

@@ -163,11 +163,66 @@ def participant_register(
 
 
 @transaction.atomic
+def participant_intake(
+    *,
+    registered_by: AbstractBaseUser,
+    insats: Insats,
+    use_existing: bool = False,
+    extra_consents: list[str] | tuple[str, ...] = (),
+    start_date: date,
+    mentor: AbstractBaseUser | None = None,
+    income_before: IncomeSource | None = None,
+    income_before_extent: Decimal = Decimal("1"),
+    education: EducationLevel | None = None,
+    years_in_public_support: Decimal | None = None,
+    **person: object,
+) -> Participant:
+    """Inskrivning in one step: register the person (or take the existing one found by personnummer),
+    record the consents given, and enrol in the insats. All of it, or nothing."""
+    if use_existing:
+        participant = participant_lookup(
+            user=registered_by,
+            forbund=insats.forbund,
+            personnummer=str(person.get("personnummer", "")),
+            reason="Registrering: befintlig deltagare skrivs in",
+        )
+        if participant is None:
+            raise ValidationError({"personnummer": "Ingen deltagare med det personnumret hittades."})
+    else:
+        participant = participant_register(forbund=insats.forbund, registered_by=registered_by, **person)  # type: ignore[arg-type]
+        if not participant.is_anonymous:
+            for purpose in extra_consents:
+                consent_record(
+                    participant=participant,
+                    purpose=purpose,
+                    granted=True,
+                    recorded_by=registered_by,
+                    channel=str(person["consent_channel"]),
+                    text_version=str(person["consent_text_version"]),
+                    guardian_consent=bool(person.get("guardian_consent", False)),
+                )
+    enrolment_create(
+        participant=participant,
+        insats=insats,
+        start_date=start_date,
+        mentor=mentor,
+        income_before=income_before,
+        income_before_extent=income_before_extent,
+        education=education,
+        years_in_public_support=years_in_public_support,
+    )
+    return participant
+
+
+@transaction.atomic
 def participant_lookup(
     *, user: AbstractBaseUser, forbund: Forbund, personnummer: str, reason: str
 ) -> Participant | None:
     """Find a person in the förbund by personnummer through the HMAC index; a hit is logged."""
-    parsed = parse_personnummer(personnummer)
+    try:
+        parsed = parse_personnummer(personnummer)
+    except PersonnummerError as exc:
+        raise ValidationError({"personnummer": str(exc)}) from None
     record = (
         IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(parsed.normalised))
         .select_related("participant")
@@ -318,6 +373,12 @@ def enrolment_create(
     errors = _enrolment_errors(
         participant=participant, insats=insats, start_date=start_date, today=today or timezone.localdate()
     )
+    # A historical enrolment may be created closed; the same rules as enrolment_close apply, so the
+    # database constraints never surface as a misleading "already enrolled".
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = f"Avslutsdatum kan inte ligga före inskrivningsdatum ({start_date:%Y-%m-%d})."
+    if end_date is not None and exit_reason is None:
+        errors["exit_reason"] = "Ange avslutsanledning."
     if errors:
         raise ValidationError(errors)
     try:
@@ -363,7 +424,7 @@ def enrolment_close(
     *,
     enrolment: Enrolment,
     end_date: date,
-    exit_reason: ExitReason,
+    exit_reason: ExitReason | None,
     income_after: IncomeSource | None,
     income_after_extent: Decimal | None,
     today: date | None = None,
@@ -378,7 +439,9 @@ def enrolment_close(
         errors["end_date"] = f"Avslutsdatum kan inte ligga före inskrivningsdatum ({enrolment.start_date:%Y-%m-%d})."
     elif end_date > today:
         errors["end_date"] = "Avslutsdatum kan inte ligga i framtiden."
-    if income_after is None and not exit_reason.excluded_from_reports:
+    if exit_reason is None:
+        errors["exit_reason"] = "Ange avslutsanledning."
+    elif income_after is None and not exit_reason.excluded_from_reports:
         errors["income_after"] = "Ange försörjningskälla efter insatsen."
     if errors:
         raise ValidationError(errors)
@@ -424,20 +487,17 @@ def volume_register(
 
 
 def identity_retention_due(*, today: date | None = None) -> list[Participant]:
-    """Identified participants with no open enrolment whose last avslut is past the retention period."""
+    """Identified participants with no open enrolment whose last avslut (or, never enrolled, their
+    registration) is older than their förbund's retention period."""
     today = today or timezone.localdate()
     open_enrolments = Enrolment.objects.filter(end_date__isnull=True).values("participant_id")
     due: list[Participant] = []
     for forbund in Forbund.objects.all():
         cutoff = _years_before(today, forbund.identity_retention_years)
-        due += (
-            Participant.objects.filter(forbund=forbund, identity__isnull=False)
-            .exclude(id__in=open_enrolments)
-            .annotate(last_end=Max("enrolments__end_date"))
-            .filter(last_end__lte=cutoff)
-            .order_by("pseudonym")
-        )
-    return due
+        candidates = Participant.objects.filter(forbund=forbund, identity__isnull=False).exclude(id__in=open_enrolments)
+        due += candidates.annotate(last_end=Max("enrolments__end_date")).filter(last_end__lte=cutoff)
+        due += candidates.filter(enrolments__isnull=True, created_at__date__lte=cutoff)
+    return sorted(due, key=lambda participant: participant.pseudonym)
 
 
 def _years_before(day: date, years: int) -> date:

@@ -65,6 +65,8 @@ def survey_campaign_update(
 ) -> SurveyCampaign:
     """Correct the number asked, or close/reopen the survey."""
     if number_asked is not None:
+        if number_asked < 1:
+            raise ValidationError({"number_asked": "Ange hur många som tillfrågas (minst 1)."})
         if number_asked < campaign.responses.count():
             raise ValidationError({"number_asked": "Antal tillfrågade kan inte vara färre än antalet svar."})
         campaign.number_asked = number_asked

@@ -60,10 +60,8 @@ def _session_errors(
 def _answer_errors(
     *, version: InstrumentVersion, perspective: str, answers: Mapping[str, object], draft: bool
 ) -> dict[str, str]:
-    errors = validate_answers(version=version, perspective=perspective, answers=answers)
-    if draft:  # a draft may leave required items for later, but never hold a wrong answer
-        errors = {code: message for code, message in errors.items() if answers.get(code) is not None}
-    return errors
+    # A draft may leave required items for later, but never hold a wrong or unknown answer.
+    return validate_answers(version=version, perspective=perspective, answers=answers, require_answers=not draft)
 
 
 def session_submit(
@@ -85,9 +83,13 @@ def session_submit(
     """
     client_uuid = uuid.UUID(str(client_uuid))
     existing = AssessmentSession.objects.filter(client_uuid=client_uuid).first()
+    if existing and (existing.enrolment_id, existing.perspective, existing.version_id) != (
+        enrolment.pk,
+        perspective,
+        version.pk,
+    ):
+        raise ValidationError({"client_uuid": "Id:t används redan för en annan bedömning."})
     if existing and existing.status != SessionStatus.DRAFT:
-        if existing.enrolment_id != enrolment.pk:
-            raise ValidationError({"client_uuid": "Id:t används redan för en annan deltagares bedömning."})
         return existing, False
     errors = _session_errors(enrolment=enrolment, version=version, perspective=perspective, language=language)
     errors.update(_answer_errors(version=version, perspective=perspective, answers=answers, draft=draft))
@@ -166,6 +168,10 @@ def session_correct(
     """Correct a submitted reading: a new session supersedes it, the original stays for the record."""
     if session.status != SessionStatus.SUBMITTED:
         raise ValidationError({"session": "Bara en inlämnad bedömning kan rättas."})
+    if session.consent_withdrawn or not consent_granted(
+        participant=session.enrolment.participant, purpose=ConsentPurpose.PROGRESSION
+    ):
+        raise ValidationError({"session": "Deltagaren har återkallat samtycket; mätningen kan inte rättas."})
     errors = _answer_errors(version=session.version, perspective=session.perspective, answers=answers, draft=False)
     if errors:
         raise ValidationError(errors)
@@ -243,6 +249,8 @@ def self_link_submit(*, token: str, client_uuid: uuid.UUID | str, answers: Mappi
     if link is not None and link.session is not None and link.session.client_uuid == client_uuid:
         return link.session
     link = self_link_open(token=token)
+    if AssessmentSession.objects.filter(client_uuid=client_uuid).exists():
+        raise ValidationError({"client_uuid": "Id:t används redan för en annan bedömning."})
     with transaction.atomic():
         locked = SelfAssessmentLink.objects.select_for_update().get(pk=link.pk)
         if locked.used_at is not None:

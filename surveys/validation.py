@@ -16,8 +16,12 @@ FORM_NAME = {
 }
 
 
-def validate_answers(*, version: InstrumentVersion, perspective: str, answers: Mapping[str, object]) -> dict[str, str]:
-    """Swedish error messages by item code for answers given in one perspective; an empty dict means valid."""
+def validate_answers(
+    *, version: InstrumentVersion, perspective: str, answers: Mapping[str, object], require_answers: bool = True
+) -> dict[str, str]:
+    """Swedish error messages by item code for answers given in one perspective; an empty dict means valid.
+
+    With require_answers=False (a draft), required items may still be unanswered."""
     if perspective not in ITEMS_ASKED_IN:
         raise ValueError(f"Okänt perspektiv: {perspective}")
     asked = ITEMS_ASKED_IN[perspective]
@@ -34,7 +38,7 @@ def validate_answers(*, version: InstrumentVersion, perspective: str, answers: M
             if message:
                 errors[code] = message
     for code, item in items.items():
-        if item.required and item.applies_to in asked and answers.get(code) is None:
+        if require_answers and item.required and item.applies_to in asked and answers.get(code) is None:
             errors[code] = f"Fråga {code} måste besvaras"
     return errors
 

@@ -61,3 +61,18 @@ def celery_worker_process(settings):
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+
+
+@pytest.fixture(autouse=True)
+def _code_lists_survive_transactional_tests(request):
+    """Transactional tests flush every table, including the code lists that migrations seed;
+    put them back so later tests (and --reuse-db runs) find them."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if transactional:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)

@@ -1,13 +1,19 @@
 """Factories for synthetic test data. Never a real person's data."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from participants.models import (
+    EducationLevel,
     Enrolment,
+    ExitReason,
     Forbund,
+    IncomeSource,
     Insats,
     InsatsCategory,
     Membership,
@@ -15,7 +21,8 @@ from participants.models import (
     Participant,
     Role,
 )
-from participants.services import pseudonym_generate
+from participants.personnummer import luhn_check_digit
+from participants.services import participant_register, pseudonym_generate
 
 TEST_PASSWORD = "test-lösenord-1234"
 
@@ -91,3 +98,125 @@ def user_with_role(role: str, *, insats: Insats | None = None, forbund: Forbund 
     user = UserFactory(**user_fields)
     MembershipFactory(user=user, role=role, insats=insats, forbund=forbund)
     return user
+
+
+# --- Registry helpers: synthetic personnummer, seeded code lists, identified participants ---------
+
+
+def synthetic_personnummer(
+    birth: date, serial: str = "238", *, samordningsnummer: bool = False, separator: str = "-", digits: int = 12
+) -> str:
+    """A synthetic, Luhn-valid personnummer (or samordningsnummer: day + 60) for a birth date.
+
+    `serial` is the three birth digits before the check digit; `digits` is 10 or 12.
+    """
+    day = birth.day + (60 if samordningsnummer else 0)
+    yymmdd = f"{birth.year % 100:02d}{birth.month:02d}{day:02d}"
+    check = luhn_check_digit(yymmdd + serial)
+    date_part = f"{birth.year // 100:02d}{yymmdd}" if digits == 12 else yymmdd
+    return f"{date_part}{separator}{serial}{check}"
+
+
+def personnummer_forms(personnummer: str) -> list[str]:
+    """Every plaintext form a personnummer could be written in: 12 and 10 digits, with and without '-'."""
+    digits = "".join(ch for ch in personnummer if ch.isdigit())
+    twelve = digits if len(digits) == 12 else None
+    ten = digits[-10:]
+    forms = [ten, f"{ten[:6]}-{ten[6:]}", f"{ten[:6]}+{ten[6:]}"]
+    if twelve:
+        forms += [twelve, f"{twelve[:8]}-{twelve[8:]}"]
+    return forms
+
+
+def income_source(code: str = "forsorjningsstod") -> IncomeSource:
+    """A seeded försörjningskälla (participants/migrations/0002_seed_code_lists.py)."""
+    return IncomeSource.objects.get(code=code)
+
+
+def exit_reason(code: str = "arbete") -> ExitReason:
+    """A seeded avslutsanledning."""
+    return ExitReason.objects.get(code=code)
+
+
+def education_level(code: str = "gymnasial") -> EducationLevel:
+    """A seeded utbildningsnivå."""
+    return EducationLevel.objects.get(code=code)
+
+
+def register_identified(
+    *,
+    forbund: Forbund,
+    by,  # noqa: ANN001
+    personnummer: str,
+    name: str = "Testa Testsson",
+    contact: str = "",
+    kon: str = "kvinna",
+    **kwargs,
+) -> Participant:
+    """Register an identified participant through the service, with written consent."""
+    return participant_register(
+        forbund=forbund,
+        registered_by=by,
+        kon=kon,
+        personnummer=personnummer,
+        name=name,
+        contact=contact,
+        consent_channel=kwargs.pop("consent_channel", "written"),
+        consent_text_version=kwargs.pop("consent_text_version", "test-1"),
+        **kwargs,
+    )
+
+
+def registry_world() -> SimpleNamespace:
+    """Two förbund, three insatser and one user per role, named as in the demo organisations.
+
+    sco: Jonsbo (mentor_jonsbo), Backaberg (mentor_backaberg); coordinator_sco, admin_sco.
+    svo: Natursteget (mentor_natursteget).
+    The users have unusable passwords (log them in with force_login): hashing five argon2
+    passwords per test would dominate the run time.
+    """
+
+    def user(role: str, username: str, **scope: Insats | Forbund):  # noqa: ANN202
+        return user_with_role(role, username=username, password=factory.Transformer.Force(make_password(None)), **scope)
+
+    sco = ForbundFactory(code="sco", name="Centrala Östergötland", pseudonym_prefix="SCÖ")
+    svo = ForbundFactory(code="svo", name="Västra Östergötland", pseudonym_prefix="SVÖ")
+    jonsbo = InsatsFactory(code="jonsbo", name="Jonsbo försteg", forbund=sco)
+    backaberg = InsatsFactory(code="backaberg", name="Backaberg", forbund=sco)
+    natursteget = InsatsFactory(code="natursteget", name="Natursteget", forbund=svo)
+    return SimpleNamespace(
+        sco=sco,
+        svo=svo,
+        jonsbo=jonsbo,
+        backaberg=backaberg,
+        natursteget=natursteget,
+        mentor_jonsbo=user(Role.MENTOR, "mentor-jonsbo", insats=jonsbo),
+        mentor_backaberg=user(Role.MENTOR, "mentor-backaberg", insats=backaberg),
+        mentor_natursteget=user(Role.MENTOR, "mentor-natursteget", insats=natursteget),
+        coordinator_sco=user(Role.COORDINATOR, "samordnare-sco", forbund=sco),
+        admin_sco=user(Role.ADMIN, "admin-sco", forbund=sco),
+    )
+
+
+def register_form_data(insats: Insats, mentor, **overrides) -> dict[str, str]:  # noqa: ANN001
+    """Every field of the register page (participants/forms.py ParticipantRegisterForm), filled in."""
+    data = {
+        "anonymous": "0",
+        "personnummer": synthetic_personnummer(date(1988, 9, 17), serial="624"),
+        "name": "Siv Exempelsdotter",
+        "contact": "070-000 12 34",
+        "kon": "kvinna",
+        "birth_year": "",
+        "consent_channel": "written",
+        "consent_progression": "on",
+        "consent_research": "on",
+        "insats": insats.code,
+        "start_date": timezone.localdate().isoformat(),
+        "mentor": str(mentor.pk),
+        "income_before": "forsorjningsstod",
+        "income_before_extent": "0.75",
+        "education": "gymnasial",
+        "years_in_public_support": "4.5",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

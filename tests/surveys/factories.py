@@ -1,10 +1,34 @@
 """Instrument definitions for tests: small, valid, and easy to change one key at a time."""
 
+import itertools
+from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from surveys.loading import InstrumentDefinition, parse_definition
-from surveys.models import InstrumentVersion
-from surveys.services import instrument_load
+from django.utils import timezone
+
+from participants.models import ConsentPurpose, Forbund, Participant, Role
+from participants.services import consent_record, enrolment_create
+from surveys.demo import INSTRUMENTS_DIR, seed_instruments
+from surveys.loading import InstrumentDefinition, parse_definition, read_definition_file
+from surveys.models import (
+    ITEMS_ASKED_IN,
+    Answer,
+    AppliesTo,
+    AssessmentSession,
+    InstrumentVersion,
+    Item,
+    ScaleKind,
+)
+from surveys.selectors import instrument_version_current
+from surveys.services import instrument_load, instrument_version_update
+from tests.factories import (
+    ForbundFactory,
+    InsatsFactory,
+    register_identified,
+    synthetic_personnummer,
+    user_with_role,
+)
 
 
 def definition_data(**changes: Any) -> dict[str, Any]:
@@ -90,3 +114,109 @@ def load(data: dict[str, Any] | None = None) -> tuple[InstrumentVersion, bool]:
 def item_data(data: dict[str, Any], code: str) -> dict[str, Any]:
     """The item with this code inside definition data, for changing it in place."""
     return next(item for dimension in data["dimensions"] for item in dimension["items"] if item["code"] == code)
+
+
+# --- Readings: the shipped instruments and an identified participant who may be measured ------
+
+_personnummer_serials = itertools.count(101)
+
+
+def shipped_version(code: str = "stegvis-progression") -> InstrumentVersion:
+    """The current published version of a shipped instrument, loading the shipped files first."""
+    seed_instruments()
+    version = instrument_version_current(code=code)
+    assert version is not None
+    return version
+
+
+def draft_copy(version: InstrumentVersion) -> InstrumentVersion:
+    """An unpublished next version of a shipped instrument, with the same items."""
+    draft = InstrumentVersion.objects.create(instrument=version.instrument, number=version.number + 1, content_hash="")
+    path = INSTRUMENTS_DIR / f"{version.instrument.code}.yaml"
+    return instrument_version_update(version=draft, definition=read_definition_file(path))
+
+
+def valid_answers(version: InstrumentVersion, perspective: str, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid answer to every item the perspective is asked, with varied values.
+
+    Derived from the version rather than spelled out, so the tests follow the shipped instrument.
+    """
+    answers: dict[str, Any] = {}
+    items = (
+        Item.objects.filter(version=version, applies_to__in=ITEMS_ASKED_IN[perspective])
+        .select_related("scale")
+        .order_by("dimension__order", "order")
+    )
+    for index, item in enumerate(items):
+        scale = item.scale
+        if scale.kind in (ScaleKind.LADDER, ScaleKind.NUMBER):
+            answers[item.code] = scale.min_value + (index * 3 + len(perspective)) % (
+                scale.max_value - scale.min_value + 1
+            )
+        else:
+            answers[item.code] = scale.option_values[index % len(scale.option_values)]
+    answers.update(overrides)
+    return answers
+
+
+def ladder_items(version: InstrumentVersion) -> list[str]:
+    """Codes of the required ladder items asked in both perspectives, in form order."""
+    return list(
+        Item.objects.filter(version=version, scale__kind=ScaleKind.LADDER, applies_to=AppliesTo.BOTH, required=True)
+        .order_by("dimension__order", "order")
+        .values_list("code", flat=True)
+    )
+
+
+def mentor_only_item(version: InstrumentVersion) -> str:
+    """The code of the (first) required item only the mentor is asked, e.g. the prognosis."""
+    return (
+        Item.objects.filter(version=version, applies_to=AppliesTo.MENTOR, required=True)
+        .order_by("dimension__order", "order")
+        .values_list("code", flat=True)
+        .first()
+    )
+
+
+def progression_consent(participant: Participant, *, by: Any, granted: bool) -> None:
+    """Record (or withdraw) consent to progression measurement through the service."""
+    consent_record(
+        participant=participant,
+        purpose=ConsentPurpose.PROGRESSION,
+        granted=granted,
+        recorded_by=by,
+        channel="written",
+        text_version="test-1",
+    )
+
+
+def measured_enrolment(
+    *, forbund: Forbund | None = None, progression: bool = True, policy: str = "anonymise"
+) -> SimpleNamespace:
+    """An identified participant (synthetic personnummer) in an open enrolment, with a mentor.
+
+    With progression=True the participant has consented to progression measurement.
+    Returns a namespace with forbund, insats, mentor, participant and enrolment.
+    """
+    forbund = forbund or ForbundFactory(progression_withdrawal_policy=policy)
+    insats = InsatsFactory(forbund=forbund)
+    mentor = user_with_role(Role.MENTOR, insats=insats)
+    participant = register_identified(
+        forbund=forbund,
+        by=mentor,
+        personnummer=synthetic_personnummer(date(1990, 4, 17), serial=f"{next(_personnummer_serials) % 1000:03d}"),
+    )
+    if progression:
+        progression_consent(participant, by=mentor, granted=True)
+    enrolment = enrolment_create(
+        participant=participant,
+        insats=insats,
+        start_date=timezone.localdate() - timedelta(days=30),
+        mentor=mentor,
+    )
+    return SimpleNamespace(forbund=forbund, insats=insats, mentor=mentor, participant=participant, enrolment=enrolment)
+
+
+def stored_readings() -> tuple[int, int]:
+    """(sessions, answers) in the database, to show that a refused submission stored nothing."""
+    return AssessmentSession.objects.count(), Answer.objects.count()

@@ -100,7 +100,9 @@ def test_full_conversation_self_then_mentor_then_comparison(client, world):
     assert compare.status_code == 200
     assert '<svg class="chart radar"' in compare.text
     assert "Självskattning" in compare.text and "Handledarens bedömning" in compare.text
-    perspectives = set(AssessmentSession.objects.filter(enrolment=world.enrolment).values_list("perspective", flat=True))
+    perspectives = set(
+        AssessmentSession.objects.filter(enrolment=world.enrolment).values_list("perspective", flat=True)
+    )
     assert perspectives == {"self", "mentor"}
 
 

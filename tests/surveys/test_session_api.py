@@ -34,8 +34,9 @@ def _body(world, **changes):
 
 def test_same_uuid_five_times_stores_one_session(client, world):
     body = _body(world)
-    statuses = [client.post(reverse("api_session_list"), body, content_type="application/json").status_code
-                for _ in range(5)]
+    statuses = [
+        client.post(reverse("api_session_list"), body, content_type="application/json").status_code for _ in range(5)
+    ]
     assert statuses == [201, 200, 200, 200, 200]
     assert AssessmentSession.objects.count() == 1
     session = client.get(reverse("api_session_detail", args=[body["client_uuid"]])).json()
@@ -81,7 +82,8 @@ def test_list_is_scoped_and_filterable(client, world):
 def test_instrument_api_lists_and_shows_forms(client, world):
     codes = [row["code"] for row in client.get(reverse("api_instrument_list")).json()["results"]]
     assert codes == ["nns-avslut", "nns-pagaende", "stegvis-progression"]
-    form = client.get(reverse("api_instrument_form", args=["stegvis-progression"]),
-                      {"perspective": "self", "language": "en"}).json()
+    form = client.get(
+        reverse("api_instrument_form", args=["stegvis-progression"]), {"perspective": "self", "language": "en"}
+    ).json()
     assert form["dimensions"][0]["label"] == "Health"
     assert all(not item["code"].startswith("prognos") for d in form["dimensions"] for item in d["items"])
