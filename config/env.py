@@ -42,4 +42,4 @@ def celery_config(env: Mapping[str, str]) -> dict[str, Any]:
     url = env.get("REDIS_URL", "").strip()
     if url:
         return {"broker_url": url, "task_always_eager": False}
-    return {"broker_url": "memory://", "task_always_eager": True}
+    return {"broker_url": "memory://localhost/", "task_always_eager": True}

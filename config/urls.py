@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config.health import healthz
 from participants.urls import api_urlpatterns as participants_api
+from progression.urls import api_urlpatterns as progression_api
 from surveys.urls import api_urlpatterns as surveys_api
 
 admin.site.site_header = "Stegvis administration"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(participants_api)),
     path("api/v1/", include(surveys_api)),
+    path("api/v1/", include(progression_api)),
+    path("", include("progression.urls")),
     path("", include("surveys.urls")),
     path("", include("participants.urls")),
 ]

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class ProgressionConfig(AppConfig):
     name = "progression"
     verbose_name = "Stegförflyttning och rapporter"
+
+    def ready(self) -> None:
+        from participants import hooks as participant_hooks
+        from progression import hooks, navigation
+        from surveys import hooks as survey_hooks
+
+        survey_hooks.SESSION_SUBMITTED_HANDLERS.append(hooks.enqueue_session_processing)
+        participant_hooks.ENROLMENT_LINKS.append(navigation.journey_links)
+        participant_hooks.EXPORT_SECTIONS.append(navigation.goals_export_section)

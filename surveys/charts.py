@@ -36,7 +36,7 @@ def radar_svg(
         return centre + radius * share * math.cos(angle), centre + radius * share * math.sin(angle)
 
     parts = [
-        f'<svg class="chart radar" viewBox="0 0 {size} {size + 30 * ((len(series) + 1) // 2)}" role="img" '
+        f'<svg class="chart radar" viewBox="0 0 {size} {size + 26 * len(series)}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     for ring in (0.25, 0.5, 0.75, 1.0):
@@ -67,8 +67,8 @@ def radar_svg(
                 x, y = point(index, value)
                 parts.append(f'<circle class="series-{number}" cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
     for number, line in enumerate(series):
-        lx = 20 + (number % 2) * (size / 2)
-        ly = size + 8 + 30 * (number // 2)
+        lx = 20
+        ly = size + 4 + 26 * number
         marker = f'<rect class="series-{number}" x="{_fmt(lx)}" y="{_fmt(ly)}" width="16" height="16"/>'
         if number % 2:  # second series also differs by shape, not only colour
             marker = f'<circle class="series-{number}" cx="{_fmt(lx + 8)}" cy="{_fmt(ly + 8)}" r="8"/>'

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from participants import hooks as participant_hooks
 from participants.models import Enrolment, Role
 from participants.permissions import role_required
 from participants.selectors import enrolment_list_for_user, insats_list_for_user
@@ -309,11 +310,13 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
     previous = [
         {"session": s, "means": [means.get(s.pk, {}).get(d.code) for d in rating_dimensions]} for s in reversed(history)
     ]
+    plan_links = [link for hook in participant_hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)]
     return render(
         request,
         "surveys/compare.html",
         {
             "enrolment": enrolment,
+            "plan_links": plan_links,
             "rows": rows,
             "radar": radar,
             "dimensions": rating_dimensions,

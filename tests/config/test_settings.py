@@ -41,7 +41,7 @@ def test_embedded_default_is_sqlite_in_project_folder_and_eager_celery():
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["name"] == str(PROJECT / "db.sqlite3")
     assert loaded["eager"] is True
-    assert loaded["broker"] == "memory://"
+    assert loaded["broker"] == "memory://localhost/"
 
 
 def test_database_url_and_redis_url_switch_to_postgresql_and_a_real_broker():
@@ -68,7 +68,7 @@ def test_database_config_parses_every_part_of_the_url():
 
 
 def test_celery_config_and_env_helpers():
-    assert celery_config({}) == {"broker_url": "memory://", "task_always_eager": True}
+    assert celery_config({}) == {"broker_url": "memory://localhost/", "task_always_eager": True}
     assert celery_config({"REDIS_URL": "redis://x:1/0"})["task_always_eager"] is False
     assert env_bool({"DEBUG": "yes"}, "DEBUG", False) is True
     assert env_bool({"DEBUG": ""}, "DEBUG", True) is True

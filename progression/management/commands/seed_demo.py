@@ -4,6 +4,7 @@ import secrets
 from django.core.management.base import BaseCommand, CommandParser
 
 from participants import demo as participants_demo
+from progression import demo as progression_demo
 from surveys import demo as surveys_demo
 
 
@@ -26,6 +27,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare, {volumes} volymregistreringar.")
         for line in instruments:
             self.stdout.write(f"Instrument {line}")
+        readings = progression_demo.seed_readings()
+        responses = progression_demo.seed_surveys()
+        progression_demo.seed_progression()
+        self.stdout.write(f"Mätningar: {readings} nya, enkätsvar: {responses} nya; stegförflyttning omräknad.")
         self.stdout.write("")
         self.stdout.write(f"Demoinloggningar (lösenord för alla: {password})")
         for login in logins:

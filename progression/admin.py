@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from progression.models import ReferenceStatistic, ReliabilitySetting
+
+
+@admin.register(ReferenceStatistic)
+class ReferenceStatisticAdmin(admin.ModelAdmin):
+    """The norms behind reliable change, with how many readings each rests on (read-only)."""
+
+    list_display = [
+        "instrument",
+        "dimension_code",
+        "perspective",
+        "n",
+        "mean",
+        "sd",
+        "alpha",
+        "alpha_n",
+        "reliability",
+        "reliability_source",
+        "computed_at",
+    ]
+    list_filter = ["instrument", "perspective", "reliability_source"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ReliabilitySetting)
+class ReliabilitySettingAdmin(admin.ModelAdmin):
+    list_display = ["instrument", "dimension_code", "test_retest", "source"]

@@ -1,0 +1,151 @@
+"""Demo readings, goals and surveys for the synthetic participants, so every page shows data.
+
+Readings come every 4–8 weeks from the start of each enrolment, the participant's and the
+mentor's, drifting upward with noise. Idempotent: enrolments that already have readings are left alone."""
+
+import random
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, Role
+from participants.selectors import consent_granted
+from progression import goals, rebuild
+from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, ScaleKind, SurveyCampaign
+from surveys.satisfaction import survey_campaign_create, survey_response_submit
+from surveys.selectors import instrument_version_current
+from surveys.sessions import session_submit
+
+DEMO_TODAY = date(2026, 11, 24)
+MILESTONES = ["Komma i tid tre dagar i veckan", "Prova praktik i caféet", "Besöka Komvux studievägledare"]
+STEPS = [("Boka möte med Arbetsförmedlingen", "Handledaren"), ("Skriva ett CV", "Deltagaren")]
+
+
+def _answers(rng: random.Random, items: list[Item], level: float, perspective: str) -> dict[str, int]:
+    answers: dict[str, int] = {}
+    for item in items:
+        scale = item.scale
+        if scale.kind == ScaleKind.LADDER:
+            bias = -0.6 if perspective == "mentor" else 0.3
+            value = round(level + bias + rng.gauss(0, 1.1))
+            answers[item.code] = max(scale.min_value, min(scale.max_value, value))
+        elif scale.kind == ScaleKind.NUMBER:
+            answers[item.code] = max(0, min(scale.max_value, round(level * 3 + rng.gauss(0, 3))))
+        else:
+            values = sorted(scale.option_values)
+            answers[item.code] = values[min(len(values) - 1, max(0, round((level - 1) / 9 * (len(values) - 1))))]
+    return answers
+
+
+@transaction.atomic
+def seed_readings() -> int:
+    """Readings for enrolments with progression consent and none yet; returns readings created."""
+    version = instrument_version_current(code="stegvis-progression")
+    if version is None:
+        return 0
+    rng = random.Random(4711)
+    items = {
+        perspective: list(
+            Item.objects.filter(version=version, applies_to__in=ITEMS_ASKED_IN[perspective])
+            .select_related("scale")
+            .order_by("dimension__order", "order")
+        )
+        for perspective in ("self", "mentor")
+    }
+    created = 0
+    enrolments = (
+        Enrolment.objects.filter(insats__measurement_mode=MeasurementMode.PER_PERSON)
+        .select_related("participant", "insats")
+        .prefetch_related("mentor_assignments__mentor")
+        .order_by("id")
+    )
+    for enrolment in enrolments:
+        if AssessmentSession.objects.filter(enrolment=enrolment).exists():
+            continue
+        if not consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION):
+            continue
+        assignment = next(iter(enrolment.mentor_assignments.all()), None)
+        mentor = assignment.mentor if assignment else None
+        last_day = enrolment.end_date or DEMO_TODAY
+        level = rng.uniform(2.5, 5.0)
+        growth = rng.uniform(-0.2, 0.9)
+        day = enrolment.start_date + timedelta(days=7)
+        readings = []
+        while day <= last_day and len(readings) < 6:
+            readings.append(day)
+            day += timedelta(weeks=rng.randint(4, 8))
+        # A reading's answers are checked against an open enrolment: write them while it is open.
+        end_date, exit_reason = enrolment.end_date, enrolment.exit_reason
+        if end_date:
+            Enrolment.objects.filter(pk=enrolment.pk).update(end_date=None)
+            enrolment.end_date = None
+        for number, day in enumerate(readings):
+            at = timezone.make_aware(datetime.combine(day, time(10, 0)))
+            for perspective in ("self", "mentor"):
+                session_submit(
+                    client_uuid=uuid.UUID(int=rng.getrandbits(128)),
+                    enrolment=enrolment,
+                    version=version,
+                    perspective=perspective,
+                    answers=_answers(rng, items[perspective], level + growth * number, perspective),
+                    recorded_by=mentor,
+                    occurred_at=at,
+                )
+                created += 1
+        if end_date:
+            Enrolment.objects.filter(pk=enrolment.pk).update(end_date=end_date, exit_reason=exit_reason)
+        if mentor and readings and enrolment.end_date is None and rng.random() < 0.7:
+            goal = goals.goal_set(
+                enrolment=enrolment,
+                text=rng.choice(
+                    ["Arbeta deltid inom café eller kök", "Börja studera på Komvux", "Få en praktikplats inom odling"]
+                ),
+                by=mentor,
+            )
+            for text in rng.sample(MILESTONES, 2):
+                goals.milestone_add(
+                    goal=goal, text=text, target_date=DEMO_TODAY + timedelta(days=rng.randint(14, 120)), by=mentor
+                )
+            for what, who in STEPS:
+                goals.action_step_add(
+                    goal=goal, what=what, who=who, due_date=DEMO_TODAY + timedelta(days=21), by=mentor
+                )
+    return created
+
+
+@transaction.atomic
+def seed_surveys() -> int:
+    """An ongoing-participant survey with answers for each per-person insats with a mentor."""
+    version = instrument_version_current(code="nns-pagaende")
+    if version is None:
+        return 0
+    rng = random.Random(99)
+    created = 0
+    for insats in Insats.objects.filter(measurement_mode=MeasurementMode.PER_PERSON, memberships__role=Role.MENTOR):
+        if SurveyCampaign.objects.filter(insats=insats).exists():
+            continue
+        creator = insats.memberships.filter(role=Role.MENTOR).first().user
+        campaign = survey_campaign_create(
+            insats=insats,
+            version=version,
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 8, 31),
+            number_asked=14,
+            created_by=creator,
+        )
+        for _ in range(11):
+            answers = {
+                f"nns_{q}": rng.choices([6, 5, 4, 3, 2, 1], weights=[30, 30, 20, 10, 6, 4])[0]
+                for q in (1, 2, 3, 5, 6, 7)
+            }
+            answers["nns_4"] = rng.choices([1, 0], weights=[9, 1])[0]
+            survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers=answers)
+            created += 1
+    return created
+
+
+def seed_progression() -> None:
+    """Reference statistics from all demo baselines, then everything recomputed against them."""
+    rebuild.progression_rebuild_inline(recompute_reference=True, report=lambda message: None)

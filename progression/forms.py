@@ -1,0 +1,18 @@
+from django import forms
+
+from participants.forms import DateInput
+
+
+class GoalForm(forms.Form):
+    text = forms.CharField(label="Målbild", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MilestoneForm(forms.Form):
+    text = forms.CharField(label="Delmål", max_length=500)
+    target_date = forms.DateField(label="Klart senast", required=False, widget=DateInput)
+
+
+class StepForm(forms.Form):
+    what = forms.CharField(label="Vad", max_length=500)
+    who = forms.CharField(label="Vem", max_length=200)
+    due_date = forms.DateField(label="När", required=False, widget=DateInput)

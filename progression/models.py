@@ -1,0 +1,264 @@
+"""Derived data: dimension scores, progression (stegförflyttning) with reliable change, the
+reference statistics they rest on, insats summaries, and goals with action plans.
+
+Scores, progression and summaries are rebuildable from the readings at any time; each row carries
+the algorithm_version that produced it (see progression/scoring.py)."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class SessionScoring(models.Model):
+    """Watermark: this session has been scored with this algorithm version."""
+
+    session = models.OneToOneField("surveys.AssessmentSession", on_delete=models.CASCADE, related_name="scoring")
+    algorithm_version = models.PositiveSmallIntegerField()
+    scored_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"session {self.session_id} v{self.algorithm_version}"
+
+
+class DimensionScore(models.Model):
+    """Mean of a session's answered items in one rating dimension, rescaled to 0–100; null when fewer
+    than half of the dimension's items were answered."""
+
+    session = models.ForeignKey("surveys.AssessmentSession", on_delete=models.CASCADE, related_name="dimension_scores")
+    dimension = models.ForeignKey("surveys.Dimension", on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField(null=True)
+    answered = models.PositiveSmallIntegerField()
+    items = models.PositiveSmallIntegerField()
+    algorithm_version = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "dimension"], name="one_score_per_dimension")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension_id}: {self.score}"
+
+
+class ReliabilitySetting(models.Model):
+    """A configured test–retest reliability for a dimension where Cronbach's α cannot be computed
+    (fewer than two items), with its source."""
+
+    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.CASCADE, related_name="+")
+    dimension_code = models.SlugField("dimension", max_length=60)
+    test_retest = models.FloatField(
+        "test–retest-reliabilitet", validators=[MinValueValidator(0.0), MaxValueValidator(0.99)]
+    )
+    source = models.CharField("källa", max_length=300)
+
+    class Meta:
+        verbose_name = "konfigurerad reliabilitet"
+        verbose_name_plural = "konfigurerade reliabiliteter"
+        constraints = [models.UniqueConstraint(fields=["instrument", "dimension_code"], name="one_reliability_setting")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension_code}: {self.test_retest}"
+
+
+class ReferenceStatistic(models.Model):
+    """The norms reliable change rests on, per dimension and perspective: the baseline standard
+    deviation (first readings in the reference population) and the reliability used.
+
+    They are computed deliberately (`manage.py rebuild_progression --recompute-reference`), not on
+    every reading, so that a participant's classification does not shift when others are added."""
+
+    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.CASCADE, related_name="+")
+    dimension_code = models.SlugField(max_length=60)
+    perspective = models.CharField(max_length=10)
+    n = models.PositiveIntegerField("antal baslinjemätningar")
+    mean = models.FloatField(null=True)
+    sd = models.FloatField("standardavvikelse vid baslinjen", null=True)
+    alpha = models.FloatField("Cronbachs α", null=True)
+    alpha_n = models.PositiveIntegerField("antal mätningar bakom α", default=0)
+    reliability = models.FloatField("reliabilitet som används", null=True)
+    reliability_source = models.CharField(max_length=20)
+    algorithm_version = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "referensvärde"
+        verbose_name_plural = "referensvärden"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "dimension_code", "perspective"], name="one_reference_per_dimension"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension_code}/{self.perspective}"
+
+
+class Classification(models.TextChoices):
+    IMPROVED = "improved", "Tillförlitligt förbättrad"
+    UNCHANGED = "unchanged", "Oförändrad"
+    WORSE = "worse", "Tillförlitligt försämrad"
+    INSUFFICIENT = "insufficient", "För få mätningar"
+
+
+class Progression(models.Model):
+    """Stegförflyttning for one enrolment, dimension and perspective: first and latest reading,
+    the change, and whether it is more than measurement noise (RCI)."""
+
+    enrolment = models.ForeignKey("participants.Enrolment", on_delete=models.CASCADE, related_name="progressions")
+    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.PROTECT, related_name="+")
+    dimension_code = models.SlugField(max_length=60)
+    perspective = models.CharField(max_length=10)
+    n_readings = models.PositiveIntegerField()
+    first_session = models.ForeignKey("surveys.AssessmentSession", on_delete=models.CASCADE, related_name="+")
+    latest_session = models.ForeignKey("surveys.AssessmentSession", on_delete=models.CASCADE, related_name="+")
+    first_score = models.FloatField()
+    latest_score = models.FloatField()
+    latest_on = models.DateField()
+    change = models.FloatField(null=True)
+    baseline_sd = models.FloatField(null=True)
+    reliability = models.FloatField(null=True)
+    rci = models.FloatField(null=True)
+    classification = models.CharField(max_length=15, choices=Classification.choices)
+    meets_mid = models.BooleanField(null=True)
+    algorithm_version = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "instrument", "dimension_code", "perspective"], name="one_progression_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.dimension_code}/{self.perspective}: {self.change}"
+
+
+class InsatsSummary(models.Model):
+    """Sums over the progressions (≥ 2 readings) of an insats whose latest reading fell in a year,
+    per dimension and perspective; reports derive means, d_z and shares from them."""
+
+    insats = models.ForeignKey("participants.Insats", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.CASCADE, related_name="+")
+    dimension_code = models.SlugField(max_length=60)
+    perspective = models.CharField(max_length=10)
+    n = models.PositiveIntegerField()
+    sum_first = models.FloatField()
+    sum_latest = models.FloatField()
+    sum_change = models.FloatField()
+    sum_change_sq = models.FloatField()
+    n_improved = models.PositiveIntegerField()
+    n_unchanged = models.PositiveIntegerField()
+    n_worse = models.PositiveIntegerField()
+    n_mid = models.PositiveIntegerField()
+    algorithm_version = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["insats", "year", "instrument", "dimension_code", "perspective"], name="one_summary_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insats_id} {self.year} {self.dimension_code}/{self.perspective}"
+
+
+# --- Goals and action plan -------------------------------------------------------------------
+
+
+class MilestoneStatus(models.TextChoices):
+    PLANNED = "planerad", "Planerad"
+    ONGOING = "pagar", "Pågår"
+    ACHIEVED = "uppnadd", "Uppnådd"
+    CHANGED = "andrad", "Ändrad"
+
+
+class Goal(models.Model):
+    """The målbild agreed in a målbildssamtal: where the participant wants to get."""
+
+    enrolment = models.ForeignKey("participants.Enrolment", on_delete=models.CASCADE, related_name="goals")
+    text = models.TextField("målbild", max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Milestone(models.Model):
+    """A delmål on the way to the målbild."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
+    text = models.CharField("delmål", max_length=500)
+    status = models.CharField(max_length=10, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED)
+    target_date = models.DateField("klart senast", null=True, blank=True)
+    achieved_on = models.DateField("uppnått", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ActionPlanStep(models.Model):
+    """A step in the handlingsplan: what, who, by when."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="steps")
+    what = models.CharField("vad", max_length=500)
+    who = models.CharField("vem", max_length=200)
+    due_date = models.DateField("när", null=True, blank=True)
+    done_on = models.DateField("klart", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.what[:60]
+
+
+class PlanEvent(models.Model):
+    """History of the målbild, delmål and handlingsplan: every change as an appended line."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="events")
+    description = models.CharField(max_length=600)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class RebuildPhase(models.TextChoices):
+    SCORES = "scores", "Poäng"
+    REFERENCE = "reference", "Referensvärden"
+    PROGRESSION = "progression", "Stegförflyttning"
+    SUMMARIES = "summaries", "Sammanställningar"
+    DONE = "done", "Klar"
+    FAILED = "failed", "Misslyckades"
+
+
+class RebuildJob(models.Model):
+    """A full rebuild run as chunks on the workers; progress lives here, not in a result backend.
+
+    Each chunk task counts itself done; the task that completes a phase starts the next one."""
+
+    phase = models.CharField(max_length=15, choices=RebuildPhase.choices, default=RebuildPhase.SCORES)
+    recompute_reference = models.BooleanField(default=False)
+    chunk_size = models.PositiveIntegerField()
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Omräkning {self.pk}: {self.get_phase_display()} {self.chunks_done}/{self.chunks_total}"

@@ -1,0 +1,119 @@
+"""Reads for progression: a participant's journey, goals, and what the API returns."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from participants.models import Enrolment, MentorAssignment
+from progression.models import ActionPlanStep, DimensionScore, Goal, Milestone, PlanEvent, Progression
+from surveys.models import Answer, AssessmentSession, Perspective, ScaleKind, SessionStatus
+
+
+@dataclass
+class Reading:
+    session: AssessmentSession
+    scores: dict[str, float | None]  # by dimension code
+
+
+def readings_for_enrolment(*, enrolment: Enrolment) -> list[Reading]:
+    """Submitted, scored readings of an enrolment, oldest first, with their dimension scores."""
+    sessions = (
+        AssessmentSession.objects.filter(enrolment=enrolment, status=SessionStatus.SUBMITTED, consent_withdrawn=False)
+        .select_related("version__instrument", "recorded_by")
+        .prefetch_related(
+            Prefetch(
+                "dimension_scores",
+                queryset=DimensionScore.objects.select_related("dimension").order_by("dimension__order"),
+            )
+        )
+        .order_by("occurred_at", "id")
+    )
+    return [Reading(s, {ds.dimension.code: ds.score for ds in s.dimension_scores.all()}) for s in sessions]
+
+
+def dimensions_for_enrolment(*, enrolment: Enrolment) -> list[tuple[str, str]]:
+    """(code, label) of the rating dimensions the enrolment has scores in, in instrument order."""
+    rows = (
+        DimensionScore.objects.filter(session__enrolment=enrolment)
+        .values_list("dimension__code", "dimension__label", "dimension__order")
+        .distinct()
+        .order_by("dimension__order")
+    )
+    seen: dict[str, str] = {}
+    for code, label, _order in rows:
+        seen.setdefault(code, label.get("sv", code))
+    return list(seen.items())
+
+
+def activity_hours(*, enrolment: Enrolment) -> list[tuple[AssessmentSession, int]]:
+    """Hours per week in activity, as answered in each reading (number items of non-rating dimensions)."""
+    answers = (
+        Answer.objects.filter(
+            session__enrolment=enrolment,
+            session__status=SessionStatus.SUBMITTED,
+            session__consent_withdrawn=False,
+            item__scale__kind=ScaleKind.NUMBER,
+            value__isnull=False,
+        )
+        .select_related("session")
+        .order_by("session__occurred_at", "session_id")
+    )
+    return [(a.session, a.value) for a in answers]
+
+
+def mentor_self_gaps(*, readings: list[Reading]) -> list[dict[str, Any]]:
+    """For each mentor reading, the gap to the participant's self-rating of the same day, per dimension."""
+    gaps = []
+    for reading in readings:
+        if reading.session.perspective != Perspective.MENTOR:
+            continue
+        same_day = [
+            r
+            for r in readings
+            if r.session.perspective == Perspective.SELF
+            and r.session.occurred_at.date() == reading.session.occurred_at.date()
+        ]
+        if not same_day:
+            continue
+        self_reading = same_day[-1]
+        gaps.append(
+            {
+                "date": reading.session.occurred_at.date(),
+                "gaps": {
+                    code: (score - self_reading.scores[code])
+                    if score is not None and self_reading.scores.get(code) is not None
+                    else None
+                    for code, score in reading.scores.items()
+                },
+            }
+        )
+    return gaps
+
+
+def mentor_history(*, enrolment: Enrolment) -> QuerySet[MentorAssignment]:
+    return MentorAssignment.objects.filter(enrolment=enrolment).select_related("mentor").order_by("start_date", "id")
+
+
+def progression_for_enrolment(*, enrolment: Enrolment) -> QuerySet[Progression]:
+    return (
+        Progression.objects.filter(enrolment=enrolment)
+        .select_related("instrument")
+        .order_by("perspective", "dimension_code")
+    )
+
+
+def goal_current(*, enrolment: Enrolment) -> Goal | None:
+    """The active målbild with its delmål, steps and history."""
+    return (
+        Goal.objects.filter(enrolment=enrolment, active=True)
+        .prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.order_by("created_at", "id")),
+            Prefetch("steps", queryset=ActionPlanStep.objects.order_by("due_date", "id")),
+        )
+        .first()
+    )
+
+
+def plan_history(*, enrolment: Enrolment) -> QuerySet[PlanEvent]:
+    return PlanEvent.objects.filter(goal__enrolment=enrolment).select_related("by").order_by("-at", "-id")

@@ -1,0 +1,23 @@
+"""Celery tasks: thin wrappers over progression.scoring and progression.rebuild."""
+
+from celery import shared_task
+
+from progression import rebuild, scoring
+
+
+@shared_task(acks_late=True, max_retries=5, default_retry_delay=30, time_limit=300, soft_time_limit=240)
+def process_session(session_id: int) -> None:
+    """A reading was submitted: update its scores, progression and insats summaries."""
+    scoring.session_process(session_id=session_id)
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def progression_sweep() -> int:
+    """Every few minutes: process readings the incremental path missed (e.g. Redis was down)."""
+    return scoring.progression_sweep()
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+def rebuild_chunk(job_id: int, phase: str, low: int, high: int) -> None:
+    """One chunk of a full rebuild."""
+    rebuild.chunk_run(job_id, phase, low, high)
