@@ -1,0 +1,656 @@
+"""The seven reports. Every figure is computed from person-level rows in SQL, with its denominator.
+
+Each function takes a Context (filters, whether the output leaves the organisation) and returns a
+Report; build_report in registry.py is the only caller."""
+
+from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+
+from participants.models import (
+    EducationLevel,
+    Enrolment,
+    ExitReason,
+    IncomeSource,
+    InsatsPeriod,
+    MeasurementMode,
+    VolumeRegistration,
+)
+from progression.models import Classification, Progression
+from progression.reports.base import KON_COLUMNS, KON_LABELS, Chart, Context, Report, Table, share
+from progression.reports.filters import AGE_BANDS
+from progression.reports.suppression import SUPPRESSED
+from surveys.models import Item, SurveyAnswer, SurveyCampaign, SurveyResponse
+
+KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
+AGE_AT_START_BANDS = [
+    ("16–19", 16, 19),
+    ("20–24", 20, 24),
+    ("25–29", 25, 29),
+    ("30–39", 30, 39),
+    ("40–49", 40, 49),
+    ("50–59", 50, 59),
+    ("60–", 60, 200),
+]
+SUPPORT_BANDS = [("<1", 0, 1), ("1–2", 1, 2), ("2–3", 2, 3), ("3–5", 3, 5), ("5–10", 5, 10), (">10", 10, 1000)]
+
+
+def enrolments(ctx: Context, *, include_anonymous: bool = False) -> QuerySet[Enrolment]:
+    """Per-person enrolments of the chosen insatser, felregistrering never, people filtered by kön/age."""
+    f = ctx.filters
+    rows = Enrolment.objects.filter(
+        insats_id__in=f.insats_ids, insats__measurement_mode=MeasurementMode.PER_PERSON
+    ).exclude(exit_reason__excluded_from_reports=True)
+    if not include_anonymous:
+        rows = rows.filter(participant__is_anonymous=False)
+    if f.kon:
+        rows = rows.filter(participant__kon=f.kon)
+    if f.age_band:
+        low, high = AGE_BANDS[f.age_band]
+        rows = rows.filter(
+            participant__birth_year__gte=f.date_to.year - high, participant__birth_year__lte=f.date_to.year - low
+        )
+    return rows
+
+
+def open_in_period(ctx: Context) -> Q:
+    f = ctx.filters
+    return Q(start_date__lte=f.date_to) & (Q(end_date__isnull=True) | Q(end_date__gte=f.date_from))
+
+
+def ended_in_period(ctx: Context) -> Q:
+    return Q(end_date__gte=ctx.filters.date_from, end_date__lte=ctx.filters.date_to)
+
+
+def count_by_kon(rows: QuerySet, *, distinct: str | None = None) -> dict[str, int]:
+    field = distinct or "id"
+    return rows.aggregate(
+        kvinna=Count(field, filter=KON_Q["kvinna"], distinct=bool(distinct)),
+        man=Count(field, filter=KON_Q["man"], distinct=bool(distinct)),
+        total=Count(field, distinct=bool(distinct)),
+    )
+
+
+def _kon_row(label: str, counts: dict) -> list:
+    return [label, *[counts[k] for k in KON_COLUMNS]]
+
+
+def _target(ctx: Context, field: str) -> float | None:
+    """The insats' target for the period, when exactly one insats is reported."""
+    if len(ctx.filters.insatser) != 1:
+        return None
+    period = InsatsPeriod.objects.filter(
+        insats=ctx.filters.insatser[0], period_start__lte=ctx.filters.date_to, period_end__gte=ctx.filters.date_to
+    ).first()
+    value = getattr(period, field, None) if period else None
+    return float(value) if value is not None else None
+
+
+# --- 1. Deltagarflöde ----------------------------------------------------------------------------
+
+
+def participant_flow(ctx: Context) -> Report:
+    f = ctx.filters
+    people = enrolments(ctx)
+    anonymous = enrolments(ctx, include_anonymous=True).filter(participant__is_anonymous=True)
+    registrations = people.filter(open_in_period(ctx))
+    rows = {
+        "registrations": count_by_kon(registrations),
+        "anonymous": count_by_kon(anonymous.filter(open_in_period(ctx))),
+        "started": count_by_kon(people.filter(start_date__gte=f.date_from, start_date__lte=f.date_to)),
+        "ended": count_by_kon(people.filter(ended_in_period(ctx))),
+        "active_at_end": count_by_kon(
+            people.filter(Q(start_date__lte=f.date_to) & (Q(end_date__isnull=True) | Q(end_date__gt=f.date_to)))
+        ),
+        "unique_persons": count_by_kon(registrations, distinct="participant_id"),
+    }
+    data = {key: ctx.kon_counts(counts) for key, counts in rows.items()}
+    labels = {
+        "registrations": "Inskrivningar under perioden (registreringar)",
+        "unique_persons": "Unika personer",
+        "anonymous": "Anonyma deltagares inskrivningar",
+        "started": "Nya inskrivningar",
+        "ended": "Avslutade",
+        "active_at_end": "Inskrivna vid periodens slut",
+    }
+    order = ["registrations", "unique_persons", "started", "ended", "active_at_end", "anonymous"]
+    table = Table(
+        "Deltagarflöde",
+        ["", *[KON_LABELS[k] for k in KON_COLUMNS]],
+        [_kon_row(labels[key], data[key]) for key in order],
+    )
+    chart = Chart(
+        "bar",
+        "Deltagarflöde per kön",
+        [labels[k] for k in order],
+        [
+            (KON_LABELS[k], [data[key][k] if isinstance(data[key][k], int) else None for key in order])
+            for k in ("kvinna", "man")
+        ],
+        max_value=0,
+    )
+    return Report(
+        "participant-flow",
+        "Deltagarflöde",
+        f,
+        ctx.external,
+        data,
+        [table],
+        [chart],
+        [
+            "Registreringar: inskrivningar som pågått någon dag under perioden. En person i två insatser är två "
+            "registreringar och en unik person.",
+            "Anonyma deltagare räknas bara på raden för anonyma; felregistreringar räknas aldrig.",
+            "Inskrivna vid periodens slut: inskrivningar utan avslut eller med avslut efter periodens sista dag.",
+        ],
+    )
+
+
+# --- 2. Avslut ------------------------------------------------------------------------------------
+
+
+def exits(ctx: Context) -> Report:
+    ended = enrolments(ctx).filter(ended_in_period(ctx))
+    reasons = list(ExitReason.objects.filter(excluded_from_reports=False).order_by("sort_order"))
+    counts = {
+        (r["exit_reason__code"], r["participant__kon"]): r["n"]
+        for r in ended.values("exit_reason__code", "participant__kon").annotate(n=Count("id"))
+    }
+    cells: dict[tuple[str, str], int] = {}
+    for reason in [*reasons, None]:
+        key = reason.code if reason else "total"
+        kvinna = sum(n for (code, kon), n in counts.items() if kon == "kvinna" and (reason is None or code == key))
+        man = sum(n for (code, kon), n in counts.items() if kon == "man" and (reason is None or code == key))
+        total = sum(n for (code, _kon), n in counts.items() if reason is None or code == key)
+        cells.update(
+            {(key, "kvinna"): kvinna, (key, "man"): man, (key, "ovrigt"): total - kvinna - man, (key, "total"): total}
+        )
+    row_keys = [r.code for r in reasons] + ["total"]
+    shown = ctx.matrix(cells, row_keys, ["kvinna", "man", "ovrigt", "total"])
+    total = shown[("total", "total")]
+    by_reason = {
+        reason.code: {
+            "label": reason.label_sv,
+            **{k: shown[(reason.code, k)] for k in KON_COLUMNS},
+            "share": share(shown[(reason.code, "total")], total),
+        }
+        for reason in reasons
+    }
+    exact_total = cells[("total", "total")]
+
+    def outcome(codes: list[str], target_field: str) -> dict:
+        exact = sum(cells[(c, "total")] for c in codes)
+        value = SUPPRESSED if ctx.external and 0 < exact < ctx.threshold else exact
+        pct = share(value, total)
+        target = _target(ctx, target_field)
+        return {
+            "count": value,
+            "n": total,
+            "share": pct,
+            "target": target,
+            "met": None if target is None or pct is None else pct >= target,
+        }
+
+    work = outcome([r.code for r in reasons if r.counts_as_work_or_studies], "target_work_or_studies_pct")
+    rehab = outcome([r.code for r in reasons if r.counts_as_further_rehab], "target_further_rehab_pct")
+    data = {
+        "n": total,
+        "by_reason": by_reason,
+        "total": {k: shown[("total", k)] for k in KON_COLUMNS},
+        "to_work_studies_or_job_seeking": work,
+        "to_further_rehabilitation": rehab,
+    }
+    rows = [[v["label"], v["kvinna"], v["man"], v["total"], v["share"]] for v in by_reason.values()]
+    rows.append(["Totalt", *[data["total"][k] for k in KON_COLUMNS], 100.0 if exact_total else None])
+    outcomes = Table(
+        "Måluppfyllelse",
+        ["", "Antal", "Av", "Andel %", "Mål %", "Uppfyllt"],
+        [
+            [
+                "Till arbete, studier eller aktivt arbetssökande",
+                work["count"],
+                work["n"],
+                work["share"],
+                work["target"],
+                {True: "Ja", False: "Nej", None: "–"}[work["met"]],
+            ],
+            [
+                "Till fortsatt rehabilitering",
+                rehab["count"],
+                rehab["n"],
+                rehab["share"],
+                rehab["target"],
+                {True: "Ja", False: "Nej", None: "–"}[rehab["met"]],
+            ],
+        ],
+    )
+    chart = Chart(
+        "bar",
+        "Avslut per anledning",
+        [v["label"] for v in by_reason.values()],
+        [("Andel %", [v["share"] for v in by_reason.values()])],
+        max_value=100,
+    )
+    return Report(
+        "exits",
+        "Avslut och avslutsanledningar",
+        ctx.filters,
+        ctx.external,
+        data,
+        [
+            Table("Avslut per avslutsanledning", ["Avslutsanledning", "Kvinnor", "Män", "Totalt", "Andel %"], rows),
+            outcomes,
+        ],
+        [chart],
+        [
+            "Avslutade inskrivningar med avslutsdatum i perioden; andelar av alla avslut (n).",
+            "Målet visas när en insats väljs och har mål för perioden.",
+        ],
+    )
+
+
+# --- 3. Försörjning före och efter ------------------------------------------------------------------
+
+
+def _income_table(ctx: Context, rows: QuerySet, label: str) -> tuple[dict, Table]:
+    sources = list(IncomeSource.objects.order_by("sort_order"))
+    before = dict(rows.values_list("income_before__code").annotate(n=Count("id")))
+    after = dict(rows.values_list("income_after__code").annotate(n=Count("id")))
+    keys = [s.code for s in sources] + ["saknas"]
+    before["saknas"], after["saknas"] = before.pop(None, 0), after.pop(None, 0)
+    n = rows.count()
+    cells = {}
+    for key in keys:
+        cells[(key, "before")], cells[(key, "after")] = before.get(key, 0), after.get(key, 0)
+    cells[("total", "before")] = cells[("total", "after")] = n
+    shown = ctx.matrix(cells, [*keys, "total"], ["before", "after"])
+    labels = {s.code: s.label_sv for s in sources} | {"saknas": "Uppgift saknas"}
+    result = {}
+    for key in keys:
+        b, a = shown[(key, "before")], shown[(key, "after")]
+        hidden = isinstance(b, str) or isinstance(a, str)
+        change = None if hidden else a - b
+        if key == "saknas" and not cells[(key, "before")] and not cells[(key, "after")]:
+            continue
+        result[key] = {
+            "label": labels[key],
+            "before": b,
+            "before_share": share(b, n),
+            "after": a,
+            "after_share": share(a, n),
+            "change": change,
+            "change_pct": None if change is None or not b else round(100 * change / b, 1),
+        }
+    table = Table(
+        label,
+        ["Försörjning", "Före", "Före %", "Efter", "Efter %", "Förändring", "Förändring %"],
+        [
+            [v["label"], v["before"], v["before_share"], v["after"], v["after_share"], v["change"], v["change_pct"]]
+            for v in result.values()
+        ]
+        + [["Totalt (n)", n, 100.0 if n else None, n, 100.0 if n else None, 0, None]],
+    )
+    return {"n": shown[("total", "before")], "sources": result}, table
+
+
+def income_sources(ctx: Context) -> Report:
+    ended = enrolments(ctx).filter(ended_in_period(ctx))
+    data, table = _income_table(ctx, ended, "Huvudsaklig försörjning före och efter insatsen")
+    tables = [table]
+    if ctx.filters.by_kon:
+        data["by_kon"] = {}
+        for kon, label in (("kvinna", "Kvinnor"), ("man", "Män")):
+            data["by_kon"][kon], kon_table = _income_table(ctx, ended.filter(participant__kon=kon), f"{label}")
+            tables.append(kon_table)
+    chart = Chart(
+        "bar",
+        "Försörjning före och efter (andel %)",
+        [v["label"] for v in data["sources"].values()],
+        [
+            ("Före", [v["before_share"] for v in data["sources"].values()]),
+            ("Efter", [v["after_share"] for v in data["sources"].values()]),
+        ],
+        max_value=100,
+    )
+    return Report(
+        "income-sources",
+        "Försörjning före och efter",
+        ctx.filters,
+        ctx.external,
+        data,
+        tables,
+        [chart],
+        [
+            "Avslutade inskrivningar i perioden (n). En huvudsaklig försörjning per inskrivning före och efter; "
+            "andelarna summerar till 100 %.",
+            "Förändring = efter − före; förändring % = förändring ÷ före.",
+        ],
+    )
+
+
+# --- 4. Bakgrund ---------------------------------------------------------------------------------------
+
+
+def background(ctx: Context) -> Report:
+    registrations = (
+        enrolments(ctx)
+        .filter(open_in_period(ctx))
+        .annotate(
+            age=ExpressionWrapper(ExtractYear("start_date") - F("participant__birth_year"), output_field=IntegerField())
+        )
+    )
+    age_cells = {}
+    for label, low, high in AGE_AT_START_BANDS:
+        counts = count_by_kon(registrations.filter(age__gte=low, age__lte=high))
+        age_cells[label] = ctx.kon_counts(counts)
+    education = {}
+    for level in EducationLevel.objects.order_by("sort_order"):
+        education[level.label_sv] = ctx.kon_counts(count_by_kon(registrations.filter(education=level)))
+    missing = count_by_kon(registrations.filter(education__isnull=True))
+    if missing["total"]:
+        education["Uppgift saknas"] = ctx.kon_counts(missing)
+    support = registrations.filter(years_in_public_support__isnull=False)
+    means = support.aggregate(
+        kvinna=Avg("years_in_public_support", filter=KON_Q["kvinna"]),
+        man=Avg("years_in_public_support", filter=KON_Q["man"]),
+        total=Avg("years_in_public_support"),
+    )
+    support_n = ctx.kon_counts(count_by_kon(support))
+    mean_years = {
+        k: None if isinstance(support_n[k], str) or means[k] is None else round(float(means[k]), 1) for k in KON_COLUMNS
+    }
+    bands = {}
+    for label, low, high in SUPPORT_BANDS:
+        bands[label] = ctx.kon_counts(
+            count_by_kon(support.filter(years_in_public_support__gte=low, years_in_public_support__lt=high))
+        )
+    data = {
+        "age_at_start": age_cells,
+        "education": education,
+        "years_in_public_support": {"mean": mean_years, "n": support_n, "bands": bands},
+    }
+    cols = ["", "Kvinnor", "Män", "Totalt"]
+    return Report(
+        "background",
+        "Bakgrund",
+        ctx.filters,
+        ctx.external,
+        data,
+        [
+            Table("Ålder vid inskrivning", cols, [_kon_row(k, v) for k, v in age_cells.items()]),
+            Table("Högsta avslutade utbildning", cols, [_kon_row(k, v) for k, v in education.items()]),
+            Table(
+                "Tid i offentlig försörjning före insatsen (år)",
+                cols,
+                [_kon_row(k, v) for k, v in bands.items()] + [_kon_row("Medel (år)", mean_years)],
+            ),
+        ],
+        [
+            Chart(
+                "bar",
+                "Ålder vid inskrivning",
+                list(age_cells),
+                [
+                    (KON_LABELS[k], [v[k] if isinstance(v[k], int) else None for v in age_cells.values()])
+                    for k in ("kvinna", "man")
+                ],
+                max_value=0,
+            )
+        ],
+        ["Inskrivningar som pågått under perioden (anonyma ej med)."],
+    )
+
+
+# --- 5. Deltagarenkät -----------------------------------------------------------------------------------
+
+
+def survey(ctx: Context) -> Report:
+    f = ctx.filters
+    campaigns = SurveyCampaign.objects.filter(
+        insats_id__in=f.insats_ids, period_start__lte=f.date_to, period_end__gte=f.date_from
+    ).select_related("version__instrument")
+    by_instrument: dict = {}
+    tables = []
+    for instrument_code in sorted({c.version.instrument.code for c in campaigns}):
+        own = [c for c in campaigns if c.version.instrument.code == instrument_code]
+        asked = sum(c.number_asked for c in own)
+        responses = SurveyResponse.objects.filter(campaign__in=own).count()
+        questions = []
+        items = (
+            Item.objects.filter(version__in={c.version_id for c in own})
+            .select_related("scale")
+            .order_by("dimension__order", "order")
+            .distinct()
+        )
+        seen = set()
+        for item in items:
+            if item.code in seen:
+                continue
+            seen.add(item.code)
+            positive_values = [o["value"] for o in item.scale.options if o.get("positive")]
+            answers = SurveyAnswer.objects.filter(response__campaign__in=own, item__code=item.code, value__isnull=False)
+            counts = answers.aggregate(n=Count("id"), positive=Count("id", filter=Q(value__in=positive_values)))
+            n, positive = counts["n"], counts["positive"]
+            if ctx.external and 0 < n < ctx.threshold:
+                n_shown, positive_shown = SUPPRESSED, SUPPRESSED
+            elif ctx.external and (0 < positive < ctx.threshold or 0 < n - positive < ctx.threshold):
+                n_shown, positive_shown = n, SUPPRESSED
+            else:
+                n_shown, positive_shown = n, positive
+            pct = share(positive_shown, n_shown)
+            target_field = "target_survey_contact_pct" if item.scale.kind == "yes_no" else "target_survey_positive_pct"
+            target = _target(ctx, target_field)
+            questions.append(
+                {
+                    "code": item.code,
+                    "question": item.texts["self"]["sv"],
+                    "positive": positive_shown,
+                    "n": n_shown,
+                    "asked": asked,
+                    "response_rate": share(n_shown, asked),
+                    "share_positive": pct,
+                    "target": target,
+                    "met": None if target is None or pct is None else pct >= target,
+                }
+            )
+        by_instrument[instrument_code] = {
+            "asked": asked,
+            "responses": responses,
+            "response_rate": share(responses, asked),
+            "questions": questions,
+        }
+        tables.append(
+            Table(
+                f"{own[0].version.instrument.name} (tillfrågade {asked}, svar {responses})",
+                ["Fråga", "Positiva", "Svarande", "Svarsfrekvens %", "Andel positiva %", "Mål %", "Uppfyllt"],
+                [
+                    [
+                        q["question"],
+                        q["positive"],
+                        q["n"],
+                        q["response_rate"],
+                        q["share_positive"],
+                        q["target"],
+                        {True: "Ja", False: "Nej", None: "–"}[q["met"]],
+                    ]
+                    for q in questions
+                ],
+            )
+        )
+    charts = [
+        Chart(
+            "bar",
+            f"Andel positiva svar – {code}",
+            [q["code"].replace("nns_", "Fråga ") for q in v["questions"]],
+            [("Andel positiva %", [q["share_positive"] for q in v["questions"]])],
+            max_value=100,
+        )
+        for code, v in by_instrument.items()
+    ]
+    return Report(
+        "survey",
+        "Deltagarenkät",
+        f,
+        ctx.external,
+        {"instruments": by_instrument},
+        tables,
+        charts,
+        [
+            "Enkäter vars period överlappar rapportperioden. Positiva svar: de tre översta svarsalternativen "
+            "(Ja på fråga 4). Svarsfrekvens: svarande på frågan ÷ tillfrågade.",
+        ],
+    )
+
+
+# --- 6. Stegförflyttning ---------------------------------------------------------------------------------
+
+
+def progression(ctx: Context) -> Report:
+    f = ctx.filters
+    rows = (
+        Progression.objects.filter(
+            enrolment__in=enrolments(ctx), n_readings__gte=2, latest_on__gte=f.date_from, latest_on__lte=f.date_to
+        )
+        .values("instrument__code", "dimension_code", "perspective")
+        .annotate(
+            n=Count("id"),
+            avg_first=Avg("first_score"),
+            avg_latest=Avg("latest_score"),
+            avg_change=Avg("change"),
+            sum_change=Sum("change"),
+            sum_change_sq=Sum(F("change") * F("change")),
+            improved=Count("id", filter=Q(classification=Classification.IMPROVED)),
+            unchanged=Count("id", filter=Q(classification=Classification.UNCHANGED)),
+            worse=Count("id", filter=Q(classification=Classification.WORSE)),
+            mid=Count("id", filter=Q(meets_mid=True)),
+        )
+        .order_by("perspective", "dimension_code")
+    )
+    dimensions = []
+    for row in rows:
+        n = row["n"]
+        variance = (row["sum_change_sq"] - row["sum_change"] ** 2 / n) / (n - 1) if n > 1 else None
+        d_z = row["avg_change"] / variance**0.5 if variance and variance > 0 else None
+        item = {
+            "instrument": row["instrument__code"],
+            "dimension": row["dimension_code"],
+            "perspective": row["perspective"],
+            "n": n,
+            "mean_first": round(row["avg_first"], 2),
+            "mean_latest": round(row["avg_latest"], 2),
+            "mean_change": round(row["avg_change"], 2),
+            "d_z": None if d_z is None else round(d_z, 3),
+        }
+        counts = {"improved": row["improved"], "unchanged": row["unchanged"], "worse": row["worse"], "n": n}
+        if ctx.external:
+            cells = {("r", k): v for k, v in counts.items()}
+            shown = ctx.matrix(cells, ["r"], list(counts))
+            counts = {k: shown[("r", k)] for k in counts}
+            if isinstance(counts["n"], str):
+                item.update(
+                    {"n": SUPPRESSED, "mean_first": None, "mean_latest": None, "mean_change": None, "d_z": None}
+                )
+        mid = row["mid"] if not (ctx.external and 0 < row["mid"] < ctx.threshold) else SUPPRESSED
+        item.update(
+            {
+                "share_improved": share(counts["improved"], counts["n"]),
+                "share_unchanged": share(counts["unchanged"], counts["n"]),
+                "share_worse": share(counts["worse"], counts["n"]),
+                "share_mid": share(mid, counts["n"]),
+            }
+        )
+        dimensions.append(item)
+    table = Table(
+        "Stegförflyttning per område",
+        [
+            "Område",
+            "Vem",
+            "n",
+            "Första",
+            "Senaste",
+            "Förändring",
+            "d_z",
+            "Förbättrad %",
+            "Oförändrad %",
+            "Försämrad %",
+            "≥ MID %",
+        ],
+        [
+            [
+                d["dimension"].capitalize(),
+                "Deltagaren" if d["perspective"] == "self" else "Handledaren",
+                d["n"],
+                d["mean_first"],
+                d["mean_latest"],
+                d["mean_change"],
+                d["d_z"],
+                d["share_improved"],
+                d["share_unchanged"],
+                d["share_worse"],
+                d["share_mid"],
+            ]
+            for d in dimensions
+        ],
+    )
+    charts = []
+    for perspective, name in (("self", "Deltagarnas självskattning"), ("mentor", "Handledarnas bedömning")):
+        own = [d for d in dimensions if d["perspective"] == perspective]
+        if len(own) >= 3:
+            charts.append(
+                Chart(
+                    "radar",
+                    f"{name}: medel första och senaste (0–100)",
+                    [d["dimension"].capitalize() for d in own],
+                    [("Första", [d["mean_first"] for d in own]), ("Senaste", [d["mean_latest"] for d in own])],
+                )
+            )
+    return Report(
+        "progression",
+        "Stegförflyttning",
+        f,
+        ctx.external,
+        {"dimensions": dimensions},
+        [table],
+        charts,
+        [
+            "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden.",
+            "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96. MID: förändring ≥ 0,5 × baslinjens standardavvikelse. "
+            "d_z = medelförändring ÷ förändringens standardavvikelse.",
+        ],
+    )
+
+
+# --- 7. Volymer ---------------------------------------------------------------------------------------------
+
+
+def volumes(ctx: Context) -> Report:
+    f = ctx.filters
+    rows = (
+        VolumeRegistration.objects.filter(
+            insats_id__in=f.insats_ids, period_start__lte=f.date_to, period_end__gte=f.date_from
+        )
+        .values("insats__name", "category")
+        .annotate(
+            kvinna=Sum("count", filter=Q(kon="kvinna")), man=Sum("count", filter=Q(kon="man")), total=Sum("count")
+        )
+        .order_by("insats__name", "category")
+    )
+    lines = []
+    for row in rows:
+        counts = ctx.kon_counts({k: row[k] or 0 for k in KON_COLUMNS})
+        lines.append({"insats": row["insats__name"], "category": row["category"], **counts})
+    return Report(
+        "volumes",
+        "Volymer",
+        f,
+        ctx.external,
+        {"volumes": lines},
+        [
+            Table(
+                "Volymregistreringar",
+                ["Insats", "Vad", "Kvinnor", "Män", "Totalt"],
+                [[v["insats"], v["category"], v["kvinna"], v["man"], v["total"]] for v in lines],
+            ),
+        ],
+        [],
+        ["Registreringar vars period överlappar rapportperioden (volyminsatser, t.ex. SIP-möten)."],
+    )

@@ -1,0 +1,165 @@
+"""Report filters: förbund, insatser, period (with presets), kön and age band; validated in Swedish."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+
+from participants.models import Forbund, Insats, Role
+from participants.selectors import insats_list_for_user
+
+AGE_BANDS = {"16-24": (16, 24), "25-34": (25, 34), "35-44": (35, 44), "45-54": (45, 54), "55-67": (55, 67)}
+KON_VALUES = ("kvinna", "man", "annat", "okant")
+REPORT_ROLES = [Role.COORDINATOR, Role.ADMIN]
+
+
+class FilterError(ValueError):
+    """Bad filter input; .errors maps each parameter to a Swedish message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    forbund: Forbund
+    insatser: tuple[Insats, ...]
+    date_from: date
+    date_to: date
+    kon: str = ""
+    age_band: str = ""
+    by_kon: bool = field(default=False)
+
+    @property
+    def insats_ids(self) -> list[int]:
+        return [insats.pk for insats in self.insatser]
+
+    def describe(self) -> str:
+        parts = [
+            self.forbund.name,
+            ", ".join(i.name for i in self.insatser),
+            f"{self.date_from:%Y-%m-%d}–{self.date_to:%Y-%m-%d}",
+        ]
+        if self.kon:
+            parts.append(f"kön: {self.kon}")
+        if self.age_band:
+            parts.append(f"ålder: {self.age_band.replace('-', '–')}")
+        return " · ".join(parts)
+
+    def as_params(self) -> dict[str, Any]:
+        return {
+            "forbund": self.forbund.code,
+            "insats": [i.code for i in self.insatser],
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "kon": self.kon,
+            "aldersgrupp": self.age_band,
+        }
+
+
+def preset_period(preset: str, year: int) -> tuple[date, date]:
+    """helår, delår (jan–aug), tertial 1–3, halvår 1–2."""
+    periods = {
+        "helar": (date(year, 1, 1), date(year, 12, 31)),
+        "delar": (date(year, 1, 1), date(year, 8, 31)),
+        "tertial1": (date(year, 1, 1), date(year, 4, 30)),
+        "tertial2": (date(year, 5, 1), date(year, 8, 31)),
+        "tertial3": (date(year, 9, 1), date(year, 12, 31)),
+        "halvar1": (date(year, 1, 1), date(year, 6, 30)),
+        "halvar2": (date(year, 7, 1), date(year, 12, 31)),
+    }
+    if preset not in periods:
+        raise FilterError({"period": f"Okänd period: {preset}"})
+    return periods[preset]
+
+
+PRESETS = [
+    ("helar", "Helår"),
+    ("delar", "Delår jan–aug"),
+    ("tertial1", "Tertial 1"),
+    ("tertial2", "Tertial 2"),
+    ("tertial3", "Tertial 3"),
+    ("halvar1", "Halvår 1"),
+    ("halvar2", "Halvår 2"),
+]
+
+
+def _date(raw: str, name: str, errors: dict[str, str]) -> date | None:
+    try:
+        return date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        errors[name] = f"Datumet måste skrivas ÅÅÅÅ-MM-DD, inte '{raw}'."
+        return None
+
+
+def insatser_for_reports(*, user: Any) -> QuerySet[Insats]:
+    return insats_list_for_user(user=user, roles=REPORT_ROLES)
+
+
+def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:
+    """Read ?forbund=&insats=&from=&to=&period=&ar=&kon=&aldersgrupp= within the user's scope."""
+    errors: dict[str, str] = {}
+    allowed = insatser_for_reports(user=user)
+    forbund_code = params.get("forbund") or ""
+    forbund_ids = list(allowed.values_list("forbund_id", flat=True).distinct())
+    forbund = None
+    if forbund_code:
+        forbund = Forbund.objects.filter(code=forbund_code, id__in=forbund_ids).first()
+        if forbund is None:
+            errors["forbund"] = f"Okänt förbund eller utanför din behörighet: {forbund_code}"
+    elif len(forbund_ids) == 1:
+        forbund = Forbund.objects.get(pk=forbund_ids[0])
+    elif forbund_ids:
+        forbund = Forbund.objects.filter(id__in=forbund_ids).order_by("name").first()
+    else:
+        errors["forbund"] = "Du har ingen behörighet att se rapporter."
+    codes = [
+        code
+        for code in (params.getlist("insats") if hasattr(params, "getlist") else params.get("insats") or [])
+        if code
+    ]
+    insatser: tuple[Insats, ...] = ()
+    if forbund is not None:
+        in_forbund = allowed.filter(forbund=forbund).order_by("name")
+        if codes:
+            insatser = tuple(in_forbund.filter(code__in=codes))
+            unknown = set(codes) - {i.code for i in insatser}
+            if unknown:
+                errors["insats"] = f"Okänd insats eller utanför din behörighet: {', '.join(sorted(unknown))}"
+        else:
+            insatser = tuple(in_forbund)
+    if params.get("period"):
+        year_raw = params.get("ar") or str(default_year)
+        if not year_raw.isdigit():
+            errors["ar"] = "Året måste vara ett tal, t.ex. 2026."
+            date_from, date_to = None, None
+        else:
+            try:
+                date_from, date_to = preset_period(params["period"], int(year_raw))
+            except FilterError as exc:
+                errors.update(exc.errors)
+                date_from, date_to = None, None
+    else:
+        date_from = _date(params.get("from") or f"{default_year}-01-01", "from", errors)
+        date_to = _date(params.get("to") or f"{default_year}-12-31", "to", errors)
+    if date_from and date_to and date_to < date_from:
+        errors["to"] = "Periodens slut ligger före dess början."
+    kon = params.get("kon") or ""
+    if kon and kon not in KON_VALUES:
+        errors["kon"] = f"Okänt kön: {kon}"
+    age_band = params.get("aldersgrupp") or ""
+    if age_band and age_band not in AGE_BANDS:
+        errors["aldersgrupp"] = f"Okänd åldersgrupp: {age_band}"
+    if errors:
+        raise FilterError(errors)
+    return ReportFilter(
+        forbund=forbund,
+        insatser=insatser,
+        date_from=date_from,
+        date_to=date_to,
+        kon=kon,
+        age_band=age_band,
+        by_kon=params.get("per_kon") in ("1", "true", "on"),
+    )
