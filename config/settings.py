@@ -183,7 +183,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"progression.tasks.rebuild_chunk": {"queue": "long"}}
+CELERY_TASK_ROUTES = {
+    "progression.tasks.rebuild_chunk": {"queue": "long"},
+    "progression.tasks.run_export": {"queue": "long"},
+}
+REPORT_SUPPRESSION_THRESHOLD = int(ENV.get("STEGVIS_SUPPRESSION_THRESHOLD", "5"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
@@ -196,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
     "progression-sweep": {
         "task": "progression.tasks.progression_sweep",
         "schedule": 300.0,
+    },
+    "expire-exports": {
+        "task": "progression.tasks.expire_exports",
+        "schedule": crontab(hour=4, minute=0),
     },
     "erase-expired-identities": {
         "task": "participants.tasks.erase_expired_identities",

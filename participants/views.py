@@ -43,6 +43,8 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COORDINATOR)
 def coordinator_home(request: HttpRequest) -> HttpResponse:
+    if hooks.COORDINATOR_START:
+        return redirect(hooks.COORDINATOR_START[0]())
     insatser = insats_overview_for_user(user=request.user, roles=[Role.COORDINATOR])
     return render(request, "participants/coordinator_home.html", {"insatser": insatser})
 

@@ -13,3 +13,4 @@ class ProgressionConfig(AppConfig):
         survey_hooks.SESSION_SUBMITTED_HANDLERS.append(hooks.enqueue_session_processing)
         participant_hooks.ENROLMENT_LINKS.append(navigation.journey_links)
         participant_hooks.EXPORT_SECTIONS.append(navigation.goals_export_section)
+        participant_hooks.COORDINATOR_START.append(navigation.report_dashboard_url)

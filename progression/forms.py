@@ -1,6 +1,7 @@
 from django import forms
 
 from participants.forms import DateInput
+from progression.models import ReportText
 
 
 class GoalForm(forms.Form):
@@ -16,3 +17,10 @@ class StepForm(forms.Form):
     what = forms.CharField(label="Vad", max_length=500)
     who = forms.CharField(label="Vem", max_length=200)
     due_date = forms.DateField(label="När", required=False, widget=DateInput)
+
+
+class ReportTextForm(forms.ModelForm):
+    class Meta:
+        model = ReportText
+        fields = ["kontakt", "bakgrund", "mal", "syfte", "malgrupp", "maluppfyllelse", "ekonomiskt_utfall", "framtid"]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in fields}

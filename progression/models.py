@@ -262,3 +262,59 @@ class RebuildJob(models.Model):
 
     def __str__(self) -> str:
         return f"Omräkning {self.pk}: {self.get_phase_display()} {self.chunks_done}/{self.chunks_total}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "I kö"
+    RUNNING = "running", "Pågår"
+    DONE = "done", "Klar"
+    FAILED = "failed", "Misslyckades"
+
+
+class ExportJob(models.Model):
+    """A report export (CSV, XLSX) or PDF report pack made in the background, with its progress.
+    The file is kept until expires_at; every download is an access event."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)  # a report name, or "pdf-pack"
+    file_format = models.CharField(max_length=5)
+    params = models.JSONField()
+    external = models.BooleanField("för extern spridning")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} {self.kind}.{self.file_format}"
+
+
+class ReportText(models.Model):
+    """The written parts of the annual-report appendix for an insats and period, edited by coordinators."""
+
+    insats = models.ForeignKey("participants.Insats", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    kontakt = models.TextField("Kontakt", blank=True)
+    bakgrund = models.TextField("Bakgrund", blank=True)
+    mal = models.TextField("Mål", blank=True)
+    syfte = models.TextField("Syfte", blank=True)
+    malgrupp = models.TextField("Målgrupp", blank=True)
+    maluppfyllelse = models.TextField("Måluppfyllelse", blank=True)
+    ekonomiskt_utfall = models.TextField("Ekonomiskt utfall", blank=True)
+    framtid = models.TextField("Framtid", blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["insats", "period_start", "period_end"], name="one_report_text_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insats_id} {self.period_start}–{self.period_end}"

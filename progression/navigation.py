@@ -7,6 +7,10 @@ from django.urls import reverse
 from progression.models import Goal
 
 
+def report_dashboard_url() -> str:
+    return reverse("report_dashboard")
+
+
 def journey_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
     """Every enrolment in scope has a journey page."""
     return [("Deltagarens resa", reverse("journey", args=[enrolment.pk]))]

@@ -21,3 +21,19 @@ def progression_sweep() -> int:
 def rebuild_chunk(job_id: int, phase: str, low: int, high: int) -> None:
     """One chunk of a full rebuild."""
     rebuild.chunk_run(job_id, phase, low, high)
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def run_export(job_id: int) -> None:
+    """Build a report export or PDF pack file."""
+    from progression.reports.jobs import export_job_run
+
+    export_job_run(job_id=job_id)
+
+
+@shared_task(time_limit=600)
+def expire_exports() -> int:
+    """Nightly: remove export files past their keep time."""
+    from progression.reports.jobs import export_jobs_expire
+
+    return export_jobs_expire()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from progression import api, views
+from progression import api, report_api, report_views, views
 
 urlpatterns = [
     path("resa/<int:enrolment_id>/", views.journey, name="journey"),
@@ -9,6 +9,13 @@ urlpatterns = [
     path("resa/<int:enrolment_id>/delmal/<int:milestone_id>/", views.milestone_status, name="milestone_status"),
     path("resa/<int:enrolment_id>/steg/", views.step_add, name="step_add"),
     path("resa/<int:enrolment_id>/steg/<int:step_id>/", views.step_mark, name="step_mark"),
+    path("rapporter/", report_views.dashboard, name="report_dashboard"),
+    path("rapporter/texter/", report_views.report_texts, name="report_texts"),
+    path("rapporter/<slug:name>/", report_views.report_page, name="report_page"),
+    path("rapporter/<slug:name>/csv/", report_views.report_csv, name="report_csv"),
+    path("rapporter/<slug:name>/export/", report_views.export_start, name="export_start"),
+    path("exporter/<int:job_id>/", report_views.export_status, name="export_status"),
+    path("exporter/<int:job_id>/fil/", report_views.export_download, name="export_download"),
 ]
 
 api_urlpatterns = [
@@ -19,4 +26,5 @@ api_urlpatterns = [
     ),
     path("inskrivningar/<int:enrolment_id>/mal/", api.EnrolmentGoalsApi.as_view(), name="api_enrolment_goals"),
     path("bedomningar/<uuid:client_uuid>/poang/", api.SessionScoresApi.as_view(), name="api_session_scores"),
+    path("rapporter/<slug:name>/", report_api.ReportApi.as_view(), name="api_report"),
 ]

@@ -16,6 +16,15 @@ class Series:
     values: Sequence[float | None]  # one per axis / point; None = no value
 
 
+PALETTE = ["#1f5f8b", "#c0561b", "#2e7d4f", "#7a4fa3"]
+
+
+def _paint(number: int, *, fill: bool = True) -> str:
+    """Colour as SVG attributes (not only CSS), so the same chart looks right in a PDF too."""
+    colour = PALETTE[number % len(PALETTE)]
+    return f'class="series-{number}" stroke="{colour}"' + (f' fill="{colour}"' if fill else ' fill="none"')
+
+
 def _fmt(number: float) -> str:
     return f"{number:.1f}"
 
@@ -61,17 +70,17 @@ def radar_svg(
         )
     for number, line in enumerate(series):
         polygon = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (point(i, v) for i, v in enumerate(line.values)))
-        parts.append(f'<polygon class="series-{number}" points="{polygon}" fill-opacity="0.18" stroke-width="2.5"/>')
+        parts.append(f'<polygon {_paint(number)} points="{polygon}" fill-opacity="0.18" stroke-width="2.5"/>')
         for index, value in enumerate(line.values):
             if value is not None:
                 x, y = point(index, value)
-                parts.append(f'<circle class="series-{number}" cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
+                parts.append(f'<circle {_paint(number)} cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
     for number, line in enumerate(series):
         lx = 20
         ly = size + 4 + 26 * number
-        marker = f'<rect class="series-{number}" x="{_fmt(lx)}" y="{_fmt(ly)}" width="16" height="16"/>'
+        marker = f'<rect {_paint(number)} x="{_fmt(lx)}" y="{_fmt(ly)}" width="16" height="16"/>'
         if number % 2:  # second series also differs by shape, not only colour
-            marker = f'<circle class="series-{number}" cx="{_fmt(lx + 8)}" cy="{_fmt(ly + 8)}" r="8"/>'
+            marker = f'<circle {_paint(number)} cx="{_fmt(lx + 8)}" cy="{_fmt(ly + 8)}" r="8"/>'
         parts.append(
             marker + f'<text x="{_fmt(lx + 24)}" y="{_fmt(ly + 13)}" font-size="14">{escape(line.name)}</text>'
         )
@@ -117,14 +126,53 @@ def line_svg(
         points = [(i, v) for i, v in enumerate(line.values) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(i, v) for i, v in points))
-            parts.append(f'<polyline class="series-{number}" points="{path}" fill="none" stroke-width="2.5"/>')
+            parts.append(f'<polyline {_paint(number, fill=False)} points="{path}" stroke-width="2.5"/>')
         for i, v in points:
             x, y = xy(i, v)
-            parts.append(f'<circle class="series-{number}" cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
+            parts.append(f'<circle {_paint(number)} cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
         lx = left + number * 170
         parts.append(
-            f'<rect class="series-{number}" x="{lx}" y="{height - 22}" width="14" height="14"/>'
+            f'<rect {_paint(number)} x="{lx}" y="{height - 22}" width="14" height="14"/>'
             f'<text x="{lx + 20}" y="{height - 10}" font-size="13">{escape(line.name)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
+
+
+def bar_svg(
+    *, title: str, labels: Sequence[str], series: Sequence[Series], max_value: float | None = None, width: int = 640
+) -> SafeString:
+    """Horizontal grouped bars, one group per label; a missing (hidden) value shows as "–"."""
+    values = [v for s in series for v in s.values if v is not None]
+    top = max_value or max(values + [1])
+    row_h, bar_h, left, right = 14 * len(series) + 14, 12, 230, 60
+    height = 30 + row_h * len(labels) + 24
+    parts = [
+        f'<svg class="chart bar" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for index, label in enumerate(labels):
+        y0 = 10 + index * row_h
+        parts.append(
+            f'<text x="{left - 8}" y="{y0 + row_h / 2 + 4:.1f}" text-anchor="end" font-size="12">'
+            f"{escape(label[:38])}</text>"
+        )
+        for number, line in enumerate(series):
+            value = line.values[index]
+            y = y0 + 4 + number * 14
+            if value is None:
+                parts.append(f'<text x="{left + 4}" y="{y + 10}" font-size="11">–</text>')
+                continue
+            w = (width - left - right) * (value / top if top else 0)
+            parts.append(
+                f'<rect {_paint(number)} x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}"/>'
+                f'<text x="{left + w + 4:.1f}" y="{y + 10}" font-size="11">{value:g}</text>'
+            )
+    for number, line in enumerate(series):
+        lx = left + number * 150
+        parts.append(
+            f'<rect {_paint(number)} x="{lx}" y="{height - 18}" width="12" height="12"/>'
+            f'<text x="{lx + 18}" y="{height - 8}" font-size="12">{escape(line.name)}</text>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above

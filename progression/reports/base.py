@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from progression.reports.filters import ReportFilter
-from progression.reports.suppression import DEFAULT_THRESHOLD, SUPPRESSED, suppress_matrix
+from progression.reports.suppression import DEFAULT_THRESHOLD, hidden_label, suppress_matrix
 
 KON_COLUMNS = ["kvinna", "man", "total"]
 KON_LABELS = {"kvinna": "Kvinnor", "man": "Män", "total": "Totalt"}
@@ -70,7 +70,7 @@ class Context:
         hidden = suppress_matrix(
             cells, row_keys=["r"], col_keys=["kvinna", "man", "ovrigt", "total"], threshold=self.threshold
         )
-        return {k: SUPPRESSED if ("r", k) in hidden else v for k, v in full.items()}
+        return {k: hidden_label(v, self.threshold) if ("r", k) in hidden else v for k, v in full.items()}
 
     def matrix(
         self, cells: dict[tuple[str, str], int], row_keys: list[str], col_keys: list[str]
@@ -79,7 +79,7 @@ class Context:
         if not self.external:
             return dict(cells)
         hidden = suppress_matrix(cells, row_keys=row_keys, col_keys=col_keys, threshold=self.threshold)
-        return {key: SUPPRESSED if key in hidden else value for key, value in cells.items()}
+        return {key: hidden_label(value, self.threshold) if key in hidden else value for key, value in cells.items()}
 
 
 def share(part: int | str, whole: int | str) -> float | None:

@@ -18,7 +18,7 @@ from participants.models import (
 from progression.models import Classification, Progression
 from progression.reports.base import KON_COLUMNS, KON_LABELS, Chart, Context, Report, Table, share
 from progression.reports.filters import AGE_BANDS
-from progression.reports.suppression import SUPPRESSED
+from progression.reports.suppression import SUPPRESSED, hidden_label
 from surveys.models import Item, SurveyAnswer, SurveyCampaign, SurveyResponse
 
 KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
@@ -433,7 +433,7 @@ def survey(ctx: Context) -> Report:
             if ctx.external and 0 < n < ctx.threshold:
                 n_shown, positive_shown = SUPPRESSED, SUPPRESSED
             elif ctx.external and (0 < positive < ctx.threshold or 0 < n - positive < ctx.threshold):
-                n_shown, positive_shown = n, SUPPRESSED
+                n_shown, positive_shown = n, hidden_label(positive, ctx.threshold)
             else:
                 n_shown, positive_shown = n, positive
             pct = share(positive_shown, n_shown)
@@ -547,7 +547,7 @@ def progression(ctx: Context) -> Report:
             counts = {k: shown[("r", k)] for k in counts}
             if isinstance(counts["n"], str):
                 item.update(
-                    {"n": SUPPRESSED, "mean_first": None, "mean_latest": None, "mean_change": None, "d_z": None}
+                    {"n": counts["n"], "mean_first": None, "mean_latest": None, "mean_change": None, "d_z": None}
                 )
         mid = row["mid"] if not (ctx.external and 0 < row["mid"] < ctx.threshold) else SUPPRESSED
         item.update(
@@ -613,7 +613,8 @@ def progression(ctx: Context) -> Report:
         charts,
         [
             "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden.",
-            "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96. MID: förändring ≥ 0,5 × baslinjens standardavvikelse. "
+            "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96. "
+            "MID: förändring ≥ 0,5 × baslinjens standardavvikelse. "
             "d_z = medelförändring ÷ förändringens standardavvikelse.",
         ],
     )

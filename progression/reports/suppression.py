@@ -2,10 +2,12 @@
 
 A count of 1–4 persons is shown as "<5" (primary suppression). Where a row or column would let a
 reader recompute a hidden cell from its total, the smallest other visible non-zero cell in that
-line is hidden too (complementary suppression), repeated until nothing can be recomputed.
+line is hidden too and shown as "x" (complementary suppression), repeated until nothing can be
+recomputed.
 Derived figures (shares, means) of a hidden count are hidden as well (None)."""
 
 SUPPRESSED = "<5"
+COMPLEMENTARY = "x"  # hidden only so that a "<5" in the same line cannot be worked out from the total
 DEFAULT_THRESHOLD = 5
 
 
@@ -44,4 +46,9 @@ def suppress_group(values: dict[str, int], *, threshold: int = DEFAULT_THRESHOLD
     hidden = suppress_matrix(
         {("row", k): v for k, v in values.items()}, row_keys=["row"], col_keys=keys, threshold=threshold
     )
-    return {k: SUPPRESSED if ("row", k) in hidden else v for k, v in values.items()}
+    return {k: hidden_label(v, threshold) if ("row", k) in hidden else v for k, v in values.items()}
+
+
+def hidden_label(value: int, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """ "<5" for a small count, "x" for a larger one hidden to protect a small one."""
+    return SUPPRESSED if is_small(value, threshold) else COMPLEMENTARY

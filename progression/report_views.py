@@ -1,0 +1,196 @@
+"""Coordinator pages: dashboard, each report with filters and charts, exports with a progress bar,
+the PDF report pack and its texts. Numbers come only from registry.build_report."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from participants.models import AccessAction, Role
+from participants.permissions import role_required
+from participants.services import access_event_log
+from progression.forms import ReportTextForm
+from progression.models import ExportJob, ExportStatus, InsatsSummary, ReportText
+from progression.reports import rendering
+from progression.reports.filters import PRESETS, FilterError, insatser_for_reports, parse_filter
+from progression.reports.jobs import PACK, export_job_create, export_job_download
+from progression.reports.registry import REPORTS, build_report
+
+REPORT_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _filters(request: HttpRequest):  # noqa: ANN202
+    return parse_filter(user=request.user, params=request.GET, default_year=timezone.localdate().year)
+
+
+def _filter_context(request: HttpRequest, filters) -> dict:  # noqa: ANN001
+    insatser = insatser_for_reports(user=request.user).select_related("forbund").order_by("forbund__name", "name")
+    return {
+        "all_insatser": insatser,
+        "presets": PRESETS,
+        "filters": filters,
+        "reports": REPORTS.items(),
+        "query": request.GET.urlencode(),
+        "years": range(timezone.localdate().year, timezone.localdate().year - 6, -1),
+    }
+
+
+@role_required(*REPORT_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    flow = build_report("participant-flow", filters=filters, external=False)
+    exits = build_report("exits", filters=filters, external=False)
+    per_insats = []
+    for insats in filters.insatser:
+        one = type(filters)(
+            forbund=filters.forbund, insatser=(insats,), date_from=filters.date_from, date_to=filters.date_to
+        )
+        row_flow = build_report("participant-flow", filters=one, external=False).data
+        trend = list(
+            InsatsSummary.objects.filter(insats=insats, perspective="self")
+            .values("year")
+            .annotate(n=Sum("n"), improved=Sum("n_improved"))
+            .order_by("year")
+        )
+        per_insats.append({"insats": insats, "flow": row_flow, "trend": trend})
+    return render(
+        request,
+        "progression/dashboard.html",
+        {
+            **_filter_context(request, filters),
+            "flow": flow.data,
+            "exits": exits.data,
+            "per_insats": per_insats,
+            "flow_chart": rendering.chart_svg(flow.charts[0]),
+        },
+    )
+
+
+@role_required(*REPORT_ROLES)
+def report_page(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in REPORTS:
+        raise Http404("Rapporten finns inte.")
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    external = request.GET.get("extern") == "1"
+    report = build_report(name, filters=filters, external=external)
+    return render(
+        request,
+        "progression/report.html",
+        {
+            **_filter_context(request, filters),
+            "report": report,
+            "name": name,
+            "external": external,
+            "charts": [rendering.chart_svg(c) for c in report.charts],
+        },
+    )
+
+
+@role_required(*REPORT_ROLES)
+def report_csv(request: HttpRequest, name: str) -> HttpResponse:
+    """A report as CSV, streamed; small cells hidden unless the coordinator asks for internal figures."""
+    if name not in REPORTS:
+        raise Http404
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return JsonResponse({"errors": exc.errors}, status=400)
+    external = request.GET.get("extern", "1") == "1"
+    report = build_report(name, filters=filters, external=external)
+    access_event_log(
+        user=request.user,
+        participant=None,
+        action=AccessAction.EXPORT,
+        reason=f"Rapport {name}.csv ({'extern' if external else 'intern'})",
+    )
+    response = StreamingHttpResponse(rendering.csv_text(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="stegvis-{name}.csv"'
+    return response
+
+
+@role_required(*REPORT_ROLES)
+@require_POST
+def export_start(request: HttpRequest, name: str) -> HttpResponse:
+    file_format = request.POST.get("format", "xlsx")
+    if (name != PACK and name not in REPORTS) or file_format not in ("csv", "xlsx", "pdf"):
+        raise Http404
+    try:
+        filters = parse_filter(user=request.user, params=request.POST, default_year=timezone.localdate().year)
+    except FilterError as exc:
+        return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    job = export_job_create(
+        user=request.user,
+        kind=name,
+        file_format=file_format,
+        params=filters.as_params(),
+        external=request.POST.get("extern", "1") == "1",
+    )
+    return redirect("export_status", job_id=job.pk)
+
+
+def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
+    return get_object_or_404(ExportJob, pk=job_id, user=request.user)
+
+
+@role_required(*REPORT_ROLES)
+def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _own_job(request, job_id)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse(
+            {
+                "status": job.status,
+                "progress": job.progress,
+                "error": job.error,
+                "download_url": reverse("export_download", args=[job.pk]) if job.status == ExportStatus.DONE else None,
+            }
+        )
+    return render(request, "progression/export_status.html", {"job": job})
+
+
+@role_required(*REPORT_ROLES)
+def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _own_job(request, job_id)
+    if job.status != ExportStatus.DONE:
+        raise Http404("Filen är inte klar.")
+    path = export_job_download(job=job, user=request.user)
+    if not path.exists():
+        raise Http404("Filen har tagits bort. Gör en ny export.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+@role_required(*REPORT_ROLES)
+def report_texts(request: HttpRequest) -> HttpResponse:
+    """Edit the written sections of the annual-report appendix for one insats and period."""
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    if len(filters.insatser) != 1:
+        return render(request, "progression/report_texts.html", {**_filter_context(request, filters), "form": None})
+    insats = filters.insatser[0]
+    text, _ = ReportText.objects.get_or_create(
+        insats=insats, period_start=filters.date_from, period_end=filters.date_to
+    )
+    form = ReportTextForm(request.POST or None, instance=text)
+    if request.method == "POST":
+        if not insatser_for_reports(user=request.user).filter(pk=insats.pk).exists():
+            raise PermissionDenied
+        if form.is_valid():
+            saved = form.save(commit=False)
+            saved.updated_by = request.user
+            saved.save()
+            messages.success(request, "Texterna är sparade.")
+            return redirect(f"{reverse('report_texts')}?{request.GET.urlencode()}")
+    return render(
+        request, "progression/report_texts.html", {**_filter_context(request, filters), "form": form, "insats": insats}
+    )

@@ -1,0 +1,124 @@
+"""Export jobs: a report or the PDF pack made in the background with progress, kept for a while."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone
+
+from participants.models import AccessAction
+from participants.services import access_event_log
+from progression.models import ExportJob, ExportStatus, ReportText
+from progression.reports import rendering
+from progression.reports.filters import parse_filter
+from progression.reports.registry import REPORTS, build_report
+
+KEEP_FILES_DAYS = 7
+PACK = "pdf-pack"
+
+
+def export_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_job_create(
+    *, user: AbstractBaseUser, kind: str, file_format: str, params: dict[str, Any], external: bool
+) -> ExportJob:
+    """Queue an export; the task starts when the transaction commits."""
+    from progression.tasks import run_export
+
+    if kind != PACK and kind not in REPORTS:
+        raise ValueError(f"Okänd rapport: {kind}")
+    if file_format not in ("csv", "xlsx", "pdf"):
+        raise ValueError(f"Okänt format: {file_format}")
+    job = ExportJob.objects.create(
+        user=user,
+        kind=kind,
+        file_format=file_format,
+        params=params,
+        external=external,
+        expires_at=timezone.now() + timedelta(days=KEEP_FILES_DAYS),
+    )
+    transaction.on_commit(lambda: run_export.delay(job.pk))
+    return job
+
+
+def _query(params: dict[str, Any]) -> QueryDict:
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        if isinstance(value, list):
+            query.setlist(key, value)
+        elif value:
+            query[key] = value
+    return query
+
+
+def _progress(job: ExportJob, percent: int) -> None:
+    ExportJob.objects.filter(pk=job.pk).update(progress=percent, status=ExportStatus.RUNNING)
+
+
+def export_job_run(*, job_id: int) -> None:
+    """Build the file; idempotent (a redelivered job rebuilds the same file)."""
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    if job.status == ExportStatus.DONE:
+        return
+    _progress(job, 5)
+    try:
+        filters = parse_filter(user=job.user, params=_query(job.params), default_year=timezone.localdate().year)
+        stem = f"stegvis-{job.kind}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}-{job.pk}"
+        path = export_dir() / f"{stem}.{job.file_format}"
+        if job.kind == PACK:
+            reports = []
+            for number, name in enumerate(REPORTS, 1):
+                reports.append(build_report(name, filters=filters, external=job.external))
+                _progress(job, 5 + 70 * number // len(REPORTS))
+            texts = ReportText.objects.filter(
+                insats__in=filters.insatser, period_start=filters.date_from, period_end=filters.date_to
+            ).select_related("insats")
+            rendering.write_pdf(
+                reports=reports,
+                texts=texts,
+                title=f"Bilaga: {filters.forbund.name}",
+                subtitle=filters.describe(),
+                path=path,
+            )
+        else:
+            report = build_report(job.kind, filters=filters, external=job.external)
+            _progress(job, 50)
+            if job.file_format == "xlsx":
+                rendering.write_xlsx(report, path)
+            else:
+                with path.open("w", encoding="utf-8", newline="") as handle:
+                    for chunk in rendering.csv_text(report):
+                        handle.write(chunk)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE, progress=100, file_name=path.name)
+    except Exception as exc:  # the job row tells the user what went wrong
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc)[:2000])
+        raise
+
+
+def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
+    """The finished file; logged as an export access event."""
+    access_event_log(
+        user=user,
+        participant=None,
+        action=AccessAction.EXPORT,
+        reason=f"Rapportexport {job.kind}.{job.file_format} ({'extern' if job.external else 'intern'})",
+    )
+    return export_dir() / job.file_name
+
+
+def export_jobs_expire() -> int:
+    """Delete files (and rows) of exports past their keep time."""
+    expired = list(ExportJob.objects.filter(expires_at__lt=timezone.now()))
+    for job in expired:
+        if job.file_name:
+            (export_dir() / job.file_name).unlink(missing_ok=True)
+    ExportJob.objects.filter(pk__in=[j.pk for j in expired]).delete()
+    return len(expired)
