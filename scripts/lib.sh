@@ -51,6 +51,19 @@ ensure_venv() {
   fi
 }
 
+ensure_debian_packages() {
+  # ensure_debian_packages PACKAGE... : install the Debian packages that are missing (root on Debian).
+  local missing=() package
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+}
+
+# WeasyPrint (the PDF report pack) needs Pango and a font.
+PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+
 free_port() {
   .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
