@@ -232,8 +232,8 @@ def seed_participants() -> int:
                 years_in_public_support=Decimal(rng.randint(0, 120)) / 10,
                 today=DEMO_TODAY,
             )
-            if index % 4 == 3:
-                reason_code, after = EXITS[index % len(EXITS)]
+            if index % 3 == 2:
+                reason_code, after = rng.choices(EXITS, weights=[3, 2, 2, 3, 1, 1])[0]
                 enrolment_close(
                     enrolment=enrolment,
                     end_date=min(start + timedelta(days=rng.randint(90, 300)), DEMO_TODAY),

@@ -74,6 +74,9 @@ class Insats(models.Model):
         "mätsätt", max_length=20, choices=MeasurementMode.choices, default=MeasurementMode.PER_PERSON
     )
     capacity = models.PositiveIntegerField("antal platser", null=True, blank=True)
+    kommun = models.CharField(
+        "kommun", max_length=100, blank=True, help_text="Väljer kommunens kostnadsparametrar när sådana finns."
+    )
     active = models.BooleanField("aktiv", default=True)
 
     class Meta:

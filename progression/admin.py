@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from progression.models import ReferenceStatistic, ReliabilitySetting
+from progression.models import CostParameter, ImpactAssumptions, ReferenceStatistic, ReliabilitySetting
 
 
 @admin.register(ReferenceStatistic)
@@ -32,3 +32,14 @@ class ReferenceStatisticAdmin(admin.ModelAdmin):
 @admin.register(ReliabilitySetting)
 class ReliabilitySettingAdmin(admin.ModelAdmin):
     list_display = ["instrument", "dimension_code", "test_retest", "source"]
+
+
+@admin.register(CostParameter)
+class CostParameterAdmin(admin.ModelAdmin):
+    list_display = ["year", "kommun", "income_source", "yearly_cost_sek", "source"]
+    list_filter = ["year", "kommun"]
+
+
+@admin.register(ImpactAssumptions)
+class ImpactAssumptionsAdmin(admin.ModelAdmin):
+    list_display = ["forbund", "deadweight_pct", "attribution_pct", "dropoff_pct", "discount_rate_pct"]

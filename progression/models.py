@@ -318,3 +318,75 @@ class ReportText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.insats_id} {self.period_start}–{self.period_end}"
+
+
+class CostParameter(models.Model):
+    """Yearly public cost of one helårsekvivalent (a full year at full extent) of an income source,
+    for a year and optionally a kommun, with its source. No income source = every benefit type."""
+
+    year = models.PositiveSmallIntegerField("år")
+    kommun = models.CharField("kommun", max_length=100, blank=True, help_text="Tomt = gäller alla kommuner.")
+    income_source = models.ForeignKey(
+        "participants.IncomeSource",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="försörjningskälla",
+        help_text="Tomt = alla ersättningsformer (schablon).",
+    )
+    yearly_cost_sek = models.DecimalField("kostnad per helårsekvivalent (kr)", max_digits=10, decimal_places=0)
+    source = models.CharField("källa", max_length=500)
+
+    class Meta:
+        verbose_name = "kostnadsparameter"
+        verbose_name_plural = "kostnadsparametrar"
+        ordering = ["-year", "kommun", "income_source__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "kommun", "income_source"],
+                condition=models.Q(income_source__isnull=False),
+                name="one_cost_parameter_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "kommun"], condition=models.Q(income_source__isnull=True), name="one_schablon_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.kommun or 'alla kommuner'} {self.income_source or 'alla'}: {self.yearly_cost_sek} kr"
+
+
+class ImpactAssumptions(models.Model):
+    """How much of a change in public cost a förbund may claim (SROI principles: do not over-claim)."""
+
+    forbund = models.OneToOneField("participants.Forbund", on_delete=models.CASCADE, related_name="impact_assumptions")
+    deadweight_pct = models.DecimalField(
+        "dödviktsandel %",
+        max_digits=5,
+        decimal_places=1,
+        default=30,
+        help_text="Andel av förändringen som hade skett ändå.",
+    )
+    attribution_pct = models.DecimalField(
+        "tillskrivning %",
+        max_digits=5,
+        decimal_places=1,
+        default=50,
+        help_text="Andel av resten som kan tillskrivas insatsen (andra aktörer bidrar).",
+    )
+    dropoff_pct = models.DecimalField(
+        "avtagande per år %",
+        max_digits=5,
+        decimal_places=1,
+        default=25,
+        help_text="Hur mycket effekten minskar varje år efter det första.",
+    )
+    discount_rate_pct = models.DecimalField("diskonteringsränta %", max_digits=4, decimal_places=1, default=3)
+
+    class Meta:
+        verbose_name = "antaganden för samhällsekonomisk effekt"
+        verbose_name_plural = "antaganden för samhällsekonomisk effekt"
+
+    def __str__(self) -> str:
+        return f"Antaganden {self.forbund}"

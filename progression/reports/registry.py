@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from progression.reports import definitions
+from progression.reports import definitions, socioeconomic
 from progression.reports.base import Context, Report
 from progression.reports.filters import ReportFilter
 
@@ -17,6 +17,7 @@ REPORTS: dict[str, tuple[str, Callable[[Context], Report]]] = {
     "survey": ("Deltagarenkät", definitions.survey),
     "progression": ("Stegförflyttning", definitions.progression),
     "volumes": ("Volymer", definitions.volumes),
+    "socioeconomic": ("Samhällsekonomi", socioeconomic.socioeconomic),
 }
 
 

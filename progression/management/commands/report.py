@@ -28,9 +28,16 @@ class Command(BaseCommand):
         # An operator at the console reads as a superuser would; nothing personal is in a report.
         operator = get_user_model()(username="manage.py", is_superuser=True, is_active=True)
         query = QueryDict(mutable=True)
-        query.update({"forbund": options["forbund"], "from": options["date_from"], "to": options["date_to"],
-                      "kon": options["kon"], "aldersgrupp": options["aldersgrupp"],
-                      "per_kon": "1" if options["per_kon"] else ""})
+        query.update(
+            {
+                "forbund": options["forbund"],
+                "from": options["date_from"],
+                "to": options["date_to"],
+                "kon": options["kon"],
+                "aldersgrupp": options["aldersgrupp"],
+                "per_kon": "1" if options["per_kon"] else "",
+            }
+        )
         query.setlist("insats", list(options["insats"]))
         try:
             filters = parse_filter(user=operator, params=query, default_year=2026)
