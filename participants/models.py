@@ -325,6 +325,13 @@ class Enrolment(models.Model):
         "omfattning efter", max_digits=3, decimal_places=2, choices=EXTENT_CHOICES, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    import_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Identifies the imported row so that importing the same file again changes nothing.",
+    )
 
     class Meta:
         verbose_name = "inskrivning"

@@ -1,0 +1,406 @@
+"""Import participants and enrolments from CSV (comma or semicolon, UTF-8 or Windows-1252) or XLSX.
+
+A dry run lists every problem with row, column and a Swedish message; a real import is all or
+nothing; importing the same file twice changes nothing: the same personnummer + insats +
+inskrivningsdatum updates that enrolment, and an anonymous row is recognised by its content."""
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from openpyxl import load_workbook
+
+from participants import crypto
+from participants.models import (
+    ConsentChannel,
+    EducationLevel,
+    Enrolment,
+    ExitReason,
+    Forbund,
+    IdentityRecord,
+    IncomeSource,
+    Insats,
+    Kon,
+    MeasurementMode,
+    Participant,
+)
+from participants.personnummer import PersonnummerError, parse_personnummer
+from participants.services import participant_create, participant_register
+
+COLUMNS = [
+    "personnummer",
+    "anonym",
+    "kon",
+    "fodelsear",
+    "insats",
+    "inskrivningsdatum",
+    "avslutsdatum",
+    "avslutsanledning",
+    "forsorjning_fore",
+    "forsorjning_fore_omfattning",
+    "forsorjning_efter",
+    "forsorjning_efter_omfattning",
+    "utbildning",
+    "ar_i_offentlig_forsorjning",
+    "samtycke",
+]
+EXTENTS = {
+    "1": Decimal("1"),
+    "1.0": Decimal("1"),
+    "0.75": Decimal("0.75"),
+    "0.5": Decimal("0.5"),
+    "0.50": Decimal("0.5"),
+    "0.25": Decimal("0.25"),
+}
+IMPORT_CONSENT_TEXT = "import"
+IMPORTED_NAME = "(namn saknas – importerad)"  # the file has no name column; rectify on the participant page
+COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "personnummer": "personnummer"}
+MAX_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportRow:
+    number: int
+    anonymous: bool
+    personnummer: str  # normalised, "" when anonymous
+    kon: str
+    birth_year: int
+    insats: Insats
+    start: date
+    end: date | None
+    exit_reason: ExitReason | None
+    income_before: IncomeSource | None
+    income_before_extent: Decimal
+    income_after: IncomeSource | None
+    income_after_extent: Decimal | None
+    education: EducationLevel | None
+    years_in_public_support: Decimal | None
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    participants_created: int = 0
+    enrolments_created: int = 0
+    enrolments_updated: int = 0
+    enrolments_unchanged: int = 0
+    dry_run: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, header)."""
+
+
+def read_rows(content: bytes) -> list[list[str]]:
+    """The file's rows as lists of strings: XLSX, or CSV in UTF-8 or Windows-1252, comma or semicolon."""
+    if content[:4] == b"PK\x03\x04":
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        except Exception as exc:  # openpyxl raises many kinds
+            raise ImportFileError(f"Excelfilen kan inte läsas: {exc}") from None
+        return [
+            ["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)) for v in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252")  # Excel's "CSV (semikolonavgränsad)" on Swedish Windows
+    first = text.splitlines()[0] if text else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+
+def _code(model: type, value: str, column: str, errors: list, row: int, **extra: object) -> object | None:
+    if not value:
+        return None
+    found = model.objects.filter(code=value, **extra).first()
+    if found is None:
+        errors.append(RowError(row, column, f"Okänd kod '{value}'."))
+    return found
+
+
+def _decimal(value: str) -> Decimal:
+    return Decimal(value.replace(",", ".").replace(" ", ""))
+
+
+def parse(content: bytes, *, forbund: Forbund) -> tuple[list[ImportRow], list[RowError], int]:
+    """Validate every row; returns (rows, errors, number of data rows)."""
+    raw = read_rows(content)
+    if not raw:
+        raise ImportFileError("Filen är tom.")
+    header = [cell.strip().lower() for cell in raw[0]]
+    while header and header[-1] == "":
+        header.pop()
+    if header != COLUMNS:
+        raise ImportFileError("Rubrikraden stämmer inte. Kolumnerna ska vara, i denna ordning: " + ", ".join(COLUMNS))
+    data = [(number, row) for number, row in enumerate(raw[1:], start=2) if any(cell.strip() for cell in row)]
+    if len(data) > MAX_ROWS:
+        raise ImportFileError(f"Filen har fler än {MAX_ROWS} rader; dela upp den.")
+    insatser = {i.code: i for i in Insats.objects.filter(forbund=forbund)}
+    errors: list[RowError] = []
+    rows: list[ImportRow] = []
+    seen: dict[tuple, int] = {}
+    open_seen: dict[tuple, int] = {}
+    for number, cells in data:
+        value = {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(COLUMNS)}
+        row_errors: list[RowError] = []
+
+        def fail(column: str, message: str, number: int = number, row_errors: list = row_errors) -> None:
+            row_errors.append(RowError(number, column, message))
+
+        anonymous = value["anonym"].lower() in ("ja", "j", "1")
+        if value["anonym"] and value["anonym"].lower() not in ("ja", "nej", "j", "n", "0", "1"):
+            fail("anonym", "Skriv ja eller nej.")
+        personnummer, birth_year = "", None
+        if value["fodelsear"]:
+            if value["fodelsear"].isdigit() and 1900 <= int(value["fodelsear"]) <= 2100:
+                birth_year = int(value["fodelsear"])
+            else:
+                fail("fodelsear", "Födelseåret ska vara fyra siffror, t.ex. 1990.")
+        if anonymous:
+            if value["personnummer"]:
+                fail("personnummer", "En anonym rad får inte ha personnummer.")
+            if birth_year is None and not value["fodelsear"]:
+                fail("fodelsear", "Ange födelseår för en anonym deltagare.")
+        else:
+            try:
+                parsed = parse_personnummer(value["personnummer"])
+                personnummer = parsed.normalised
+                if birth_year and birth_year != parsed.birth_year:
+                    fail("fodelsear", f"Födelseåret stämmer inte med personnumret ({parsed.birth_year}).")
+                birth_year = parsed.birth_year
+            except PersonnummerError as exc:
+                fail("personnummer", str(exc))
+            if value["samtycke"].lower() not in ("ja", "j"):
+                fail("samtycke", "Utan samtycke ska raden vara anonym (anonym = ja, inget personnummer).")
+        if value["kon"] not in Kon.values:
+            fail("kon", f"Kön ska vara en av {', '.join(Kon.values)}.")
+        insats = insatser.get(value["insats"])
+        if insats is None:
+            fail("insats", f"Okänd insats '{value['insats']}' i förbundet.")
+        elif insats.measurement_mode != MeasurementMode.PER_PERSON:
+            fail("insats", "Insatsen mäts bara som volym.")
+        start = end = None
+        for column in ("inskrivningsdatum", "avslutsdatum"):
+            if value[column]:
+                try:
+                    parsed_date = date.fromisoformat(value[column])
+                except ValueError:
+                    fail(column, f"Datumet ska skrivas ÅÅÅÅ-MM-DD, inte '{value[column]}'.")
+                    continue
+                if column == "inskrivningsdatum":
+                    start = parsed_date
+                else:
+                    end = parsed_date
+        if not value["inskrivningsdatum"]:
+            fail("inskrivningsdatum", "Inskrivningsdatum saknas.")
+        if start and end and end < start:
+            fail("avslutsdatum", "Avslutsdatum ligger före inskrivningsdatum.")
+        exit_reason = _code(ExitReason, value["avslutsanledning"], "avslutsanledning", row_errors, number)
+        if end and not value["avslutsanledning"]:
+            fail("avslutsanledning", "Ett avslutat deltagande behöver en avslutsanledning.")
+        if value["avslutsanledning"] and not value["avslutsdatum"]:
+            fail("avslutsdatum", "Avslutsanledning utan avslutsdatum.")
+        income_before = _code(IncomeSource, value["forsorjning_fore"], "forsorjning_fore", row_errors, number)
+        income_after = _code(IncomeSource, value["forsorjning_efter"], "forsorjning_efter", row_errors, number)
+        extents = {}
+        for column in ("forsorjning_fore_omfattning", "forsorjning_efter_omfattning"):
+            raw_extent = value[column].replace(",", ".") or "1"
+            extents[column] = EXTENTS.get(raw_extent)
+            if extents[column] is None:
+                fail(column, "Omfattningen ska vara 1, 0,75, 0,5 eller 0,25.")
+        education = _code(EducationLevel, value["utbildning"], "utbildning", row_errors, number)
+        years = None
+        if value["ar_i_offentlig_forsorjning"]:
+            try:
+                years = _decimal(value["ar_i_offentlig_forsorjning"])
+                if not 0 <= years <= 60:
+                    fail("ar_i_offentlig_forsorjning", "Antal år ska vara mellan 0 och 60.")
+            except InvalidOperation:
+                fail("ar_i_offentlig_forsorjning", "Ange antal år som ett tal, t.ex. 2,5.")
+        if personnummer and insats and start:
+            key = (personnummer, insats.code, start)
+            if key in seen:
+                fail("inskrivningsdatum", f"Samma person, insats och inskrivningsdatum finns redan på rad {seen[key]}.")
+            seen.setdefault(key, number)
+            if end is None:
+                open_key = (personnummer, insats.code)
+                if open_key in open_seen and open_seen[open_key] != number:
+                    fail(
+                        "avslutsdatum",
+                        f"Personen har redan en pågående inskrivning i insatsen på rad {open_seen[open_key]}.",
+                    )
+                open_seen.setdefault(open_key, number)
+        errors += row_errors
+        if not row_errors:
+            rows.append(
+                ImportRow(
+                    number=number,
+                    anonymous=anonymous,
+                    personnummer=personnummer,
+                    kon=value["kon"],
+                    birth_year=birth_year,
+                    insats=insats,
+                    start=start,
+                    end=end,
+                    exit_reason=exit_reason,
+                    income_before=income_before,
+                    income_before_extent=extents["forsorjning_fore_omfattning"],
+                    income_after=income_after,
+                    income_after_extent=extents["forsorjning_efter_omfattning"] if income_after else None,
+                    education=education,
+                    years_in_public_support=years,
+                )
+            )
+    return rows, errors, len(data)
+
+
+def _anonymous_keys(rows: list[ImportRow], forbund: Forbund) -> dict[int, str]:
+    """A stable key per anonymous row: its content, and which occurrence of that content it is."""
+    occurrences: Counter = Counter()
+    keys = {}
+    for row in rows:
+        if not row.anonymous:
+            continue
+        content = f"{forbund.pk}|{row.insats.code}|{row.start}|{row.kon}|{row.birth_year}"
+        occurrences[content] += 1
+        keys[row.number] = hashlib.sha256(f"{content}|{occurrences[content]}".encode()).hexdigest()
+    return keys
+
+
+ENROLMENT_FIELDS = [
+    "end_date",
+    "exit_reason_id",
+    "income_before_id",
+    "income_before_extent",
+    "income_after_id",
+    "income_after_extent",
+    "education_id",
+    "years_in_public_support",
+]
+
+
+def _apply(enrolment: Enrolment, row: ImportRow) -> bool:
+    """Bring an existing enrolment in line with the row; True if anything changed."""
+    wanted = {
+        "end_date": row.end,
+        "exit_reason_id": row.exit_reason.pk if row.exit_reason else None,
+        "income_before_id": row.income_before.pk if row.income_before else None,
+        "income_before_extent": row.income_before_extent,
+        "income_after_id": row.income_after.pk if row.income_after else None,
+        "income_after_extent": row.income_after_extent,
+        "education_id": row.education.pk if row.education else None,
+        "years_in_public_support": row.years_in_public_support,
+    }
+    changed = [name for name, value in wanted.items() if getattr(enrolment, name) != value]
+    for name in changed:
+        setattr(enrolment, name, wanted[name])
+    if changed:
+        enrolment.save(update_fields=changed)
+    return bool(changed)
+
+
+def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser, dry_run: bool) -> ImportResult:
+    """Validate and (unless dry_run) import; a dry run performs the same work and rolls it back."""
+    rows, errors, count = parse(content, forbund=forbund)
+    result = ImportResult(rows=count, errors=errors, dry_run=dry_run)
+    if errors:
+        return result
+    anonymous_keys = _anonymous_keys(rows, forbund)
+    with transaction.atomic():
+        people: dict[str, Participant] = {}
+        for row in rows:
+            if row.anonymous:
+                key = anonymous_keys[row.number]
+                enrolment = Enrolment.objects.filter(import_key=key).first()
+                if enrolment is None:
+                    person = participant_create(
+                        forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True
+                    )
+                    result.participants_created += 1
+                    _create(row, person, key)
+                    result.enrolments_created += 1
+                elif _apply(enrolment, row):
+                    result.enrolments_updated += 1
+                else:
+                    result.enrolments_unchanged += 1
+                continue
+            person = people.get(row.personnummer)
+            if person is None:
+                record = (
+                    IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(row.personnummer))
+                    .select_related("participant")
+                    .first()
+                )
+                if record is not None:
+                    person = record.participant
+                else:
+                    try:
+                        person = participant_register(
+                            forbund=forbund,
+                            registered_by=by,
+                            kon=row.kon,
+                            personnummer=row.personnummer,
+                            name=IMPORTED_NAME,
+                            consent_channel=ConsentChannel.WRITTEN,
+                            consent_text_version=IMPORT_CONSENT_TEXT,
+                            today=row.start,
+                        )
+                    except ValidationError as exc:
+                        result.errors += [
+                            RowError(row.number, COLUMN_FOR_FIELD.get(name, name), " ".join(messages))
+                            for name, messages in exc.message_dict.items()
+                        ]
+                        continue
+                    result.participants_created += 1
+                people[row.personnummer] = person
+            enrolment = Enrolment.objects.filter(participant=person, insats=row.insats, start_date=row.start).first()
+            if enrolment is None:
+                _create(row, person, None)
+                result.enrolments_created += 1
+            elif _apply(enrolment, row):
+                result.enrolments_updated += 1
+            else:
+                result.enrolments_unchanged += 1
+        if dry_run or result.errors:
+            transaction.set_rollback(True)
+    if result.errors:  # nothing was stored
+        result.participants_created = result.enrolments_created = result.enrolments_updated = 0
+    return result
+
+
+def _create(row: ImportRow, person: Participant, import_key: str | None) -> Enrolment:
+    return Enrolment.objects.create(
+        participant=person,
+        insats=row.insats,
+        start_date=row.start,
+        end_date=row.end,
+        exit_reason=row.exit_reason,
+        income_before=row.income_before,
+        income_before_extent=row.income_before_extent,
+        income_after=row.income_after,
+        income_after_extent=row.income_after_extent,
+        education=row.education,
+        years_in_public_support=row.years_in_public_support,
+        import_key=import_key,
+    )
