@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.api import RedocView, SchemaView, SwaggerView
 from config.health import healthz
 from participants.urls import api_urlpatterns as participants_api
 from progression.urls import api_urlpatterns as progression_api
@@ -15,6 +16,9 @@ urlpatterns = [
     path("logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("api/v1/", include(participants_api)),
     path("api/v1/", include(surveys_api)),
     path("api/v1/", include(progression_api)),
