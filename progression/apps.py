@@ -14,3 +14,4 @@ class ProgressionConfig(AppConfig):
         participant_hooks.ENROLMENT_LINKS.append(navigation.journey_links)
         participant_hooks.EXPORT_SECTIONS.append(navigation.goals_export_section)
         participant_hooks.COORDINATOR_START.append(navigation.report_dashboard_url)
+        participant_hooks.PROGRESSION_WITHDRAWAL_HANDLERS.append(hooks.progression_after_withdrawal)

@@ -16,3 +16,16 @@ def enqueue_session_processing(session_id: int) -> None:
         process_session.delay(session_id)
     except OperationalError:
         logger.warning("Kunde inte köa poängberäkning för bedömning %s; svepet tar den senare", session_id)
+
+
+def progression_after_withdrawal(participant: object, policy: str) -> None:
+    """Consent to progression measurement withdrawn: the readings were deleted or set aside by
+    surveys; recompute the person's progression and their insatser's summaries right away, so that
+    the incremental tables equal a rebuild."""
+    from participants.models import Enrolment
+    from progression import scoring
+
+    enrolments = list(Enrolment.objects.filter(participant=participant).values_list("id", "insats_id"))
+    for enrolment_id, _insats in enrolments:
+        scoring.progressions_update(first_enrolment_id=enrolment_id, last_enrolment_id=enrolment_id)
+    scoring.insats_summaries_update(insats_ids=sorted({insats for _e, insats in enrolments}))

@@ -66,7 +66,7 @@ def sessions_score(*, session_ids: list[int]) -> int:
         FROM surveys_assessmentsession s
         JOIN surveys_item i ON i.version_id = s.version_id
         JOIN surveys_dimension d ON d.id = i.dimension_id AND d.is_rating
-        JOIN surveys_scale sc ON sc.id = i.scale_id
+        JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
         LEFT JOIN surveys_answer a ON a.session_id = s.id AND a.item_id = i.id
         WHERE s.id IN ({placeholders})
           AND (i.applies_to = 'both'
@@ -154,13 +154,19 @@ def _cronbach_alpha(*, instrument_id: int, dimension_code: str, perspective: str
             JOIN surveys_assessmentsession s ON s.id = f.first_session
             JOIN surveys_item i ON i.version_id = s.version_id
             JOIN surveys_dimension d ON d.id = i.dimension_id AND d.code = f.dimension_code
-            JOIN surveys_scale sc ON sc.id = i.scale_id
+            JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
             JOIN surveys_answer a ON a.session_id = s.id AND a.item_id = i.id AND a.value IS NOT NULL
             WHERE i.applies_to = 'both' OR i.applies_to = f.perspective
         ),
         complete AS (
-            SELECT session_id FROM turned GROUP BY session_id
-            HAVING COUNT(*) = (SELECT MAX(c) FROM (SELECT COUNT(*) AS c FROM turned GROUP BY session_id) counts)
+            SELECT t.session_id FROM turned t GROUP BY t.session_id
+            HAVING COUNT(*) = (
+                SELECT COUNT(*) FROM surveys_item i2
+                JOIN surveys_dimension d2 ON d2.id = i2.dimension_id
+                JOIN surveys_scale sc2 ON sc2.id = i2.scale_id AND sc2.kind = 'ladder'
+                JOIN surveys_assessmentsession s2 ON s2.version_id = i2.version_id
+                WHERE s2.id = t.session_id AND d2.code = %s AND (i2.applies_to = 'both' OR i2.applies_to = %s)
+            )
         )
         SELECT 'item', t.item_code, COUNT(*), SUM(t.x), SUM(t.x * t.x)
         FROM turned t JOIN complete c ON c.session_id = t.session_id GROUP BY t.item_code
@@ -170,7 +176,7 @@ def _cronbach_alpha(*, instrument_id: int, dimension_code: str, perspective: str
               GROUP BY t.session_id) totals
     """  # noqa: S608 - only placeholders are interpolated
     with connection.cursor() as cursor:
-        cursor.execute(sql, [instrument_id, dimension_code, perspective])
+        cursor.execute(sql, [instrument_id, dimension_code, perspective, dimension_code, perspective])
         rows = cursor.fetchall()
     items = [row for row in rows if row[0] == "item"]
     total = next(row for row in rows if row[0] == "total")
@@ -200,19 +206,24 @@ def reference_statistics_compute() -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         groups = cursor.fetchall()
-    rating_items = {
-        (row["version__instrument_id"], row["dimension__code"]): row["n"]
-        for row in Item.objects.filter(dimension__is_rating=True, applies_to="both")
-        .values("version__instrument_id", "dimension__code", "version_id")
-        .annotate(n=Count("id"))
-    }
+    # Ladder items each perspective is asked per dimension (the largest count over versions).
+    rating_items: dict[tuple[int, str, str], int] = {}
+    for perspective_asked in ("self", "mentor", "agreed"):
+        asked = ["both"] if perspective_asked == "agreed" else ["both", perspective_asked]
+        for row in (
+            Item.objects.filter(dimension__is_rating=True, scale__kind="ladder", applies_to__in=asked)
+            .values("version__instrument_id", "dimension__code", "version_id")
+            .annotate(n=Count("id"))
+        ):
+            key = (row["version__instrument_id"], row["dimension__code"], perspective_asked)
+            rating_items[key] = max(rating_items.get(key, 0), row["n"])
     configured = {(r.instrument_id, r.dimension_code): r for r in ReliabilitySetting.objects.all()}
     rows = []
     for instrument_id, dimension_code, perspective, n, total, total_sq in groups:
         n = int(n)
         sd = math.sqrt(_variance(n, float(total), float(total_sq))) if n > 1 else None
         alpha, alpha_n = None, 0
-        if rating_items.get((instrument_id, dimension_code), 0) >= 2:
+        if rating_items.get((instrument_id, dimension_code, perspective), 0) >= 2:
             alpha, alpha_n = _cronbach_alpha(
                 instrument_id=instrument_id, dimension_code=dimension_code, perspective=perspective
             )
@@ -258,7 +269,8 @@ def reliable_change(*, change: float | None, baseline_sd: float | None, reliabil
     if change is None:
         return ReliableChange(None, Classification.INSUFFICIENT, None)
     if not baseline_sd or reliability is None or reliability >= 1:
-        return ReliableChange(None, Classification.UNCHANGED, None)
+        # No usable norm yet (too few baselines): say so rather than call the change "unchanged".
+        return ReliableChange(None, Classification.INSUFFICIENT, None)
     standard_error_of_difference = math.sqrt(2 * baseline_sd**2 * (1 - reliability))
     rci = change / standard_error_of_difference
     if rci >= RCI_THRESHOLD:

@@ -282,12 +282,20 @@ def _options(data: object, where: _Where) -> tuple[OptionDefinition, ...]:
 
 def _dimension(data: object, where: _Where, scale_kinds: dict[str, str]) -> DimensionDefinition:
     data = _mapping(data, where, required={"code", "label", "items"}, optional={"is_rating"})
-    return DimensionDefinition(
+    dimension = DimensionDefinition(
         code=_code(data["code"], where.key("code")),
         label=_labels(data["label"], where.key("label")),
         is_rating=_boolean(data.get("is_rating", True), where.key("is_rating")),
         items=_entries(data["items"], where.key("items"), lambda value, at: _item(value, at, scale_kinds)),
     )
+    if dimension.is_rating:
+        for item in dimension.items:
+            if scale_kinds[item.scale] != ScaleKind.LADDER:
+                raise where.key("items").error(
+                    f"{item.code}: en skattningsdimension räknas om till 0–100 och kräver skalor av typen ladder "
+                    "(sätt is_rating: false för andra frågor)"
+                )
+    return dimension
 
 
 def _item(data: object, where: _Where, scale_kinds: dict[str, str]) -> ItemDefinition:

@@ -45,7 +45,9 @@ def world():
 
 
 def _effects(*enrolments):
-    return {e.enrolment_id: e for e in se.enrolment_effects(Enrolment.objects.filter(pk__in=[x.pk for x in enrolments]))}
+    return {
+        e.enrolment_id: e for e in se.enrolment_effects(Enrolment.objects.filter(pk__in=[x.pk for x in enrolments]))
+    }
 
 
 def test_helarsekvivalent_is_days_times_extent_over_365():
@@ -75,8 +77,11 @@ def test_kommun_specific_cost_parameter_wins_over_the_schablon(world):
     world.jonsbo.kommun = "Linköping"
     world.jonsbo.save()
     CostParameter.objects.create(
-        year=2026, kommun="Linköping", income_source=IncomeSource.objects.get(code="forsorjningsstod"),
-        yearly_cost_sek=120_000, source="Linköpings kommun, budget 2026",
+        year=2026,
+        kommun="Linköping",
+        income_source=IncomeSource.objects.get(code="forsorjningsstod"),
+        yearly_cost_sek=120_000,
+        source="Linköpings kommun, budget 2026",
     )
     linkoping = _ended(world, "forsorjningsstod", "1", "ingen_offentlig", "1")
     elsewhere = _ended(world, "forsorjningsstod", "1", "ingen_offentlig", "1", insats=world.natursteget)
@@ -101,8 +106,9 @@ def _report(world, **params):
 
 
 def test_report_aggregates_and_reacts_to_parameters(world):
-    InsatsPeriod.objects.create(insats=world.jonsbo, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
-                                cost_sek=300_000)
+    InsatsPeriod.objects.create(
+        insats=world.jonsbo, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), cost_sek=300_000
+    )
     _ended(world, "forsorjningsstod", "1", "ingen_offentlig", "1")
     _ended(world, "sjukpenning_rehab", "0.50", "aktivitetsstod", "0.25", kon="man")
     _ended(world, "aktivitetsstod", "1", "studiemedel", "1")
@@ -115,8 +121,9 @@ def test_report_aggregates_and_reacts_to_parameters(world):
     assert data["yearly_public_cost"] == {"before": 405_000, "after": 202_500, "change": -202_500}
     assert data["claimable"]["central"]["year_1"] == round(202_500 * 0.7 * 0.5)
     assert data["insats_cost"] == {"total": 300_000, "participants": 3, "per_participant": 100_000}
-    ImpactAssumptions.objects.create(forbund=world.sco, deadweight_pct=50, attribution_pct=40, dropoff_pct=25,
-                                     discount_rate_pct=3)
+    ImpactAssumptions.objects.create(
+        forbund=world.sco, deadweight_pct=50, attribution_pct=40, dropoff_pct=25, discount_rate_pct=3
+    )
     assert _report(world)["claimable"]["central"]["year_1"] == round(202_500 * 0.5 * 0.4)
     CostParameter.objects.filter(year=2026, kommun="", income_source=None).update(yearly_cost_sek=100_000)
     assert _report(world)["yearly_public_cost"] == {"before": 250_000, "after": 125_000, "change": -125_000}

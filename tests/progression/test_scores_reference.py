@@ -1,0 +1,471 @@
+"""The progression engine against an independent numpy computation on generated readings.
+
+Two instruments (the shipped stegvis-progression and a test instrument with reverse-coded,
+optional, self-only and single-item rating dimensions), self, mentor and agreed readings submitted
+through session_submit in shuffled order, corrections, drafts and withdrawn consent. Every stored
+DimensionScore, ReferenceStatistic, Progression and InsatsSummary is compared with what numpy
+computes from the answers we generated (DESIGN.md §3–4, docs/instruments.md).
+"""
+
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from django.db import transaction
+
+from participants.models import Participant
+from progression import scoring
+from progression.models import (
+    Classification,
+    DimensionScore,
+    InsatsSummary,
+    Progression,
+    ReferenceStatistic,
+    ReliabilitySetting,
+)
+from progression.rebuild import progression_rebuild_inline
+from surveys.models import AssessmentSession, SessionStatus
+from surveys.sessions import session_correct
+from tests.progression.helpers import (
+    ItemInfo,
+    asked,
+    enrol,
+    item_infos,
+    prov_version,
+    rating_answers,
+    submit,
+    world_create,
+)
+from tests.surveys.factories import progression_consent, shipped_version, valid_answers
+
+pytestmark = pytest.mark.django_db
+
+SEED = 20261124
+ENROLMENTS = 36
+TOLERANCE = 1e-9
+STOCKHOLM = ZoneInfo("Europe/Stockholm")  # settings.TIME_ZONE: a summary's year is the local year
+RCI_CUT = 1.96  # DESIGN.md §4
+MID = 0.5
+TEST_RETEST_DEFAULT = 0.80
+CONFIGURED_TEST_RETEST = 0.70  # configured for the single-item dimension of the test instrument
+# A reading just after midnight on New Year's Day in Stockholm is still the old year in UTC.
+NEW_YEAR_LOCAL = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+
+
+@dataclass
+class Reading:
+    pk: int
+    enrolment_id: int
+    insats_id: int
+    participant: Participant
+    instrument_id: int
+    perspective: str
+    answers: dict[str, Any]
+    occurred_at: datetime
+    status: str
+    withdrawn: bool = False
+
+
+@dataclass
+class Generated:
+    readings: list[Reading]
+    infos: dict[int, list[ItemInfo]]  # by instrument id
+    instrument_codes: dict[int, str]
+    configured: dict[tuple[int, str], float]
+    rebuild_error: Exception | None
+
+
+# --- Generating the readings ----------------------------------------------------------------------
+
+
+def _generate() -> Generated:
+    rng = np.random.default_rng(SEED)
+    shipped, prov = shipped_version(), prov_version()
+    versions = {shipped.instrument_id: shipped, prov.instrument_id: prov}
+    infos = {instrument_id: item_infos(version) for instrument_id, version in versions.items()}
+    ReliabilitySetting.objects.create(
+        instrument=prov.instrument, dimension_code="ensam", test_retest=CONFIGURED_TEST_RETEST, source="test"
+    )
+    world = world_create(insatser=3)
+    planned = []
+    for index in range(ENROLMENTS):
+        enrolment = enrol(world, world.insatser[index % 3])
+        ability, growth = rng.normal(0, 1), rng.normal(0.5, 1.2)
+        effects = {info.dimension: rng.normal(0, 0.6) for infos_ in infos.values() for info in infos_}
+        start = datetime(2024, 9, 1, 8, tzinfo=UTC) + timedelta(days=int(rng.integers(0, 300)))
+        keys = [(shipped, "self"), (shipped, "mentor"), (prov, "self"), (prov, "mentor")]
+        if rng.random() < 0.3:
+            keys.append((prov, "agreed"))
+        for version, perspective in keys:
+            count = int(rng.choice([1, 2, 3, 4, 5, 6], p=[0.06, 0.3, 0.24, 0.2, 0.1, 0.1]))
+            offsets = sorted(rng.choice(700 * 24 * 60, size=count, replace=False))
+            times = [start + timedelta(minutes=int(offset)) for offset in offsets]
+            if index == 0 and version is shipped and perspective == "self":
+                times = [datetime(2025, 3, 3, 9, tzinfo=UTC), NEW_YEAR_LOCAL]
+            bias = 0.3 if perspective == "mentor" else 0.0
+            for occurred_at in times:
+                years = (occurred_at - start).days / 365
+                level = ability + growth * years + bias
+                answers = valid_answers(version, perspective)
+                answers.update(rating_answers(rng, infos[version.instrument_id], perspective, level, effects))
+                planned.append((enrolment, version, perspective, answers, occurred_at, level, effects))
+    random.Random(SEED).shuffle(planned)  # submitted in another order than they occurred
+    readings = []
+    by_pk = {}
+    for enrolment, version, perspective, answers, occurred_at, level, effects in planned:
+        session = submit(world, enrolment, version, perspective, answers, occurred_at)
+        reading = Reading(
+            pk=session.pk,
+            enrolment_id=enrolment.pk,
+            insats_id=enrolment.insats_id,
+            participant=enrolment.participant,
+            instrument_id=version.instrument_id,
+            perspective=perspective,
+            answers=answers,
+            occurred_at=occurred_at,
+            status=SessionStatus.SUBMITTED,
+        )
+        readings.append(reading)
+        by_pk[session.pk] = (reading, version, level, effects)
+
+    # Corrections: the original is superseded, the correction counts at the same moment.
+    corrected = [readings[int(i)] for i in rng.choice(len(readings), size=14, replace=False)]
+    for original in corrected:
+        _, version, level, effects = by_pk[original.pk]
+        answers = valid_answers(version, original.perspective)
+        answers.update(rating_answers(rng, infos[version.instrument_id], original.perspective, level - 1.0, effects))
+        session = session_correct(
+            session=AssessmentSession.objects.get(pk=original.pk), answers=answers, corrected_by=world.mentor
+        )
+        original.status = SessionStatus.SUPERSEDED
+        correction = Reading(**{**original.__dict__, "pk": session.pk, "answers": answers})
+        correction.status = SessionStatus.SUBMITTED
+        readings.append(correction)
+        by_pk[session.pk] = (correction, version, level, effects)
+        if original is corrected[0]:  # a correction corrected again
+            again = valid_answers(version, original.perspective)
+            again.update(rating_answers(rng, infos[version.instrument_id], original.perspective, level + 1, effects))
+            second = session_correct(session=session, answers=again, corrected_by=world.mentor)
+            correction.status = SessionStatus.SUPERSEDED
+            readings.append(Reading(**{**correction.__dict__, "pk": second.pk, "answers": again}))
+            readings[-1].status = SessionStatus.SUBMITTED
+
+    # Drafts are never scored.
+    for enrolment in world.enrolments[:4]:
+        session = submit(world, enrolment, shipped, "self", {"halsa_hantera": 9}, NEW_YEAR_LOCAL, draft=True)
+        readings.append(
+            Reading(
+                session.pk,
+                enrolment.pk,
+                enrolment.insats_id,
+                enrolment.participant,
+                shipped.instrument_id,
+                "self",
+                {"halsa_hantera": 9},
+                NEW_YEAR_LOCAL,
+                SessionStatus.DRAFT,
+            )
+        )
+
+    # Withdrawn consent (the förbund keeps readings for anonymous statistics only).
+    for enrolment in world.enrolments[5:8]:
+        progression_consent(enrolment.participant, by=world.mentor, granted=False)
+        for reading in readings:
+            if reading.enrolment_id == enrolment.pk:
+                reading.withdrawn = True
+
+    error = None
+    scoring.reference_statistics_compute()
+    try:
+        progression_rebuild_inline(recompute_reference=True, report=lambda message: None)
+    except Exception as exc:  # reported by the tests that need the rebuild's later phases
+        error = exc
+    return Generated(
+        readings=readings,
+        infos=infos,
+        instrument_codes={instrument_id: v.instrument.code for instrument_id, v in versions.items()},
+        configured={(prov.instrument_id, "ensam"): CONFIGURED_TEST_RETEST},
+        rebuild_error=error,
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(django_db_setup, django_db_blocker):
+    """The readings, generated and rebuilt once for this module, rolled back afterwards."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _generate()
+        transaction.set_rollback(True)
+
+
+def _rebuilt(generated: Generated) -> None:
+    if generated.rebuild_error is not None:
+        raise generated.rebuild_error
+
+
+# --- The independent computation ------------------------------------------------------------------
+
+
+def _rescaled(info: ItemInfo, value: int) -> float:
+    turned = info.low + info.high - value if info.reverse else value
+    return (turned - info.low) * 100.0 / (info.high - info.low)
+
+
+def _rating_items(infos: list[ItemInfo], perspective: str) -> dict[str, list[ItemInfo]]:
+    by_dimension: dict[str, list[ItemInfo]] = defaultdict(list)
+    for info in asked(infos, perspective):
+        if info.is_rating:
+            by_dimension[info.dimension].append(info)
+    return by_dimension
+
+
+def expected_scores(generated: Generated) -> dict[tuple[int, int], tuple[float | None, int, int]]:
+    """(session, dimension) → (score, answered, items) for every submitted or superseded reading."""
+    expected = {}
+    for reading in generated.readings:
+        if reading.status == SessionStatus.DRAFT:
+            continue
+        for items in _rating_items(generated.infos[reading.instrument_id], reading.perspective).values():
+            values = [_rescaled(i, reading.answers[i.code]) for i in items if reading.answers.get(i.code) is not None]
+            score = float(np.mean(values)) if values and 2 * len(values) >= len(items) else None
+            expected[(reading.pk, items[0].dimension_id)] = (score, len(values), len(items))
+    return expected
+
+
+def _key_readings(generated: Generated) -> dict[tuple[int, int, str, str], list[tuple[Reading, float]]]:
+    """Per progression key, the scored readings that count (submitted, consent kept) in time order."""
+    scores = expected_scores(generated)
+    keyed = defaultdict(list)
+    for reading in generated.readings:
+        if reading.status != SessionStatus.SUBMITTED or reading.withdrawn:
+            continue
+        for code, items in _rating_items(generated.infos[reading.instrument_id], reading.perspective).items():
+            score = scores[(reading.pk, items[0].dimension_id)][0]
+            if score is not None:
+                keyed[(reading.enrolment_id, reading.instrument_id, code, reading.perspective)].append((reading, score))
+    for readings in keyed.values():
+        readings.sort(key=lambda pair: pair[0].occurred_at)
+    return keyed
+
+
+def _cronbach(matrix: np.ndarray) -> float | None:
+    k = matrix.shape[1]
+    if k < 2 or matrix.shape[0] < 3:
+        return None
+    total_variance = np.var(matrix.sum(axis=1), ddof=1)
+    if total_variance <= 0:
+        return None
+    return float(k / (k - 1) * (1 - np.var(matrix, axis=0, ddof=1).sum() / total_variance))
+
+
+def expected_references(generated: Generated) -> dict[tuple[int, str, str], dict[str, Any]]:
+    firsts = defaultdict(list)
+    for (_, instrument_id, code, perspective), readings in _key_readings(generated).items():
+        firsts[(instrument_id, code, perspective)].append(readings[0])
+    references = {}
+    for (instrument_id, code, perspective), first_readings in firsts.items():
+        scores = np.array([score for _, score in first_readings])
+        items = _rating_items(generated.infos[instrument_id], perspective)[code]
+        complete = [
+            [_rescaled(i, reading.answers[i.code]) for i in items]
+            for reading, _ in first_readings
+            if all(reading.answers.get(i.code) is not None for i in items)
+        ]
+        alpha = _cronbach(np.array(complete).reshape(len(complete), len(items)))
+        configured = generated.configured.get((instrument_id, code))
+        if alpha is not None and alpha > 0:
+            reliability, source = alpha, "cronbach"
+        elif configured is not None:
+            reliability, source = configured, "configured"
+        else:
+            reliability, source = TEST_RETEST_DEFAULT, "default"
+        references[(instrument_id, code, perspective)] = {
+            "n": len(scores),
+            "mean": float(np.mean(scores)),
+            "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else None,
+            "alpha": alpha,
+            "alpha_n": len(complete) if len(items) >= 2 else 0,
+            "reliability": reliability,
+            "reliability_source": source,
+        }
+    return references
+
+
+def expected_progressions(generated: Generated) -> dict[tuple[int, int, str, str], dict[str, Any]]:
+    references = expected_references(generated)
+    expected = {}
+    for key, readings in _key_readings(generated).items():
+        (first, first_score), (latest, latest_score) = readings[0], readings[-1]
+        reference = references[key[1:]]
+        sd, r = reference["sd"], reference["reliability"]
+        change = latest_score - first_score if len(readings) >= 2 else None
+        rci = classification = meets_mid = None
+        if change is None:
+            classification = Classification.INSUFFICIENT
+        elif not sd:
+            classification = Classification.UNCHANGED
+        else:
+            rci = change / np.sqrt(2 * sd**2 * (1 - r))
+            classification = (
+                Classification.IMPROVED
+                if rci >= RCI_CUT
+                else Classification.WORSE
+                if rci <= -RCI_CUT
+                else Classification.UNCHANGED
+            )
+            meets_mid = bool(change >= MID * sd)
+        expected[key] = {
+            "n_readings": len(readings),
+            "first_session_id": first.pk,
+            "latest_session_id": latest.pk,
+            "first_score": first_score,
+            "latest_score": latest_score,
+            "latest_on": latest.occurred_at.astimezone(STOCKHOLM).date(),
+            "change": change,
+            "baseline_sd": sd,
+            "reliability": r,
+            "rci": None if rci is None else float(rci),
+            "classification": classification,
+            "meets_mid": meets_mid,
+            "insats_id": first.insats_id,
+        }
+    return expected
+
+
+def _d_z(changes: np.ndarray) -> float | None:
+    """Cohen's d_z: mean change over the sample SD of the changes."""
+    if len(changes) < 2 or np.std(changes, ddof=1) < 1e-6:
+        return None
+    return float(np.mean(changes) / np.std(changes, ddof=1))
+
+
+def expected_summaries(generated: Generated) -> dict[tuple[int, int, int, str, str], dict[str, Any]]:
+    groups = defaultdict(list)
+    for (_, instrument_id, code, perspective), row in expected_progressions(generated).items():
+        if row["n_readings"] >= 2:
+            groups[(row["insats_id"], row["latest_on"].year, instrument_id, code, perspective)].append(row)
+    expected = {}
+    for key, rows in groups.items():
+        changes = np.array([row["change"] for row in rows])
+        classifications = [row["classification"] for row in rows]
+        expected[key] = {
+            "n": len(rows),
+            "sum_first": float(np.sum([row["first_score"] for row in rows])),
+            "sum_latest": float(np.sum([row["latest_score"] for row in rows])),
+            "sum_change": float(np.sum(changes)),
+            "sum_change_sq": float(np.sum(changes**2)),
+            "n_improved": classifications.count(Classification.IMPROVED),
+            "n_unchanged": classifications.count(Classification.UNCHANGED),
+            "n_worse": classifications.count(Classification.WORSE),
+            "n_mid": sum(1 for row in rows if row["meets_mid"]),
+            "d_z": _d_z(changes),
+        }
+    return expected
+
+
+# --- Comparing ---------------------------------------------------------------------------------------
+
+
+def _differences(where: object, expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, value in expected.items():
+        stored = actual[name]
+        if isinstance(value, float) and isinstance(stored, float):
+            same = math.isclose(value, stored, rel_tol=0, abs_tol=TOLERANCE)
+        else:
+            same = value == stored
+        if not same:
+            problems.append(f"{where} {name}: expected {value!r}, stored {stored!r}")
+    return problems
+
+
+def _report(problems: list[str]) -> str:
+    return f"{len(problems)} differences, e.g.:\n" + "\n".join(problems[:25])
+
+
+def test_the_generated_data_covers_the_cases_that_matter(generated):
+    """The reference computation sees every case the engine must handle (else the comparisons are weak)."""
+    scores = expected_scores(generated)
+    progressions = expected_progressions(generated)
+    references = expected_references(generated)
+    statuses = {reading.status for reading in generated.readings}
+    assert statuses == {SessionStatus.SUBMITTED, SessionStatus.SUPERSEDED, SessionStatus.DRAFT}
+    assert any(reading.withdrawn for reading in generated.readings)
+    assert any(score is None for score, _, _ in scores.values())  # fewer than half answered
+    assert any(score is not None and 2 * answered == items for score, answered, items in scores.values())
+    assert {row["classification"] for row in progressions.values()} == set(Classification.values)
+    assert {row["meets_mid"] for row in progressions.values()} == {True, False, None}
+    assert {ref["reliability_source"] for ref in references.values()} == {"cronbach", "configured"}
+    assert all(ref["alpha"] is not None for ref in references.values() if ref["alpha_n"])
+    # Stockholm's New Year, still 2025 in UTC: the latest reading of some progression.
+    assert any(row["latest_on"] == date(2026, 1, 1) and row["n_readings"] == 2 for row in progressions.values())
+    assert {reading.perspective for reading in generated.readings} == {"self", "mentor", "agreed"}
+    # The submitted data is what we think it is.
+    stored = dict(AssessmentSession.objects.values_list("pk", "status"))
+    assert stored == {reading.pk: reading.status for reading in generated.readings}
+    withdrawn = set(AssessmentSession.objects.filter(consent_withdrawn=True).values_list("pk", flat=True))
+    assert withdrawn == {reading.pk for reading in generated.readings if reading.withdrawn}
+
+
+def test_every_dimension_score_matches_numpy(generated):
+    expected = expected_scores(generated)
+    stored = {
+        (row["session_id"], row["dimension_id"]): row
+        for row in DimensionScore.objects.values("session_id", "dimension_id", "score", "answered", "items")
+    }
+    assert stored.keys() == expected.keys()
+    problems = []
+    for key, (score, answered, items) in expected.items():
+        problems += _differences(key, {"score": score, "answered": answered, "items": items}, stored[key])
+    assert not problems, _report(problems)
+    assert set(DimensionScore.objects.values_list("algorithm_version", flat=True)) == {scoring.ALGORITHM_VERSION}
+
+
+def test_every_reference_statistic_matches_numpy(generated):
+    expected = expected_references(generated)
+    stored = {(r.instrument_id, r.dimension_code, r.perspective): r.__dict__ for r in ReferenceStatistic.objects.all()}
+    assert stored.keys() == expected.keys()
+    problems = []
+    for key, values in expected.items():
+        problems += _differences(key, values, stored[key])
+    assert not problems, _report(problems)
+
+
+def test_every_progression_matches_numpy(generated):
+    _rebuilt(generated)
+    expected = expected_progressions(generated)
+    stored = {
+        (p.enrolment_id, p.instrument_id, p.dimension_code, p.perspective): {**p.__dict__, "insats_id": None}
+        for p in Progression.objects.all()
+    }
+    assert stored.keys() == expected.keys()
+    problems = []
+    for key, values in expected.items():
+        problems += _differences(key, {**values, "insats_id": None}, stored[key])
+    assert not problems, _report(problems)
+
+
+def test_every_insats_summary_and_its_effect_size_match_numpy(generated):
+    _rebuilt(generated)
+    expected = expected_summaries(generated)
+    stored = {
+        (s.insats_id, s.year, s.instrument_id, s.dimension_code, s.perspective): s.__dict__
+        for s in InsatsSummary.objects.all()
+    }
+    assert stored.keys() == expected.keys()
+    problems = []
+    for key, values in expected.items():
+        row = stored[key]
+        d_z = values.pop("d_z")
+        problems += _differences(key, values, row)
+        if d_z is not None:
+            n, total, squares = row["n"], row["sum_change"], row["sum_change_sq"]
+            from_sums = (total / n) / math.sqrt((squares - total * total / n) / (n - 1))
+            problems += _differences(key, {"d_z": d_z}, {"d_z": from_sums})
+    assert not problems, _report(problems)
+    assert any(key[1] == 2026 for key in expected)  # the New Year reading counts in its local year
