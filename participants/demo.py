@@ -210,10 +210,11 @@ def seed_participants() -> int:
                 consent_text_version="2026-1",
                 today=DEMO_TODAY,
             )
-            if not anonymous:
+            purposes = [ConsentPurpose.PROGRESSION] + ([ConsentPurpose.RESEARCH] if index % 3 != 1 else [])
+            for purpose in purposes if not anonymous else []:
                 consent_record(
                     participant=participant,
-                    purpose=ConsentPurpose.PROGRESSION,
+                    purpose=purpose,
                     granted=True,
                     recorded_by=registrar,
                     channel=ConsentChannel.WRITTEN,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from participants.models import AccessAction, Role
 from participants.permissions import role_required
+from participants.selectors import user_roles
 from participants.services import access_event_log
 from progression.forms import ReportTextForm
 from progression.models import ExportJob, ExportStatus, InsatsSummary, ReportText
@@ -193,4 +194,56 @@ def report_texts(request: HttpRequest) -> HttpResponse:
             return redirect(f"{reverse('report_texts')}?{request.GET.urlencode()}")
     return render(
         request, "progression/report_texts.html", {**_filter_context(request, filters), "form": form, "insats": insats}
+    )
+
+
+@role_required(*REPORT_ROLES)
+def analysis_export(request: HttpRequest) -> HttpResponse:
+    """Pseudonymised analysis dataset for evaluators (docs/analysis-export.md)."""
+    from progression import analysis
+
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    is_admin = Role.ADMIN in user_roles(user=request.user) or request.user.is_superuser
+    error = ""
+    if request.method == "POST":
+        shape = request.POST.get("shape", "long")
+        file_format = request.POST.get("format", "csv")
+        key = analysis.new_key()
+        reuse = request.POST.get("reuse", "").strip()
+        if reuse:
+            earlier = ExportJob.objects.filter(
+                pk=reuse if reuse.isdigit() else 0, kind__in=["analysis-long", "analysis-wide"]
+            ).first()
+            same_forbund = earlier is not None and earlier.params.get("forbund") == filters.forbund.code
+            if not is_admin:
+                error = "Bara en administratör kan låta två exporter dela pseudonymnyckel."
+            elif not same_forbund:
+                error = f"Export {reuse} finns inte bland förbundets analysexporter."
+            else:
+                key = earlier.params["pseudonym_key"]
+        if shape not in ("long", "wide") or file_format not in ("csv", "xlsx"):
+            error = "Välj form (lång eller bred) och format (CSV eller XLSX)."
+        if not error:
+            job = export_job_create(
+                user=request.user,
+                kind=f"analysis-{shape}",
+                file_format=file_format,
+                params={**filters.as_params(), "pseudonym_key": key},
+                external=False,
+            )
+            access_event_log(
+                user=request.user,
+                participant=None,
+                action=AccessAction.EXPORT,
+                reason=f"Analysexport {shape}.{file_format} beställd (export {job.pk})"
+                + (f", samma nyckel som export {reuse}" if reuse else ""),
+            )
+            return redirect("export_status", job_id=job.pk)
+    return render(
+        request,
+        "progression/analysis_export.html",
+        {**_filter_context(request, filters), "is_admin": is_admin, "error": error},
     )

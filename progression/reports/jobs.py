@@ -19,6 +19,7 @@ from progression.reports.registry import REPORTS, build_report
 
 KEEP_FILES_DAYS = 7
 PACK = "pdf-pack"
+ANALYSIS = ("analysis-long", "analysis-wide")
 
 
 def export_dir() -> Path:
@@ -33,7 +34,7 @@ def export_job_create(
     """Queue an export; the task starts when the transaction commits."""
     from progression.tasks import run_export
 
-    if kind != PACK and kind not in REPORTS:
+    if kind != PACK and kind not in REPORTS and kind not in ANALYSIS:
         raise ValueError(f"Okänd rapport: {kind}")
     if file_format not in ("csv", "xlsx", "pdf"):
         raise ValueError(f"Okänt format: {file_format}")
@@ -73,7 +74,14 @@ def export_job_run(*, job_id: int) -> None:
         filters = parse_filter(user=job.user, params=_query(job.params), default_year=timezone.localdate().year)
         stem = f"stegvis-{job.kind}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}-{job.pk}"
         path = export_dir() / f"{stem}.{job.file_format}"
-        if job.kind == PACK:
+        if job.kind in ANALYSIS:
+            from progression import analysis
+
+            rows = (analysis.long_rows if job.kind == "analysis-long" else analysis.wide_rows)(
+                filters, job.params["pseudonym_key"]
+            )
+            analysis.write(rows, path, job.file_format)
+        elif job.kind == PACK:
             reports = []
             for number, name in enumerate(REPORTS, 1):
                 reports.append(build_report(name, filters=filters, external=job.external))
