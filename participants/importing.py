@@ -243,7 +243,7 @@ def parse(content: bytes, *, forbund: Forbund) -> tuple[list[ImportRow], list[Ro
             if key in seen:
                 fail("inskrivningsdatum", f"Samma person, insats och inskrivningsdatum finns redan på rad {seen[key]}.")
             seen.setdefault(key, number)
-            if end is None:
+            if end is None and seen[key] == number:
                 open_key = (personnummer, insats.code)
                 if open_key in open_seen and open_seen[open_key] != number:
                     fail(

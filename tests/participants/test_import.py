@@ -1,0 +1,171 @@
+"""Importing participants and enrolments from CSV and XLSX."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from openpyxl import Workbook
+
+from participants import crypto
+from participants.importing import COLUMNS, ImportFileError, import_enrolments
+from participants.models import Enrolment, IdentityRecord, Participant
+from tests.factories import registry_world, synthetic_personnummer
+
+pytestmark = pytest.mark.django_db
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "import-exempel.csv"
+from datetime import date  # noqa: E402
+
+PNR_A = synthetic_personnummer(date(1990, 1, 1), "998")
+PNR_B = synthetic_personnummer(date(1985, 7, 15), "997", digits=12, separator="")
+
+
+def row(**values: str) -> list[str]:
+    base = {c: "" for c in COLUMNS} | {
+        "anonym": "nej",
+        "kon": "kvinna",
+        "insats": "jonsbo",
+        "inskrivningsdatum": "2025-02-03",
+        "samtycke": "ja",
+        "personnummer": PNR_A,
+    }
+    base.update(values)
+    return [base[c] for c in COLUMNS]
+
+
+def csv_bytes(rows: list[list[str]], *, delimiter: str = ";", encoding: str = "utf-8") -> bytes:
+    lines = [delimiter.join(COLUMNS)] + [delimiter.join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+@pytest.fixture
+def world():
+    return registry_world()
+
+
+def _import(world, content: bytes, *, dry_run: bool = False):
+    return import_enrolments(content=content, forbund=world.sco, by=world.admin_sco, dry_run=dry_run)
+
+
+def test_example_file_imports_and_a_second_import_changes_nothing(world):
+    first = _import(world, EXAMPLE.read_bytes())
+    assert first.ok, first.errors
+    assert (first.rows, first.participants_created, first.enrolments_created) == (5, 4, 5)
+    snapshot = list(Enrolment.objects.order_by("id").values())
+    second = _import(world, EXAMPLE.read_bytes())
+    assert (
+        second.participants_created,
+        second.enrolments_created,
+        second.enrolments_updated,
+        second.enrolments_unchanged,
+    ) == (0, 0, 0, 5)
+    assert list(Enrolment.objects.order_by("id").values()) == snapshot
+    person = IdentityRecord.objects.get(pnr_index=crypto.pnr_index("199001019984")).participant
+    assert sorted(person.enrolments.values_list("insats__code", flat=True)) == ["backaberg", "jonsbo"]
+    assert Participant.objects.filter(is_anonymous=True).count() == 2
+
+
+def test_dry_run_reports_and_stores_nothing(world):
+    result = _import(world, EXAMPLE.read_bytes(), dry_run=True)
+    assert result.ok and result.enrolments_created == 5
+    assert not Participant.objects.exists() and not Enrolment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "column", "message"),
+    [
+        ({"personnummer": "19900101-9985"}, "personnummer", "Kontrollsiffran stämmer inte"),
+        ({"personnummer": ""}, "personnummer", "Ange ett personnummer"),
+        ({"kon": "kvinnor"}, "kon", "Kön ska vara"),
+        ({"insats": "okand"}, "insats", "Okänd insats"),
+        ({"insats": "natursteget"}, "insats", "Okänd insats"),
+        ({"inskrivningsdatum": "2025-02-30"}, "inskrivningsdatum", "ÅÅÅÅ-MM-DD"),
+        ({"avslutsdatum": "2025-01-01", "avslutsanledning": "arbete"}, "avslutsdatum", "före inskrivningsdatum"),
+        ({"avslutsdatum": "2025-06-01"}, "avslutsanledning", "avslutsanledning"),
+        ({"forsorjning_fore": "bidrag"}, "forsorjning_fore", "Okänd kod"),
+        ({"forsorjning_fore_omfattning": "0,6"}, "forsorjning_fore_omfattning", "Omfattningen"),
+        ({"ar_i_offentlig_forsorjning": "många"}, "ar_i_offentlig_forsorjning", "som ett tal"),
+        ({"samtycke": "nej"}, "samtycke", "anonym"),
+        ({"anonym": "ja"}, "personnummer", "anonym rad får inte ha personnummer"),
+        ({"fodelsear": "1991"}, "fodelsear", "stämmer inte med personnumret"),
+    ],
+)
+def test_each_kind_of_bad_row_is_named_and_nothing_is_stored(world, values, column, message):
+    good = row(personnummer=PNR_B, inskrivningsdatum="2025-03-01")
+    result = _import(world, csv_bytes([good, row(**values)]))
+    assert not result.ok
+    assert [(e.row, e.column) for e in result.errors if message in e.message] == [(3, column)]
+    assert not Enrolment.objects.exists()
+
+
+def test_duplicate_rows_in_one_file_are_refused(world):
+    result = _import(world, csv_bytes([row(), row()]))
+    assert [e.message for e in result.errors] == ["Samma person, insats och inskrivningsdatum finns redan på rad 2."]
+
+
+def test_reimport_with_an_end_date_updates_the_same_enrolment(world):
+    assert _import(world, csv_bytes([row(forsorjning_fore="forsorjningsstod")])).ok
+    closed = row(
+        forsorjning_fore="forsorjningsstod",
+        avslutsdatum="2025-10-31",
+        avslutsanledning="studier",
+        forsorjning_efter="studiemedel",
+        forsorjning_efter_omfattning="0,5",
+    )
+    result = _import(world, csv_bytes([closed]))
+    assert (result.enrolments_created, result.enrolments_updated) == (0, 1)
+    enrolment = Enrolment.objects.get()
+    assert (
+        str(enrolment.end_date),
+        enrolment.exit_reason.code,
+        enrolment.income_after.code,
+        str(enrolment.income_after_extent),
+    ) == ("2025-10-31", "studier", "studiemedel", "0.50")
+
+
+def test_excel_semicolon_windows_1252_and_comma_utf8_and_xlsx(world):
+    cp1252 = csv_bytes([row(kon="man", personnummer=PNR_B)], encoding="cp1252")
+    assert _import(world, cp1252).ok
+    comma = csv_bytes([row(insats="backaberg")], delimiter=",")
+    assert _import(world, comma).enrolments_created == 1
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    sheet.append(row(anonym="ja", personnummer="", fodelsear="1980", samtycke="nej", kon="annat"))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert _import(world, buffer.getvalue()).enrolments_created == 1
+    assert Participant.objects.filter(is_anonymous=True, kon="annat", birth_year=1980).count() == 1
+
+
+def test_wrong_header_is_refused_before_any_row(world):
+    with pytest.raises(ImportFileError, match="Rubrikraden stämmer inte"):
+        _import(world, b"namn;personnummer\nAnna;19900101-9984\n")
+
+
+def test_command_dry_run_and_import(world, capsys):
+    call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco", "--dry-run")
+    assert "Provkörning, inget sparades. 5 rader" in capsys.readouterr().out
+    assert not Enrolment.objects.exists()
+    call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco")
+    assert Enrolment.objects.count() == 5
+    with pytest.raises(CommandError, match="Okänt förbund"):
+        call_command("import_enrolments", str(EXAMPLE), "--forbund", "finns-inte")
+
+
+def test_upload_page_checks_then_imports_and_mentors_cannot_use_it(client, world):
+    client.force_login(world.mentor_jonsbo)
+    assert client.get(reverse("import_page")).status_code == 403
+    client.force_login(world.coordinator_sco)
+    with EXAMPLE.open("rb") as handle:
+        response = client.post(reverse("import_page"), {"forbund": "sco", "file": handle})
+    assert "5 rader utan fel" in response.text
+    assert not Enrolment.objects.exists()
+    token = response.context["token"]
+    response = client.post(reverse("import_page"), {"token": token}, follow=True)
+    assert "Importen är klar" in response.text
+    assert Enrolment.objects.count() == 5
+    participants_page = client.get(reverse("insats_detail", args=["jonsbo"]))
+    assert participants_page.status_code == 200
