@@ -19,6 +19,7 @@ if DEV_FIELD_KEY in FIELD_ENCRYPTION_KEYS:  # noqa: F405
 if not ENV.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
 
+REQUIRE_TWO_FACTOR = True  # never off in production
 SECURE_SSL_REDIRECT = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31_536_000

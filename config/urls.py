@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config.api import RedocView, SchemaView, SwaggerView
 from config.health import healthz
+from participants.two_factor import two_factor
 from participants.urls import api_urlpatterns as participants_api
 from progression.urls import api_urlpatterns as progression_api
 from surveys.urls import api_urlpatterns as surveys_api
@@ -15,6 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tvastegs/", two_factor, name="two_factor"),
     path("admin/", admin.site.urls),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),

@@ -76,3 +76,9 @@ def _code_lists_survive_transactional_tests(request):
         from django.apps import apps
 
         import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_only_where_tested(request, settings):
+    """Most tests log users in with force_login; two-factor login is tested where marked two_factor."""
+    settings.REQUIRE_TWO_FACTOR = request.node.get_closest_marker("two_factor") is not None
