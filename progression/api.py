@@ -1,17 +1,23 @@
 """REST endpoints for scores, progression and goals, scoped like the pages."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import api_validation_error, error_responses
 from participants.models import Enrolment, Role
 from participants.permissions import HasAnyRole
 from participants.selectors import enrolment_list_for_user, insats_list_for_user
 from progression import goals, selectors
-from progression.models import DimensionScore, Progression
+from progression.models import ActionPlanStep, DimensionScore, Goal, Milestone, Progression
 from surveys.models import AssessmentSession
 
 
@@ -42,15 +48,38 @@ class ProgressionSerializer(serializers.ModelSerializer):
         ]
 
 
+class EnrolmentProgressionSerializer(serializers.Serializer):
+    enrolment = serializers.IntegerField()
+    progression = ProgressionSerializer(many=True, help_text="Per perspektiv och dimension")
+
+
+class DimensionScoreSerializer(serializers.ModelSerializer):
+    dimension = serializers.CharField(source="dimension.code")
+
+    class Meta:
+        model = DimensionScore
+        fields = ["dimension", "score", "answered", "items", "algorithm_version"]
+
+
+class SessionScoresSerializer(serializers.Serializer):
+    session = serializers.UUIDField(source="client_uuid")
+    scored = serializers.BooleanField(help_text="Falskt tills bakgrundsjobbet har räknat poängen")
+    scores = DimensionScoreSerializer(many=True)
+
+
 class EnrolmentProgressionApi(APIView):
     """Stegförflyttning per dimension and perspective for one enrolment."""
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="enrolment_progression",
+        responses={200: EnrolmentProgressionSerializer, **error_responses(404)},
+    )
     def get(self, request: Request, enrolment_id: int) -> Response:
         enrolment = _enrolment(request, enrolment_id)
         rows = selectors.progression_for_enrolment(enrolment=enrolment)
-        return Response({"enrolment": enrolment.pk, "progression": ProgressionSerializer(rows, many=True).data})
+        return Response(EnrolmentProgressionSerializer({"enrolment": enrolment.pk, "progression": rows}).data)
 
 
 class SessionScoresApi(APIView):
@@ -58,6 +87,7 @@ class SessionScoresApi(APIView):
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(operation_id="session_scores", responses={200: SessionScoresSerializer, **error_responses(404)})
     def get(self, request: Request, client_uuid: str) -> Response:
         session = get_object_or_404(
             AssessmentSession.objects.filter(
@@ -67,30 +97,56 @@ class SessionScoresApi(APIView):
         )
         scores = DimensionScore.objects.filter(session=session).select_related("dimension").order_by("dimension__order")
         return Response(
-            {
-                "session": str(session.client_uuid),
-                "scored": hasattr(session, "scoring"),
-                "scores": [
-                    {
-                        "dimension": s.dimension.code,
-                        "score": s.score,
-                        "answered": s.answered,
-                        "items": s.items,
-                        "algorithm_version": s.algorithm_version,
-                    }
-                    for s in scores
-                ],
-            }
+            SessionScoresSerializer(
+                {"client_uuid": session.client_uuid, "scored": hasattr(session, "scoring"), "scores": scores}
+            ).data
         )
 
 
 class GoalWriteSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False, allow_blank=True)
-    milestone = serializers.CharField(required=False, allow_blank=True)
+    text = serializers.CharField(required=False, allow_blank=True, help_text="Ny målbild (ersätter den aktiva)")
+    milestone = serializers.CharField(required=False, allow_blank=True, help_text="Nytt delmål")
     milestone_target_date = serializers.DateField(required=False, allow_null=True)
-    step_what = serializers.CharField(required=False, allow_blank=True)
-    step_who = serializers.CharField(required=False, allow_blank=True)
+    step_what = serializers.CharField(required=False, allow_blank=True, help_text="Nytt steg i handlingsplanen")
+    step_who = serializers.CharField(required=False, allow_blank=True, help_text="Krävs med step_what")
     step_due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["id", "text", "status", "target_date", "achieved_on"]
+
+
+class ActionPlanStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActionPlanStep
+        fields = ["id", "what", "who", "due_date", "done_on"]
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    milestones = MilestoneSerializer(many=True, help_text="Delmål")
+    steps = ActionPlanStepSerializer(many=True, help_text="Handlingsplanens steg")
+
+    class Meta:
+        model = Goal
+        fields = ["text", "created_at", "milestones", "steps"]
+
+
+class EnrolmentGoalsSerializer(serializers.Serializer):
+    enrolment = serializers.IntegerField()
+    goal = GoalSerializer(allow_null=True, help_text="Den aktiva målbilden; tom innan någon är satt")
+
+
+@contextmanager
+def _errors_named_as(fields: dict[str, str]) -> Iterator[None]:
+    """A service's errors under the request's field names (the service's `who` is `step_who` here)."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise ValidationError(
+            {fields.get(field, field): messages for field, messages in exc.message_dict.items()}
+        ) from None
 
 
 class EnrolmentGoalsApi(APIView):
@@ -99,9 +155,15 @@ class EnrolmentGoalsApi(APIView):
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(operation_id="enrolment_goals", responses={200: EnrolmentGoalsSerializer, **error_responses(404)})
     def get(self, request: Request, enrolment_id: int) -> Response:
         return Response(self._payload(_enrolment(request, enrolment_id)))
 
+    @extend_schema(
+        operation_id="enrolment_goals_update",
+        request=GoalWriteSerializer,
+        responses={201: EnrolmentGoalsSerializer, **error_responses(400, 404)},
+    )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = _enrolment(request, enrolment_id)
         if (
@@ -114,55 +176,35 @@ class EnrolmentGoalsApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         try:
-            if values.get("text"):
-                goals.goal_set(enrolment=enrolment, text=values["text"], by=request.user)
-            goal = selectors.goal_current(enrolment=enrolment)
-            if (values.get("milestone") or values.get("step_what")) and goal is None:
-                raise ValidationError({"text": "Skriv en målbild först."})
-            if values.get("milestone"):
-                goals.milestone_add(
-                    goal=goal,
-                    text=values["milestone"],
-                    target_date=values.get("milestone_target_date"),
-                    by=request.user,
-                )
-            if values.get("step_what"):
-                goals.action_step_add(
-                    goal=goal,
-                    what=values["step_what"],
-                    who=values.get("step_who", ""),
-                    due_date=values.get("step_due_date"),
-                    by=request.user,
-                )
+            # One request, one change: a refused step leaves no new målbild behind.
+            with transaction.atomic():
+                if values.get("text"):
+                    goals.goal_set(enrolment=enrolment, text=values["text"], by=request.user)
+                goal = selectors.goal_current(enrolment=enrolment)
+                if (values.get("milestone") or values.get("step_what")) and goal is None:
+                    raise ValidationError({"text": "Skriv en målbild först."})
+                if values.get("milestone"):
+                    with _errors_named_as({"text": "milestone", "target_date": "milestone_target_date"}):
+                        goals.milestone_add(
+                            goal=goal,
+                            text=values["milestone"],
+                            target_date=values.get("milestone_target_date"),
+                            by=request.user,
+                        )
+                if values.get("step_what"):
+                    with _errors_named_as({"what": "step_what", "who": "step_who", "due_date": "step_due_date"}):
+                        goals.action_step_add(
+                            goal=goal,
+                            what=values["step_what"],
+                            who=values.get("step_who", ""),
+                            due_date=values.get("step_due_date"),
+                            by=request.user,
+                        )
         except ValidationError as exc:
-            raise serializers.ValidationError(
-                exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-            ) from None
+            raise api_validation_error(exc) from None
         return Response(self._payload(enrolment), status=status.HTTP_201_CREATED)
 
     @staticmethod
     def _payload(enrolment: Enrolment) -> dict:
         goal = selectors.goal_current(enrolment=enrolment)
-        if goal is None:
-            return {"enrolment": enrolment.pk, "goal": None}
-        return {
-            "enrolment": enrolment.pk,
-            "goal": {
-                "text": goal.text,
-                "created_at": goal.created_at,
-                "milestones": [
-                    {
-                        "id": m.pk,
-                        "text": m.text,
-                        "status": m.status,
-                        "target_date": m.target_date,
-                        "achieved_on": m.achieved_on,
-                    }
-                    for m in goal.milestones.all()
-                ],
-                "steps": [
-                    {"id": s.pk, "what": s.what, "who": s.who, "due_date": s.due_date, "done_on": s.done_on}
-                    for s in goal.steps.all()
-                ],
-            },
-        }
+        return EnrolmentGoalsSerializer({"enrolment": enrolment.pk, "goal": goal}).data

@@ -1,14 +1,17 @@
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import error_responses
 from participants.models import Role
 from participants.selectors import user_roles
-from progression.reports.filters import FilterError, parse_filter
+from progression.reports.filters import AGE_BANDS, KON_VALUES, PRESETS, FilterError, parse_filter
 from progression.reports.registry import REPORTS, build_report
 
 
@@ -19,12 +22,45 @@ class IsReportReader(BasePermission):
         return bool(user_roles(user=request.user) & {Role.COORDINATOR, Role.ADMIN})
 
 
+def _query(name: str, kind: OpenApiTypes, description: str, **options: object) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **options)
+
+
+REPORT_PARAMETERS = [
+    OpenApiParameter(
+        "name", str, OpenApiParameter.PATH, enum=list(REPORTS), description="Rapporten, som i docs/reports.md"
+    ),
+    _query("forbund", OpenApiTypes.STR, "Förbundets kod; utelämnat = ditt förbund (det första, om du har flera)"),
+    _query("insats", OpenApiTypes.STR, "Insatsens kod; upprepa för flera. Utelämnat = alla i förbundet", many=True),
+    _query("from", OpenApiTypes.DATE, "Periodens första dag; utelämnat = 1 januari i år"),
+    _query("to", OpenApiTypes.DATE, "Periodens sista dag; utelämnat = 31 december i år"),
+    _query("period", OpenApiTypes.STR, "Fördefinierad period; ersätter from och to", enum=[p for p, _ in PRESETS]),
+    _query("ar", OpenApiTypes.INT, "Året för period; utelämnat = i år"),
+    _query("kon", OpenApiTypes.STR, "Bara ett kön", enum=list(KON_VALUES)),
+    _query("aldersgrupp", OpenApiTypes.STR, "Bara en åldersgrupp", enum=list(AGE_BANDS)),
+    _query("per_kon", OpenApiTypes.INT, "1: dela upp siffrorna per kön", enum=[0, 1]),
+    _query("extern", OpenApiTypes.INT, "1: dölj små tal (under 5), som i allt som lämnar organisationen", enum=[0, 1]),
+]
+
+
 class ReportApi(APIView):
     """A report's figures as JSON. ?forbund=&insats=&from=&to=&period=&ar=&kon=&aldersgrupp=&per_kon=1;
     ?extern=1 hides small cells (<5) as for any output that leaves the organisation."""
 
     permission_classes = [IsReportReader]
 
+    @extend_schema(
+        operation_id="report_retrieve",
+        parameters=REPORT_PARAMETERS,
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="report, title, filters och suppressed, och därtill rapportens egna siffror "
+                "(docs/reports.md beskriver varje rapports form)",
+            ),
+            **error_responses(400, 404),
+        },
+    )
     def get(self, request: Request, name: str) -> Response:
         if name not in REPORTS:
             raise Http404
@@ -33,6 +69,6 @@ class ReportApi(APIView):
                 user=request.user, params=request.query_params, default_year=timezone.localdate().year
             )
         except FilterError as exc:
-            raise serializers.ValidationError(exc.errors) from None
+            raise serializers.ValidationError({field: [message] for field, message in exc.errors.items()}) from None
         report = build_report(name, filters=filters, external=request.query_params.get("extern") == "1")
         return Response(report.as_json())

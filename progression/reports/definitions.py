@@ -16,7 +16,16 @@ from participants.models import (
     VolumeRegistration,
 )
 from progression.models import Classification, Progression
-from progression.reports.base import KON_COLUMNS, KON_LABELS, Chart, Context, Report, Table, share
+from progression.reports.base import (
+    KON_COLUMNS,
+    KON_LABELS,
+    Chart,
+    Context,
+    Report,
+    Table,
+    share,
+    shares_summing_to_100,
+)
 from progression.reports.filters import AGE_BANDS
 from progression.reports.suppression import SUPPRESSED, hidden_label
 from surveys.models import Item, SurveyAnswer, SurveyCampaign, SurveyResponse
@@ -103,7 +112,10 @@ def participant_flow(ctx: Context) -> Report:
         ),
         "unique_persons": count_by_kon(registrations, distinct="participant_id"),
     }
-    data = {key: ctx.kon_counts(counts) for key, counts in rows.items()}
+    # Every registration either ended in the period or is still active at its end: suppress those three
+    # lines together so that no hidden cell can be worked out from the other two.
+    linked = ctx.kon_table({k: rows[k] for k in ("ended", "active_at_end", "registrations")}, total="registrations")
+    data = {key: linked.get(key) or ctx.kon_counts(counts) for key, counts in rows.items()}
     labels = {
         "registrations": "Inskrivningar under perioden (registreringar)",
         "unique_persons": "Unika personer",
@@ -167,11 +179,12 @@ def exits(ctx: Context) -> Report:
     row_keys = [r.code for r in reasons] + ["total"]
     shown = ctx.matrix(cells, row_keys, ["kvinna", "man", "ovrigt", "total"])
     total = shown[("total", "total")]
+    reason_shares = shares_summing_to_100({r.code: shown[(r.code, "total")] for r in reasons}, total)
     by_reason = {
         reason.code: {
             "label": reason.label_sv,
             **{k: shown[(reason.code, k)] for k in KON_COLUMNS},
-            "share": share(shown[(reason.code, "total")], total),
+            "share": reason_shares[reason.code],
         }
         for reason in reasons
     }
@@ -179,7 +192,9 @@ def exits(ctx: Context) -> Report:
 
     def outcome(codes: list[str], target_field: str) -> dict:
         exact = sum(cells[(c, "total")] for c in codes)
-        value = SUPPRESSED if ctx.external and 0 < exact < ctx.threshold else exact
+        value: int | str = exact
+        if ctx.external and (0 < exact < ctx.threshold or any(isinstance(shown[(c, "total")], str) for c in codes)):
+            value = hidden_label(exact, ctx.threshold)  # a sum of hidden reasons would give them away
         pct = share(value, total)
         target = _target(ctx, target_field)
         return {
@@ -262,8 +277,11 @@ def _income_table(ctx: Context, rows: QuerySet, label: str) -> tuple[dict, Table
     for key in keys:
         cells[(key, "before")], cells[(key, "after")] = before.get(key, 0), after.get(key, 0)
     cells[("total", "before")] = cells[("total", "after")] = n
-    shown = ctx.matrix(cells, [*keys, "total"], ["before", "after"])
+    shown = ctx.matrix(cells, [*keys, "total"], ["before", "after"], cols_add_up=False)
     labels = {s.code: s.label_sv for s in sources} | {"saknas": "Uppgift saknas"}
+    n_shown = shown[("total", "before")]
+    before_shares = shares_summing_to_100({key: shown[(key, "before")] for key in keys}, n_shown)
+    after_shares = shares_summing_to_100({key: shown[(key, "after")] for key in keys}, n_shown)
     result = {}
     for key in keys:
         b, a = shown[(key, "before")], shown[(key, "after")]
@@ -274,9 +292,9 @@ def _income_table(ctx: Context, rows: QuerySet, label: str) -> tuple[dict, Table
         result[key] = {
             "label": labels[key],
             "before": b,
-            "before_share": share(b, n),
+            "before_share": before_shares[key],
             "after": a,
-            "after_share": share(a, n),
+            "after_share": after_shares[key],
             "change": change,
             "change_pct": None if change is None or not b else round(100 * change / b, 1),
         }
@@ -287,9 +305,9 @@ def _income_table(ctx: Context, rows: QuerySet, label: str) -> tuple[dict, Table
             [v["label"], v["before"], v["before_share"], v["after"], v["after_share"], v["change"], v["change_pct"]]
             for v in result.values()
         ]
-        + [["Totalt (n)", n, 100.0 if n else None, n, 100.0 if n else None, 0, None]],
+        + [["Totalt (n)", n_shown, 100.0 if n else None, n_shown, 100.0 if n else None, 0, None]],
     )
-    return {"n": shown[("total", "before")], "sources": result}, table
+    return {"n": n_shown, "sources": result}, table
 
 
 def income_sources(ctx: Context) -> Report:
@@ -338,31 +356,36 @@ def background(ctx: Context) -> Report:
             age=ExpressionWrapper(ExtractYear("start_date") - F("participant__birth_year"), output_field=IntegerField())
         )
     )
-    age_cells = {}
-    for label, low, high in AGE_AT_START_BANDS:
-        counts = count_by_kon(registrations.filter(age__gte=low, age__lte=high))
-        age_cells[label] = ctx.kon_counts(counts)
-    education = {}
-    for level in EducationLevel.objects.order_by("sort_order"):
-        education[level.label_sv] = ctx.kon_counts(count_by_kon(registrations.filter(education=level)))
+    everyone = count_by_kon(registrations)
+    age_exact = {
+        label: count_by_kon(registrations.filter(age__gte=low, age__lte=high))
+        for label, low, high in AGE_AT_START_BANDS
+    }
+    age_cells = ctx.kon_table({**age_exact, "Totalt": everyone}, total="Totalt")
+    education_exact = {
+        level.label_sv: count_by_kon(registrations.filter(education=level))
+        for level in EducationLevel.objects.order_by("sort_order")
+    }
     missing = count_by_kon(registrations.filter(education__isnull=True))
     if missing["total"]:
-        education["Uppgift saknas"] = ctx.kon_counts(missing)
+        education_exact["Uppgift saknas"] = missing
+    education = ctx.kon_table({**education_exact, "Totalt": everyone}, total="Totalt")
     support = registrations.filter(years_in_public_support__isnull=False)
     means = support.aggregate(
         kvinna=Avg("years_in_public_support", filter=KON_Q["kvinna"]),
         man=Avg("years_in_public_support", filter=KON_Q["man"]),
         total=Avg("years_in_public_support"),
     )
-    support_n = ctx.kon_counts(count_by_kon(support))
+    band_exact = {
+        label: count_by_kon(support.filter(years_in_public_support__gte=low, years_in_public_support__lt=high))
+        for label, low, high in SUPPORT_BANDS
+    }
+    band_cells = ctx.kon_table({**band_exact, "n": count_by_kon(support)}, total="n")
+    support_n = band_cells.pop("n")
+    bands = band_cells
     mean_years = {
         k: None if isinstance(support_n[k], str) or means[k] is None else round(float(means[k]), 1) for k in KON_COLUMNS
     }
-    bands = {}
-    for label, low, high in SUPPORT_BANDS:
-        bands[label] = ctx.kon_counts(
-            count_by_kon(support.filter(years_in_public_support__gte=low, years_in_public_support__lt=high))
-        )
     data = {
         "age_at_start": age_cells,
         "education": education,
@@ -388,9 +411,12 @@ def background(ctx: Context) -> Report:
             Chart(
                 "bar",
                 "Ålder vid inskrivning",
-                list(age_cells),
+                [band for band in age_cells if band != "Totalt"],
                 [
-                    (KON_LABELS[k], [v[k] if isinstance(v[k], int) else None for v in age_cells.values()])
+                    (
+                        KON_LABELS[k],
+                        [v[k] if isinstance(v[k], int) else None for b, v in age_cells.items() if b != "Totalt"],
+                    )
                     for k in ("kvinna", "man")
                 ],
                 max_value=0,
@@ -452,15 +478,16 @@ def survey(ctx: Context) -> Report:
                     "met": None if target is None or pct is None else pct >= target,
                 }
             )
+        responses_shown = hidden_label(responses) if ctx.external and 0 < responses < ctx.threshold else responses
         by_instrument[instrument_code] = {
             "asked": asked,
-            "responses": responses,
-            "response_rate": share(responses, asked),
+            "responses": responses_shown,
+            "response_rate": share(responses_shown, asked),
             "questions": questions,
         }
         tables.append(
             Table(
-                f"{own[0].version.instrument.name} (tillfrågade {asked}, svar {responses})",
+                f"{own[0].version.instrument.name} (tillfrågade {asked}, svar {responses_shown})",
                 ["Fråga", "Positiva", "Svarande", "Svarsfrekvens %", "Andel positiva %", "Mål %", "Uppfyllt"],
                 [
                     [
@@ -542,14 +569,17 @@ def progression(ctx: Context) -> Report:
         }
         counts = {"improved": row["improved"], "unchanged": row["unchanged"], "worse": row["worse"], "n": n}
         if ctx.external:
-            cells = {("r", k): v for k, v in counts.items()}
-            shown = ctx.matrix(cells, ["r"], list(counts))
+            other = n - row["improved"] - row["unchanged"] - row["worse"]  # no norm yet: för få mätningar
+            cells = {("r", k): v for k, v in {**counts, "other": other}.items()}
+            shown = ctx.matrix(cells, ["r"], ["improved", "unchanged", "worse", "other", "n"], rows_add_up=False)
             counts = {k: shown[("r", k)] for k in counts}
             if isinstance(counts["n"], str):
                 item.update(
                     {"n": counts["n"], "mean_first": None, "mean_latest": None, "mean_change": None, "d_z": None}
                 )
-        mid = row["mid"] if not (ctx.external and 0 < row["mid"] < ctx.threshold) else SUPPRESSED
+        mid: int | str = row["mid"]
+        if ctx.external and (0 < row["mid"] < ctx.threshold or 0 < n - row["mid"] < ctx.threshold):
+            mid = hidden_label(row["mid"], ctx.threshold)  # or the people below the MID would show
         item.update(
             {
                 "share_improved": share(counts["improved"], counts["n"]),

@@ -56,6 +56,7 @@ class ReportFilter:
             "to": self.date_to.isoformat(),
             "kon": self.kon,
             "aldersgrupp": self.age_band,
+            "per_kon": "1" if self.by_kon else "",
         }
 
 

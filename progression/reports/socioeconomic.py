@@ -7,12 +7,32 @@ from participants.models import IncomeSource, InsatsPeriod, Payer
 from progression import socioeconomics as se
 from progression.reports.base import Context, Report, Table
 from progression.reports.definitions import background, ended_in_period, enrolments, open_in_period
+from progression.reports.suppression import suppress_matrix
 
 PAYER_LABELS = dict(Payer.choices)
 
 
 def _kr(value: float | None) -> int | None:
     return None if value is None else round(value)
+
+
+def _hide_small_payers(ctx: Context, effects: list, payers: dict) -> None:
+    """Money of a payer that 1–4 persons stand behind would reveal them (cost = persons × rate): hide it,
+    and one more payer where the total would otherwise give the hidden one away."""
+    for side in ("before", "after"):
+        persons = {PAYER_LABELS[p]: 0 for p in Payer.values if p != Payer.INGEN}
+        for effect in effects:
+            payer = PAYER_LABELS.get(getattr(effect, f"{side}_payer"))
+            if payer in persons and getattr(effect, f"{side}_cost"):
+                persons[payer] += 1
+        cells = {("r", payer): count for payer, count in persons.items()} | {("r", "total"): sum(persons.values())}
+        hidden = suppress_matrix(
+            cells, row_keys=["r"], col_keys=[*persons, "total"], threshold=ctx.threshold, rows_add_up=False
+        )
+        for payer in persons:
+            if ("r", payer) in hidden:
+                payers[payer][side] = None
+                payers[payer]["change"] = None
 
 
 def socioeconomic(ctx: Context) -> Report:
@@ -49,6 +69,8 @@ def socioeconomic(ctx: Context) -> Report:
         for name, a in (("low", se.LOW), ("central", assumptions), ("high", se.HIGH))
     }
     payers = {PAYER_LABELS[p]: {k: _kr(v) for k, v in values.items()} for p, values in se.by_payer(effects).items()}
+    if ctx.external:
+        _hide_small_payers(ctx, effects, payers)
 
     # The insats' cost for the period (pro rata over its plan periods) per participant in the period.
     cost = 0.0

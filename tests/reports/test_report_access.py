@@ -1,0 +1,300 @@
+"""Who may read reports and exports, what every export logs, export jobs' life cycle, the report
+command, and CSV streaming."""
+
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from participants.models import AccessAction, AccessEvent
+from progression.models import ExportJob
+from progression.reports.jobs import export_dir, export_jobs_expire
+
+pytestmark = pytest.mark.django_db
+
+QUERY = "forbund=sco&from=2025-01-01&to=2025-12-31"
+PARAMS = {"forbund": "sco", "from": "2025-01-01", "to": "2025-12-31"}
+
+
+def export_events(user) -> list[str]:  # noqa: ANN001
+    return list(
+        AccessEvent.objects.filter(user=user, action=AccessAction.EXPORT)
+        .order_by("id")
+        .values_list("reason", flat=True)
+    )
+
+
+def start_export(client, capture, name="exits", file_format="xlsx", run=True, **extra) -> ExportJob:  # noqa: ANN001
+    data = {**PARAMS, "format": file_format, "extern": "1", **extra}
+    if run:
+        with capture(execute=True):
+            response = client.post(f"/rapporter/{name}/export/", data)
+    else:
+        response = client.post(f"/rapporter/{name}/export/", data)
+    assert response.status_code == 302, response.content[:500]
+    return ExportJob.objects.latest("id")
+
+
+# --- Scope and roles -------------------------------------------------------------------------------------
+
+
+def test_coordinator_of_another_forbund_cannot_read_sco(figures, client):
+    w = figures.world
+    client.force_login(w.coordinator_svo)
+
+    api = client.get(f"/api/v1/rapporter/participant-flow/?{QUERY}")
+    assert api.status_code == 400
+    assert api.json() == {"forbund": ["Okänt förbund eller utanför din behörighet: sco"]}
+    api = client.get("/api/v1/rapporter/exits/?insats=jonsbo&from=2025-01-01&to=2025-12-31")
+    assert api.status_code == 400
+    assert api.json() == {"insats": ["Okänd insats eller utanför din behörighet: jonsbo"]}
+
+    page = client.get(f"/rapporter/participant-flow/?{QUERY}")
+    assert page.status_code == 400
+    assert "Okänt förbund eller utanför din behörighet: sco" in page.content.decode()
+    assert client.get(f"/rapporter/?{QUERY}").status_code == 400
+    csv = client.get(f"/rapporter/exits/csv/?{QUERY}")
+    assert csv.status_code == 400
+    assert csv.json() == {"errors": {"forbund": "Okänt förbund eller utanför din behörighet: sco"}}
+    assert client.post("/rapporter/exits/export/", {**PARAMS, "format": "xlsx"}).status_code == 400
+    assert ExportJob.objects.count() == 0
+    assert export_events(w.coordinator_svo) == []
+
+    # Without a förbund the coordinator gets their own scope, with none of sco's people in it.
+    own = client.get("/api/v1/rapporter/participant-flow/?from=2025-01-01&to=2025-12-31")
+    assert own.status_code == 200
+    assert own.json()["filters"]["forbund"] == "svo"
+    assert own.json()["filters"]["insats"] == ["natursteget"]
+    assert own.json()["registrations"] == {"kvinna": 1, "man": 0, "total": 1}
+
+
+def test_coordinator_of_sco_reads_the_same_report(figures, client):
+    client.force_login(figures.world.coordinator_sco)
+
+    response = client.get(f"/api/v1/rapporter/participant-flow/?{QUERY}")
+
+    assert response.status_code == 200
+    assert response.json()["registrations"] == {"kvinna": 7, "man": 6, "total": 14}
+    assert client.get(f"/rapporter/participant-flow/?{QUERY}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/rapporter/"),
+        ("get", "/rapporter/participant-flow/"),
+        ("get", "/rapporter/exits/csv/"),
+        ("post", "/rapporter/exits/export/"),
+        ("get", "/rapporter/texter/"),
+        ("get", "/api/v1/rapporter/participant-flow/"),
+        ("get", "/api/v1/rapporter/exits/"),
+    ],
+)
+def test_mentor_is_refused_every_report_page_and_api(world, client, method, url):
+    client.force_login(world.mentor_jonsbo)
+
+    response = getattr(client, method)(f"{url}?{QUERY}", PARAMS if method == "post" else None)
+
+    assert response.status_code == 403
+    assert export_events(world.mentor_jonsbo) == []
+    assert ExportJob.objects.count() == 0
+
+
+def test_logged_out_visitor_is_refused(world, client):
+    page = client.get(f"/rapporter/participant-flow/?{QUERY}")
+    assert page.status_code == 302
+    assert page["Location"].startswith("/logga-in/")
+    assert client.get(f"/api/v1/rapporter/participant-flow/?{QUERY}").status_code in (401, 403)
+
+
+def test_unknown_report_is_404(world, client):
+    client.force_login(world.coordinator_sco)
+    assert client.get(f"/rapporter/finns-inte/?{QUERY}").status_code == 404
+    assert client.get(f"/api/v1/rapporter/finns-inte/?{QUERY}").status_code == 404
+    assert client.get(f"/rapporter/finns-inte/csv/?{QUERY}").status_code == 404
+
+
+# --- Export jobs -------------------------------------------------------------------------------------------
+
+
+def test_export_job_is_only_visible_to_its_owner(figures, client, media, django_capture_on_commit_callbacks):
+    w = figures.world
+    client.force_login(w.coordinator_sco)
+    job = start_export(client, django_capture_on_commit_callbacks)
+
+    for other in (w.admin_sco, w.coordinator_svo):
+        client.force_login(other)
+        assert client.get(f"/exporter/{job.pk}/").status_code == 404
+        assert client.get(f"/exporter/{job.pk}/", HTTP_ACCEPT="application/json").status_code == 404
+        assert client.get(f"/exporter/{job.pk}/fil/").status_code == 404
+        assert export_events(other) == []
+
+    client.force_login(w.coordinator_sco)
+    response = client.get(f"/exporter/{job.pk}/fil/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"PK")  # an xlsx is a zip file
+
+
+def test_export_status_json_and_download_url(figures, client, media, django_capture_on_commit_callbacks):
+    client.force_login(figures.world.coordinator_sco)
+
+    queued = start_export(client, django_capture_on_commit_callbacks, run=False)
+    status = client.get(f"/exporter/{queued.pk}/", HTTP_ACCEPT="application/json").json()
+    assert status == {"status": "queued", "progress": 0, "error": "", "download_url": None}
+    assert client.get(f"/exporter/{queued.pk}/fil/").status_code == 404
+
+    done = start_export(client, django_capture_on_commit_callbacks, name="pdf-pack", file_format="pdf")
+    status = client.get(f"/exporter/{done.pk}/", HTTP_ACCEPT="application/json").json()
+    assert status == {"status": "done", "progress": 100, "error": "", "download_url": f"/exporter/{done.pk}/fil/"}
+    assert done.file_name == f"stegvis-pdf-pack-20250101-20251231-{done.pk}.pdf"
+    assert (export_dir() / done.file_name).read_bytes().startswith(b"%PDF")
+    assert client.get(f"/exporter/{done.pk}/").status_code == 200  # the HTML progress page
+
+
+def test_every_csv_and_job_download_is_an_access_event(figures, client, media, django_capture_on_commit_callbacks):
+    user = figures.world.coordinator_sco
+    client.force_login(user)
+
+    assert client.get(f"/rapporter/exits/csv/?{QUERY}").status_code == 200
+    assert client.get(f"/rapporter/background/csv/?{QUERY}&extern=0").status_code == 200
+    assert export_events(user) == ["Rapport exits.csv (extern)", "Rapport background.csv (intern)"]
+
+    job = start_export(client, django_capture_on_commit_callbacks, name="participant-flow")
+    client.get(f"/exporter/{job.pk}/", HTTP_ACCEPT="application/json")
+    assert len(export_events(user)) == 2  # creating and polling a job is not an export
+
+    for _ in range(2):
+        assert client.get(f"/exporter/{job.pk}/fil/").status_code == 200
+    assert export_events(user)[2:] == ["Rapportexport participant-flow.xlsx (extern)"] * 2
+    event = AccessEvent.objects.filter(action=AccessAction.EXPORT).latest("id")
+    assert (event.user, event.participant) == (user, None)
+
+
+def test_expired_jobs_are_deleted_with_their_files(figures, client, media, django_capture_on_commit_callbacks):
+    client.force_login(figures.world.coordinator_sco)
+    old = start_export(client, django_capture_on_commit_callbacks, name="exits")
+    new = start_export(client, django_capture_on_commit_callbacks, name="background", file_format="csv")
+    old_file, new_file = export_dir() / old.file_name, export_dir() / new.file_name
+    assert old_file.exists() and new_file.exists()
+    assert new.expires_at - timezone.now() > timedelta(days=6)
+    ExportJob.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    assert export_jobs_expire() == 1
+
+    assert not old_file.exists()
+    assert not ExportJob.objects.filter(pk=old.pk).exists()
+    assert new_file.exists() and ExportJob.objects.filter(pk=new.pk).exists()
+    assert client.get(f"/exporter/{old.pk}/fil/").status_code == 404
+    assert client.get(f"/exporter/{new.pk}/fil/").status_code == 200
+    assert export_jobs_expire() == 0
+
+
+def test_download_of_a_removed_file_is_404(figures, client, media, django_capture_on_commit_callbacks):
+    client.force_login(figures.world.coordinator_sco)
+    job = start_export(client, django_capture_on_commit_callbacks)
+    (export_dir() / job.file_name).unlink()
+
+    assert client.get(f"/exporter/{job.pk}/fil/").status_code == 404
+
+
+def test_export_files_go_to_media_root(figures, client, media, django_capture_on_commit_callbacks):
+    client.force_login(figures.world.coordinator_sco)
+    job = start_export(client, django_capture_on_commit_callbacks, file_format="csv")
+    assert (Path(media) / "exports" / job.file_name).read_text(encoding="utf-8").startswith("\ufeffAvslut")
+
+
+# --- manage.py report -------------------------------------------------------------------------------------------
+
+
+def command_json(*args: str) -> dict:
+    out = io.StringIO()
+    call_command("report", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("command_args", "query"),
+    [
+        ([], ""),
+        (["--extern"], "&extern=1"),
+        (["--insats", "jonsbo"], "&insats=jonsbo"),
+        (["--kon", "kvinna", "--aldersgrupp", "25-34"], "&kon=kvinna&aldersgrupp=25-34"),
+    ],
+)
+def test_report_command_prints_the_same_json_as_the_api(figures, client, command_args, query):
+    client.force_login(figures.world.coordinator_sco)
+    args = ["--forbund", "sco", "--from", "2025-01-01", "--to", "2025-12-31", *command_args]
+
+    command = command_json("participant-flow", *args)
+    api = client.get(f"/api/v1/rapporter/participant-flow/?{QUERY}{query}").json()
+
+    assert command == api
+    assert command["report"] == "participant-flow"
+
+
+def test_report_command_matches_the_api_for_every_report(figures, survey_data, progression_data, volume_data, client):
+    client.force_login(figures.world.coordinator_sco)
+    names = ["participant-flow", "exits", "income-sources", "background", "survey", "progression", "volumes"]
+
+    for name in names:
+        command = command_json(
+            name, "--forbund", "sco", "--insats", "jonsbo", "--from", "2025-01-01", "--to", "2025-12-31", "--per-kon"
+        )
+        api = client.get(f"/api/v1/rapporter/{name}/?{QUERY}&insats=jonsbo&per_kon=1").json()
+        assert command == api, name
+    assert command_json("exits", "--forbund", "sco", "--from", "2025-01-01", "--to", "2025-12-31")["n"] == 10
+
+
+def test_report_command_csv_is_the_downloaded_csv(figures, client):
+    client.force_login(figures.world.coordinator_sco)
+    out = io.StringIO()
+    call_command(
+        "report",
+        "exits",
+        "--forbund",
+        "sco",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+        "--format",
+        "csv",
+        "--extern",
+        stdout=out,
+    )
+
+    download = b"".join(client.get(f"/rapporter/exits/csv/?{QUERY}").streaming_content).decode("utf-8")
+
+    assert out.getvalue() == download.removeprefix("\ufeff")
+    assert "Små tal dolda (<5)" in out.getvalue()
+    assert "Totalt;5;<5;10;100.0" in out.getvalue()  # 5 women, 4 men hidden, all 10
+
+
+def test_report_command_refuses_bad_filters(world):
+    with pytest.raises(CommandError, match="Okänt förbund eller utanför din behörighet: nope"):
+        call_command("report", "exits", "--forbund", "nope", "--from", "2025-01-01", "--to", "2025-12-31")
+    with pytest.raises(CommandError, match="Periodens slut ligger före dess början."):
+        call_command("report", "exits", "--forbund", "sco", "--from", "2025-06-01", "--to", "2025-01-01")
+
+
+# --- Streaming ---------------------------------------------------------------------------------------------------
+
+
+def test_csv_download_is_streamed(figures, client):
+    client.force_login(figures.world.coordinator_sco)
+
+    response = client.get(f"/rapporter/participant-flow/csv/?{QUERY}&extern=0")
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert response.streaming is True
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="stegvis-participant-flow.csv"'
+    chunks = [chunk.decode("utf-8") for chunk in response.streaming_content]
+    assert chunks[0] == "\ufeff"  # one line per chunk, after the byte order mark
+    assert len(chunks) > 5
+    assert "Inskrivningar under perioden (registreringar);7;6;14\r\n" in chunks
