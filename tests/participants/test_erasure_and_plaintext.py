@@ -163,7 +163,7 @@ def test_personnummer_is_nowhere_in_plaintext_after_a_full_registry_lifecycle(cl
         (world.mentor_jonsbo, "api_participant_list", []),
         (world.mentor_jonsbo, "api_participant_detail", [participant.pseudonym]),
         (world.mentor_jonsbo, "api_insats_enrolments", ["jonsbo"]),
-        (world.coordinator_sco, "coordinator_home", []),
+        (world.coordinator_sco, "report_dashboard", []),
         (world.coordinator_sco, "participant_detail", [participant.pseudonym]),
         (admin, "admin_home", []),
         (admin, "access_log", []),
