@@ -28,3 +28,5 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("participants.urls")),
 ]
+
+handler500 = "config.middleware.server_error_or_unavailable"

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from openpyxl import load_workbook
 
 from participants import crypto
@@ -328,6 +328,7 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
         return result
     anonymous_keys = _anonymous_keys(rows, forbund)
     with transaction.atomic():
+        _lock_forbund_imports(forbund)
         people: dict[str, Participant] = {}
         for row in rows:
             if row.anonymous:
@@ -387,6 +388,14 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
     if result.errors:  # nothing was stored
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
     return result
+
+
+def _lock_forbund_imports(forbund: Forbund) -> None:
+    """One import per förbund at a time (PostgreSQL advisory lock, released at commit), so that two
+    uploads of the same file cannot both create the same people."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, forbund.pk])
 
 
 def _create(row: ImportRow, person: Participant, import_key: str | None) -> Enrolment:

@@ -65,17 +65,25 @@ def celery_worker_process(settings):
 
 @pytest.fixture(autouse=True)
 def _code_lists_survive_transactional_tests(request):
-    """Transactional tests flush every table, including the code lists that migrations seed;
-    put them back so later tests (and --reuse-db runs) find them."""
-    yield
+    """Transactional tests flush every table, including the code lists and cost parameters that
+    migrations seed: make sure they are there before such a test, and put them back after it."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
-    if transactional:
+
+    def seed() -> None:
         from importlib import import_module
 
         from django.apps import apps
 
         import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)
+        import_module("progression.migrations.0004_default_cost_parameter").seed(apps, None)
+
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        seed()
+    yield
+    if transactional:
+        seed()
 
 
 @pytest.fixture(autouse=True)

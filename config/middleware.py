@@ -1,0 +1,27 @@
+"""A clear 503 when the database cannot be reached, instead of an error page.
+
+Django turns an exception anywhere in the request (a view, or the session and user lookups in
+middleware) into a call of the 500 handler, during which the exception is still being handled:
+that is where a lost database connection is recognised."""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views.defaults import server_error
+
+MESSAGE = "Stegvis kan inte nå databasen just nu. Inget du skickat har gått förlorat; försök igen om en stund."
+
+
+def server_error_or_unavailable(request: HttpRequest) -> HttpResponse:
+    """handler500: 503 with Retry-After when the database is down, the ordinary 500 page otherwise."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, OperationalError | InterfaceError):
+        return server_error(request)
+    if request.path.startswith("/api/") or request.content_type == "application/json":
+        response: HttpResponse = JsonResponse({"detail": MESSAGE}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
+    response["Retry-After"] = "30"
+    return response
