@@ -182,6 +182,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour"},
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stegvis API",
@@ -193,6 +194,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids start after the version prefix: "deltagare", "participant_list".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "ExtentEnum": "participants.models.EXTENT_CHOICES",
+        "ExtentInputEnum": "participants.serializers.EXTENT_VALUES",
+        "ConsentChannelEnum": "participants.models.ConsentChannel",
+        "PerspectiveEnum": "surveys.models.Perspective",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

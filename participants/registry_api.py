@@ -5,11 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import error_responses
 from participants import gdpr
 from participants.models import AccessAction, Enrolment, MeasurementMode, Participant, Role
 from participants.permissions import HasAnyRole
@@ -25,7 +28,11 @@ from participants.serializers import (
     EnrolmentCloseSerializer,
     EnrolmentSerializer,
     EnrolmentWriteSerializer,
+    IdentitySerializer,
     MentorChangeSerializer,
+    ParticipantConflictSerializer,
+    ParticipantDetailSerializer,
+    ParticipantFilterSerializer,
     ParticipantRegisterSerializer,
     ParticipantSerializer,
     ReasonSerializer,
@@ -66,16 +73,40 @@ def _writable_enrolment(request: Request, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="participant_list",
+        parameters=[ParticipantFilterSerializer],
+        responses={200: ParticipantSerializer(many=True), **error_responses(400)},
+    ),
+    post=extend_schema(
+        operation_id="participant_register",
+        request=ParticipantRegisterSerializer,
+        responses={
+            201: ParticipantSerializer,
+            **error_responses(400),
+            409: OpenApiResponse(ParticipantConflictSerializer, description="Personen finns redan i förbundet"),
+        },
+    ),
+)
 class ParticipantListApi(generics.ListCreateAPIView):
-    """List participants in scope (pseudonyms only), or register one."""
+    """List participants in scope (pseudonyms only; ?kon=, ?anonym=1|0), or register one."""
 
     permission_classes = [HasAnyRole]
+    cursor_ordering = ("pseudonym",)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return ParticipantRegisterSerializer if self.request.method == "POST" else ParticipantSerializer
 
     def get_queryset(self) -> QuerySet[Participant]:
-        return participant_list_for_user(user=self.request.user).order_by("pseudonym")
+        query = ParticipantFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        participants = participant_list_for_user(user=self.request.user)
+        if kon := query.validated_data.get("kon"):
+            participants = participants.filter(kon=kon)
+        if query.validated_data["anonym"] is not None:
+            participants = participants.filter(is_anonymous=query.validated_data["anonym"])
+        return participants
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self.get_serializer(data=request.data)
@@ -109,18 +140,15 @@ class ParticipantListApi(generics.ListCreateAPIView):
 
 
 class ParticipantDetailApi(APIView):
+    """A participant's pseudonymous data with enrolments (and mentor history) and consents."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="participant_retrieve", responses={200: ParticipantDetailSerializer, **error_responses(404)}
+    )
     def get(self, request: Request, pseudonym: str) -> Response:
-        participant = _participant(request, pseudonym)
-        enrolments = participant.enrolments.all()
-        return Response(
-            {
-                **ParticipantSerializer(participant).data,
-                "enrolments": EnrolmentSerializer(enrolments, many=True).data,
-                "consents": ConsentSerializer(participant.consents.all(), many=True).data,
-            }
-        )
+        return Response(ParticipantDetailSerializer(_participant(request, pseudonym)).data)
 
 
 class ParticipantConsentApi(APIView):
@@ -128,6 +156,11 @@ class ParticipantConsentApi(APIView):
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="participant_consent_create",
+        request=ConsentSerializer,
+        responses={201: ConsentSerializer, **error_responses(400, 404)},
+    )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         if not insats_list_for_user(user=request.user, roles=WRITE_ROLES).filter(forbund=participant.forbund).exists():
@@ -147,8 +180,15 @@ class ParticipantConsentApi(APIView):
 
 
 class ParticipantEnrolApi(APIView):
+    """Enrol a participant in an insats measured per person."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="participant_enrol",
+        request=EnrolmentWriteSerializer,
+        responses={201: EnrolmentSerializer, **error_responses(400, 404)},
+    )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         data = EnrolmentWriteSerializer(data=request.data)
@@ -173,8 +213,15 @@ class ParticipantEnrolApi(APIView):
 
 
 class EnrolmentCloseApi(APIView):
+    """Close an enrolment with an avslutsanledning and the försörjning after."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="enrolment_close",
+        request=EnrolmentCloseSerializer,
+        responses={200: EnrolmentSerializer, **error_responses(400, 404)},
+    )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = _writable_enrolment(request, enrolment_id)
         data = EnrolmentCloseSerializer(data=request.data)
@@ -187,8 +234,15 @@ class EnrolmentCloseApi(APIView):
 
 
 class EnrolmentMentorApi(APIView):
+    """Hand the enrolment to another mentor from a date; the history is kept."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="enrolment_mentor_change",
+        request=MentorChangeSerializer,
+        responses={200: EnrolmentSerializer, **error_responses(400, 404)},
+    )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = _writable_enrolment(request, enrolment_id)
         data = MentorChangeSerializer(data=request.data)
@@ -210,6 +264,11 @@ class ParticipantIdentityApi(APIView):
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="participant_identity_read",
+        request=ReasonSerializer,
+        responses={200: IdentitySerializer, **error_responses(400, 404)},
+    )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         data = ReasonSerializer(data=request.data)
@@ -220,7 +279,7 @@ class ParticipantIdentityApi(APIView):
             raise PermissionDenied(str(exc)) from None
         except LookupError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
-        return Response({"personnummer": identity.personnummer, "name": identity.name, "contact": identity.contact})
+        return Response(IdentitySerializer(identity).data)
 
 
 def _require_forbund_admin(request: Request, participant: Participant) -> None:
@@ -232,8 +291,17 @@ def _require_forbund_admin(request: Request, participant: Participant) -> None:
 
 
 class ParticipantExportApi(APIView):
+    """Registerutdrag (the right of access): everything held about the person; förbund admins only."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="participant_export",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Registerutdraget, med svenska nycklar"),
+            **error_responses(404),
+        },
+    )
     def get(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         _require_forbund_admin(request, participant)
@@ -243,8 +311,15 @@ class ParticipantExportApi(APIView):
 
 
 class ParticipantErasureApi(APIView):
+    """Erase the person's identity and personal data; förbund admins only."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="participant_erase",
+        request=ReasonSerializer,
+        responses={204: OpenApiResponse(description="Raderat"), **error_responses(400, 404)},
+    )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         _require_forbund_admin(request, participant)

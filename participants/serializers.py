@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from participants.models import (
@@ -13,6 +14,9 @@ from participants.models import (
     Participant,
 )
 
+# Extents are written as strings ("0.75") and read back as numbers (0.75).
+EXTENT_VALUES = [str(value) for value, _ in EXTENT_CHOICES]
+
 
 class InsatsSerializer(serializers.ModelSerializer):
     forbund = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -23,13 +27,24 @@ class InsatsSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "forbund", "kind", "category", "measurement_mode", "capacity", "active"]
 
 
+MENTOR_HISTORY_SCHEMA = inline_serializer(
+    "MentorPeriod",
+    many=True,
+    fields={
+        "mentor": serializers.CharField(help_text="Användarnamn"),
+        "from": serializers.DateField(),
+        "to": serializers.DateField(allow_null=True, help_text="Tom när handledaren är kvar"),
+    },
+)
+
+
 class EnrolmentSerializer(serializers.ModelSerializer):
     participant = serializers.SlugRelatedField(slug_field="pseudonym", read_only=True)
     insats = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    exit_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    income_before = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    income_after = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    education = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    exit_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    income_before = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    income_after = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    education = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     mentor_history = serializers.SerializerMethodField()
 
     class Meta:
@@ -50,6 +65,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "mentor_history",
         ]
 
+    @extend_schema_field(MENTOR_HISTORY_SCHEMA)
     def get_mentor_history(self, enrolment: Enrolment) -> list[dict]:
         return [
             {"mentor": a.mentor.username, "from": a.start_date, "to": a.end_date}
@@ -63,6 +79,23 @@ class ParticipantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Participant
         fields = ["pseudonym", "forbund", "kon", "birth_year", "is_anonymous", "identity_erased_at"]
+
+
+class ParticipantFilterSerializer(serializers.Serializer):
+    """Query parameters of the participant list."""
+
+    kon = serializers.ChoiceField(choices=Kon.choices, required=False)
+    anonym = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="1: bara anonyma, 0: bara identifierade"
+    )
+
+
+class EnrolmentFilterSerializer(serializers.Serializer):
+    """Query parameters of an insats's enrolment list."""
+
+    open = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="1: bara pågående, 0: bara avslutade"
+    )
 
 
 class ParticipantRegisterSerializer(serializers.Serializer):
@@ -97,12 +130,31 @@ class ConsentSerializer(serializers.ModelSerializer):
         read_only_fields = ["text_version", "recorded_by", "recorded_at"]
 
 
+class ParticipantDetailSerializer(ParticipantSerializer):
+    enrolments = EnrolmentSerializer(many=True, read_only=True)
+    consents = ConsentSerializer(many=True, read_only=True)
+
+    class Meta(ParticipantSerializer.Meta):
+        fields = [*ParticipantSerializer.Meta.fields, "enrolments", "consents"]
+
+
+class ParticipantConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    pseudonym = serializers.CharField(help_text="Personens pseudonym i förbundet")
+
+
+class IdentitySerializer(serializers.Serializer):
+    personnummer = serializers.CharField()
+    name = serializers.CharField()
+    contact = serializers.CharField()
+
+
 class EnrolmentWriteSerializer(serializers.Serializer):
     insats = serializers.SlugField()
     start_date = serializers.DateField()
     mentor = serializers.CharField(required=False, allow_blank=True, default="", help_text="Användarnamn")
     income_before = serializers.SlugRelatedField(slug_field="code", queryset=IncomeSource.objects.all())
-    income_before_extent = serializers.ChoiceField(choices=[str(v) for v, _ in EXTENT_CHOICES], default="1.00")
+    income_before_extent = serializers.ChoiceField(choices=EXTENT_VALUES, default="1.00")
     education = serializers.SlugRelatedField(slug_field="code", queryset=EducationLevel.objects.all())
     years_in_public_support = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
 
@@ -113,7 +165,7 @@ class EnrolmentCloseSerializer(serializers.Serializer):
     income_after = serializers.SlugRelatedField(
         slug_field="code", queryset=IncomeSource.objects.all(), required=False, allow_null=True, default=None
     )
-    income_after_extent = serializers.ChoiceField(choices=[str(v) for v, _ in EXTENT_CHOICES], default="1.00")
+    income_after_extent = serializers.ChoiceField(choices=EXTENT_VALUES, default="1.00")
 
 
 class MentorChangeSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participants import api, import_views, registry_api, registry_views, views
+from participants import api, import_views, registry_api, registry_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +32,7 @@ urlpatterns = [
     path("deltagare/<str:pseudonym>/radera/", registry_views.participant_erase_view, name="participant_erase"),
     path("administration/atkomstlogg/", registry_views.access_log, name="access_log"),
     path("import/", import_views.import_page, name="import_page"),
+    path("api-nyckel/", token_views.api_token_page, name="api_token"),
 ]
 
 api_urlpatterns = [

@@ -1,30 +1,43 @@
 """REST endpoints for instruments (read) and assessment sessions (create idempotently, read)."""
 
-from dataclasses import asdict
-
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import api_validation_error, error_responses
 from participants.models import Role
 from participants.permissions import HasAnyRole
 from participants.selectors import enrolment_list_for_user, insats_list_for_user
-from surveys.models import LANGUAGES, AssessmentSession, InstrumentVersion, Perspective, VersionStatus
+from surveys.models import AssessmentSession, InstrumentVersion, VersionStatus
 from surveys.selectors import instrument_version_current, instrument_version_form
-from surveys.serializers import InstrumentSummarySerializer, SessionSerializer, SessionSubmitSerializer
+from surveys.serializers import (
+    InstrumentFormQuerySerializer,
+    InstrumentFormSerializer,
+    InstrumentSummarySerializer,
+    SessionFilterSerializer,
+    SessionSerializer,
+    SessionSubmitSerializer,
+)
 from surveys.sessions import session_submit
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="instrument_list", responses={200: InstrumentSummarySerializer(many=True), **error_responses()}
+    )
+)
 class InstrumentListApi(generics.ListAPIView):
-    """Published instruments, newest version of each."""
+    """Published instruments, newest version of each, by instrument code."""
 
     permission_classes = [HasAnyRole]
     serializer_class = InstrumentSummarySerializer
+    cursor_ordering = ("instrument_code",)
 
     def get_queryset(self) -> QuerySet[InstrumentVersion]:
         newest = (
@@ -35,7 +48,7 @@ class InstrumentListApi(generics.ListAPIView):
         return (
             InstrumentVersion.objects.filter(pk=Subquery(newest))
             .select_related("instrument")
-            .order_by("instrument__code")
+            .annotate(instrument_code=F("instrument__code"))
         )
 
 
@@ -44,23 +57,19 @@ class InstrumentFormApi(APIView):
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        operation_id="instrument_form",
+        parameters=[InstrumentFormQuerySerializer],
+        responses={200: InstrumentFormSerializer, **error_responses(400, 404)},
+    )
     def get(self, request: Request, code: str) -> Response:
         version = instrument_version_current(code=code)
         if version is None:
             raise Http404
-        perspective = request.query_params.get("perspective", Perspective.SELF)
-        language = request.query_params.get("language", "sv")
-        if perspective not in Perspective.values or language not in LANGUAGES:
-            raise serializers.ValidationError({"perspective": ["Okänt perspektiv eller språk."]})
-        form = instrument_version_form(version=version, perspective=perspective, language=language)
-        return Response(
-            {
-                **InstrumentSummarySerializer(version).data,
-                "perspective": perspective,
-                "language": language,
-                "dimensions": [asdict(dimension) for dimension in form.dimensions],
-            }
-        )
+        query = InstrumentFormQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        form = instrument_version_form(version=version, **query.validated_data)
+        return Response(InstrumentFormSerializer(form).data)
 
 
 def _sessions_for(request: Request) -> QuerySet[AssessmentSession]:
@@ -73,23 +82,42 @@ def _sessions_for(request: Request) -> QuerySet[AssessmentSession]:
     )
 
 
-class SessionListCreateApi(APIView):
-    """List readings in scope (filter ?enrolment=ID), or submit one idempotently by client UUID:
-    201 when stored, 200 with the stored session when the UUID was already submitted."""
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="session_list",
+        parameters=[SessionFilterSerializer],
+        responses={200: SessionSerializer(many=True), **error_responses(400)},
+    ),
+    post=extend_schema(
+        operation_id="session_submit",
+        request=SessionSubmitSerializer,
+        responses={
+            201: OpenApiResponse(SessionSerializer, description="Sparad"),
+            200: OpenApiResponse(SessionSerializer, description="Id:t var redan inlämnat: den sparade bedömningen"),
+            **error_responses(400, 404),
+        },
+    ),
+)
+class SessionListCreateApi(generics.ListCreateAPIView):
+    """List readings in scope, newest first (?enrolment=ID, ?perspective=), or submit one
+    idempotently by client UUID: 201 when stored, 200 with the stored session when the UUID was
+    already submitted."""
 
     permission_classes = [HasAnyRole]
+    serializer_class = SessionSerializer
+    cursor_ordering = ("-id",)
 
-    def get(self, request: Request) -> Response:
-        sessions = _sessions_for(request).order_by("-occurred_at", "-id")
-        if enrolment := request.query_params.get("enrolment"):
-            if not enrolment.isdigit():
-                raise serializers.ValidationError({"enrolment": ["Ange inskrivningens id som ett heltal."]})
-            sessions = sessions.filter(enrolment_id=int(enrolment))
-        paginator = generics.GenericAPIView.pagination_class()
-        page = paginator.paginate_queryset(sessions, request, view=self)
-        return paginator.get_paginated_response(SessionSerializer(page, many=True).data)
+    def get_queryset(self) -> QuerySet[AssessmentSession]:
+        query = SessionFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        sessions = _sessions_for(self.request)
+        if "enrolment" in query.validated_data:
+            sessions = sessions.filter(enrolment_id=query.validated_data["enrolment"])
+        if "perspective" in query.validated_data:
+            sessions = sessions.filter(perspective=query.validated_data["perspective"])
+        return sessions
 
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = SessionSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -121,7 +149,7 @@ class SessionListCreateApi(APIView):
                 draft=values["draft"],
             )
         except ValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+            raise api_validation_error(exc) from None
         session = _sessions_for(request).get(pk=session.pk)
         return Response(
             SessionSerializer(session).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -129,7 +157,10 @@ class SessionListCreateApi(APIView):
 
 
 class SessionDetailApi(APIView):
+    """One reading with its answers."""
+
     permission_classes = [HasAnyRole]
 
+    @extend_schema(operation_id="session_retrieve", responses={200: SessionSerializer, **error_responses(404)})
     def get(self, request: Request, client_uuid: str) -> Response:
         return Response(SessionSerializer(get_object_or_404(_sessions_for(request), client_uuid=client_uuid)).data)

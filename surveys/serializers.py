@@ -1,6 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys.models import LANGUAGES, AssessmentSession, Perspective
+from surveys.models import LANGUAGES, AssessmentSession, Perspective, ScaleKind
 
 
 class InstrumentSummarySerializer(serializers.Serializer):
@@ -10,6 +11,61 @@ class InstrumentSummarySerializer(serializers.Serializer):
     version = serializers.IntegerField(source="number")
     version_id = serializers.IntegerField(source="pk")
     content_hash = serializers.CharField()
+
+
+class InstrumentFormQuerySerializer(serializers.Serializer):
+    perspective = serializers.ChoiceField(choices=Perspective.choices, default=Perspective.SELF)
+    language = serializers.ChoiceField(choices=list(LANGUAGES), default="sv")
+
+
+class FormStageSerializer(serializers.Serializer):
+    first = serializers.IntegerField()
+    last = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class FormOptionSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+    label = serializers.CharField()
+    positive = serializers.BooleanField()
+
+
+class FormScaleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ScaleKind.choices)
+    min_value = serializers.IntegerField(allow_null=True)
+    max_value = serializers.IntegerField(allow_null=True)
+    unit = serializers.CharField(allow_blank=True)
+    stages = FormStageSerializer(many=True, help_text="Stegen på en stege, med sina etiketter")
+    options = FormOptionSerializer(many=True, help_text="Svarsalternativen på en flervalsskala")
+
+
+class FormItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    required = serializers.BooleanField()
+    scale = FormScaleSerializer()
+
+
+class FormDimensionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    is_rating = serializers.BooleanField()
+    items = FormItemSerializer(many=True)
+
+
+class InstrumentFormSerializer(serializers.Serializer):
+    """An instrument's current version as one perspective answers it (surveys.selectors.InstrumentForm)."""
+
+    code = serializers.CharField(source="version.instrument.code")
+    name = serializers.CharField(source="version.instrument.name")
+    purpose = serializers.CharField(source="version.instrument.purpose")
+    version = serializers.IntegerField(source="version.number")
+    version_id = serializers.IntegerField(source="version.pk")
+    content_hash = serializers.CharField(source="version.content_hash")
+    perspective = serializers.ChoiceField(choices=Perspective.choices)
+    language = serializers.ChoiceField(choices=list(LANGUAGES))
+    dimensions = FormDimensionSerializer(many=True)
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -37,8 +93,20 @@ class SessionSerializer(serializers.ModelSerializer):
             "answers",
         ]
 
+    @extend_schema_field(
+        {"type": "object", "additionalProperties": {"type": "integer", "nullable": True}, "example": {"halsa_1": 7}}
+    )
     def get_answers(self, session: AssessmentSession) -> dict[str, int | None]:
         return {answer.item.code: answer.value for answer in session.answers.all()}
+
+
+class SessionFilterSerializer(serializers.Serializer):
+    """Query parameters of the session list."""
+
+    enrolment = serializers.IntegerField(
+        required=False, min_value=0, error_messages={"invalid": "Ange inskrivningens id som ett heltal."}
+    )
+    perspective = serializers.ChoiceField(choices=Perspective.choices, required=False)
 
 
 class SessionSubmitSerializer(serializers.Serializer):
@@ -46,7 +114,7 @@ class SessionSubmitSerializer(serializers.Serializer):
     enrolment = serializers.IntegerField()
     instrument = serializers.SlugField(default="stegvis-progression")
     version = serializers.IntegerField(required=False, help_text="Versionsnummer; utelämnat = gällande version.")
-    perspective = serializers.ChoiceField(choices=[Perspective.SELF, Perspective.MENTOR, Perspective.AGREED])
+    perspective = serializers.ChoiceField(choices=Perspective.choices)
     language = serializers.ChoiceField(choices=list(LANGUAGES), default="sv")
     occurred_at = serializers.DateTimeField(required=False)
     draft = serializers.BooleanField(default=False)
