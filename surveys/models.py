@@ -237,7 +237,9 @@ class AssessmentSession(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="superseded_by"
     )
     consent_withdrawn = models.BooleanField(
-        "samtycket återkallat", default=False, help_text="Sparas anonymiserad: visas inte och ingår inte i stegförflyttning."
+        "samtycket återkallat",
+        default=False,
+        help_text="Sparas anonymiserad: visas inte och ingår inte i stegförflyttning.",
     )
     submitted_at = models.DateTimeField("inlämnad", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
