@@ -64,11 +64,12 @@ def celery_worker_process(settings):
 
 
 @pytest.fixture(autouse=True)
-def _code_lists_survive_transactional_tests(request):
+def _code_lists_survive_transactional_tests(request, django_db_blocker):
     """Transactional tests flush every table, including the code lists and cost parameters that
     migrations seed: make sure they are there before such a test, and put them back after it."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    restored = bool(marker and marker.kwargs.get("serialized_rollback"))  # Django restores these itself
 
     def seed() -> None:
         from importlib import import_module
@@ -78,12 +79,13 @@ def _code_lists_survive_transactional_tests(request):
         import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)
         import_module("progression.migrations.0004_default_cost_parameter").seed(apps, None)
 
-    if transactional:
-        request.getfixturevalue("transactional_db")
-        seed()
+    if transactional and not restored:
+        with django_db_blocker.unblock():
+            seed()
     yield
-    if transactional:
-        seed()
+    if transactional and not restored:
+        with django_db_blocker.unblock():
+            seed()
 
 
 @pytest.fixture(autouse=True)

@@ -56,7 +56,7 @@ from tests.factories import (
 )
 
 PG_DUMP = "/usr/bin/pg_dump"
-committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+committed = pytest.mark.django_db(transaction=True)
 
 PNR = synthetic_personnummer(date(1979, 11, 23), serial="358")
 NAME = "Ylva Raderingsprov"

@@ -32,7 +32,7 @@ def broker_down(monkeypatch):
 
 
 @pytest.mark.real_celery
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_reading_submitted_while_redis_is_down_is_kept_and_the_sweep_scores_it(broker_down, caplog):
     version = shipped_version()
     world = world_create(insatser=1)
@@ -71,7 +71,7 @@ def test_a_reading_submitted_while_redis_is_down_is_kept_and_the_sweep_scores_it
 
 
 @pytest.mark.real_celery
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_sweep_leaves_drafts_alone_and_scores_a_corrected_reading_and_its_correction(broker_down):
     """A draft is not a reading yet; a superseded one is scored too (as a rebuild scores it) but only
     its correction counts in the progression."""

@@ -199,7 +199,7 @@ def test_a_client_uuid_of_another_participants_session_is_refused(world, version
     assert stored_readings() == before
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_client_uuid_from_five_threads_at_once_stores_one_session():
     version = shipped_version()
     world = measured_enrolment()
