@@ -64,6 +64,13 @@ ensure_debian_packages() {
 # WeasyPrint (the PDF report pack) needs Pango and a font.
 PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
+ensure_chromium() {
+  # The browser tests (tests/e2e) drive Debian's Chromium through Playwright, which never downloads a
+  # browser of its own. Without one they skip locally and fail with a clear message when CI=true.
+  command -v chromium >/dev/null 2>&1 && return 0
+  apt_install chromium || say "Saknar chromium: webbläsartesterna (tests/e2e) hoppas över (och fallerar med CI=true)."
+}
+
 free_port() {
   .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
