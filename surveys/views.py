@@ -392,29 +392,7 @@ def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def public_self_submit(request: HttpRequest, token: str) -> HttpResponse:
-    data, as_json = _request_payload(request)
-    if data.get("_invalid"):
-        return _error_response({"__all__": "Ogiltig JSON."}, True)
-    try:
-        self_link_submit(token=token, client_uuid=data.get("client_uuid") or uuid.uuid4(), answers=parse_answers(data))
-    except LinkUnusable as exc:
-        if as_json:
-            return JsonResponse({"ok": False, "detail": str(exc)}, status=410)
-        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
-    except (ValidationError, ValueError) as exc:
-        errors = (
-            exc.message_dict
-            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
-            else {"__all__": str(exc)}
-        )
-        if as_json:
-            return _error_response(errors, True)
-        for message in errors.values():
-            messages.error(request, " ".join(message) if isinstance(message, list) else message)
-        return redirect("public_self_form", token=token)
-    if as_json:
-        return JsonResponse({"ok": True, "done_url": reverse("public_thanks")})
-    return redirect("public_thanks")
+    return _public_submit(request, token, submit=self_link_submit, unusable=LinkUnusable, form="public_self_form")
 
 
 def public_thanks(request: HttpRequest) -> HttpResponse:
@@ -493,14 +471,20 @@ def public_survey(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def public_survey_submit(request: HttpRequest, token: str) -> HttpResponse:
+    return _public_submit(request, token, submit=survey_response_submit, unusable=SurveyClosed, form="public_survey")
+
+
+def _public_submit(
+    request: HttpRequest, token: str, *, submit: Any, unusable: type[Exception], form: str
+) -> HttpResponse:
+    """Submit answers from a public link (JSON from the offline-safe form, or a plain form post):
+    a used/closed link gets its friendly message, bad answers go back to the form."""
     data, as_json = _request_payload(request)
     if data.get("_invalid"):
         return _error_response({"__all__": "Ogiltig JSON."}, True)
     try:
-        survey_response_submit(
-            token=token, client_uuid=data.get("client_uuid") or uuid.uuid4(), answers=parse_answers(data)
-        )
-    except SurveyClosed as exc:
+        submit(token=token, client_uuid=data.get("client_uuid") or uuid.uuid4(), answers=parse_answers(data))
+    except unusable as exc:
         if as_json:
             return JsonResponse({"ok": False, "detail": str(exc)}, status=410)
         return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
@@ -514,7 +498,7 @@ def public_survey_submit(request: HttpRequest, token: str) -> HttpResponse:
             return _error_response(errors, True)
         for message in errors.values():
             messages.error(request, " ".join(message) if isinstance(message, list) else message)
-        return redirect("public_survey", token=token)
+        return redirect(form, token=token)
     if as_json:
         return JsonResponse({"ok": True, "done_url": reverse("public_thanks")})
     return redirect("public_thanks")
