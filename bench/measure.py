@@ -166,16 +166,27 @@ class RebuildResult:
     phases: dict[str, float] = field(default_factory=dict)
 
 
-def rebuild_via_worker(worker: Service, *, chunk_size: int, timeout: float = 4 * 3600) -> RebuildResult:
-    """rebuild_start on the long queue; wall time until the RebuildJob is done, worker RSS sampled."""
+def rebuild_via_worker(
+    worker: Service, *, chunk_size: int, timeout: float = 4 * 3600, start_phase: str | None = None
+) -> RebuildResult:
+    """rebuild_start on the long queue; wall time until the RebuildJob is done, worker RSS sampled.
+
+    start_phase="progression" starts a job at that phase instead (the norms already stored)."""
+    from progression import rebuild as rebuild_module
     from progression.models import RebuildJob, RebuildPhase
     from progression.rebuild import rebuild_start
 
     phases: dict[str, float] = {}
     with RssSampler(worker.pid) as sampler:
         started = time.perf_counter()
-        job = rebuild_start(recompute_reference=True, chunk_size=chunk_size)
-        phase, phase_started = str(RebuildPhase.SCORES), started
+        if start_phase is None:
+            job = rebuild_start(recompute_reference=True, chunk_size=chunk_size)
+            phase = str(RebuildPhase.SCORES)
+        else:
+            job = RebuildJob.objects.create(recompute_reference=False, chunk_size=chunk_size)
+            rebuild_module._start_phase(job.pk, start_phase)
+            phase = start_phase
+        phase_started = started
         while True:
             time.sleep(0.25)
             job = RebuildJob.objects.get(pk=job.pk)
