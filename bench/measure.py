@@ -164,14 +164,23 @@ class RebuildResult:
     peak_tree_mib: float = 0.0
     peak_process_mib: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    stopped: str | None = None  # the phase that was stopped at its limit, if any
 
 
 def rebuild_via_worker(
-    worker: Service, *, chunk_size: int, timeout: float = 4 * 3600, start_phase: str | None = None
+    worker: Service,
+    *,
+    chunk_size: int,
+    timeout: float = 4 * 3600,
+    start_phase: str | None = None,
+    phase_limits: dict[str, float] | None = None,
 ) -> RebuildResult:
     """rebuild_start on the long queue; wall time until the RebuildJob is done, worker RSS sampled.
 
-    start_phase="progression" starts a job at that phase instead (the norms already stored)."""
+    start_phase="progression" starts a job at that phase instead (the norms already stored).
+    phase_limits stops waiting when a phase runs longer than its limit (the result says which)."""
+    phase_limits = phase_limits or {}
+    stopped = None
     from progression import rebuild as rebuild_module
     from progression.models import RebuildJob, RebuildPhase
     from progression.rebuild import rebuild_start
@@ -196,6 +205,10 @@ def rebuild_via_worker(
                 phase, phase_started = job.phase, now
             if job.phase in (RebuildPhase.DONE, RebuildPhase.FAILED):
                 break
+            if phase in phase_limits and time.perf_counter() - phase_started > phase_limits[phase]:
+                phases[phase] = time.perf_counter() - phase_started
+                stopped = phase
+                break
             failed = "raised unexpected" in worker.log.read_text(errors="replace") or "TimeLimitExceeded" in (
                 worker.log.read_text(errors="replace")
             )
@@ -204,7 +217,17 @@ def rebuild_via_worker(
         seconds = time.perf_counter() - started
     if job.phase == RebuildPhase.FAILED:
         raise RuntimeError(f"Omräkningen misslyckades: {job.error}")
-    return RebuildResult(seconds, sampler.peak_tree_mib, sampler.peak_process_mib, phases)
+    return RebuildResult(seconds, sampler.peak_tree_mib, sampler.peak_process_mib, phases, stopped)
+
+
+def cancel_other_queries() -> int:
+    """Cancel the statements other connections run in the bench database (a stopped rebuild phase)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
+        )
+        return len(cursor.fetchall())
 
 
 def rebuild_inline(*, chunk_size: int) -> RebuildResult:
