@@ -4,9 +4,11 @@ written (DimensionScore, Progression), one session and one enrolment at a time."
 
 import time
 
+from django.utils import timezone
+
 from participants.models import Enrolment
 from progression.models import DimensionScore, Progression, ReferenceStatistic
-from progression.scoring import ALGORITHM_VERSION, SCORED_STATUSES, _as_date, reliable_change
+from progression.scoring import ALGORITHM_VERSION, SCORED_STATUSES, reliable_change
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item
 
 
@@ -85,7 +87,7 @@ def naive_rebuild(*, fraction: float = 1.0) -> tuple[float, float]:
                     "first_score": first.score,
                     "latest_session": latest.session,
                     "latest_score": latest.score,
-                    "latest_on": _as_date(latest.session.occurred_at),
+                    "latest_on": timezone.localdate(latest.session.occurred_at),
                     "change": change,
                     "baseline_sd": reference.sd if reference else None,
                     "reliability": reference.reliability if reference else None,

@@ -39,12 +39,7 @@ def enrolment_ranges(chunk_size: int) -> list[tuple[int, int]]:
 
 def score_chunk(first_id: int, last_id: int) -> int:
     """Score the readings whose ids fall in the range."""
-    ids = list(
-        AssessmentSession.objects.filter(id__range=(first_id, last_id), status__in=scoring.SCORED_STATUSES)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    return scoring.sessions_score(session_ids=ids)
+    return scoring.sessions_score_range(first_session_id=first_id, last_session_id=last_id)
 
 
 def progression_chunk(first_id: int, last_id: int) -> int:
@@ -65,6 +60,7 @@ def progression_rebuild_inline(
     for number, (low, high) in enumerate(ranges, 1):
         score_chunk(low, high)
         report(f"Poäng: {number}/{len(ranges)}")
+    scoring.derived_tables_analyze()
     if recompute_reference or not scoring.ReferenceStatistic.objects.exists():
         count = scoring.reference_statistics_compute()
         report(f"Referensvärden: {count}")
@@ -73,7 +69,9 @@ def progression_rebuild_inline(
     for number, (low, high) in enumerate(ranges, 1):
         progression_chunk(low, high)
         report(f"Stegförflyttning: {number}/{len(ranges)}")
+    scoring.derived_tables_analyze()
     report(f"Sammanställningar: {summaries_all()}")
+    scoring.derived_tables_analyze()
 
 
 # --- On the workers ------------------------------------------------------------------------------
@@ -90,6 +88,8 @@ def _start_phase(job_id: int, phase: str) -> None:
     from progression import tasks
 
     job = RebuildJob.objects.get(pk=job_id)
+    if phase != RebuildPhase.SCORES:
+        scoring.derived_tables_analyze()  # the previous phase rewrote a table the next one reads
     if phase == RebuildPhase.SCORES:
         chunks = session_ranges(job.chunk_size)
     elif phase == RebuildPhase.PROGRESSION:
@@ -140,6 +140,7 @@ def chunk_done(job_id: int, phase: str) -> None:
             return
         following = NEXT_PHASE[phase]
         if following == RebuildPhase.DONE:
+            scoring.derived_tables_analyze()
             job.phase, job.finished_at = RebuildPhase.DONE, timezone.now()
             job.save(update_fields=["phase", "finished_at"])
             return

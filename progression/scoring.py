@@ -16,29 +16,23 @@ Definitions (DESIGN.md §4):
 """
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from progression.models import (
-    Classification,
-    DimensionScore,
-    InsatsSummary,
-    Progression,
-    ReferenceStatistic,
-    ReliabilitySetting,
-    SessionScoring,
-)
+from participants.models import Enrolment
+from progression.models import Classification, ReferenceStatistic, ReliabilitySetting
 from surveys.models import AssessmentSession, Item, SessionStatus
 
 ALGORITHM_VERSION = 1
 RCI_THRESHOLD = 1.96
 MID_FACTOR = 0.5
 DEFAULT_TEST_RETEST = 0.80  # used for single-item dimensions until a förbund configures its own
+REBUILD_WORK_MEM = "256MB"  # PostgreSQL work_mem for the norms' one-pass sort and hash
 
 # Turned and rescaled answer value (0–100), in SQL that PostgreSQL and SQLite both run.
 RESCALED_SQL = """
@@ -49,64 +43,61 @@ RESCALED_SQL = """
 
 # --- Scores ------------------------------------------------------------------------------------
 
+# Items asked per (session, dimension) in the session's perspective, the answered ones' count and
+# mean, written in the same statement. {sessions} selects the readings (an id list or an id range).
+SCORES_SQL = f"""
+    INSERT INTO progression_dimensionscore (session_id, dimension_id, items, answered, score, algorithm_version)
+    SELECT s.id, d.id, COUNT(i.id), COUNT(a.value),
+           CASE WHEN COUNT(a.value) * 2 >= COUNT(i.id)
+                THEN AVG(CASE WHEN a.value IS NULL THEN NULL ELSE {RESCALED_SQL} END) END,
+           %s
+    FROM surveys_assessmentsession s
+    JOIN surveys_item i ON i.version_id = s.version_id
+    JOIN surveys_dimension d ON d.id = i.dimension_id AND d.is_rating
+    JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
+    LEFT JOIN surveys_answer a ON a.session_id = s.id AND a.item_id = i.id
+    WHERE {{sessions}} AND (i.applies_to = 'both' OR i.applies_to = s.perspective)
+    GROUP BY s.id, d.id
+    ON CONFLICT (session_id, dimension_id) DO UPDATE
+    SET score = excluded.score, answered = excluded.answered, items = excluded.items,
+        algorithm_version = excluded.algorithm_version
+"""  # noqa: S608 - module constants only
+
+SCORINGS_SQL = """
+    INSERT INTO progression_sessionscoring (session_id, algorithm_version, scored_at)
+    SELECT s.id, %s, %s FROM surveys_assessmentsession s WHERE {sessions}
+    ON CONFLICT (session_id) DO UPDATE
+    SET algorithm_version = excluded.algorithm_version, scored_at = excluded.scored_at
+"""
+
+
+def _score(sessions: str, params: list[object]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(SCORES_SQL.format(sessions=sessions), [ALGORITHM_VERSION, *params])
+        written = cursor.rowcount
+        cursor.execute(SCORINGS_SQL.format(sessions=sessions), [ALGORITHM_VERSION, timezone.now(), *params])
+    return written
+
 
 @transaction.atomic
 def sessions_score(*, session_ids: list[int]) -> int:
-    """Compute and store the dimension scores of submitted sessions; returns rows written."""
+    """Compute and store the dimension scores of these readings; returns score rows written."""
     if not session_ids:
         return 0
-    placeholders = ",".join(["%s"] * len(session_ids))
-    # Items asked per (session, dimension) in the session's perspective, and the answered ones'
-    # count and mean, in one statement.
-    sql = f"""
-        SELECT s.id, d.id,
-               COUNT(i.id) AS items,
-               COUNT(a.value) AS answered,
-               AVG(CASE WHEN a.value IS NULL THEN NULL ELSE {RESCALED_SQL} END) AS mean
-        FROM surveys_assessmentsession s
-        JOIN surveys_item i ON i.version_id = s.version_id
-        JOIN surveys_dimension d ON d.id = i.dimension_id AND d.is_rating
-        JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
-        LEFT JOIN surveys_answer a ON a.session_id = s.id AND a.item_id = i.id
-        WHERE s.id IN ({placeholders})
-          AND (i.applies_to = 'both'
-               OR (s.perspective = 'self' AND i.applies_to = 'self')
-               OR (s.perspective = 'mentor' AND i.applies_to = 'mentor'))
-        GROUP BY s.id, d.id
-    """  # noqa: S608 - only placeholders are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, session_ids)
-        rows = cursor.fetchall()
-    scores = [
-        DimensionScore(
-            session_id=session_id,
-            dimension_id=dimension_id,
-            items=items,
-            answered=answered,
-            score=float(mean) if answered * 2 >= items and mean is not None else None,
-            algorithm_version=ALGORITHM_VERSION,
-        )
-        for session_id, dimension_id, items, answered, mean in rows
-    ]
-    DimensionScore.objects.bulk_create(
-        scores,
-        update_conflicts=True,
-        unique_fields=["session", "dimension"],
-        update_fields=["score", "answered", "items", "algorithm_version"],
-    )
-    SessionScoring.objects.bulk_create(
-        [SessionScoring(session_id=session_id, algorithm_version=ALGORITHM_VERSION) for session_id in session_ids],
-        update_conflicts=True,
-        unique_fields=["session"],
-        update_fields=["algorithm_version", "scored_at"],
-    )
-    return len(scores)
+    return _score(f"s.id IN ({','.join(['%s'] * len(session_ids))})", list(session_ids))
+
+
+@transaction.atomic
+def sessions_score_range(*, first_session_id: int, last_session_id: int) -> int:
+    """Score the submitted and superseded readings whose ids fall in the range (a rebuild chunk)."""
+    statuses = "', '".join(SCORED_STATUSES)
+    return _score(f"s.id BETWEEN %s AND %s AND s.status IN ('{statuses}')", [first_session_id, last_session_id])
 
 
 # --- First and latest readings ------------------------------------------------------------------
 
 # One row per progression key (enrolment, instrument, dimension, perspective): how many scored
-# readings, the first and the latest. {where} narrows the readings (an enrolment range, a dimension).
+# readings, the first and the latest. {where} narrows the readings (an enrolment range or list).
 READINGS_SQL = """
     SELECT enrolment_id, instrument_id, dimension_code, perspective, n,
            first_session, first_score, latest_session, latest_score, latest_at
@@ -118,8 +109,7 @@ READINGS_SQL = """
                LAST_VALUE(s.id) OVER w AS latest_session,
                LAST_VALUE(ds.score) OVER w AS latest_score,
                LAST_VALUE(s.occurred_at) OVER w AS latest_at,
-               ROW_NUMBER() OVER (PARTITION BY s.enrolment_id, v.instrument_id, d.code, s.perspective
-                                  ORDER BY s.occurred_at, s.id) AS position
+               ROW_NUMBER() OVER w AS position
         FROM progression_dimensionscore ds
         JOIN surveys_assessmentsession s ON s.id = ds.session_id
         JOIN surveys_instrumentversion v ON v.id = s.version_id
@@ -132,62 +122,95 @@ READINGS_SQL = """
 """
 
 
-def _readings(*, where: str = "", params: Iterable[object] = ()) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(READINGS_SQL.format(where=where), list(params))
-        return cursor.fetchall()
-
-
 # --- Reference statistics ------------------------------------------------------------------------
 
+# The first scored reading per progression key, derived once into a temporary table (with planner
+# statistics) that the norms and Cronbach's α are computed from.
+FIRST_READINGS_SQL = """
+    CREATE TEMPORARY TABLE stegvis_first_readings AS
+    SELECT enrolment_id, instrument_id, dimension_code, perspective, session_id, version_id, score
+    FROM (
+        SELECT s.enrolment_id, v.instrument_id, d.code AS dimension_code, s.perspective, s.id AS session_id,
+               s.version_id, ds.score,
+               ROW_NUMBER() OVER (PARTITION BY s.enrolment_id, v.instrument_id, d.code, s.perspective
+                                  ORDER BY s.occurred_at, s.id) AS position
+        FROM progression_dimensionscore ds
+        JOIN surveys_assessmentsession s ON s.id = ds.session_id
+        JOIN surveys_instrumentversion v ON v.id = s.version_id
+        JOIN surveys_dimension d ON d.id = ds.dimension_id
+        WHERE ds.score IS NOT NULL AND s.status = 'submitted' AND NOT s.consent_withdrawn
+    ) readings
+    WHERE position = 1
+"""
 
-def _cronbach_alpha(*, instrument_id: int, dimension_code: str, perspective: str) -> tuple[float | None, int]:
-    """Cronbach's α of the first readings that answer every item of the dimension (listwise).
+BASELINES_SQL = """
+    SELECT instrument_id, dimension_code, perspective, COUNT(*), SUM(score), SUM(score * score)
+    FROM stegvis_first_readings
+    GROUP BY instrument_id, dimension_code, perspective
+"""
 
-    α = k/(k−1) · (1 − Σ var(item) / var(total)), sample variances, from SQL sums."""
-    firsts = READINGS_SQL.format(where="AND v.instrument_id = %s AND d.code = %s AND s.perspective = %s")
-    sql = f"""
-        WITH firsts AS ({firsts}),
-        turned AS (
-            SELECT a.session_id, i.code AS item_code, {RESCALED_SQL} AS x
-            FROM firsts f
-            JOIN surveys_assessmentsession s ON s.id = f.first_session
-            JOIN surveys_item i ON i.version_id = s.version_id
-            JOIN surveys_dimension d ON d.id = i.dimension_id AND d.code = f.dimension_code
-            JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
-            JOIN surveys_answer a ON a.session_id = s.id AND a.item_id = i.id AND a.value IS NOT NULL
-            WHERE i.applies_to = 'both' OR i.applies_to = f.perspective
-        ),
-        complete AS (
-            SELECT t.session_id FROM turned t GROUP BY t.session_id
-            HAVING COUNT(*) = (
-                SELECT COUNT(*) FROM surveys_item i2
-                JOIN surveys_dimension d2 ON d2.id = i2.dimension_id
-                JOIN surveys_scale sc2 ON sc2.id = i2.scale_id AND sc2.kind = 'ladder'
-                JOIN surveys_assessmentsession s2 ON s2.version_id = i2.version_id
-                WHERE s2.id = t.session_id AND d2.code = %s AND (i2.applies_to = 'both' OR i2.applies_to = %s)
-            )
-        )
-        SELECT 'item', t.item_code, COUNT(*), SUM(t.x), SUM(t.x * t.x)
-        FROM turned t JOIN complete c ON c.session_id = t.session_id GROUP BY t.item_code
-        UNION ALL
-        SELECT 'total', '', COUNT(*), SUM(total), SUM(total * total)
-        FROM (SELECT t.session_id, SUM(t.x) AS total FROM turned t JOIN complete c ON c.session_id = t.session_id
-              GROUP BY t.session_id) totals
-    """  # noqa: S608 - only placeholders are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [instrument_id, dimension_code, perspective, dimension_code, perspective])
-        rows = cursor.fetchall()
-    items = [row for row in rows if row[0] == "item"]
-    total = next(row for row in rows if row[0] == "total")
-    k, n = len(items), int(total[2])
-    if k < 2 or n < 3:
-        return None, n
-    total_var = _variance(n, float(total[3]), float(total[4]))
+# Item sums of the listwise complete first readings (every ladder item of the dimension asked in
+# the perspective answered), and of their totals, for every dimension and perspective at once.
+ALPHA_SUMS_SQL = f"""
+    WITH asked AS (
+        SELECT i.version_id, d.code AS dimension_code, p.perspective, COUNT(*) AS items
+        FROM surveys_item i
+        JOIN surveys_dimension d ON d.id = i.dimension_id
+        JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
+        CROSS JOIN (SELECT 'self' AS perspective UNION ALL SELECT 'mentor' UNION ALL SELECT 'agreed') p
+        WHERE i.applies_to = 'both' OR i.applies_to = p.perspective
+        GROUP BY i.version_id, d.code, p.perspective
+    ),
+    turned AS (
+        SELECT f.instrument_id, f.dimension_code, f.perspective, f.session_id, f.version_id,
+               i.code AS item_code, {RESCALED_SQL} AS x
+        FROM stegvis_first_readings f
+        JOIN surveys_item i ON i.version_id = f.version_id
+        JOIN surveys_dimension d ON d.id = i.dimension_id AND d.code = f.dimension_code
+        JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
+        JOIN surveys_answer a ON a.session_id = f.session_id AND a.item_id = i.id AND a.value IS NOT NULL
+        WHERE i.applies_to = 'both' OR i.applies_to = f.perspective
+    ),
+    complete AS (
+        SELECT t.instrument_id, t.dimension_code, t.perspective, t.session_id
+        FROM turned t
+        JOIN asked k ON k.version_id = t.version_id AND k.dimension_code = t.dimension_code
+                    AND k.perspective = t.perspective
+        GROUP BY t.instrument_id, t.dimension_code, t.perspective, t.session_id, k.items
+        HAVING COUNT(*) = k.items
+    ),
+    kept AS (
+        SELECT t.* FROM turned t
+        JOIN complete c ON c.session_id = t.session_id AND c.instrument_id = t.instrument_id
+                       AND c.dimension_code = t.dimension_code AND c.perspective = t.perspective
+    )
+    SELECT instrument_id, dimension_code, perspective, 'item', COUNT(*), SUM(x), SUM(x * x)
+    FROM kept GROUP BY instrument_id, dimension_code, perspective, item_code
+    UNION ALL
+    SELECT instrument_id, dimension_code, perspective, 'total', COUNT(*), SUM(total), SUM(total * total)
+    FROM (SELECT instrument_id, dimension_code, perspective, session_id, SUM(x) AS total
+          FROM kept GROUP BY instrument_id, dimension_code, perspective, session_id) totals
+    GROUP BY instrument_id, dimension_code, perspective
+"""  # noqa: S608 - module constants only
+
+
+@dataclass
+class AlphaSums:
+    """Count, sum and sum of squares per item, and of the per-reading totals."""
+
+    items: list[tuple[int, float, float]]
+    total: tuple[int, float, float] | None = None
+
+
+def cronbach_alpha(sums: AlphaSums) -> float | None:
+    """α = k/(k−1) · (1 − Σ var(item) / var(total)), sample variances; None below 2 items or 3 readings."""
+    k = len(sums.items)
+    if k < 2 or sums.total is None or sums.total[0] < 3:
+        return None
+    total_var = _variance(*sums.total)
     if total_var <= 0:
-        return None, n
-    item_vars = sum(_variance(int(row[2]), float(row[3]), float(row[4])) for row in items)
-    return k / (k - 1) * (1 - item_vars / total_var), n
+        return None
+    return k / (k - 1) * (1 - sum(_variance(*item) for item in sums.items) / total_var)
 
 
 def _variance(count: int, total: float, total_sq: float) -> float:
@@ -195,38 +218,58 @@ def _variance(count: int, total: float, total_sq: float) -> float:
     return max(total_sq - total * total / count, 0.0) / (count - 1)
 
 
-@transaction.atomic
-def reference_statistics_compute() -> int:
-    """Recompute the norms (baseline mean and SD, α, the reliability used) from every first reading."""
-    sql = f"""
-        SELECT instrument_id, dimension_code, perspective, COUNT(*), SUM(first_score), SUM(first_score * first_score)
-        FROM ({READINGS_SQL.format(where="")}) firsts
-        GROUP BY instrument_id, dimension_code, perspective
-    """  # noqa: S608 - no user input
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        groups = cursor.fetchall()
-    # Ladder items each perspective is asked per dimension (the largest count over versions).
-    rating_items: dict[tuple[int, str, str], int] = {}
-    for perspective_asked in ("self", "mentor", "agreed"):
-        asked = ["both"] if perspective_asked == "agreed" else ["both", perspective_asked]
+def _rating_items_asked() -> dict[tuple[int, str, str], int]:
+    """Ladder items each perspective is asked per dimension (the largest count over versions)."""
+    asked_items: dict[tuple[int, str, str], int] = {}
+    for perspective in ("self", "mentor", "agreed"):
+        asked = ["both"] if perspective == "agreed" else ["both", perspective]
         for row in (
             Item.objects.filter(dimension__is_rating=True, scale__kind="ladder", applies_to__in=asked)
             .values("version__instrument_id", "dimension__code", "version_id")
             .annotate(n=Count("id"))
         ):
-            key = (row["version__instrument_id"], row["dimension__code"], perspective_asked)
-            rating_items[key] = max(rating_items.get(key, 0), row["n"])
+            key = (row["version__instrument_id"], row["dimension__code"], perspective)
+            asked_items[key] = max(asked_items.get(key, 0), row["n"])
+    return asked_items
+
+
+def _large_work_memory(cursor: CursorWrapper) -> None:
+    """Let PostgreSQL sort and hash a whole rebuild step in memory (this transaction only)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
+
+
+@transaction.atomic
+def reference_statistics_compute() -> int:
+    """Recompute the norms (baseline mean and SD, α, the reliability used) from every first reading."""
+    with connection.cursor() as cursor:
+        _large_work_memory(cursor)
+        cursor.execute("DROP TABLE IF EXISTS stegvis_first_readings")
+        cursor.execute(FIRST_READINGS_SQL)
+        cursor.execute("ANALYZE stegvis_first_readings")  # temporary tables are never analysed automatically
+        cursor.execute(BASELINES_SQL)
+        baselines = cursor.fetchall()
+        cursor.execute(ALPHA_SUMS_SQL)
+        alpha_sums: dict[tuple[int, str, str], AlphaSums] = {}
+        for instrument_id, dimension_code, perspective, kind, count, total, total_sq in cursor.fetchall():
+            sums = alpha_sums.setdefault((instrument_id, dimension_code, perspective), AlphaSums(items=[]))
+            row = (int(count), float(total), float(total_sq))
+            if kind == "item":
+                sums.items.append(row)
+            else:
+                sums.total = row
+        cursor.execute("DROP TABLE stegvis_first_readings")
+    asked_items = _rating_items_asked()
     configured = {(r.instrument_id, r.dimension_code): r for r in ReliabilitySetting.objects.all()}
     rows = []
-    for instrument_id, dimension_code, perspective, n, total, total_sq in groups:
+    for instrument_id, dimension_code, perspective, n, total, total_sq in baselines:
+        key = (instrument_id, dimension_code, perspective)
         n = int(n)
         sd = math.sqrt(_variance(n, float(total), float(total_sq))) if n > 1 else None
         alpha, alpha_n = None, 0
-        if rating_items.get((instrument_id, dimension_code, perspective), 0) >= 2:
-            alpha, alpha_n = _cronbach_alpha(
-                instrument_id=instrument_id, dimension_code=dimension_code, perspective=perspective
-            )
+        if asked_items.get(key, 0) >= 2 and key in alpha_sums:
+            sums = alpha_sums[key]
+            alpha, alpha_n = cronbach_alpha(sums), sums.total[0] if sums.total else 0
         setting = configured.get((instrument_id, dimension_code))
         if alpha is not None and alpha > 0:
             reliability, source = alpha, "cronbach"
@@ -282,143 +325,215 @@ def reliable_change(*, change: float | None, baseline_sd: float | None, reliabil
     return ReliableChange(rci, classification, change >= MID_FACTOR * baseline_sd)
 
 
-def _ensure_reference_statistics() -> dict[tuple[int, str, str], ReferenceStatistic]:
-    references = {(r.instrument_id, r.dimension_code, r.perspective): r for r in ReferenceStatistic.objects.all()}
-    if not references:
+def _ensure_reference_statistics() -> None:
+    """The first reading ever processed computes the norms; afterwards they change only on request."""
+    if not ReferenceStatistic.objects.exists():
         reference_statistics_compute()
-        references = {(r.instrument_id, r.dimension_code, r.perspective): r for r in ReferenceStatistic.objects.all()}
-    return references
+
+
+# Progression rows of the enrolments selected by {where} (on the readings s), with the change, the
+# RCI, its classification and the MID computed in SQL against the stored norms — the same rules as
+# reliable_change() below, which the tests hold this statement to.
+PROGRESSIONS_SQL = """
+    INSERT INTO progression_progression
+        (enrolment_id, instrument_id, dimension_code, perspective, n_readings, first_session_id, first_score,
+         latest_session_id, latest_score, latest_on, change, baseline_sd, reliability, rci, classification,
+         meets_mid, algorithm_version)
+    SELECT enrolment_id, instrument_id, dimension_code, perspective, n, first_session, first_score,
+           latest_session, latest_score, {latest_on}, change, sd, reliability, rci,
+           CASE WHEN rci IS NULL THEN %s WHEN rci >= %s THEN %s WHEN rci <= %s THEN %s ELSE %s END,
+           CASE WHEN rci IS NULL THEN NULL ELSE change >= %s * sd END,
+           %s
+    FROM (
+        SELECT r.*, ref.sd, ref.reliability,
+               CASE WHEN r.change IS NULL OR ref.sd IS NULL OR ref.sd = 0 OR ref.reliability IS NULL
+                         OR ref.reliability >= 1 THEN NULL
+                    ELSE r.change / SQRT(2 * ref.sd * ref.sd * (1 - ref.reliability)) END AS rci
+        FROM (
+            SELECT readings.*, CASE WHEN n >= 2 THEN latest_score - first_score END AS change
+            FROM ({readings}) readings
+        ) r
+        LEFT JOIN progression_referencestatistic ref
+               ON ref.instrument_id = r.instrument_id AND ref.dimension_code = r.dimension_code
+              AND ref.perspective = r.perspective
+    ) progressions
+"""
+
+
+def _progressions_store(enrolments: str, params: list[object]) -> int:
+    """Replace the progression rows of the enrolments selected by `enrolments` (SQL on column
+    enrolment_id, with its params); returns rows stored."""
+    _ensure_reference_statistics()
+    latest_on, date_params = connection.ops.datetime_cast_date_sql("latest_at", (), settings.TIME_ZONE)
+    sql = PROGRESSIONS_SQL.format(latest_on=latest_on, readings=READINGS_SQL.format(where=f"AND s.{enrolments}"))
+    verdicts = [
+        Classification.INSUFFICIENT.value,
+        RCI_THRESHOLD,
+        Classification.IMPROVED.value,
+        -RCI_THRESHOLD,
+        Classification.WORSE.value,
+        Classification.UNCHANGED.value,
+        MID_FACTOR,
+        ALGORITHM_VERSION,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM progression_progression WHERE {enrolments}", params)  # noqa: S608
+        # Placeholders in order: the date conversion, the verdicts, then the readings' filter.
+        cursor.execute(sql, [*date_params, *verdicts, *params])
+        return cursor.rowcount
 
 
 @transaction.atomic
 def progressions_update(*, first_enrolment_id: int, last_enrolment_id: int) -> int:
-    """Recompute the progression rows of a range of enrolments (inclusive); returns rows stored."""
-    references = _ensure_reference_statistics()
-    readings = _readings(where="AND s.enrolment_id BETWEEN %s AND %s", params=[first_enrolment_id, last_enrolment_id])
-    rows = []
-    for (
-        enrolment_id,
-        instrument_id,
-        dimension_code,
-        perspective,
-        n,
-        first_session,
-        first_score,
-        latest_session,
-        latest_score,
-        latest_at,
-    ) in readings:
-        reference = references.get((instrument_id, dimension_code, perspective))
-        baseline_sd = reference.sd if reference else None
-        reliability = reference.reliability if reference else None
-        change = float(latest_score) - float(first_score) if n >= 2 else None
-        verdict = reliable_change(change=change, baseline_sd=baseline_sd, reliability=reliability)
-        rows.append(
-            Progression(
-                enrolment_id=enrolment_id,
-                instrument_id=instrument_id,
-                dimension_code=dimension_code,
-                perspective=perspective,
-                n_readings=n,
-                first_session_id=first_session,
-                first_score=float(first_score),
-                latest_session_id=latest_session,
-                latest_score=float(latest_score),
-                latest_on=_as_date(latest_at),
-                change=change,
-                baseline_sd=baseline_sd,
-                reliability=reliability,
-                rci=verdict.rci,
-                classification=verdict.classification,
-                meets_mid=verdict.meets_mid,
-                algorithm_version=ALGORITHM_VERSION,
-            )
-        )
-    Progression.objects.filter(enrolment_id__gte=first_enrolment_id, enrolment_id__lte=last_enrolment_id).delete()
-    Progression.objects.bulk_create(rows)
-    return len(rows)
-
-
-def _as_date(value: object) -> date:
-    """SQLite returns timestamps as text, PostgreSQL as datetimes; both become a local date."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value, UTC)
-        return timezone.localdate(value)
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"Inget datum: {value!r}")
+    """Recompute the progression rows of a range of enrolments (inclusive; a rebuild chunk). The
+    insats summaries are left alone: the rebuild recomputes them afterwards."""
+    return _progressions_store("enrolment_id BETWEEN %s AND %s", [first_enrolment_id, last_enrolment_id])
 
 
 # --- Insats summaries -------------------------------------------------------------------------------
 
+SUMMARY_COLUMNS = """
+    insats_id, year, instrument_id, dimension_code, perspective, n, sum_first, sum_latest, sum_change,
+    sum_change_sq, n_improved, n_unchanged, n_worse, n_mid, algorithm_version
+"""
+SUMMED_COLUMNS = (
+    "n",
+    "sum_first",
+    "sum_latest",
+    "sum_change",
+    "sum_change_sq",
+    "n_improved",
+    "n_unchanged",
+    "n_worse",
+    "n_mid",
+)
+
+# Sums per insats × year of the latest reading × dimension × perspective over the progression rows
+# with at least two readings that {where} selects, in the summary's column order.
+SUMMARY_SUMS_SQL = """
+    SELECT e.insats_id AS insats_id, {year} AS year, p.instrument_id AS instrument_id,
+           p.dimension_code AS dimension_code, p.perspective AS perspective,
+           COUNT(*) AS n, SUM(p.first_score) AS sum_first, SUM(p.latest_score) AS sum_latest,
+           SUM(p.change) AS sum_change, SUM(p.change * p.change) AS sum_change_sq,
+           SUM(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END) AS n_improved,
+           SUM(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END) AS n_unchanged,
+           SUM(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END) AS n_worse,
+           SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END) AS n_mid,
+           %s AS algorithm_version
+    FROM progression_progression p
+    JOIN participants_enrolment e ON e.id = p.enrolment_id
+    WHERE p.n_readings >= 2 AND {where}
+    GROUP BY e.insats_id, year, p.instrument_id, p.dimension_code, p.perspective
+    ORDER BY e.insats_id, year, p.instrument_id, p.dimension_code, p.perspective
+"""
+
+SUMMARY_KEY_MATCH = """
+    progression_insatssummary.insats_id = sums.insats_id AND progression_insatssummary.year = sums.year
+    AND progression_insatssummary.instrument_id = sums.instrument_id
+    AND progression_insatssummary.dimension_code = sums.dimension_code
+    AND progression_insatssummary.perspective = sums.perspective
+"""
+
+# Take sums out of the summary rows they were added to.
+SUMMARY_SUBTRACT_SQL = f"""
+    UPDATE progression_insatssummary
+    SET {", ".join(f"{column} = progression_insatssummary.{column} - sums.{column}" for column in SUMMED_COLUMNS)}
+    FROM ({{sums}}) sums
+    WHERE {SUMMARY_KEY_MATCH}
+"""  # noqa: S608 - module constants only
+
+# Add sums to the summary rows, creating the missing ones.
+SUMMARY_ADD_SQL = f"""
+    INSERT INTO progression_insatssummary ({SUMMARY_COLUMNS})
+    {{sums}}
+    ON CONFLICT (insats_id, year, instrument_id, dimension_code, perspective) DO UPDATE
+    SET {", ".join(f"{column} = progression_insatssummary.{column} + excluded.{column}" for column in SUMMED_COLUMNS)},
+        algorithm_version = excluded.algorithm_version
+"""  # noqa: S608 - module constants only
+
+
+def _summary_sums(*, where: str) -> tuple[str, list[object]]:
+    """The sums statement and its leading params (the year expression's, the algorithm version);
+    the caller appends the params of `where`."""
+    year, year_params = connection.ops.date_extract_sql("year", "p.latest_on", ())
+    return SUMMARY_SUMS_SQL.format(year=year, where=where), [*year_params, ALGORITHM_VERSION]
+
 
 @transaction.atomic
 def insats_summaries_update(*, insats_ids: list[int]) -> int:
-    """Recompute the summary rows of these insatser from their progression rows, in one statement each."""
+    """Recompute the summary rows of these insatser from all their progression rows (a rebuild)."""
     if not insats_ids:
         return 0
     placeholders = ",".join(["%s"] * len(insats_ids))
-    year = (
-        "CAST(strftime('%%Y', p.latest_on) AS INTEGER)"
-        if connection.vendor == "sqlite"
-        else ("CAST(EXTRACT(YEAR FROM p.latest_on) AS INTEGER)")
-    )
-    sql = f"""
-        SELECT e.insats_id, {year} AS year, p.instrument_id, p.dimension_code, p.perspective,
-               COUNT(*), SUM(p.first_score), SUM(p.latest_score), SUM(p.change), SUM(p.change * p.change),
-               SUM(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END)
-        FROM progression_progression p
-        JOIN participants_enrolment e ON e.id = p.enrolment_id
-        WHERE e.insats_id IN ({placeholders}) AND p.n_readings >= 2
-        GROUP BY e.insats_id, year, p.instrument_id, p.dimension_code, p.perspective
-    """  # noqa: S608 - only placeholders are interpolated
+    sums, sums_params = _summary_sums(where=f"e.insats_id IN ({placeholders})")
     with connection.cursor() as cursor:
-        cursor.execute(sql, insats_ids)
-        rows = cursor.fetchall()
-    summaries = [
-        InsatsSummary(
-            insats_id=insats_id,
-            year=year,
-            instrument_id=instrument_id,
-            dimension_code=dimension_code,
-            perspective=perspective,
-            n=n,
-            sum_first=sum_first,
-            sum_latest=sum_latest,
-            sum_change=sum_change,
-            sum_change_sq=sum_change_sq,
-            n_improved=improved,
-            n_unchanged=unchanged,
-            n_worse=worse,
-            n_mid=mid,
-            algorithm_version=ALGORITHM_VERSION,
+        cursor.execute(f"DELETE FROM progression_insatssummary WHERE insats_id IN ({placeholders})", insats_ids)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO progression_insatssummary ({SUMMARY_COLUMNS}) {sums}",  # noqa: S608
+            [*sums_params, *insats_ids],
         )
-        for (
-            insats_id,
-            year,
-            instrument_id,
-            dimension_code,
-            perspective,
-            n,
-            sum_first,
-            sum_latest,
-            sum_change,
-            sum_change_sq,
-            improved,
-            unchanged,
-            worse,
-            mid,
-        ) in rows
-    ]
-    InsatsSummary.objects.filter(insats_id__in=insats_ids).delete()
-    InsatsSummary.objects.bulk_create(summaries)
-    return len(summaries)
+        return cursor.rowcount
+
+
+class SummariesOutOfStep(Exception):
+    """The insats summaries do not hold what an enrolment's old progression rows added to them."""
+
+
+@transaction.atomic
+def enrolments_progress(*, enrolment_ids: list[int]) -> int:
+    """After readings of these enrolments changed: recompute their progression rows and move their
+    insats summaries by the difference (old rows out, new rows in), so that the work is proportional
+    to the enrolments, not to their insatser. Returns progression rows stored.
+
+    The enrolment rows are locked first, so that two workers processing readings of the same
+    enrolment take turns instead of both taking the old rows out of the summaries. Should the
+    summaries not hold what the old rows added (a summary row missing, or smaller than the old
+    rows: rebuilt halfway, rows deleted by hand), the insatser's summaries are recomputed from all
+    their progression rows instead."""
+    if not enrolment_ids:
+        return 0
+    ids = sorted(set(enrolment_ids))
+    list(Enrolment.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    placeholders = ",".join(["%s"] * len(ids))
+    enrolments = f"enrolment_id IN ({placeholders})"
+    sums, sums_params = _summary_sums(where=f"p.{enrolments}")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sums}) sums", [*sums_params, *ids])  # noqa: S608
+            expected = cursor.fetchone()[0]
+            cursor.execute(SUMMARY_SUBTRACT_SQL.format(sums=sums), [*sums_params, *ids])
+            if cursor.rowcount != expected:
+                raise SummariesOutOfStep
+            stored = _progressions_store(enrolments, ids)
+            cursor.execute(SUMMARY_ADD_SQL.format(sums=sums), [*sums_params, *ids])
+            cursor.execute(
+                "DELETE FROM progression_insatssummary WHERE n = 0 AND insats_id IN "  # noqa: S608
+                f"(SELECT insats_id FROM participants_enrolment WHERE id IN ({placeholders}))",
+                ids,
+            )
+    except (SummariesOutOfStep, IntegrityError):  # IntegrityError: a difference below zero
+        stored = _progressions_store(enrolments, ids)
+        insats_ids = Enrolment.objects.filter(pk__in=ids).values_list("insats_id", flat=True).distinct()
+        insats_summaries_update(insats_ids=sorted(insats_ids))
+    return stored
+
+
+def derived_tables_analyze() -> None:
+    """Refresh the planner statistics of the derived tables after a rebuild phase rewrote them (in
+    PostgreSQL autovacuum gets to them only later, and the incremental path needs them)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in DERIVED_TABLES:
+            cursor.execute(f"ANALYZE {table}")
+
+
+DERIVED_TABLES = (
+    "progression_sessionscoring",
+    "progression_dimensionscore",
+    "progression_progression",
+    "progression_insatssummary",
+)
 
 
 # --- The incremental path, the sweep and the rebuild ---------------------------------------------
@@ -426,12 +541,12 @@ def insats_summaries_update(*, insats_ids: list[int]) -> int:
 
 def session_process(*, session_id: int) -> None:
     """After a reading is submitted: its scores, its enrolment's progression, its insats' summaries."""
-    session = AssessmentSession.objects.select_related("enrolment").filter(pk=session_id).first()
-    if session is None:
+    enrolment_id = AssessmentSession.objects.filter(pk=session_id).values_list("enrolment_id", flat=True).first()
+    if enrolment_id is None:
         return
-    sessions_score(session_ids=[session.pk])
-    progressions_update(first_enrolment_id=session.enrolment_id, last_enrolment_id=session.enrolment_id)
-    insats_summaries_update(insats_ids=[session.enrolment.insats_id])
+    with transaction.atomic():
+        sessions_score(session_ids=[session_id])
+        enrolments_progress(enrolment_ids=[enrolment_id])
 
 
 SCORED_STATUSES = (SessionStatus.SUBMITTED, SessionStatus.SUPERSEDED)
@@ -448,13 +563,10 @@ def unprocessed_sessions() -> QuerySet[AssessmentSession]:
 
 def progression_sweep(*, limit: int = 2000) -> int:
     """Process what the incremental path missed; returns how many readings were processed."""
-    pending = list(
-        unprocessed_sessions().order_by("id").values_list("id", "enrolment_id", "enrolment__insats_id")[:limit]
-    )
+    pending = list(unprocessed_sessions().order_by("id").values_list("id", "enrolment_id")[:limit])
     if not pending:
         return 0
-    sessions_score(session_ids=[row[0] for row in pending])
-    for enrolment_id in sorted({row[1] for row in pending}):
-        progressions_update(first_enrolment_id=enrolment_id, last_enrolment_id=enrolment_id)
-    insats_summaries_update(insats_ids=sorted({row[2] for row in pending}))
+    with transaction.atomic():
+        sessions_score(session_ids=[session_id for session_id, _ in pending])
+        enrolments_progress(enrolment_ids=[enrolment_id for _, enrolment_id in pending])
     return len(pending)
