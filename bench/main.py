@@ -113,32 +113,14 @@ def main() -> int:
     parser.add_argument("--keep-db", action="store_true", help="Leave the stegvis_bench database for inspection.")
     parser.add_argument("--no-naive", action="store_true", help="Skip the naive ORM rebuild (run at S by default).")
     parser.add_argument("--chunk-size", type=int, default=2000)
-    parser.add_argument(
-        "--reference-limit",
-        type=float,
-        default=1200.0,
-        help="Stop the engine's reference phase after this many seconds and continue with the set-based norms "
-        "(at L it does not finish within its task's 3600 s limit).",
-    )
     parser.add_argument("--render", action="store_true", help="Only print the table saved for --scale.")
-    parser.add_argument(
-        "--resume",
-        type=Path,
-        help="Continue on a kept database whose rebuild stopped in the reference phase (see docs/performance.md): "
-        "JSON with the data, floor and measured phases of the interrupted run.",
-    )
-    parser.add_argument(
-        "--prototype", action="store_true", help="Also time the set-based SQL sketch (bench/prototype.py); on at S."
-    )
     args = parser.parse_args()
     scale = args.scale
     if args.render:
         return render_saved(scale)
 
     say(f"Skala {scale}: databas {database_name()}, Redis {os.environ['REDIS_URL']}")
-    resume = json.loads(args.resume.read_text()) if args.resume else None
-    if resume is None:
-        recreate_database()
+    recreate_database()
     django.setup()
     from django.core.management import call_command
     from django.db import connection
@@ -162,120 +144,54 @@ def main() -> int:
         coordinator_token = Token.objects.get_or_create(user_id=world.coordinator_id)[0].key
         mentor_token = Token.objects.get_or_create(user_id=world.mentor_id)[0].key
 
-        if resume is None:
-            say(f"Genererar {generate.SCALES[scale]} deltagare (COPY)")
-            stats = generate.generate(participants=generate.SCALES[scale], fast=True, progress=lambda m: say(m))
-            started = time.perf_counter()
-            connection.ensure_connection()
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
-            results["data"] = {
-                "participants": stats.participants,
-                "enrolments": stats.enrolments,
-                "identity_records": stats.identities,
-                "consents": stats.consents,
-                "sessions": stats.sessions,
-                "answers": stats.answers,
-                "load_seconds": round(stats.seconds["total"], 1),
-                "vacuum_analyze_seconds": round(time.perf_counter() - started, 1),
-            }
-            say(f"Data: {results['data']}")
+        say(f"Genererar {generate.SCALES[scale]} deltagare (COPY)")
+        stats = generate.generate(participants=generate.SCALES[scale], fast=True, progress=lambda m: say(m))
+        started = time.perf_counter()
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        results["data"] = {
+            "participants": stats.participants,
+            "enrolments": stats.enrolments,
+            "identity_records": stats.identities,
+            "consents": stats.consents,
+            "sessions": stats.sessions,
+            "answers": stats.answers,
+            "load_seconds": round(stats.seconds["total"], 1),
+            "vacuum_analyze_seconds": round(time.perf_counter() - started, 1),
+        }
+        say(f"Data: {results['data']}")
 
-            say("Golvet: DuckDB på samma rader")
-            floor_result = floor.run(WORK / "floor")
-            say(f"  {floor_result}")
+        say("Golvet: DuckDB på samma rader")
+        floor_result = floor.run(WORK / "floor")
+        say(f"  {floor_result}")
 
-            say("1 + 6. Full omräkning på en Celery-arbetare (kön long)")
-            long_worker = measure.celery_worker(queue="long", concurrency=1, env=env, log=logs / "celery-long.log")
-            services.append(long_worker)
-            rebuild = measure.rebuild_via_worker(
-                long_worker, chunk_size=args.chunk_size, phase_limits={"reference": args.reference_limit}
-            )
-            if rebuild.stopped:
-                measure.cancel_other_queries()
-            long_worker.stop()
-            services.remove(long_worker)
-            say(f"  {rebuild}")
-        if resume is None and rebuild.stopped:
-            say(f"   referensfasen stoppad efter {args.reference_limit:.0f} s; fortsätter som med --resume")
-            resume = {
-                "data": results["data"],
-                "floor": floor_result.__dict__,
-                "rebuild": {
-                    "scores_seconds": round(rebuild.phases.get("scores", 0.0), 1),
-                    "reference_seconds_until_stopped": round(rebuild.phases["reference"], 1),
-                    "first_alpha_query_unfinished_after_seconds": None,
-                    "rss_tree_mib_after_scores": rebuild.peak_tree_mib,
-                    "rss_process_mib_after_scores": rebuild.peak_process_mib,
-                    "rss_note": "sampled every 0.2 s in every phase.",
-                },
-                "continued": True,
-            }
-        if resume is None:
-            app = floor.app_checksums()
-            same = (
-                app[0] == floor_result.scores
-                and app[2] == floor_result.progressions
-                and abs(app[1] - floor_result.scores_sum) < 1e-6 * max(1.0, abs(app[1]))
-                and abs(app[3] - floor_result.change_sum) < 1e-6 * max(1.0, abs(app[3])) + 1e-6
-            )
-            results["rebuild"] = {
-                "worker_seconds": round(rebuild.seconds, 2),
-                "phases": {k: round(v, 2) for k, v in rebuild.phases.items()},
-                "floor_seconds": round(floor_result.seconds, 3),
-                "floor_export_seconds": round(floor_result.export_seconds, 2),
-                "floor_parquet_seconds": round(floor_result.parquet_seconds, 2),
-                "floor_same_result": same,
-                "scores": app[0],
-                "progressions": app[2],
-                "peak_rss_tree_mib": round(rebuild.peak_tree_mib, 1),
-                "peak_rss_process_mib": round(rebuild.peak_process_mib, 1),
-            }
-        else:
-            if not resume.get("continued"):
-                results["data"] = resume["data"]
-                floor_result = floor.FloorResult(**resume["floor"])
-            say("1 + 6. Återupptar: normer mängdbaserat, sedan stegförflyttning och sammanställningar på arbetaren")
-            from bench.prototype import reference_statistics_set_based
-
-            reference_seconds = reference_statistics_set_based()
-            long_worker = measure.celery_worker(queue="long", concurrency=1, env=env, log=logs / "celery-long.log")
-            services.append(long_worker)
-            rest = measure.rebuild_via_worker(long_worker, chunk_size=args.chunk_size, start_phase="progression")
-            long_worker.stop()
-            services.remove(long_worker)
-            say(f"  {rest}")
-            app = floor.app_checksums()
-            same = (
-                app[0] == floor_result.scores
-                and app[2] == floor_result.progressions
-                and abs(app[1] - floor_result.scores_sum) < 1e-6 * max(1.0, abs(app[1]))
-                and abs(app[3] - floor_result.change_sum) < 1e-6 * max(1.0, abs(app[3])) + 1e-6
-            )
-            interrupted = resume["rebuild"]
-            phases = {
-                "scores": interrupted["scores_seconds"],
-                "reference (engine, stopped unfinished)": interrupted["reference_seconds_until_stopped"],
-                **{k: round(v, 2) for k, v in rest.phases.items()},
-            }
-            results["rebuild"] = {
-                "worker_seconds": round(sum(phases.values()), 2),
-                "lower_bound": True,
-                "phases": phases,
-                "reference_set_based_seconds": round(reference_seconds, 2),
-                "first_alpha_query_unfinished_after_seconds": interrupted["first_alpha_query_unfinished_after_seconds"],
-                "floor_seconds": round(floor_result.seconds, 3),
-                "floor_export_seconds": round(floor_result.export_seconds, 2),
-                "floor_parquet_seconds": round(floor_result.parquet_seconds, 2),
-                "floor_same_result": same,
-                "scores": app[0],
-                "progressions": app[2],
-                "peak_rss_tree_mib": round(max(rest.peak_tree_mib, interrupted["rss_tree_mib_after_scores"]), 1),
-                "peak_rss_process_mib": round(
-                    max(rest.peak_process_mib, interrupted["rss_process_mib_after_scores"]), 1
-                ),
-                "rss_note": interrupted["rss_note"],
-            }
+        say("1 + 6. Full omräkning på en Celery-arbetare (kön long)")
+        long_worker = measure.celery_worker(queue="long", concurrency=1, env=env, log=logs / "celery-long.log")
+        services.append(long_worker)
+        rebuild = measure.rebuild_via_worker(long_worker, chunk_size=args.chunk_size)
+        long_worker.stop()
+        services.remove(long_worker)
+        say(f"  {rebuild}")
+        app = floor.app_checksums()
+        same = (
+            app[0] == floor_result.scores
+            and app[2] == floor_result.progressions
+            and abs(app[1] - floor_result.scores_sum) < 1e-6 * max(1.0, abs(app[1]))
+            and abs(app[3] - floor_result.change_sum) < 1e-6 * max(1.0, abs(app[3])) + 1e-6
+        )
+        results["rebuild"] = {
+            "worker_seconds": round(rebuild.seconds, 2),
+            "phases": {k: round(v, 2) for k, v in rebuild.phases.items()},
+            "floor_seconds": round(floor_result.seconds, 3),
+            "floor_export_seconds": round(floor_result.export_seconds, 2),
+            "floor_parquet_seconds": round(floor_result.parquet_seconds, 2),
+            "floor_same_result": same,
+            "scores": app[0],
+            "progressions": app[2],
+            "peak_rss_tree_mib": round(rebuild.peak_tree_mib, 1),
+            "peak_rss_process_mib": round(rebuild.peak_process_mib, 1),
+        }
         if scale in ("tiny", "S"):
             say("   (information) samma omräkning i den här processen")
             results["rebuild"]["inline_seconds"] = round(measure.rebuild_inline(chunk_size=args.chunk_size).seconds, 2)
@@ -344,19 +260,6 @@ def main() -> int:
                 and abs(before[1] - after[1]) <= 1e-6 * max(1.0, abs(before[1]))
                 and abs(before[3] - after[3]) <= 1e-6 * max(1.0, abs(before[3])) + 1e-6
             )
-        if scale in ("tiny", "S") or args.prototype:
-            say("   (information) mängdbaserad SQL-skiss av omräkningen (bench/prototype.py)")
-            from bench.prototype import set_based_rebuild
-
-            before = floor.app_checksums()
-            results["prototype"] = {k: round(v, 2) for k, v in set_based_rebuild().items()}
-            after = floor.app_checksums()
-            results["prototype_same_result"] = (
-                before[0] == after[0]
-                and before[2] == after[2]
-                and abs(before[1] - after[1]) <= 1e-6 * max(1.0, abs(before[1]))
-                and abs(before[3] - after[3]) <= 1e-6 * max(1.0, abs(before[3])) + 1e-6
-            )
     finally:
         for service in reversed(services):
             service.stop()
@@ -381,9 +284,8 @@ def build_table(results: dict) -> str:
     rows.append(
         ratio_row(
             "1",
-            "Full rebuild (Celery worker, long queue) ÷ DuckDB floor"
-            + (" — did not finish, see the phases below" if r.get("lower_bound") else ""),
-            f"{'≥ ' if r.get('lower_bound') else ''}{r['worker_seconds']:.1f} s",
+            "Full rebuild (Celery worker, long queue) ÷ DuckDB floor",
+            f"{r['worker_seconds']:.1f} s",
             f"{r['floor_seconds']:.2f} s",
             ratio,
             "≤ 2.0",
@@ -487,19 +389,6 @@ def build_table(results: dict) -> str:
                 None,
             )
         )
-    if "prototype" in results:
-        p = results["prototype"]
-        rows.append(
-            ratio_row(
-                "i",
-                "(info) set-based SQL sketch of the rebuild (bench/prototype.py) ÷ floor",
-                f"{p['total']:.1f} s",
-                f"{r['floor_seconds']:.2f} s",
-                p["total"] / r["floor_seconds"],
-                "–",
-                None,
-            )
-        )
     d, m = results["data"], results["machine"]
     header = (
         f"Scale {scale}: {d['participants']} participants, {d['enrolments']} enrolments, {d['sessions']} sessions, "
@@ -518,26 +407,6 @@ def build_table(results: dict) -> str:
         + ", ".join(f"{n} {rep[n]['median_ms']}" for n in ("participant-flow", "progression", "income-sources"))
         + f" (year {rep['year']}, förbund sco).",
     ]
-    if r.get("lower_bound"):
-        notes.append(
-            "- The engine's reference phase was stopped after "
-            f"{r['phases']['reference (engine, stopped unfinished)']} s"
-            + (
-                f": the first of its 18 Cronbach α queries had not finished after "
-                f"{r['first_alpha_query_unfinished_after_seconds']} s"
-                if r.get("first_alpha_query_unfinished_after_seconds")
-                else ""
-            )
-            + " (it runs as one rebuild_chunk task with "
-            f"a 3600 s time limit; at L it cannot finish within it). The norms were then stored by the set-based "
-            f"sketch (identical values at S) in {r['reference_set_based_seconds']} s and the rebuild continued from "
-            f"the progression phase on the worker. RSS: {r['rss_note']}"
-        )
-    if "prototype" in results:
-        notes.append(
-            f"- SQL sketch (s): {results['prototype']}; same rows as the engine: "
-            f"{'yes' if results['prototype_same_result'] else 'NO'}."
-        )
     if "naive_same_result" in results:
         notes.append(f"- Naive ORM writes the same rows: {'yes' if results['naive_same_result'] else 'NO'}.")
     return "\n".join(
