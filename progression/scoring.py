@@ -44,7 +44,9 @@ RESCALED_SQL = """
 # --- Scores ------------------------------------------------------------------------------------
 
 # Items asked per (session, dimension) in the session's perspective, the answered ones' count and
-# mean, written in the same statement. {sessions} selects the readings (an id list or an id range).
+# mean, written in the same statement. {sessions} selects the readings (an id list or an id range)
+# and {answered} the same readings' answers, so that PostgreSQL reads them in one range instead of
+# one index probe per reading and item.
 SCORES_SQL = f"""
     INSERT INTO progression_dimensionscore (session_id, dimension_id, items, answered, score, algorithm_version)
     SELECT s.id, d.id, COUNT(i.id), COUNT(a.value),
@@ -55,7 +57,8 @@ SCORES_SQL = f"""
     JOIN surveys_item i ON i.version_id = s.version_id
     JOIN surveys_dimension d ON d.id = i.dimension_id AND d.is_rating
     JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
-    LEFT JOIN surveys_answer a ON a.session_id = s.id AND a.item_id = i.id
+    LEFT JOIN (SELECT session_id, item_id, value FROM surveys_answer WHERE {{answered}}) a
+           ON a.session_id = s.id AND a.item_id = i.id
     WHERE {{sessions}} AND (i.applies_to = 'both' OR i.applies_to = s.perspective)
     GROUP BY s.id, d.id
     ON CONFLICT (session_id, dimension_id) DO UPDATE
@@ -71,9 +74,13 @@ SCORINGS_SQL = """
 """
 
 
-def _score(sessions: str, params: list[object]) -> int:
+def _score(ids: str, params: list[object], *, also: str = "") -> int:
+    """Score the readings whose id matches `ids` (SQL with {column} for the id column, and its
+    params) and the condition `also` on the readings s."""
+    sessions = ids.format(column="s.id") + also
+    answered = ids.format(column="session_id")
     with connection.cursor() as cursor:
-        cursor.execute(SCORES_SQL.format(sessions=sessions), [ALGORITHM_VERSION, *params])
+        cursor.execute(SCORES_SQL.format(answered=answered, sessions=sessions), [ALGORITHM_VERSION, *params, *params])
         written = cursor.rowcount
         cursor.execute(SCORINGS_SQL.format(sessions=sessions), [ALGORITHM_VERSION, timezone.now(), *params])
     return written
@@ -84,14 +91,16 @@ def sessions_score(*, session_ids: list[int]) -> int:
     """Compute and store the dimension scores of these readings; returns score rows written."""
     if not session_ids:
         return 0
-    return _score(f"s.id IN ({','.join(['%s'] * len(session_ids))})", list(session_ids))
+    return _score(f"{{column}} IN ({','.join(['%s'] * len(session_ids))})", list(session_ids))
 
 
 @transaction.atomic
 def sessions_score_range(*, first_session_id: int, last_session_id: int) -> int:
     """Score the submitted and superseded readings whose ids fall in the range (a rebuild chunk)."""
     statuses = "', '".join(SCORED_STATUSES)
-    return _score(f"s.id BETWEEN %s AND %s AND s.status IN ('{statuses}')", [first_session_id, last_session_id])
+    return _score(
+        "{column} BETWEEN %s AND %s", [first_session_id, last_session_id], also=f" AND s.status IN ('{statuses}')"
+    )
 
 
 # --- First and latest readings ------------------------------------------------------------------
