@@ -126,6 +126,9 @@ class Progression(models.Model):
                 fields=["enrolment", "instrument", "dimension_code", "perspective"], name="one_progression_per_key"
             )
         ]
+        # The stegförflyttning report for a period that the insats summaries cannot answer (a kön or
+        # age filter, a part of a year) reads the rows whose latest reading fell in the period.
+        indexes = [models.Index(fields=["latest_on"], name="progression_latest_on")]
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} {self.dimension_code}/{self.perspective}: {self.change}"

@@ -1,7 +1,14 @@
 """The seven reports. Every figure is computed from person-level rows in SQL, with its denominator.
 
 Each function takes a Context (filters, whether the output leaves the organisation) and returns a
-Report; build_report in registry.py is the only caller."""
+Report; build_report in registry.py is the only caller.
+
+A report costs a fixed, small number of queries whatever the data: one grouped or conditionally
+aggregated query per table instead of one per line (tests/reports/test_report_queries.py pins the
+counts). Stegförflyttning for a whole calendar year reads the per-insats summaries."""
+
+from datetime import date
+from typing import Any
 
 from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
@@ -15,7 +22,7 @@ from participants.models import (
     MeasurementMode,
     VolumeRegistration,
 )
-from progression.models import Classification, Progression
+from progression.models import Classification, InsatsSummary, Progression
 from progression.reports.base import (
     KON_COLUMNS,
     KON_LABELS,
@@ -46,9 +53,9 @@ SUPPORT_BANDS = [("<1", 0, 1), ("1–2", 1, 2), ("2–3", 2, 3), ("3–5", 3, 5)
 def enrolments(ctx: Context, *, include_anonymous: bool = False) -> QuerySet[Enrolment]:
     """Per-person enrolments of the chosen insatser, felregistrering never, people filtered by kön/age."""
     f = ctx.filters
-    rows = Enrolment.objects.filter(
-        insats_id__in=f.insats_ids, insats__measurement_mode=MeasurementMode.PER_PERSON
-    ).exclude(exit_reason__excluded_from_reports=True)
+    rows = Enrolment.objects.filter(insats_id__in=per_person_insats_ids(ctx)).exclude(
+        exit_reason__excluded_from_reports=True
+    )
     if not include_anonymous:
         rows = rows.filter(participant__is_anonymous=False)
     if f.kon:
@@ -61,6 +68,11 @@ def enrolments(ctx: Context, *, include_anonymous: bool = False) -> QuerySet[Enr
     return rows
 
 
+def per_person_insats_ids(ctx: Context) -> list[int]:
+    """The chosen insatser that register people (volume insatser have no enrolments to count)."""
+    return [i.pk for i in ctx.filters.insatser if i.measurement_mode == MeasurementMode.PER_PERSON]
+
+
 def open_in_period(ctx: Context) -> Q:
     f = ctx.filters
     return Q(start_date__lte=f.date_to) & (Q(end_date__isnull=True) | Q(end_date__gte=f.date_from))
@@ -70,13 +82,13 @@ def ended_in_period(ctx: Context) -> Q:
     return Q(end_date__gte=ctx.filters.date_from, end_date__lte=ctx.filters.date_to)
 
 
-def count_by_kon(rows: QuerySet, *, distinct: str | None = None) -> dict[str, int]:
-    field = distinct or "id"
-    return rows.aggregate(
-        kvinna=Count(field, filter=KON_Q["kvinna"], distinct=bool(distinct)),
-        man=Count(field, filter=KON_Q["man"], distinct=bool(distinct)),
-        total=Count(field, distinct=bool(distinct)),
-    )
+def kon_conditions(condition: Q) -> dict[str, Q]:
+    """The condition for each column of a kön table (women, men, everyone)."""
+    return {"kvinna": condition & KON_Q["kvinna"], "man": condition & KON_Q["man"], "total": condition}
+
+
+def count_by_kon(rows: QuerySet) -> dict[str, int]:
+    return rows.aggregate(**{kon: Count("id", filter=condition) for kon, condition in kon_conditions(Q()).items()})
 
 
 def _kon_row(label: str, counts: dict) -> list:
@@ -99,19 +111,28 @@ def _target(ctx: Context, field: str) -> float | None:
 
 def participant_flow(ctx: Context) -> Report:
     f = ctx.filters
-    people = enrolments(ctx)
-    anonymous = enrolments(ctx, include_anonymous=True).filter(participant__is_anonymous=True)
-    registrations = people.filter(open_in_period(ctx))
-    rows = {
-        "registrations": count_by_kon(registrations),
-        "anonymous": count_by_kon(anonymous.filter(open_in_period(ctx))),
-        "started": count_by_kon(people.filter(start_date__gte=f.date_from, start_date__lte=f.date_to)),
-        "ended": count_by_kon(people.filter(ended_in_period(ctx))),
-        "active_at_end": count_by_kon(
-            people.filter(Q(start_date__lte=f.date_to) & (Q(end_date__isnull=True) | Q(end_date__gt=f.date_to)))
-        ),
-        "unique_persons": count_by_kon(registrations, distinct="participant_id"),
+    identified = Q(participant__is_anonymous=False)
+    lines = {
+        "registrations": identified,
+        "anonymous": Q(participant__is_anonymous=True),
+        "started": identified & Q(start_date__gte=f.date_from, start_date__lte=f.date_to),
+        "ended": identified & ended_in_period(ctx),
+        "active_at_end": identified
+        & Q(start_date__lte=f.date_to)
+        & (Q(end_date__isnull=True) | Q(end_date__gt=f.date_to)),
     }
+    counts = {
+        f"{key}_{kon}": Count("id", filter=condition)
+        for key, line in lines.items()
+        for kon, condition in kon_conditions(line).items()
+    } | {
+        f"unique_persons_{kon}": Count("participant_id", distinct=True, filter=condition)
+        for kon, condition in kon_conditions(identified).items()
+    }
+    # One scan for every line: each line's condition implies open_in_period (an enrolment cannot end
+    # before it starts), so the WHERE only narrows the rows the counts look at.
+    totals = enrolments(ctx, include_anonymous=True).filter(open_in_period(ctx)).aggregate(**counts)
+    rows = {key: {kon: totals[f"{key}_{kon}"] for kon in KON_COLUMNS} for key in [*lines, "unique_persons"]}
     # Every registration either ended in the period or is still active at its end: suppress those three
     # lines together so that no hidden cell can be worked out from the other two.
     linked = ctx.kon_table({k: rows[k] for k in ("ended", "active_at_end", "registrations")}, total="registrations")
@@ -266,16 +287,29 @@ def exits(ctx: Context) -> Report:
 # --- 3. Försörjning före och efter ------------------------------------------------------------------
 
 
-def _income_table(ctx: Context, rows: QuerySet, label: str) -> tuple[dict, Table]:
-    sources = list(IncomeSource.objects.order_by("sort_order"))
-    before = dict(rows.values_list("income_before__code").annotate(n=Count("id")))
-    after = dict(rows.values_list("income_after__code").annotate(n=Count("id")))
+IncomeCounts = dict[tuple[int | None, int | None, str], int]
+
+
+def _income_counts(rows: QuerySet[Enrolment]) -> IncomeCounts:
+    """Enrolments per (income before, income after, kön): one grouped query for every table."""
+    grouped = rows.values("income_before_id", "income_after_id", "participant__kon").annotate(n=Count("id"))
+    return {(r["income_before_id"], r["income_after_id"], r["participant__kon"]): r["n"] for r in grouped.order_by()}
+
+
+def _income_table(
+    ctx: Context, sources: list[IncomeSource], counts: IncomeCounts, label: str, *, kon: str = ""
+) -> tuple[dict, Table]:
+    """The before/after table of the enrolments in counts (of one kön, if given)."""
+    code = {s.pk: s.code for s in sources} | {None: "saknas"}
     keys = [s.code for s in sources] + ["saknas"]
-    before["saknas"], after["saknas"] = before.pop(None, 0), after.pop(None, 0)
-    n = rows.count()
-    cells = {}
-    for key in keys:
-        cells[(key, "before")], cells[(key, "after")] = before.get(key, 0), after.get(key, 0)
+    cells = {(key, side): 0 for key in keys for side in ("before", "after")}
+    n = 0
+    for (before_id, after_id, participant_kon), count in counts.items():
+        if kon and participant_kon != kon:
+            continue
+        cells[(code[before_id], "before")] += count
+        cells[(code[after_id], "after")] += count
+        n += count
     cells[("total", "before")] = cells[("total", "after")] = n
     shown = ctx.matrix(cells, [*keys, "total"], ["before", "after"], cols_add_up=False)
     labels = {s.code: s.label_sv for s in sources} | {"saknas": "Uppgift saknas"}
@@ -311,13 +345,14 @@ def _income_table(ctx: Context, rows: QuerySet, label: str) -> tuple[dict, Table
 
 
 def income_sources(ctx: Context) -> Report:
-    ended = enrolments(ctx).filter(ended_in_period(ctx))
-    data, table = _income_table(ctx, ended, "Huvudsaklig försörjning före och efter insatsen")
+    sources = list(IncomeSource.objects.order_by("sort_order"))
+    counts = _income_counts(enrolments(ctx).filter(ended_in_period(ctx)))
+    data, table = _income_table(ctx, sources, counts, "Huvudsaklig försörjning före och efter insatsen")
     tables = [table]
     if ctx.filters.by_kon:
         data["by_kon"] = {}
         for kon, label in (("kvinna", "Kvinnor"), ("man", "Män")):
-            data["by_kon"][kon], kon_table = _income_table(ctx, ended.filter(participant__kon=kon), f"{label}")
+            data["by_kon"][kon], kon_table = _income_table(ctx, sources, counts, label, kon=kon)
             tables.append(kon_table)
     chart = Chart(
         "bar",
@@ -531,18 +566,30 @@ def survey(ctx: Context) -> Report:
 # --- 6. Stegförflyttning ---------------------------------------------------------------------------------
 
 
-def progression(ctx: Context) -> Report:
-    f = ctx.filters
-    rows = (
-        Progression.objects.filter(
-            enrolment__in=enrolments(ctx), n_readings__gte=2, latest_on__gte=f.date_from, latest_on__lte=f.date_to
-        )
-        .values("instrument__code", "dimension_code", "perspective")
+ProgressionKey = tuple[str, str, str]  # instrument code, dimension code, perspective
+PROGRESSION_SUMS = (
+    "n",
+    "sum_first",
+    "sum_latest",
+    "sum_change",
+    "sum_change_sq",
+    "improved",
+    "unchanged",
+    "worse",
+    "mid",
+)
+PROGRESSION_GROUPS = ("instrument__code", "dimension_code", "perspective")
+PROGRESSION_ORDER = ("perspective", "dimension_code", "instrument__code")
+
+
+def _progression_sums(rows: QuerySet[Progression]) -> dict[ProgressionKey, dict[str, Any]]:
+    """Counts and sums of the progression rows per instrument, dimension and perspective."""
+    grouped = (
+        rows.values(*PROGRESSION_GROUPS)
         .annotate(
             n=Count("id"),
-            avg_first=Avg("first_score"),
-            avg_latest=Avg("latest_score"),
-            avg_change=Avg("change"),
+            sum_first=Sum("first_score"),
+            sum_latest=Sum("latest_score"),
             sum_change=Sum("change"),
             sum_change_sq=Sum(F("change") * F("change")),
             improved=Count("id", filter=Q(classification=Classification.IMPROVED)),
@@ -550,21 +597,94 @@ def progression(ctx: Context) -> Report:
             worse=Count("id", filter=Q(classification=Classification.WORSE)),
             mid=Count("id", filter=Q(meets_mid=True)),
         )
-        .order_by("perspective", "dimension_code")
+        .order_by(*PROGRESSION_ORDER)
     )
+    return {tuple(row[g] for g in PROGRESSION_GROUPS): row for row in grouped}
+
+
+def progression_sums_from_rows(ctx: Context) -> dict[ProgressionKey, dict[str, Any]]:
+    """Progressions (≥ 2 readings) of the reported enrolments whose latest reading fell in the period."""
+    f = ctx.filters
+    return _progression_sums(
+        Progression.objects.filter(
+            enrolment__in=enrolments(ctx), n_readings__gte=2, latest_on__gte=f.date_from, latest_on__lte=f.date_to
+        )
+    )
+
+
+def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[str, Any]] | None:
+    """The same sums as progression_sums_from_rows, read from InsatsSummary, for a calendar year
+    without kön or age filter; None when the summaries cannot answer.
+
+    InsatsSummary sums every enrolment of an insats with ≥ 2 readings by the year of the latest
+    reading (progression.scoring keeps it current with the rows). Two kinds of enrolment are left out
+    of the reports: felregistreringar, whose rows are subtracted here (few, found by their exit
+    reason), and anonymous participants, who cannot consent to progression measurement and so have
+    no readings. No summary row for the insatser and year means rows written without one (or no
+    rows at all): then the rows decide."""
+    f = ctx.filters
+    year = f.date_from.year
+    if f.kon or f.age_band or (f.date_from, f.date_to) != (date(year, 1, 1), date(year, 12, 31)):
+        return None
+    insats_ids = per_person_insats_ids(ctx)
+    summed = (
+        InsatsSummary.objects.filter(insats_id__in=insats_ids, year=year)
+        .values(*PROGRESSION_GROUPS)
+        .annotate(
+            n=Sum("n"),
+            sum_first=Sum("sum_first"),
+            sum_latest=Sum("sum_latest"),
+            sum_change=Sum("sum_change"),
+            sum_change_sq=Sum("sum_change_sq"),
+            improved=Sum("n_improved"),
+            unchanged=Sum("n_unchanged"),
+            worse=Sum("n_worse"),
+            mid=Sum("n_mid"),
+        )
+        .order_by(*PROGRESSION_ORDER)
+    )
+    sums = {tuple(row[g] for g in PROGRESSION_GROUPS): row for row in summed}
+    if not sums:
+        return None
+    felregistreringar = _progression_sums(
+        Progression.objects.filter(
+            enrolment__insats_id__in=insats_ids,
+            enrolment__exit_reason__in=ExitReason.objects.filter(excluded_from_reports=True),
+            n_readings__gte=2,
+            latest_on__gte=f.date_from,
+            latest_on__lte=f.date_to,
+        )
+    )
+    if not felregistreringar.keys() <= sums.keys():
+        return None  # a summary behind its rows
+    for key, excluded in felregistreringar.items():
+        row = sums[key]
+        for name in PROGRESSION_SUMS:
+            row[name] -= excluded[name]
+        if not row["n"]:
+            del sums[key]
+    return sums
+
+
+def progression(ctx: Context) -> Report:
+    f = ctx.filters
+    sums = progression_sums_from_summaries(ctx)
+    if sums is None:
+        sums = progression_sums_from_rows(ctx)
     dimensions = []
-    for row in rows:
+    for row in sums.values():
         n = row["n"]
         variance = (row["sum_change_sq"] - row["sum_change"] ** 2 / n) / (n - 1) if n > 1 else None
-        d_z = row["avg_change"] / variance**0.5 if variance and variance > 0 else None
+        mean_change = row["sum_change"] / n
+        d_z = mean_change / variance**0.5 if variance and variance > 0 else None
         item = {
             "instrument": row["instrument__code"],
             "dimension": row["dimension_code"],
             "perspective": row["perspective"],
             "n": n,
-            "mean_first": round(row["avg_first"], 2),
-            "mean_latest": round(row["avg_latest"], 2),
-            "mean_change": round(row["avg_change"], 2),
+            "mean_first": round(row["sum_first"] / n, 2),
+            "mean_latest": round(row["sum_latest"] / n, 2),
+            "mean_change": round(mean_change, 2),
             "d_z": None if d_z is None else round(d_z, 3),
         }
         counts = {"improved": row["improved"], "unchanged": row["unchanged"], "worse": row["worse"], "n": n}
