@@ -130,7 +130,7 @@ def test_the_filters_are_read_in_one_query(figures, django_assert_max_num_querie
         ("participant-flow", {"kon": "kvinna", "aldersgrupp": "25-34"}, 1),
         ("income-sources", {}, 2),  # the income sources, then one grouped count
         ("income-sources", {"per_kon": "1"}, 2),
-        ("progression", {}, 2),  # the summaries, then the felregistreringar to take out
+        ("progression", {}, 3),  # the summaries, the felregistrering reasons, their rows to take out
         ("progression", {"kon": "kvinna"}, 1),  # the rows
         ("progression", {"from": "2025-01-01", "to": "2025-08-31"}, 1),  # not a calendar year: the rows
     ],
