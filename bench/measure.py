@@ -146,12 +146,17 @@ def celery_worker(*, queue: str, concurrency: int, env: dict[str, str], log: Pat
         env,
         log,
     )
+    from celery import Celery
+
     from config.celery import app
 
     deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[f"bench-{queue}-{os.getpid()}@{os.uname().nodename}"], timeout=0.5):
-        if not service.alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"Celery-arbetaren ({queue}) startade inte; se {log}")
+    # Ask through the worker's own broker (env's REDIS_URL), which need not be this process's.
+    with Celery(broker=env.get("REDIS_URL") or app.conf.broker_url, set_as_current=False) as control:
+        while not control.control.ping(destination=[f"bench-{queue}-{os.getpid()}@{os.uname().nodename}"], timeout=0.5):
+            if not service.alive() or time.monotonic() > deadline:
+                service.stop()
+                raise RuntimeError(f"Celery-arbetaren ({queue}) startade inte; se {log}")
     return service
 
 
@@ -370,13 +375,17 @@ def gunicorn(*, port: int, env: dict[str, str], log: Path, workers: int = 3) -> 
         except OSError:
             pass
         if not service.alive() or time.monotonic() > deadline:
+            service.stop()
             raise RuntimeError(f"gunicorn startade inte; se {log}")
         time.sleep(0.2)
 
 
-def request(port: int, method: str, path: str, *, token: str | None, body: object = None) -> tuple[int, bytes]:
+def request(
+    port: int, method: str, path: str, *, token: str | None, body: object = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """One request on a new connection; `headers` add to or replace the defaults (a page's Accept, a Cookie)."""
     connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(headers or {})}
     if token:
         headers["Authorization"] = f"Token {token}"
     payload = None
