@@ -7,9 +7,10 @@ from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.utils.decorators import method_decorator
+from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers
@@ -45,7 +46,8 @@ def _as_field_lists(data: Any) -> Any:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with a service's Django ValidationError answered as 400, every 400 body shaped
-    {"field": ["message", …]} (never a bare list or string), and a bad API key answered 401."""
+    {"field": ["message", …]} (never a bare list or string, nor DRF's {"detail": …} for a body that is
+    not JSON), and a bad API key answered 401."""
     if isinstance(exc, DjangoValidationError):
         exc = api_validation_error(exc)
     response = exception_handler(exc, context)
@@ -53,6 +55,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = _as_field_lists(response.data)
+    elif isinstance(exc, exceptions.ParseError):
+        response.data = {api_settings.NON_FIELD_ERRORS_KEY: [str(exc.detail)]}
     elif isinstance(exc, exceptions.AuthenticationFailed):
         # Only TokenAuthentication raises this. DRF answers 403 because the session, listed first,
         # sends no challenge; a client that sent a key (perhaps revoked) should learn it was the key.
@@ -88,6 +92,14 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         body = FIELD_ERRORS_SCHEMA if code == 400 else ErrorSerializer
         responses[code] = OpenApiResponse(response=body, description=_ERROR_DESCRIPTIONS[code])
     return responses
+
+
+def api_or_page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under /api/ a URL that matches no route (an id that is not a number, say) gets the
+    API's JSON 404 like any other; pages get the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+    return page_not_found(request, exception)
 
 
 # --- Documentation views -------------------------------------------------------------------------

@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("participants.urls")),
 ]
 
+handler404 = "config.api.api_or_page_not_found"
 handler500 = "config.middleware.server_error_or_unavailable"

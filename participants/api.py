@@ -11,7 +11,7 @@ from participants.serializers import EnrolmentFilterSerializer, EnrolmentSeriali
 
 
 @extend_schema_view(
-    get=extend_schema(operation_id="insats_list", responses={200: InsatsSerializer(many=True), **error_responses()})
+    get=extend_schema(operation_id="insats_list", responses={200: InsatsSerializer(many=True), **error_responses(400)})
 )
 class InsatsListApi(generics.ListAPIView):
     """Insatser in scope, by code."""

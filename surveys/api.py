@@ -29,7 +29,7 @@ from surveys.sessions import session_submit
 
 @extend_schema_view(
     get=extend_schema(
-        operation_id="instrument_list", responses={200: InstrumentSummarySerializer(many=True), **error_responses()}
+        operation_id="instrument_list", responses={200: InstrumentSummarySerializer(many=True), **error_responses(400)}
     )
 )
 class InstrumentListApi(generics.ListAPIView):

@@ -133,8 +133,11 @@ def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:
             insatser = tuple(in_forbund)
     if params.get("period"):
         year_raw = params.get("ar") or str(default_year)
-        if not year_raw.isdigit():
+        if not (year_raw.isascii() and year_raw.isdigit()):  # isdigit() alone lets "²" through to int()
             errors["ar"] = "Året måste vara ett tal, t.ex. 2026."
+            date_from, date_to = None, None
+        elif len(year_raw) != 4 or year_raw == "0000":  # a date's year is 1–9999
+            errors["ar"] = "Året måste skrivas med fyra siffror, t.ex. 2026."
             date_from, date_to = None, None
         else:
             try:
