@@ -161,9 +161,11 @@ def personas_create(*, clients: int) -> list[Persona]:
         )
     }
     readings: dict[int, list[str]] = {}
-    for enrolment_id, client_uuid in AssessmentSession.objects.filter(
-        enrolment__in=enrolments, status=SessionStatus.SUBMITTED
-    ).values_list("enrolment_id", "client_uuid"):
+    for enrolment_id, client_uuid in (
+        AssessmentSession.objects.filter(enrolment__in=enrolments, status=SessionStatus.SUBMITTED)
+        .order_by("id")
+        .values_list("enrolment_id", "client_uuid")
+    ):
         readings.setdefault(enrolment_id, []).append(str(client_uuid))
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
     personas = []
@@ -516,6 +518,9 @@ def build_table(results: dict) -> str:
         "- Errors by status: "
         + (", ".join(f"{k}: {n}" for k, n in results["errors_by_status"].items()) or "none")
         + ".",
+        f"- Without think time every client waits its turn at gunicorn's 3 workers, so latency is mostly queue: "
+        f"clients ÷ throughput = {results['clients']} ÷ {t['per_second']}/s = "
+        f"{results['clients'] / t['per_second']:.2f} s, against a p50 of {t['p50_ms'] / 1000:.2f} s.",
         f"- Load average (1, 5, 15 min) when the clients started {results['load_average_before']}, when they stopped "
         f"{results['load_average_after']} (2 cores; the clients run on the same machine).",
         "",
@@ -529,12 +534,12 @@ def build_table(results: dict) -> str:
 
 
 def main() -> int:
-    from bench.generate import SCALES
-
     parser = argparse.ArgumentParser(description="Stegvis load test")
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
-    parser.add_argument("--scale", choices=list(SCALES), default="S")
+    parser.add_argument(
+        "--scale", choices=["tiny", "S", "M", "L"], default="S", help="As bench/run (S: 2 000 participants)."
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep-db", action="store_true", help="Leave the database for inspection.")
     parser.add_argument("--render", action="store_true", help="Only print the table saved in bench/results/load.json.")
@@ -549,6 +554,8 @@ def main() -> int:
     import redis
     from django.core.management import call_command
     from django.db import connection
+
+    from bench.generate import SCALES
 
     try:
         redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # the load test's own database

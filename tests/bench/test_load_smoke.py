@@ -3,14 +3,17 @@ same personas, clients, gunicorn, Celery worker and checks, 4 clients for 3 seco
 
 The load test itself runs with bench/load, never in the suite (docs/reliability.md)."""
 
+import json
 import os
+import time
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 import redis
 from django.db import connection
 
-from bench import load
+from bench import load, measure
 from bench.main import machine
 from surveys.models import AssessmentSession, SessionStatus
 
@@ -56,3 +59,27 @@ def test_mixed_load_has_no_errors_and_every_reading_is_stored_once_and_scored(se
     assert AssessmentSession.objects.count() == prepared["data"]["sessions"] + readings["stored"]
     table = load.build_table({**results, "data": prepared["data"], "machine": machine()})
     assert "| all " in table and "duplicates 0, lost 0, unscored 0" in table
+
+
+def test_unexpected_answers_count_as_errors_by_kind_and_status(monkeypatch):
+    """The client's own checks, against a fake server that answers every POST with 201 (so resends
+    and double submissions are wrong) and every page with a redirect to the login."""
+
+    def fake_request(port, method, path, *, token, body=None, headers=None):
+        if method == "POST":
+            return 201, json.dumps({"client_uuid": body["client_uuid"]}).encode()
+        if headers and headers.get("Accept") == "text/html":
+            return 302, b""
+        return 200, b"{}"
+
+    monkeypatch.setattr(measure, "request", fake_request)
+    persona = load.Persona("mentor", "coordinator", "sessionid=x", "sco", [load.Case(1, "jonsbo", "SC%C3%96-A", [])])
+    tally = load.Tally()
+
+    load.LoadClient(0, persona, SimpleNamespace(items=[]), 1, tally, seed=3).run(time.perf_counter() + 0.3)
+
+    kinds_with_errors = {(kind, status) for kind, _, status in tally.errors}
+    assert kinds_with_errors == {("page", 302), ("resend", 201), ("double", 201)}
+    doubles = len(tally.latencies[("double", "POST bedomningar/")]) // 2
+    # A reading counts as confirmed only when its answers were right: not the doubled ones.
+    assert len(tally.sent) - len(tally.confirmed) == doubles > 0
