@@ -56,6 +56,7 @@ def progression_rebuild_inline(
     *, recompute_reference: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE, report: Callable[[str], None] = print
 ) -> None:
     """The whole rebuild in this process, chunk by chunk, reporting progress."""
+    scoring.tables_analyze(scoring.SOURCE_TABLES)
     ranges = session_ranges(chunk_size)
     for number, (low, high) in enumerate(ranges, 1):
         score_chunk(low, high)
@@ -88,7 +89,9 @@ def _start_phase(job_id: int, phase: str) -> None:
     from progression import tasks
 
     job = RebuildJob.objects.get(pk=job_id)
-    if phase != RebuildPhase.SCORES:
+    if phase == RebuildPhase.SCORES:
+        scoring.tables_analyze(scoring.SOURCE_TABLES)
+    else:
         scoring.derived_tables_analyze()  # the previous phase rewrote a table the next one reads
     if phase == RebuildPhase.SCORES:
         chunks = session_ranges(job.chunk_size)

@@ -527,16 +527,23 @@ def enrolments_progress(*, enrolment_ids: list[int]) -> int:
     return stored
 
 
-def derived_tables_analyze() -> None:
-    """Refresh the planner statistics of the derived tables after a rebuild phase rewrote them (in
-    PostgreSQL autovacuum gets to them only later, and the incremental path needs them)."""
+def tables_analyze(tables: tuple[str, ...]) -> None:
+    """Refresh the planner statistics of tables a rebuild reads or has just rewritten (PostgreSQL's
+    autovacuum gets to them only later, and a plan made for an empty table is slow on a full one).
+    ANALYZE reads a sample, so this takes about a second even for the largest tables."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for table in DERIVED_TABLES:
+        for table in tables:
             cursor.execute(f"ANALYZE {table}")
 
 
+def derived_tables_analyze() -> None:
+    tables_analyze(DERIVED_TABLES)
+
+
+# The readings a rebuild scores (they may just have been imported or restored) and what it derives.
+SOURCE_TABLES = ("surveys_assessmentsession", "surveys_answer")
 DERIVED_TABLES = (
     "progression_sessionscoring",
     "progression_dimensionscore",
