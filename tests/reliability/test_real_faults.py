@@ -129,23 +129,23 @@ class PostgresCluster:
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_user:
             shutil.chown(directory, user="postgres")
-        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self.run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", self.data, "-l", self.directory / "server.log", "-w", "-o", options, "start")
+        self.run("pg_ctl", "-D", self.data, "-l", self.directory / "server.log", "-w", "-o", options, "start")
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop")
+        self.run("pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop")
 
     def restart(self) -> None:
         """Fast restart: the sessions are ended, the server is back at once (options as when started)."""
-        self._run("pg_ctl", "-D", self.data, "-l", self.directory / "server.log", "-w", "-m", "fast", "restart")
+        self.run("pg_ctl", "-D", self.data, "-l", self.directory / "server.log", "-w", "-m", "fast", "restart")
 
-    def _run(self, program: str, *args: object) -> None:
+    def run(self, program: str, *args: object) -> None:
         subprocess.run([*self.as_user, PG_BIN / program, *map(str, args)], check=True, capture_output=True)
 
 
@@ -545,14 +545,13 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         except KeyError:
             pytest.skip("kör som root utan användaren postgres: initdb vägrar köra som root")
     directory = Path(tempfile.mkdtemp(prefix="stegvis-pg-"))
-    cluster = PostgresCluster(directory)
-    cluster.start()
     try:
+        cluster = PostgresCluster(directory)
+        cluster.start()
         yield cluster
     finally:
-        subprocess.run(
-            [*cluster.as_user, PG_BIN / "pg_ctl", "-D", cluster.data, "-m", "immediate", "stop"], capture_output=True
-        )
+        if (directory / "data" / "postmaster.pid").exists():
+            cluster.run("pg_ctl", "-D", cluster.data, "-w", "-m", "immediate", "stop")
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -599,7 +598,6 @@ def test_postgresql_restarted_under_load_gives_503s_and_loses_no_acknowledged_re
         "REDIS_URL": redis_server.url,
         "HEALTHZ_REQUIRE_WORKER": "0",
     }
-    manage("migrate", "-v", "0", env=env)
 
     def stop_and_start() -> None:
         postgres_cluster.stop()
@@ -619,6 +617,7 @@ def test_postgresql_restarted_under_load_gives_503s_and_loses_no_acknowledged_re
     faults = {"stopp och start": stop_and_start, "omstart": postgres_cluster.restart}
     figures: list[str] = []
     try:
+        manage("migrate", "-v", "0", env=env)  # while gunicorn boots
         seeded = json.loads(manage("shell", "-c", f"CLIENTS = {CLIENTS}\n{SEED_SCRIPT}", env=env).splitlines()[-1])
         wait_for(lambda: health(port) == 200, timeout=60, what="gunicorn svarade på /healthz")
         clients = [
