@@ -11,11 +11,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import api_validation_error, error_responses
-from participants.models import Role
 from participants.permissions import HasAnyRole
-from participants.selectors import enrolment_list_for_user, insats_list_for_user
+from participants.selectors import enrolment_list_for_user
 from surveys.models import AssessmentSession, InstrumentVersion, VersionStatus
-from surveys.selectors import instrument_version_current, instrument_version_form
+from surveys.selectors import (
+    enrolment_for_reading,
+    instrument_version_current,
+    instrument_version_form,
+    instrument_version_get,
+    session_answers,
+)
 from surveys.serializers import (
     InstrumentFormQuerySerializer,
     InstrumentFormSerializer,
@@ -82,6 +87,13 @@ def _sessions_for(request: Request) -> QuerySet[AssessmentSession]:
     )
 
 
+class _SubmittedSessionSerializer(SessionSerializer):
+    """SessionSerializer for a session whose answers the view already holds: nothing is read back."""
+
+    def get_answers(self, session: AssessmentSession) -> dict[str, int | None]:
+        return self.context["answers"]
+
+
 @extend_schema_view(
     get=extend_schema(
         operation_id="session_list",
@@ -121,21 +133,17 @@ class SessionListCreateApi(generics.ListCreateAPIView):
         data = SessionSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        writable = insats_list_for_user(user=request.user, roles=[Role.MENTOR, Role.ADMIN])
-        enrolment = (
-            enrolment_list_for_user(user=request.user, open_only=False)
-            .filter(pk=values["enrolment"], insats__in=writable)
-            .first()
+        enrolment = enrolment_for_reading(
+            user=request.user,
+            enrolment_id=values["enrolment"],
+            instrument_code=values["instrument"],
+            version_number=values.get("version"),
         )
         if enrolment is None:
             raise Http404("Inskrivningen finns inte eller ligger utanför din behörighet.")
-        version = (
-            InstrumentVersion.objects.filter(instrument__code=values["instrument"], number=values["version"]).first()
-            if "version" in values
-            else instrument_version_current(code=values["instrument"])
-        )
-        if version is None:
+        if enrolment.reading_version_id is None:
             raise serializers.ValidationError({"version": ["Okänt instrument eller okänd version."]})
+        version = instrument_version_get(pk=enrolment.reading_version_id)
         try:
             session, created = session_submit(
                 client_uuid=values["client_uuid"],
@@ -150,9 +158,13 @@ class SessionListCreateApi(generics.ListCreateAPIView):
             )
         except ValidationError as exc:
             raise api_validation_error(exc) from None
-        session = _sessions_for(request).get(pk=session.pk)
+        if session.consent_withdrawn:
+            raise Http404  # set aside when the participant withdrew consent: shown nowhere, as in the list
+        # A new session holds exactly the answers sent; a known UUID holds what was stored then.
+        answers = values["answers"] if created else session_answers(session=session)
         return Response(
-            SessionSerializer(session).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            _SubmittedSessionSerializer(session, context={"answers": answers}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

@@ -1,11 +1,14 @@
-"""Reads for instruments. Instruments hold no personal data, so these selectors take no user."""
+"""Reads for instruments and readings. Instruments hold no personal data, so their selectors take no
+user; enrolment_for_reading returns an enrolment and applies the user's scope."""
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING
 
-from django.db.models import Avg, Case, F, FloatField, QuerySet, When
+from django.db.models import Avg, Case, F, FloatField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
+from participants.models import Consent, ConsentPurpose, Enrolment, Role
+from participants.selectors import AnyUser, insats_list_for_user
 from surveys.models import (
     DEFAULT_LANGUAGE,
     ITEMS_ASKED_IN,
@@ -19,9 +22,6 @@ from surveys.models import (
     SessionStatus,
     VersionStatus,
 )
-
-if TYPE_CHECKING:
-    from participants.models import Enrolment
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,35 @@ def instrument_version_current(*, code: str) -> InstrumentVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+# A published version never changes (surveys.services refuses, and a changed definition becomes a
+# new version), so each process keeps the published versions it has read, and their items, for as
+# long as it lives. A draft is always read from the database: its items may still be replaced.
+_published_versions: dict[int, InstrumentVersion] = {}
+_published_items: dict[int, dict[str, Item]] = {}
+
+
+def instrument_version_get(*, pk: int) -> InstrumentVersion:
+    """A version with its instrument, by id; a published one from this process's cache. The
+    instrument's code and purpose never change; its name may have since (names are not versioned)."""
+    version = _published_versions.get(pk)
+    if version is None:
+        version = InstrumentVersion.objects.select_related("instrument").get(pk=pk)
+        if version.is_published:
+            _published_versions[pk] = version
+    return version
+
+
+def instrument_version_items(*, version: InstrumentVersion) -> dict[str, Item]:
+    """A version's items with their scales, by code in form order; a published version's from this
+    process's cache. Validating and storing answers both read them."""
+    items = _published_items.get(version.pk)
+    if items is None:
+        items = {item.code: item for item in Item.objects.filter(version=version).select_related("scale")}
+        if version.is_published:
+            _published_items[version.pk] = items
+    return items
 
 
 def instrument_version_form(*, version: InstrumentVersion, perspective: str, language: str) -> InstrumentForm:
@@ -149,9 +178,38 @@ def _in_language(texts: dict[str, str], language: str) -> str:
 # --- Readings -------------------------------------------------------------------------------
 
 
-def session_list_for_enrolment(
-    *, enrolment: "Enrolment", include_withdrawn: bool = False
-) -> QuerySet[AssessmentSession]:
+def enrolment_for_reading(
+    *, user: AnyUser, enrolment_id: int, instrument_code: str, version_number: int | None = None
+) -> Enrolment | None:
+    """An enrolment the user may record readings for (mentor or admin of its insats or förbund),
+    with its participant and what a submission checks, in one query: `progression_consent` (the
+    participant's consent in force to progression measurement) and `reading_version_id` (the given
+    version of the instrument, else its latest published one; None if there is none)."""
+    consent = (
+        Consent.objects.filter(participant=OuterRef("participant_id"), purpose=ConsentPurpose.PROGRESSION)
+        .order_by("-recorded_at", "-id")
+        .values("granted")[:1]
+    )
+    versions = InstrumentVersion.objects.filter(instrument__code=instrument_code)
+    if version_number is None:
+        versions = versions.filter(status=VersionStatus.PUBLISHED).order_by("-number")
+    else:
+        versions = versions.filter(number=version_number)
+    enrolments = (
+        Enrolment.objects.select_related("participant")
+        .filter(insats__in=insats_list_for_user(user=user, roles=[Role.MENTOR, Role.ADMIN]))
+        .annotate(
+            progression_consent=Coalesce(Subquery(consent), Value(False)),
+            reading_version_id=Subquery(versions.values("pk")[:1]),
+        )
+    )
+    try:
+        return enrolments.get(pk=enrolment_id)
+    except Enrolment.DoesNotExist:
+        return None
+
+
+def session_list_for_enrolment(*, enrolment: Enrolment, include_withdrawn: bool = False) -> QuerySet[AssessmentSession]:
     """Submitted readings of an enrolment, oldest first (the caller has checked scope)."""
     sessions = AssessmentSession.objects.filter(enrolment=enrolment, status=SessionStatus.SUBMITTED).select_related(
         "version__instrument", "recorded_by"

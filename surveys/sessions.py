@@ -24,11 +24,11 @@ from surveys.models import (
     AssessmentSession,
     InstrumentPurpose,
     InstrumentVersion,
-    Item,
     Perspective,
     SelfAssessmentLink,
     SessionStatus,
 )
+from surveys.selectors import instrument_version_items
 from surveys.validation import validate_answers
 
 SELF_LINK_DAYS = 7
@@ -52,9 +52,17 @@ def _session_errors(
         errors["language"] = f"Okänt språk: {language}"
     if enrolment.end_date is not None:
         errors["enrolment"] = f"Inskrivningen avslutades {enrolment.end_date:%Y-%m-%d}; nya bedömningar kan inte göras."
-    if not consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION):
+    if not _consents_to_progression(enrolment):
         errors["enrolment"] = "Deltagaren har inte samtyckt till mätning av stegförflyttning."
     return errors
+
+
+def _consents_to_progression(enrolment: Enrolment) -> bool:
+    # surveys.selectors.enrolment_for_reading reads the consent in force along with the enrolment
+    # (the API's submissions); other callers hold a plain enrolment.
+    if hasattr(enrolment, "progression_consent"):
+        return enrolment.progression_consent
+    return consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION)
 
 
 def _answer_errors(
@@ -80,15 +88,10 @@ def session_submit(
 
     Submitting the same client UUID again returns the stored session unchanged; a draft with that
     UUID is completed instead. Raises ValidationError naming each problem; nothing is stored then.
+    The session returned holds the given enrolment and version objects.
     """
     client_uuid = uuid.UUID(str(client_uuid))
-    existing = AssessmentSession.objects.filter(client_uuid=client_uuid).first()
-    if existing and (existing.enrolment_id, existing.perspective, existing.version_id) != (
-        enrolment.pk,
-        perspective,
-        version.pk,
-    ):
-        raise ValidationError({"client_uuid": "Id:t används redan för en annan bedömning."})
+    existing = _stored_reading(client_uuid=client_uuid, enrolment=enrolment, version=version, perspective=perspective)
     if existing and existing.status != SessionStatus.DRAFT:
         return existing, False
     errors = _session_errors(enrolment=enrolment, version=version, perspective=perspective, language=language)
@@ -110,8 +113,25 @@ def session_submit(
         )
     except IntegrityError:
         # The same UUID arrived twice at the same moment: the other request stored it.
-        return AssessmentSession.objects.get(client_uuid=client_uuid), False
+        stored = _stored_reading(client_uuid=client_uuid, enrolment=enrolment, version=version, perspective=perspective)
+        if stored is None:
+            raise
+        return stored, False
+    session.enrolment, session.version = enrolment, version
     return session, existing is None
+
+
+def _stored_reading(
+    *, client_uuid: uuid.UUID, enrolment: Enrolment, version: InstrumentVersion, perspective: str
+) -> AssessmentSession | None:
+    """The session already stored under this UUID, if any; a ValidationError if it is another reading."""
+    existing = AssessmentSession.objects.select_related("recorded_by").filter(client_uuid=client_uuid).first()
+    if existing is None:
+        return None
+    if (existing.enrolment_id, existing.perspective, existing.version_id) != (enrolment.pk, perspective, version.pk):
+        raise ValidationError({"client_uuid": "Id:t används redan för en annan bedömning."})
+    existing.enrolment, existing.version = enrolment, version
+    return existing
 
 
 @transaction.atomic
@@ -152,9 +172,9 @@ def _store(
             supersedes=supersedes,
             submitted_at=None if draft else now,
         )
-    items = dict(Item.objects.filter(version=version, code__in=list(answers)).values_list("code", "id"))
+    items = instrument_version_items(version=version)  # the ones the answers were validated against
     Answer.objects.bulk_create(
-        [Answer(session=session, item_id=items[code], value=value) for code, value in answers.items()]
+        [Answer(session=session, item=items[code], value=value) for code, value in answers.items()]
     )
     if not draft:
         for handler in hooks.SESSION_SUBMITTED_HANDLERS:

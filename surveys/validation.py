@@ -7,7 +7,8 @@ integer (see docs/instruments.md), and None or a missing key means "not answered
 
 from collections.abc import Mapping
 
-from surveys.models import ITEMS_ASKED_IN, InstrumentVersion, Item, Perspective, Scale, ScaleKind
+from surveys.models import ITEMS_ASKED_IN, InstrumentVersion, Perspective, Scale, ScaleKind
+from surveys.selectors import instrument_version_items
 
 FORM_NAME = {
     Perspective.SELF: "självskattningen",
@@ -25,7 +26,7 @@ def validate_answers(
     if perspective not in ITEMS_ASKED_IN:
         raise ValueError(f"Okänt perspektiv: {perspective}")
     asked = ITEMS_ASKED_IN[perspective]
-    items = {item.code: item for item in Item.objects.filter(version=version).select_related("scale")}
+    items = instrument_version_items(version=version)
     errors: dict[str, str] = {}
     for code, value in answers.items():
         item = items.get(code)
