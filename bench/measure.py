@@ -169,37 +169,18 @@ class RebuildResult:
     peak_tree_mib: float = 0.0
     peak_process_mib: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
-    stopped: str | None = None  # the phase that was stopped at its limit, if any
 
 
-def rebuild_via_worker(
-    worker: Service,
-    *,
-    chunk_size: int,
-    timeout: float = 4 * 3600,
-    start_phase: str | None = None,
-    phase_limits: dict[str, float] | None = None,
-) -> RebuildResult:
-    """rebuild_start on the long queue; wall time until the RebuildJob is done, worker RSS sampled.
-
-    start_phase="progression" starts a job at that phase instead (the norms already stored).
-    phase_limits stops waiting when a phase runs longer than its limit (the result says which)."""
-    phase_limits = phase_limits or {}
-    stopped = None
-    from progression import rebuild as rebuild_module
+def rebuild_via_worker(worker: Service, *, chunk_size: int, timeout: float = 4 * 3600) -> RebuildResult:
+    """rebuild_start on the long queue; wall time until the RebuildJob is done, worker RSS sampled."""
     from progression.models import RebuildJob, RebuildPhase
     from progression.rebuild import rebuild_start
 
     phases: dict[str, float] = {}
     with RssSampler(worker.pid) as sampler:
         started = time.perf_counter()
-        if start_phase is None:
-            job = rebuild_start(recompute_reference=True, chunk_size=chunk_size)
-            phase = str(RebuildPhase.SCORES)
-        else:
-            job = RebuildJob.objects.create(recompute_reference=False, chunk_size=chunk_size)
-            rebuild_module._start_phase(job.pk, start_phase)
-            phase = start_phase
+        job = rebuild_start(recompute_reference=True, chunk_size=chunk_size)
+        phase = str(RebuildPhase.SCORES)
         phase_started = started
         while True:
             time.sleep(0.25)
@@ -208,11 +189,7 @@ def rebuild_via_worker(
                 now = time.perf_counter()
                 phases[phase] = now - phase_started
                 phase, phase_started = job.phase, now
-            if job.phase in (RebuildPhase.DONE, RebuildPhase.FAILED):
-                break
-            if phase in phase_limits and time.perf_counter() - phase_started > phase_limits[phase]:
-                phases[phase] = time.perf_counter() - phase_started
-                stopped = phase
+            if job.phase in (RebuildPhase.DONE, RebuildPhase.FAILED, RebuildPhase.SUPERSEDED):
                 break
             failed = "raised unexpected" in worker.log.read_text(errors="replace") or "TimeLimitExceeded" in (
                 worker.log.read_text(errors="replace")
@@ -220,19 +197,9 @@ def rebuild_via_worker(
             if failed or not worker.alive() or time.perf_counter() - started > timeout:
                 raise RuntimeError(f"Omräkningen blev inte klar: {job}; se {worker.log}")
         seconds = time.perf_counter() - started
-    if job.phase == RebuildPhase.FAILED:
-        raise RuntimeError(f"Omräkningen misslyckades: {job.error}")
-    return RebuildResult(seconds, sampler.peak_tree_mib, sampler.peak_process_mib, phases, stopped)
-
-
-def cancel_other_queries() -> int:
-    """Cancel the statements other connections run in the bench database (a stopped rebuild phase)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
-        )
-        return len(cursor.fetchall())
+    if job.phase != RebuildPhase.DONE:
+        raise RuntimeError(f"Omräkningen blev inte klar: {job} {job.error}")
+    return RebuildResult(seconds, sampler.peak_tree_mib, sampler.peak_process_mib, phases)
 
 
 def rebuild_inline(*, chunk_size: int) -> RebuildResult:

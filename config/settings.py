@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "progression.tasks.progression_sweep",
         "schedule": 300.0,
     },
+    "rebuild-resume-stalled": {
+        "task": "progression.tasks.rebuild_resume_stalled",
+        "schedule": 300.0,
+    },
     "expire-exports": {
         "task": "progression.tasks.expire_exports",
         "schedule": crontab(hour=4, minute=0),

@@ -247,24 +247,48 @@ class RebuildPhase(models.TextChoices):
     SUMMARIES = "summaries", "Sammanställningar"
     DONE = "done", "Klar"
     FAILED = "failed", "Misslyckades"
+    SUPERSEDED = "superseded", "Ersatt av en nyare omräkning"
+
+
+ACTIVE_REBUILD_PHASES = (RebuildPhase.SCORES, RebuildPhase.REFERENCE, RebuildPhase.PROGRESSION, RebuildPhase.SUMMARIES)
 
 
 class RebuildJob(models.Model):
     """A full rebuild run as chunks on the workers; progress lives here, not in a result backend.
 
-    Each chunk task counts itself done; the task that completes a phase starts the next one."""
+    Each chunk task records itself done (RebuildChunk, once however often it is delivered); the task
+    that completes a phase starts the next one. The phase's id bounds are kept, so that a stalled
+    phase can be resumed by publishing exactly its missing chunks (progression.rebuild)."""
 
     phase = models.CharField(max_length=15, choices=RebuildPhase.choices, default=RebuildPhase.SCORES)
     recompute_reference = models.BooleanField(default=False)
     chunk_size = models.PositiveIntegerField()
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    phase_published = models.BooleanField(default=False)
+    phase_low = models.BigIntegerField(null=True, blank=True)
+    phase_high = models.BigIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"Omräkning {self.pk}: {self.get_phase_display()} {self.chunks_done}/{self.chunks_total}"
+
+
+class RebuildChunk(models.Model):
+    """A chunk of a rebuild phase that has been done (its first id identifies it in the phase)."""
+
+    job = models.ForeignKey(RebuildJob, on_delete=models.CASCADE, related_name="chunks")
+    phase = models.CharField(max_length=15, choices=RebuildPhase.choices)
+    first_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "phase", "first_id"], name="one_done_chunk")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.phase} {self.first_id}"
 
 
 class ExportStatus(models.TextChoices):

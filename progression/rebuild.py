@@ -1,19 +1,30 @@
 """Full rebuild of scores, progression and summaries, in chunks.
 
 Inline (embedded default, tests, small data) or on Celery workers (large data): the chunks of a
-phase run as one Celery group; each chunk counts itself done on the RebuildJob row, and the chunk
-that completes a phase starts the next one. No result backend is needed, and a killed worker's
-chunk is redelivered (acks_late) and simply recomputed: every chunk is idempotent."""
+phase run as one Celery group; each chunk records itself done (once, in RebuildChunk) and counts on
+the RebuildJob row, and the chunk that completes a phase starts the next one. No result backend is
+needed. Every chunk is idempotent: a chunk whose pool process was killed is redelivered (acks_late)
+and recomputed; a phase whose whole worker was killed is resumed by the periodic
+rebuild_resume_stalled, which publishes exactly its missing chunks; a new rebuild supersedes an
+unfinished one."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from participants.models import Enrolment, Insats
 from progression import scoring
-from progression.models import InsatsSummary, Progression, RebuildJob, RebuildPhase
+from progression.models import (
+    ACTIVE_REBUILD_PHASES,
+    InsatsSummary,
+    Progression,
+    RebuildChunk,
+    RebuildJob,
+    RebuildPhase,
+)
 from surveys.models import AssessmentSession
 
 DEFAULT_CHUNK_SIZE = 2000
@@ -26,15 +37,11 @@ def _ranges(low: int | None, high: int | None, size: int) -> list[tuple[int, int
 
 
 def session_ranges(chunk_size: int) -> list[tuple[int, int]]:
-    bounds = AssessmentSession.objects.filter(status__in=scoring.SCORED_STATUSES).aggregate(
-        low=Min("id"), high=Max("id")
-    )
-    return _ranges(bounds["low"], bounds["high"], chunk_size)
+    return _ranges(*_phase_bounds(RebuildPhase.SCORES), chunk_size)
 
 
 def enrolment_ranges(chunk_size: int) -> list[tuple[int, int]]:
-    bounds = Enrolment.objects.aggregate(low=Min("id"), high=Max("id"))
-    return _ranges(bounds["low"], bounds["high"], chunk_size)
+    return _ranges(*_phase_bounds(RebuildPhase.PROGRESSION), chunk_size)
 
 
 def score_chunk(first_id: int, last_id: int) -> int:
@@ -77,34 +84,67 @@ def progression_rebuild_inline(
 
 # --- On the workers ------------------------------------------------------------------------------
 
+STALLED_AFTER = timedelta(minutes=10)  # a phase with no chunk done for this long is resumed
+
 
 def rebuild_start(*, recompute_reference: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE) -> RebuildJob:
-    """Create a rebuild job and put its first phase on the long-job queue."""
-    job = RebuildJob.objects.create(recompute_reference=recompute_reference, chunk_size=chunk_size)
+    """Create a rebuild job and put its first phase on the long-job queue. An unfinished earlier
+    job is superseded: its chunks still in the queue, or delivered again later, do nothing."""
+    RebuildJob.objects.filter(phase__in=ACTIVE_REBUILD_PHASES).update(
+        phase=RebuildPhase.SUPERSEDED, finished_at=timezone.now()
+    )
+    job = RebuildJob.objects.create(
+        recompute_reference=recompute_reference, chunk_size=chunk_size, progressed_at=timezone.now()
+    )
     transaction.on_commit(lambda: _start_phase(job.pk, RebuildPhase.SCORES))
     return job
 
 
-def _start_phase(job_id: int, phase: str) -> None:
-    from progression import tasks
+def _phase_bounds(phase: str) -> tuple[int | None, int | None]:
+    """The id range a phase's chunks cover: readings for the scores, enrolments for progression;
+    the reference and summaries phases are one chunk."""
+    if phase == RebuildPhase.SCORES:
+        bounds = AssessmentSession.objects.filter(status__in=scoring.SCORED_STATUSES).aggregate(
+            low=Min("id"), high=Max("id")
+        )
+        return bounds["low"], bounds["high"]
+    if phase == RebuildPhase.PROGRESSION:
+        bounds = Enrolment.objects.aggregate(low=Min("id"), high=Max("id"))
+        return bounds["low"], bounds["high"]
+    return 0, 0
 
-    job = RebuildJob.objects.get(pk=job_id)
+
+def _start_phase(job_id: int, phase: str) -> None:
+    """Prepare a phase, record its chunks' bounds and publish them."""
     if phase == RebuildPhase.SCORES:
         scoring.tables_analyze(scoring.SOURCE_TABLES)
     else:
         scoring.derived_tables_analyze()  # the previous phase rewrote a table the next one reads
-    if phase == RebuildPhase.SCORES:
-        chunks = session_ranges(job.chunk_size)
-    elif phase == RebuildPhase.PROGRESSION:
+    job = RebuildJob.objects.get(pk=job_id)
+    if job.phase != phase:
+        return  # superseded meanwhile
+    if phase == RebuildPhase.PROGRESSION:
         Progression.objects.all().delete()
-        chunks = enrolment_ranges(job.chunk_size)
-    else:
-        chunks = [(0, 0)]
-    RebuildJob.objects.filter(pk=job_id).update(phase=phase, chunks_total=len(chunks), chunks_done=0)
+    low, high = _phase_bounds(phase)
+    chunks = _ranges(low, high, 1 if phase in (RebuildPhase.REFERENCE, RebuildPhase.SUMMARIES) else job.chunk_size)
+    RebuildJob.objects.filter(pk=job_id, phase=phase).update(
+        chunks_total=len(chunks),
+        chunks_done=0,
+        phase_low=low,
+        phase_high=high,
+        phase_published=True,
+        progressed_at=timezone.now(),
+    )
     if not chunks:
-        chunk_done(job_id, phase)
+        chunk_done(job_id, phase, 0)
         return
+    _publish(job_id, phase, chunks)
+
+
+def _publish(job_id: int, phase: str, chunks: list[tuple[int, int]]) -> None:
     from celery import group
+
+    from progression import tasks
 
     group(tasks.rebuild_chunk.s(job_id, phase, low, high) for low, high in chunks).apply_async(queue="long")
 
@@ -118,10 +158,10 @@ NEXT_PHASE = {
 
 
 def chunk_run(job_id: int, phase: str, low: int, high: int) -> None:
-    """Run one chunk of a phase, then count it; idempotent, so a redelivered chunk is harmless."""
+    """Run one chunk of a phase, then record it done; idempotent, so a redelivered chunk is harmless."""
     job = RebuildJob.objects.get(pk=job_id)
     if job.phase != phase:
-        return  # a redelivered chunk of a phase that is already complete
+        return  # a redelivered chunk of a phase that is complete, or of a superseded job
     if phase == RebuildPhase.SCORES:
         score_chunk(low, high)
     elif phase == RebuildPhase.REFERENCE:
@@ -131,22 +171,54 @@ def chunk_run(job_id: int, phase: str, low: int, high: int) -> None:
         progression_chunk(low, high)
     elif phase == RebuildPhase.SUMMARIES:
         summaries_all()
-    chunk_done(job_id, phase)
+    chunk_done(job_id, phase, low)
 
 
-def chunk_done(job_id: int, phase: str) -> None:
+def chunk_done(job_id: int, phase: str, low: int) -> None:
+    """Record a chunk done (once, however often it was delivered); the chunk that completes its
+    phase moves the job on and starts the next phase."""
     with transaction.atomic():
-        RebuildJob.objects.filter(pk=job_id, phase=phase).update(chunks_done=F("chunks_done") + 1)
         job = RebuildJob.objects.select_for_update().get(pk=job_id)
-        complete = job.phase == phase and job.chunks_done >= job.chunks_total
-        if not complete:
+        if job.phase != phase:
+            return
+        _, created = RebuildChunk.objects.get_or_create(job_id=job_id, phase=phase, first_id=low)
+        if not created:
+            return
+        job.chunks_done += 1
+        job.progressed_at = timezone.now()
+        if job.chunks_done < job.chunks_total:
+            job.save(update_fields=["chunks_done", "progressed_at"])
             return
         following = NEXT_PHASE[phase]
         if following == RebuildPhase.DONE:
             scoring.derived_tables_analyze()
             job.phase, job.finished_at = RebuildPhase.DONE, timezone.now()
-            job.save(update_fields=["phase", "finished_at"])
+            job.save(update_fields=["chunks_done", "progressed_at", "phase", "finished_at"])
             return
-        job.phase = following  # claim the transition so a duplicate completion cannot start it twice
-        job.save(update_fields=["phase"])
+        # Claim the transition so that a duplicate completion cannot start it twice; should this
+        # process die before the next phase is published, rebuild_resume_stalled starts it.
+        job.phase, job.phase_published = following, False
+        job.save(update_fields=["chunks_done", "progressed_at", "phase", "phase_published"])
     _start_phase(job_id, following)
+
+
+def rebuild_resume_stalled(*, stalled_after: timedelta = STALLED_AFTER) -> int:
+    """Periodically: a rebuild phase with no progress for a while (its worker was killed, or the
+    process that completed the previous phase died before publishing this one) is continued: an
+    unpublished phase is started, a published one gets exactly its missing chunks again. Returns
+    how many jobs were resumed."""
+    resumed = 0
+    stalled = RebuildJob.objects.filter(
+        phase__in=ACTIVE_REBUILD_PHASES, progressed_at__lt=timezone.now() - stalled_after
+    )
+    for job in stalled:
+        RebuildJob.objects.filter(pk=job.pk).update(progressed_at=timezone.now())
+        resumed += 1
+        if not job.phase_published:
+            _start_phase(job.pk, job.phase)
+            continue
+        size = 1 if job.phase in (RebuildPhase.REFERENCE, RebuildPhase.SUMMARIES) else job.chunk_size
+        done = set(RebuildChunk.objects.filter(job=job, phase=job.phase).values_list("first_id", flat=True))
+        missing = [chunk for chunk in _ranges(job.phase_low, job.phase_high, size) if chunk[0] not in done]
+        _publish(job.pk, job.phase, missing)
+    return resumed

@@ -37,3 +37,9 @@ def expire_exports() -> int:
     from progression.reports.jobs import export_jobs_expire
 
     return export_jobs_expire()
+
+
+@shared_task(acks_late=True, time_limit=300)
+def rebuild_resume_stalled() -> int:
+    """Every few minutes: continue a rebuild phase that has made no progress for a while."""
+    return rebuild.rebuild_resume_stalled()

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         while True:
             job = RebuildJob.objects.get(pk=job.pk)
             self.stdout.write(f"{job.get_phase_display()}: {job.chunks_done}/{job.chunks_total}")
-            if job.phase in (RebuildPhase.DONE, RebuildPhase.FAILED):
+            if job.phase in (RebuildPhase.DONE, RebuildPhase.FAILED, RebuildPhase.SUPERSEDED):
                 break
             time.sleep(2)
         self.stdout.write(self.style.SUCCESS(f"Omräkningen är {job.get_phase_display().lower()}."))
