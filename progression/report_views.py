@@ -215,7 +215,7 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
         reuse = request.POST.get("reuse", "").strip()
         if reuse:
             earlier = ExportJob.objects.filter(
-                pk=reuse if reuse.isdigit() else 0, kind__in=["analysis-long", "analysis-wide"]
+                pk=int(reuse) if reuse.isascii() and reuse.isdigit() else 0, kind__in=["analysis-long", "analysis-wide"]
             ).first()
             same_forbund = earlier is not None and earlier.params.get("forbund") == filters.forbund.code
             if not is_admin:

@@ -69,7 +69,10 @@ def parse_answers(data: Any) -> dict[str, object]:
             raw = data.get(key, "").strip()
             if raw == "":
                 continue
-            answers[key[5:]] = int(raw) if raw.lstrip("-").isdigit() else raw
+            digits = raw.removeprefix("-")
+            # Only ASCII digits are a number ("²".isdigit() is true); anything else is kept as text,
+            # which validation then refuses with a message.
+            answers[key[5:]] = int(raw) if digits.isascii() and digits.isdigit() else raw
     return answers
 
 

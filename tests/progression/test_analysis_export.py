@@ -91,6 +91,8 @@ def test_web_export_is_a_logged_job_and_key_reuse_is_for_admins(client, world, d
     url = reverse("analysis_export") + "?forbund=sco&from=2020-01-01&to=2030-12-31"
     response = client.post(url, {"shape": "wide", "format": "csv", "reuse": "1"})
     assert "Bara en administratör" in response.text
+    response = client.post(url, {"shape": "wide", "format": "csv", "reuse": "²"})  # a digit to str.isdigit
+    assert response.status_code == 200 and "Bara en administratör" in response.text
     assert not ExportJob.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"shape": "wide", "format": "xlsx"})
