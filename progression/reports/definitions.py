@@ -10,6 +10,7 @@ counts). Stegförflyttning for a whole calendar year reads the per-insats summar
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
@@ -22,7 +23,7 @@ from participants.models import (
     MeasurementMode,
     VolumeRegistration,
 )
-from progression.models import Classification, InsatsSummary, Progression
+from progression.models import Classification, Progression
 from progression.reports.base import (
     KON_COLUMNS,
     KON_LABELS,
@@ -612,6 +613,39 @@ def progression_sums_from_rows(ctx: Context) -> dict[ProgressionKey, dict[str, A
     )
 
 
+# The summaries of some insatser for a year, minus the progression rows of their felregistreringar
+# (which the summaries hold and the reports leave out), per instrument, dimension and perspective;
+# summary_rows counts the summary rows behind each line. Plain SQL, because the ORM's compilation of
+# two aggregate queries costs more than running this one.
+SUMMARIES_MINUS_FELREGISTRERINGAR_SQL = """
+    SELECT i.code, parts.dimension_code, parts.perspective,
+           SUM(parts.n), SUM(parts.sum_first), SUM(parts.sum_latest), SUM(parts.sum_change),
+           SUM(parts.sum_change_sq), SUM(parts.improved), SUM(parts.unchanged), SUM(parts.worse),
+           SUM(parts.mid), SUM(parts.summary_rows)
+    FROM (
+        SELECT s.instrument_id, s.dimension_code, s.perspective, s.n, s.sum_first, s.sum_latest,
+               s.sum_change, s.sum_change_sq, s.n_improved AS improved, s.n_unchanged AS unchanged,
+               s.n_worse AS worse, s.n_mid AS mid, 1 AS summary_rows
+        FROM progression_insatssummary s
+        WHERE s.insats_id IN ({insatser}) AND s.year = %s
+        UNION ALL
+        SELECT p.instrument_id, p.dimension_code, p.perspective, -1, -p.first_score, -p.latest_score,
+               -p.change, -(p.change * p.change),
+               -(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END),
+               -(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END),
+               -(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END),
+               -(CASE WHEN p.meets_mid THEN 1 ELSE 0 END), 0
+        FROM progression_progression p
+        JOIN participants_enrolment e ON e.id = p.enrolment_id
+        WHERE e.insats_id IN ({insatser}) AND e.exit_reason_id IN ({reasons})
+          AND p.n_readings >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
+    ) parts
+    JOIN surveys_instrument i ON i.id = parts.instrument_id
+    GROUP BY i.code, parts.dimension_code, parts.perspective
+    ORDER BY parts.perspective, parts.dimension_code, i.code
+"""
+
+
 def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[str, Any]] | None:
     """The same sums as progression_sums_from_rows, read from InsatsSummary, for a calendar year
     without kön or age filter; None when the summaries cannot answer.
@@ -621,52 +655,26 @@ def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[s
     of the reports: felregistreringar, whose rows are subtracted here (few, found by their exit
     reason), and anonymous participants, who cannot consent to progression measurement and so have
     no readings. No summary row for the insatser and year means rows written without one (or no
-    rows at all): then the rows decide."""
+    rows at all), and a felregistrering's line without a summary row means a summary behind its
+    rows: then the rows decide."""
     f = ctx.filters
     year = f.date_from.year
-    if f.kon or f.age_band or (f.date_from, f.date_to) != (date(year, 1, 1), date(year, 12, 31)):
-        return None
     insats_ids = per_person_insats_ids(ctx)
-    summed = (
-        InsatsSummary.objects.filter(insats_id__in=insats_ids, year=year)
-        .values(*PROGRESSION_GROUPS)
-        .annotate(
-            n=Sum("n"),
-            sum_first=Sum("sum_first"),
-            sum_latest=Sum("sum_latest"),
-            sum_change=Sum("sum_change"),
-            sum_change_sq=Sum("sum_change_sq"),
-            improved=Sum("n_improved"),
-            unchanged=Sum("n_unchanged"),
-            worse=Sum("n_worse"),
-            mid=Sum("n_mid"),
-        )
-        .order_by(*PROGRESSION_ORDER)
-    )
-    sums = {tuple(row[g] for g in PROGRESSION_GROUPS): row for row in summed}
-    if not sums:
+    if f.kon or f.age_band or (f.date_from, f.date_to) != (date(year, 1, 1), date(year, 12, 31)) or not insats_ids:
         return None
     # The reasons' ids as values, not a subquery, so that the planner sees how rare they are and
-    # reaches the enrolments through their exit-reason index.
-    excluded_reasons = list(ExitReason.objects.filter(excluded_from_reports=True).values_list("id", flat=True))
-    felregistreringar = _progression_sums(
-        Progression.objects.filter(
-            enrolment__insats_id__in=insats_ids,
-            enrolment__exit_reason_id__in=excluded_reasons,
-            n_readings__gte=2,
-            latest_on__gte=f.date_from,
-            latest_on__lte=f.date_to,
-        )
+    # reaches the enrolments through their exit-reason index. IN (NULL) matches nothing.
+    reasons = list(ExitReason.objects.filter(excluded_from_reports=True).values_list("id", flat=True))
+    sql = SUMMARIES_MINUS_FELREGISTRERINGAR_SQL.format(
+        insatser=",".join(["%s"] * len(insats_ids)), reasons=",".join(["%s"] * len(reasons)) or "NULL"
     )
-    if not felregistreringar.keys() <= sums.keys():
-        return None  # a summary behind its rows
-    for key, excluded in felregistreringar.items():
-        row = sums[key]
-        for name in PROGRESSION_SUMS:
-            row[name] -= excluded[name]
-        if not row["n"]:
-            del sums[key]
-    return sums
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*insats_ids, year, *insats_ids, *reasons, f.date_from, f.date_to])
+        lines = cursor.fetchall()
+    if not lines or not all(line[-1] for line in lines):
+        return None
+    names = [*PROGRESSION_GROUPS, *PROGRESSION_SUMS]
+    return {tuple(line[:3]): dict(zip(names, line[:-1], strict=True)) for line in lines if line[3]}
 
 
 def progression(ctx: Context) -> Report:
