@@ -616,7 +616,8 @@ def progression_sums_from_rows(ctx: Context) -> dict[ProgressionKey, dict[str, A
 # The summaries of some insatser for a year, minus the progression rows of their felregistreringar
 # (which the summaries hold and the reports leave out), per instrument, dimension and perspective;
 # summary_rows counts the summary rows behind each line. Plain SQL, because the ORM's compilation of
-# two aggregate queries costs more than running this one.
+# two aggregate queries costs more than running this one. The counts stay INTEGER so that their
+# sums come back as integers (PostgreSQL sums a BIGINT into a NUMERIC).
 SUMMARIES_MINUS_FELREGISTRERINGAR_SQL = """
     SELECT i.code, parts.dimension_code, parts.perspective,
            SUM(parts.n), SUM(parts.sum_first), SUM(parts.sum_latest), SUM(parts.sum_change),
@@ -629,16 +630,17 @@ SUMMARIES_MINUS_FELREGISTRERINGAR_SQL = """
         FROM progression_insatssummary s
         WHERE s.insats_id IN ({insatser}) AND s.year = %s
         UNION ALL
-        SELECT p.instrument_id, p.dimension_code, p.perspective, -1, -p.first_score, -p.latest_score,
-               -p.change, -(p.change * p.change),
-               -(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END),
-               -(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END),
-               -(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END),
-               -(CASE WHEN p.meets_mid THEN 1 ELSE 0 END), 0
+        SELECT p.instrument_id, p.dimension_code, p.perspective, -CAST(COUNT(*) AS INTEGER),
+               -SUM(p.first_score), -SUM(p.latest_score), -SUM(p.change), -SUM(p.change * p.change),
+               -CAST(SUM(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END) AS INTEGER),
+               -CAST(SUM(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END) AS INTEGER),
+               -CAST(SUM(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END) AS INTEGER),
+               -CAST(SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END) AS INTEGER), 0
         FROM progression_progression p
         JOIN participants_enrolment e ON e.id = p.enrolment_id
         WHERE e.insats_id IN ({insatser}) AND e.exit_reason_id IN ({reasons})
           AND p.n_readings >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
+        GROUP BY p.instrument_id, p.dimension_code, p.perspective
     ) parts
     JOIN surveys_instrument i ON i.id = parts.instrument_id
     GROUP BY i.code, parts.dimension_code, parts.perspective

@@ -4,6 +4,7 @@ the same report as the progression rows it summarises (progression/reports/defin
 A report's number of queries does not grow with the data or with the lines of its tables; the
 figures themselves are checked in test_report_figures.py and test_suppression.py."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -112,6 +113,11 @@ def report_from_rows(user, name: str = "progression", **params):  # noqa: ANN001
         InsatsSummary.objects.bulk_create(saved)
 
 
+def as_text(report) -> str:  # noqa: ANN001
+    """The report's JSON and tables as text, so that 5 and Decimal("5") or 5.0 differ as in the API."""
+    return json.dumps([report.as_json(), [table.rows for table in report.tables]], sort_keys=True, default=repr)
+
+
 # --- Queries per report ----------------------------------------------------------------------------
 
 
@@ -205,7 +211,7 @@ def test_summaries_and_rows_give_the_same_progression_report(summarised, params,
             sums = {name: summed[name] for name in PROGRESSION_SUMS}
             assert sums == pytest.approx({name: from_rows[key][name] for name in PROGRESSION_SUMS}, rel=1e-12)
     report = build(user, "progression", external=external, **params)
-    assert report.as_json() == report_from_rows(user, external=external, **params).as_json()
+    assert as_text(report) == as_text(report_from_rows(user, external=external, **params))
 
 
 def _svo_coordinator(summarised):  # noqa: ANN001, ANN202
@@ -220,9 +226,8 @@ def test_summaries_that_miss_a_felregistrering_are_not_used(summarised):
     ctx = context(summarised.world.coordinator_sco)
 
     assert progression_sums_from_summaries(ctx) is None
-    assert (
-        build(summarised.world.coordinator_sco, "progression").as_json()
-        == report_from_rows(summarised.world.coordinator_sco).as_json()
+    assert as_text(build(summarised.world.coordinator_sco, "progression")) == as_text(
+        report_from_rows(summarised.world.coordinator_sco)
     )
 
 
@@ -280,4 +285,4 @@ def test_summaries_written_by_the_incremental_path_give_the_rows_report():
         for external in (False, True):
             report = build(coordinator, "progression", external=external, **params)
             assert report.data["dimensions"]
-            assert report.as_json() == report_from_rows(coordinator, external=external, **params).as_json()
+            assert as_text(report) == as_text(report_from_rows(coordinator, external=external, **params))
