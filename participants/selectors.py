@@ -4,7 +4,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from participants.models import (
     AccessEvent,
@@ -158,6 +159,17 @@ def consent_granted(*, participant: Participant, purpose: str) -> bool:
     """True when the latest consent record for the purpose grants it."""
     current = consent_current(participant=participant, purpose=purpose)
     return bool(current and current.granted)
+
+
+def consent_granted_subquery(*, purpose: str, participant_ref: str = "participant_id") -> Coalesce:
+    """consent_granted as an expression for annotating many rows at once: whether the latest consent
+    record for the purpose of the participant in `participant_ref` (on the outer rows) grants it."""
+    latest = (
+        Consent.objects.filter(participant=OuterRef(participant_ref), purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values("granted")[:1]
+    )
+    return Coalesce(Subquery(latest), Value(False))
 
 
 def mentor_choices_for_insats(*, insats: Insats) -> QuerySet:

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from openpyxl import Workbook
 
-from participants.models import Consent, ConsentPurpose, Enrolment
+from participants.models import ConsentPurpose, Enrolment
+from participants.selectors import consent_granted_subquery
 from progression.models import DimensionScore, Progression
 from progression.reports.filters import ReportFilter
 
@@ -60,16 +61,11 @@ def export_pseudonym(key: str, kind: str, value: int) -> str:
 
 
 def _consenting_enrolments(filters: ReportFilter) -> QuerySet[Enrolment]:
-    latest_research = (
-        Consent.objects.filter(participant=OuterRef("participant"), purpose=ConsentPurpose.RESEARCH)
-        .order_by("-recorded_at", "-id")
-        .values("granted")[:1]
-    )
     return (
         Enrolment.objects.filter(insats_id__in=filters.insats_ids, start_date__lte=filters.date_to)
         .exclude(end_date__lt=filters.date_from)
         .exclude(exit_reason__excluded_from_reports=True)
-        .alias(research=Subquery(latest_research))
+        .alias(research=consent_granted_subquery(purpose=ConsentPurpose.RESEARCH))
         .filter(research=True)
     )
 

@@ -4,11 +4,10 @@ user; enrolment_for_reading returns an enrolment and applies the user's scope.""
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.db.models import Avg, Case, F, FloatField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Case, F, FloatField, QuerySet, Subquery, When
 
-from participants.models import Consent, ConsentPurpose, Enrolment, Role
-from participants.selectors import AnyUser, insats_list_for_user
+from participants.models import ConsentPurpose, Enrolment, Role
+from participants.selectors import AnyUser, consent_granted_subquery, insats_list_for_user
 from surveys.models import (
     DEFAULT_LANGUAGE,
     ITEMS_ASKED_IN,
@@ -185,11 +184,6 @@ def enrolment_for_reading(
     with its participant and what a submission checks, in one query: `progression_consent` (the
     participant's consent in force to progression measurement) and `reading_version_id` (the given
     version of the instrument, else its latest published one; None if there is none)."""
-    consent = (
-        Consent.objects.filter(participant=OuterRef("participant_id"), purpose=ConsentPurpose.PROGRESSION)
-        .order_by("-recorded_at", "-id")
-        .values("granted")[:1]
-    )
     versions = InstrumentVersion.objects.filter(instrument__code=instrument_code)
     if version_number is None:
         versions = versions.filter(status=VersionStatus.PUBLISHED).order_by("-number")
@@ -199,7 +193,7 @@ def enrolment_for_reading(
         Enrolment.objects.select_related("participant")
         .filter(insats__in=insats_list_for_user(user=user, roles=[Role.MENTOR, Role.ADMIN]))
         .annotate(
-            progression_consent=Coalesce(Subquery(consent), Value(False)),
+            progression_consent=consent_granted_subquery(purpose=ConsentPurpose.PROGRESSION),
             reading_version_id=Subquery(versions.values("pk")[:1]),
         )
     )
