@@ -100,6 +100,11 @@ def rebuild_start(*, recompute_reference: bool = False, chunk_size: int = DEFAUL
     return job
 
 
+def _phase_chunks(phase: str, low: int | None, high: int | None, chunk_size: int) -> list[tuple[int, int]]:
+    """A phase's chunks over its id bounds; the reference and summaries phases are one chunk (0, 0)."""
+    return _ranges(low, high, 1 if phase in (RebuildPhase.REFERENCE, RebuildPhase.SUMMARIES) else chunk_size)
+
+
 def _phase_bounds(phase: str) -> tuple[int | None, int | None]:
     """The id range a phase's chunks cover: readings for the scores, enrolments for progression;
     the reference and summaries phases are one chunk."""
@@ -126,7 +131,7 @@ def _start_phase(job_id: int, phase: str) -> None:
     if phase == RebuildPhase.PROGRESSION:
         Progression.objects.all().delete()
     low, high = _phase_bounds(phase)
-    chunks = _ranges(low, high, 1 if phase in (RebuildPhase.REFERENCE, RebuildPhase.SUMMARIES) else job.chunk_size)
+    chunks = _phase_chunks(phase, low, high, job.chunk_size)
     RebuildJob.objects.filter(pk=job_id, phase=phase).update(
         chunks_total=len(chunks),
         chunks_done=0,
@@ -217,8 +222,8 @@ def rebuild_resume_stalled(*, stalled_after: timedelta = STALLED_AFTER) -> int:
         if not job.phase_published:
             _start_phase(job.pk, job.phase)
             continue
-        size = 1 if job.phase in (RebuildPhase.REFERENCE, RebuildPhase.SUMMARIES) else job.chunk_size
         done = set(RebuildChunk.objects.filter(job=job, phase=job.phase).values_list("first_id", flat=True))
-        missing = [chunk for chunk in _ranges(job.phase_low, job.phase_high, size) if chunk[0] not in done]
+        chunks = _phase_chunks(job.phase, job.phase_low, job.phase_high, job.chunk_size)
+        missing = [chunk for chunk in chunks if chunk[0] not in done]
         _publish(job.pk, job.phase, missing)
     return resumed
