@@ -32,7 +32,7 @@ FIELD_ENCRYPTION_KEYS = env_list(ENV, "STEGVIS_FIELD_KEYS", [DEV_FIELD_KEY])
 PNR_PEPPER = ENV.get("STEGVIS_PNR_PEPPER", DEV_PNR_PEPPER)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StegvisAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -81,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "participants.context_processors.roles",
+                "participants.context_processors.pages",
             ],
         },
     },

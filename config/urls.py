@@ -9,9 +9,6 @@ from participants.urls import api_urlpatterns as participants_api
 from progression.urls import api_urlpatterns as progression_api
 from surveys.urls import api_urlpatterns as surveys_api
 
-admin.site.site_header = "Stegvis administration"
-admin.site.site_title = "Stegvis"
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -4,9 +4,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from config.api import error_responses
+from participants import access
 from participants.models import Enrolment, Insats
 from participants.permissions import HasAnyRole
-from participants.selectors import enrolment_list_for_user, insats_list_for_user
+from participants.selectors import enrolment_list_for_user
 from participants.serializers import EnrolmentFilterSerializer, EnrolmentSerializer, InsatsSerializer
 
 
@@ -21,7 +22,7 @@ class InsatsListApi(generics.ListAPIView):
     cursor_ordering = ("code",)
 
     def get_queryset(self) -> QuerySet[Insats]:
-        return insats_list_for_user(user=self.request.user)
+        return access.insatser_readable_by(self.request.user).select_related("forbund")
 
 
 @extend_schema_view(
@@ -33,7 +34,7 @@ class InsatsDetailApi(generics.RetrieveAPIView):
     lookup_field = "code"
 
     def get_queryset(self) -> QuerySet[Insats]:
-        return insats_list_for_user(user=self.request.user)
+        return access.insatser_readable_by(self.request.user).select_related("forbund")
 
 
 @extend_schema_view(
@@ -51,7 +52,7 @@ class InsatsEnrolmentListApi(generics.ListAPIView):
     cursor_ordering = ("id",)
 
     def get_queryset(self) -> QuerySet[Enrolment]:
-        insats = get_object_or_404(insats_list_for_user(user=self.request.user), code=self.kwargs["code"])
+        insats = get_object_or_404(access.insatser_readable_by(self.request.user), code=self.kwargs["code"])
         query = EnrolmentFilterSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         is_open = query.validated_data["open"]

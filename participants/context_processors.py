@@ -1,8 +1,8 @@
 from django.http import HttpRequest
 
-from participants.selectors import user_roles
+from participants import access
 
 
-def roles(request: HttpRequest) -> dict[str, set[str]]:
-    """The acting user's roles, so the navigation shows only what they may open."""
-    return {"user_roles": user_roles(user=request.user)}
+def pages(request: HttpRequest) -> dict[str, set[str]]:
+    """The pages the acting user may open (access.Page), so the navigation shows only those."""
+    return {"pages": access.pages_open_to(request.user)}

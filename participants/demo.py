@@ -10,13 +10,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from participants.models import (
+    AccessAction,
+    AccessEvent,
     ConsentChannel,
     ConsentPurpose,
     EducationLevel,
+    Enrolment,
     ExitReason,
     Forbund,
     IncomeSource,
@@ -33,6 +35,7 @@ from participants.services import (
     consent_record,
     enrolment_close,
     enrolment_create,
+    enrolment_of_existing,
     participant_register,
     volume_register,
 )
@@ -94,17 +97,13 @@ class DemoLogin:
     scope: str
 
 
-def _user(username: str, first_name: str, password: str, *, staff: bool = False):  # noqa: ANN202
+def _user(username: str, first_name: str, password: str):  # noqa: ANN202
     user, _ = get_user_model().objects.update_or_create(
-        username=username, defaults={"first_name": first_name, "is_staff": staff, "is_active": True}
+        username=username, defaults={"first_name": first_name, "is_active": True}
     )
     user.set_password(password)
     user.save()
     return user
-
-
-def _admin_permissions() -> list[Permission]:
-    return list(Permission.objects.filter(content_type__app_label="participants"))
 
 
 @transaction.atomic
@@ -142,9 +141,11 @@ def seed_organisations(*, password: str) -> list[DemoLogin]:
         )
         coordinator = _user(f"samordnare-{code}", "Samordnare", password)
         Membership.objects.get_or_create(user=coordinator, role=Role.COORDINATOR, forbund=forbund)
-        admin = _user(f"admin-{code}", "Administratör", password, staff=True)
-        admin.user_permissions.set(_admin_permissions())
-        Membership.objects.get_or_create(user=admin, role=Role.ADMIN, forbund=forbund)
+        admin = _user(f"admin-{code}", "Administratör", password)
+        # The förbund's admin answers registerutdrag and imports files with personnummer.
+        Membership.objects.update_or_create(
+            user=admin, role=Role.ADMIN, forbund=forbund, defaults={"can_read_identity": True}
+        )
         logins += [
             DemoLogin(mentor.username, "handledare", Insats.objects.get(code=MENTOR_INSATS[code]).name),
             DemoLogin(coordinator.username, "samordnare", name),
@@ -223,6 +224,7 @@ def seed_participants() -> int:
                 )
             start = DEMO_TODAY - timedelta(days=rng.randint(60, 640))
             enrolment = enrolment_create(
+                by=registrar,
                 participant=participant,
                 insats=insats,
                 start_date=start,
@@ -236,6 +238,7 @@ def seed_participants() -> int:
             if index % 3 == 2:
                 reason_code, after = rng.choices(EXITS, weights=[3, 2, 2, 3, 1, 1])[0]
                 enrolment_close(
+                    by=registrar,
                     enrolment=enrolment,
                     end_date=min(start + timedelta(days=rng.randint(90, 300)), DEMO_TODAY),
                     exit_reason=ExitReason.objects.get(code=reason_code),
@@ -245,6 +248,48 @@ def seed_participants() -> int:
                 )
             created += 1
     return created
+
+
+@transaction.atomic
+def seed_shared_people() -> int:
+    """Two Backaberg participants also enrolled in Jonsbo by its mentor, as an existing person is: one
+    has consented to sharing between the insatser (the mentor sees both enrolments), the other has not
+    (the mentor sees Jonsbo only). The enrolments are in the access log for admin-sco to review."""
+    if AccessEvent.objects.filter(action=AccessAction.ENROL_EXISTING).exists():
+        return 0
+    jonsbo = Insats.objects.filter(code="jonsbo").first()
+    mentor = Membership.objects.filter(role=Role.MENTOR, insats=jonsbo).select_related("user").first()
+    if jonsbo is None or mentor is None:
+        return 0
+    in_backaberg = (
+        Enrolment.objects.filter(insats__code="backaberg", end_date__isnull=True, participant__is_anonymous=False)
+        .exclude(participant__enrolments__insats=jonsbo)
+        .select_related("participant")
+        .order_by("participant__pseudonym")[:2]
+    )
+    for number, enrolment in enumerate(in_backaberg):
+        person = enrolment.participant
+        enrolment_of_existing(
+            by=mentor.user,
+            participant=person,
+            insats=jonsbo,
+            reason="Remiss från Backaberg: skogsarbete som nästa steg",
+            consent_channel=ConsentChannel.WRITTEN,
+            extra_consents=[ConsentPurpose.PROGRESSION],
+            start_date=DEMO_TODAY - timedelta(days=21),
+            mentor=mentor.user,
+            today=DEMO_TODAY,
+        )
+        if number == 0:  # the Jonsbo mentor may record consent once the person is theirs too
+            consent_record(
+                participant=person,
+                purpose=ConsentPurpose.INSATS_SHARING,
+                granted=True,
+                recorded_by=mentor.user,
+                channel=ConsentChannel.WRITTEN,
+                text_version="2026-1",
+            )
+    return len(in_backaberg)
 
 
 @transaction.atomic

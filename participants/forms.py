@@ -78,10 +78,68 @@ class ParticipantRegisterForm(EnrolmentFieldsForm):
     consent_research = forms.BooleanField(label="Samtycker till forskning och utvärdering", required=False)
     guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
     use_existing = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Varför skrivs personen in? (sparas i åtkomstloggen)", required=False, max_length=200
+    )
 
 
 class EnrolForm(EnrolmentFieldsForm):
-    pass
+    """Enrol a person already in the register: their fresh consent and the reason are recorded."""
+
+    reason = forms.CharField(
+        label="Varför skrivs personen in?",
+        max_length=200,
+        help_text="Sparas i åtkomstloggen, som förbundets administratör granskar.",
+        error_messages={"required": "Ange varför du skriver in personen."},
+    )
+    consent_channel = forms.ChoiceField(
+        label="Personen samtyckte på nytt till registrering",
+        choices=[("", "Välj …"), *ConsentChannel.choices],
+        required=False,
+        help_text="Krävs för en deltagare med identitet.",
+    )
+    consent_progression = forms.BooleanField(label="Samtycker till mätning av stegförflyttning", required=False)
+    guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
+
+
+class IdentityRectifyForm(forms.Form):
+    """Rättelse (GDPR art. 16): the fields to correct and why."""
+
+    name = forms.CharField(label="Namn", max_length=200)
+    contact = forms.CharField(label="Telefon eller e-post", max_length=200, required=False)
+    personnummer = forms.CharField(label="Personnummer", max_length=20, help_text="ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN")
+    reason = forms.CharField(
+        label="Varför rättas uppgifterna?",
+        max_length=300,
+        min_length=3,
+        error_messages={"required": "Ange varför uppgifterna rättas."},
+    )
+
+
+class AccessLogFilterForm(forms.Form):
+    """Filters of the access-log review page (all optional)."""
+
+    user = forms.TypedChoiceField(label="Användare", required=False, coerce=int, empty_value=None)
+    action = forms.ChoiceField(label="Händelse", required=False)
+    date_from = forms.DateField(label="Från", required=False, widget=DateInput)
+    date_to = forms.DateField(label="Till", required=False, widget=DateInput)
+
+    def __init__(self, *args, user_choices=(), action_choices=(), **kwargs) -> None:  # noqa: ANN001
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [("", "Alla"), *user_choices]
+        self.fields["action"].choices = [("", "Alla"), *action_choices]
+
+    def clean(self):  # noqa: ANN201
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "Slutdatumet ligger före startdatumet.")
+        return data
+
+
+class AccessLogReviewForm(forms.Form):
+    period_start = forms.DateField(label="Granskad period från", widget=DateInput)
+    period_end = forms.DateField(label="till", widget=DateInput)
+    note = forms.CharField(label="Anteckning (frivillig)", max_length=500, required=False)
 
 
 class EnrolmentCloseForm(forms.Form):

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from participants import crypto, hooks
+from participants import access, crypto, hooks
 from participants.models import AccessAction, AccessEvent, Consent, Enrolment, IdentityRecord, Participant
 from participants.services import access_event_log
 
@@ -20,8 +20,13 @@ def _name(user: AbstractBaseUser | None) -> str:
 def participant_export(*, participant: Participant, by: AbstractBaseUser, reason: str) -> dict[str, Any]:
     """Identity, consents, enrolments, access events and (through hooks) sessions, answers and goals.
 
-    The export is itself an access event, and appears in the export it produces.
+    The export is itself an access event, and appears in the export it produces. The förbund's
+    admins answer such requests (access.can_answer_data_subject_requests).
     """
+    access.require(
+        access.can_answer_data_subject_requests(by, participant),
+        "Bara förbundets administratör kan ta fram ett registerutdrag.",
+    )
     access_event_log(user=by, participant=participant, action=AccessAction.EXPORT, reason=reason)
     record = IdentityRecord.objects.filter(participant=participant).first()
     identity = None

@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from participants import access
+from participants.access import Page
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
-from participants.models import Forbund, Role
-from participants.permissions import role_required
-from participants.selectors import forbund_list_for_user
+from participants.models import Forbund
+from participants.permissions import page_access
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-IMPORT_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 class ImportForm(forms.Form):
@@ -24,7 +24,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
-        self.fields["forbund"].queryset = forbund_list_for_user(user=user, roles=IMPORT_ROLES)
+        self.fields["forbund"].queryset = access.forbund_for_import(user)
 
     def clean_file(self):  # noqa: ANN201
         upload = self.cleaned_data["file"]
@@ -39,7 +39,7 @@ def _upload_dir() -> Path:
     return path
 
 
-@role_required(*IMPORT_ROLES)
+@page_access(Page.IMPORT)
 def import_page(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     context: dict = {"form": form, "columns": COLUMNS}
@@ -49,10 +49,19 @@ def import_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Importen har gått ut. Ladda upp filen igen.")
             return redirect("import_page")
         path = _upload_dir() / f"{pending['token']}.upload"
-        forbund = forbund_list_for_user(user=request.user, roles=IMPORT_ROLES).get(code=pending["forbund"])
-        result = import_enrolments(content=path.read_bytes(), forbund=forbund, by=request.user, dry_run=False)
-        path.unlink(missing_ok=True)
+        forbund = access.forbund_for_import(request.user).filter(code=pending["forbund"]).first()
         del request.session["pending_import"]
+        if forbund is None or not path.exists():
+            path.unlink(missing_ok=True)
+            messages.error(request, "Importen kan inte slutföras längre. Ladda upp filen igen.")
+            return redirect("import_page")
+        try:
+            result = import_enrolments(content=path.read_bytes(), forbund=forbund, by=request.user, dry_run=False)
+        except ImportFileError as exc:
+            messages.error(request, str(exc))
+            return redirect("import_page")
+        finally:
+            path.unlink(missing_ok=True)
         if result.errors:
             context.update({"result": result, "forbund": forbund})
             return render(request, "participants/import.html", context)

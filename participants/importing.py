@@ -17,9 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from openpyxl import load_workbook
 
-from participants import crypto
+from participants import access, crypto
 from participants.models import (
+    AccessAction,
+    Consent,
     ConsentChannel,
+    ConsentPurpose,
     EducationLevel,
     Enrolment,
     ExitReason,
@@ -32,7 +35,7 @@ from participants.models import (
     Participant,
 )
 from participants.personnummer import PersonnummerError, parse_personnummer
-from participants.services import participant_create, participant_register
+from participants.services import access_event_log, participant_create, participant_register
 
 COLUMNS = [
     "personnummer",
@@ -321,12 +324,30 @@ def _apply(enrolment: Enrolment, row: ImportRow) -> bool:
 
 
 def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser, dry_run: bool) -> ImportResult:
-    """Validate and (unless dry_run) import; a dry run performs the same work and rolls it back."""
+    """Validate and (unless dry_run) import; a dry run performs the same work and rolls it back.
+
+    For coordinators and admins of the whole förbund. Rows with a personnummer look people up, so
+    they need identity access in the förbund; without it the file is refused before anyone is looked
+    up, and nothing about who is registered is revealed. Every hit is logged, in a dry run too; an
+    existing person enrolled anew gets the file's consent and an access event."""
+    access.require(
+        access.forbund_for_import(by).filter(pk=forbund.pk).exists(),
+        f"Du kan inte importera till {forbund.name}.",
+    )
     rows, errors, count = parse(content, forbund=forbund)
+    identified = [row.number for row in rows if not row.anonymous]
+    if identified and not access.can_look_up_personnummer(by, forbund):
+        listed = ", ".join(map(str, identified[:5])) + (" …" if len(identified) > 5 else "")
+        raise ImportFileError(
+            f"Filen har personnummer (rad {listed}). Du har inte behörighet till identitetsuppgifter i "
+            f"{forbund.name} och kan bara importera anonyma rader. Be en användare med identitetsbehörighet "
+            "att importera filen."
+        )
     result = ImportResult(rows=count, errors=errors, dry_run=dry_run)
     if errors:
         return result
     anonymous_keys = _anonymous_keys(rows, forbund)
+    found: dict[int, Participant] = {}
     with transaction.atomic():
         _lock_forbund_imports(forbund)
         people: dict[str, Participant] = {}
@@ -355,6 +376,7 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
                 )
                 if record is not None:
                     person = record.participant
+                    found[person.pk] = person
                 else:
                     try:
                         person = participant_register(
@@ -366,6 +388,7 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
                             consent_channel=ConsentChannel.WRITTEN,
                             consent_text_version=IMPORT_CONSENT_TEXT,
                             today=row.start,
+                            from_file=True,
                         )
                     except ValidationError as exc:
                         result.errors += [
@@ -379,15 +402,41 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
             if enrolment is None:
                 _create(row, person, None)
                 result.enrolments_created += 1
+                if person.pk in found:
+                    _record_enrolment_of_existing(row, person, by)
             elif _apply(enrolment, row):
                 result.enrolments_updated += 1
             else:
                 result.enrolments_unchanged += 1
         if dry_run or result.errors:
             transaction.set_rollback(True)
+    what = "Importens förhandsgranskning" if dry_run else "Import"
+    for person in found.values():
+        access_event_log(
+            user=by, participant=person, action=AccessAction.SEARCH_HIT, reason=f"{what}: personnumret fanns redan"
+        )
     if result.errors:  # nothing was stored
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
     return result
+
+
+def _record_enrolment_of_existing(row: ImportRow, person: Participant, by: AbstractBaseUser) -> None:
+    """The file's row carries the person's consent (samtycke = ja); the new enrolment opens their
+    identity to the insats' mentors, so it is logged like one made on the page."""
+    Consent.objects.create(
+        participant=person,
+        purpose=ConsentPurpose.REGISTRATION,
+        granted=True,
+        channel=ConsentChannel.WRITTEN,
+        text_version=IMPORT_CONSENT_TEXT,
+        recorded_by=by,
+    )
+    access_event_log(
+        user=by,
+        participant=person,
+        action=AccessAction.ENROL_EXISTING,
+        reason=f"Import rad {row.number}: befintlig deltagare inskriven i {row.insats.name} från {row.start:%Y-%m-%d}",
+    )
 
 
 def _lock_forbund_imports(forbund: Forbund) -> None:

@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 
 class Forbund(models.Model):
@@ -148,10 +149,28 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A user's role in one förbund (covers all its insatser) or in one insats."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="användare"
+    )
     role = models.CharField("roll", max_length=20, choices=Role.choices)
-    forbund = models.ForeignKey(Forbund, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
-    insats = models.ForeignKey(Insats, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    forbund = models.ForeignKey(
+        Forbund,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name="förbund",
+        help_text="Rollen gäller i hela förbundet. Välj förbund eller insats.",
+    )
+    insats = models.ForeignKey(
+        Insats,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name="insats",
+        help_text="Rollen gäller bara i insatsen.",
+    )
     can_read_identity = models.BooleanField(
         "får läsa identitetsuppgifter",
         default=False,
@@ -409,6 +428,8 @@ class ConsentPurpose(models.TextChoices):
     PROGRESSION = "progression", "Mätning av stegförflyttning"
     SHARING = "sharing", "Delning med namngiven medlemsmyndighet"
     RESEARCH = "research", "Forskning och utvärdering"
+    # Sammanhållen journalföring's model: a mentor sees the person's other insatser only with this.
+    INSATS_SHARING = "insats_sharing", "Delning mellan förbundets insatser"
 
 
 class ConsentChannel(models.TextChoices):
@@ -440,6 +461,17 @@ class Consent(models.Model):
         return f"{self.get_purpose_display()}: {'ja' if self.granted else 'återkallat'}"
 
 
+def consent_granted_subquery(*, purpose: str, participant_ref: str = "participant_id") -> Coalesce:
+    """Whether the consent in force (the latest record) for the purpose grants it, as an expression
+    over the outer rows' participant in `participant_ref`: one query for many rows."""
+    latest = (
+        Consent.objects.filter(participant=OuterRef(participant_ref), purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values("granted")[:1]
+    )
+    return Coalesce(Subquery(latest), Value(False))
+
+
 class VolumeRegistration(models.Model):
     """Head counts for a volume-only insats: count per period and category (kön where known)."""
 
@@ -467,15 +499,19 @@ class VolumeRegistration(models.Model):
 class AccessAction(models.TextChoices):
     VIEW = "view", "Visade identitet"
     SEARCH_HIT = "search_hit", "Träff vid sökning på personnummer"
+    ENROL_EXISTING = "enrol_existing", "Skrev in befintlig deltagare"
     EXPORT = "export", "Export"
     RECTIFY = "rectify", "Rättelse"
     ERASE = "erase", "Radering"
 
 
 class AccessEvent(models.Model):
-    """Who read, exported or changed which person's identity data, when and why. Append-only."""
+    """Who read, exported or changed which person's identity data, when and why. Append-only.
+
+    `forbund` places every event, exports of whole reports included, in the log its admins review."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    forbund = models.ForeignKey(Forbund, on_delete=models.PROTECT, null=True, related_name="+")
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, null=True, related_name="access_events")
     action = models.CharField("händelse", max_length=20, choices=AccessAction.choices)
     reason = models.CharField("anledning", max_length=300)
@@ -485,6 +521,50 @@ class AccessEvent(models.Model):
         verbose_name = "åtkomsthändelse"
         verbose_name_plural = "åtkomstlogg"
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["forbund", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiKey(models.Model):
+    """A personal API key, stored as its SHA-256 only. It expires, and it stops working when its
+    user's roles change (`roles_fingerprint` no longer matches): a key never carries a role the user
+    did not hold, and pass two-factor login with, when it was made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField("början av nyckeln", max_length=8)
+    roles_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("gäller till")
+    last_used_at = models.DateTimeField("senast använd", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API-nyckel"
+        verbose_name_plural = "API-nycklar"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class AccessLogReview(models.Model):
+    """A förbund admin's record that they went through the access log for a period."""
+
+    forbund = models.ForeignKey(Forbund, on_delete=models.PROTECT, related_name="access_log_reviews")
+    period_start = models.DateField("från")
+    period_end = models.DateField("till")
+    note = models.CharField("anteckning", max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "granskning av åtkomstloggen"
+        verbose_name_plural = "granskningar av åtkomstloggen"
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="review_period_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forbund} {self.period_start}–{self.period_end}"

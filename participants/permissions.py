@@ -1,26 +1,27 @@
-"""Role checks shared by pages and the API. Object scope is applied in selectors."""
+"""Adapters from the access module to pages and the API. No rule lives here: each asks access."""
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 
-from participants.selectors import user_roles
+from participants import access
+from participants.access import Page
+
+PAGE_REFUSED = "Din roll ger inte tillgång till den här sidan."
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Page decorator: log in first, then 403 unless the user holds one of the roles."""
+def page_access(page: Page) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Page decorator: log in first, then 403 unless access.may_open(user, page)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not user_roles(user=request.user) & set(roles):
-                raise PermissionDenied("Din roll ger inte tillgång till den här sidan.")
+            access.require(access.may_open(request.user, page), PAGE_REFUSED)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -29,9 +30,18 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callab
 
 
 class HasAnyRole(BasePermission):
-    """API permission: the user holds at least one Stegvis role."""
+    """API permission: the user holds at least one Stegvis role; objects are scoped by selectors."""
 
     message = "Du saknar behörighet i Stegvis."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(user_roles(user=request.user))
+        return access.has_any_role(request.user)
+
+
+class MayReadReports(BasePermission):
+    """API permission for the report endpoints (access.Page.REPORTS)."""
+
+    message = "Rapporter är till för samordnare och administratörer."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return access.may_open(request.user, Page.REPORTS)

@@ -1,10 +1,13 @@
-"""REST endpoints for the registry, with the same scoping and services as the pages."""
+"""REST endpoints for the registry, with the same scoping and services as the pages. Thin adapters:
+access is decided by the selectors and services (participants/access.py)."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -13,21 +16,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import error_responses
-from participants import gdpr
-from participants.models import AccessAction, Enrolment, MeasurementMode, Participant, Role
+from participants import access, gdpr
+from participants.models import Enrolment, Forbund, MeasurementMode, Participant
 from participants.permissions import HasAnyRole
-from participants.selectors import (
-    forbund_list_for_user,
-    insats_list_for_user,
-    mentor_choices_for_insats,
-    participant_detail_for_user,
-    participant_list_for_user,
-)
+from participants.selectors import participant_detail_for_user, participant_list_for_user
 from participants.serializers import (
     ConsentSerializer,
     EnrolmentCloseSerializer,
     EnrolmentSerializer,
     EnrolmentWriteSerializer,
+    IdentityRectifySerializer,
     IdentitySerializer,
     MentorChangeSerializer,
     ParticipantConflictSerializer,
@@ -39,17 +37,16 @@ from participants.serializers import (
 )
 from participants.services import (
     ParticipantAlreadyRegistered,
-    access_event_log,
     consent_record,
     enrolment_change_mentor,
     enrolment_close,
-    enrolment_create,
+    enrolment_of_existing,
     identity_read,
+    identity_rectify,
     participant_erase,
+    participant_lookup,
     participant_register,
 )
-
-WRITE_ROLES = [Role.MENTOR, Role.ADMIN]
 
 
 def as_api_error(error: ValidationError) -> serializers.ValidationError:
@@ -65,12 +62,20 @@ def _participant(request: Request, pseudonym: str) -> Participant:
 
 
 def _writable_enrolment(request: Request, enrolment_id: int) -> Enrolment:
-    writable = insats_list_for_user(user=request.user, roles=WRITE_ROLES)
-    readable = Enrolment.objects.filter(insats__in=insats_list_for_user(user=request.user))
-    enrolment = get_object_or_404(readable.select_related("insats", "participant"), pk=enrolment_id)
-    if not writable.filter(pk=enrolment.insats_id).exists():
-        raise PermissionDenied("Du kan inte ändra inskrivningar i den här insatsen.")
+    """An enrolment the user sees (else 404) and may change (else 403, before the body is read)."""
+    readable = access.enrolments_readable_by(request.user).select_related("insats", "participant")
+    enrolment = get_object_or_404(readable, pk=enrolment_id)
+    access.require(
+        access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),
+        "Du kan inte ändra inskrivningar i den här insatsen.",
+    )
     return enrolment
+
+
+def _require_identity_access(request: Request, participant: Participant) -> None:
+    access.require(
+        access.can_read_identity(request.user, participant), "Du har inte behörighet till deltagarens identitet."
+    )
 
 
 @extend_schema_view(
@@ -112,8 +117,8 @@ class ParticipantListApi(generics.ListCreateAPIView):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        forbund = forbund_list_for_user(user=request.user, roles=WRITE_ROLES).filter(code=values.pop("forbund")).first()
-        if forbund is None:
+        forbund = Forbund.objects.filter(code=values.pop("forbund")).first()
+        if forbund is None or not access.can_register_in(request.user, forbund):
             raise serializers.ValidationError({"forbund": ["Okänt förbund eller utanför din behörighet."]})
         try:
             participant = participant_register(
@@ -122,16 +127,16 @@ class ParticipantListApi(generics.ListCreateAPIView):
                 consent_text_version=settings.CONSENT_TEXT_VERSION,
                 **values,
             )
-        except ParticipantAlreadyRegistered as exc:
-            # The answer links a personnummer to a pseudonym: a lookup hit, logged as on the page.
-            access_event_log(
+        except ParticipantAlreadyRegistered:
+            # Only users allowed to look personnummer up get this far; the hit is logged.
+            existing = participant_lookup(
                 user=request.user,
-                participant=exc.participant,
-                action=AccessAction.SEARCH_HIT,
+                forbund=forbund,
+                personnummer=values["personnummer"],
                 reason="Registrering via API: personnumret fanns redan",
             )
             return Response(
-                {"detail": "Personen finns redan i förbundet.", "pseudonym": exc.participant.pseudonym},
+                {"detail": "Personen finns redan i förbundet.", "pseudonym": existing.pseudonym if existing else ""},
                 status=status.HTTP_409_CONFLICT,
             )
         except ValidationError as exc:
@@ -163,8 +168,10 @@ class ParticipantConsentApi(APIView):
     )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
-        if not insats_list_for_user(user=request.user, roles=WRITE_ROLES).filter(forbund=participant.forbund).exists():
-            raise PermissionDenied("Du kan inte registrera samtycken här.")
+        access.require(
+            access.can_record_consent(request.user, participant),
+            "Du kan inte registrera samtycken för den här deltagaren.",
+        )
         data = ConsentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -180,7 +187,8 @@ class ParticipantConsentApi(APIView):
 
 
 class ParticipantEnrolApi(APIView):
-    """Enrol a participant in an insats measured per person."""
+    """Enrol a person already in the register in an insats measured per person: their fresh consent
+    (consent_channel) and the reason are recorded and logged."""
 
     permission_classes = [HasAnyRole]
 
@@ -191,22 +199,28 @@ class ParticipantEnrolApi(APIView):
     )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
+        access.require(
+            access.insatser_for_casework(request.user).filter(forbund=participant.forbund).exists(),
+            "Du kan inte skriva in deltagare i någon av förbundets insatser.",
+        )
         data = EnrolmentWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         insats = (
-            insats_list_for_user(user=request.user, roles=WRITE_ROLES)
+            access.insatser_for_casework(request.user)
             .filter(code=values.pop("insats"), measurement_mode=MeasurementMode.PER_PERSON)
             .first()
         )
         if insats is None:
             raise serializers.ValidationError({"insats": ["Okänd insats eller utanför din behörighet."]})
         mentor_name = values.pop("mentor")
-        mentor = mentor_choices_for_insats(insats=insats).filter(username=mentor_name).first() if mentor_name else None
+        mentor = access.mentor_candidates(insats).filter(username=mentor_name).first() if mentor_name else None
         if mentor_name and mentor is None:
             raise serializers.ValidationError({"mentor": ["Användaren är inte handledare i insatsen."]})
         try:
-            enrolment = enrolment_create(participant=participant, insats=insats, mentor=mentor, **values)
+            enrolment = enrolment_of_existing(
+                by=request.user, participant=participant, insats=insats, mentor=mentor, **values
+            )
         except ValidationError as exc:
             raise as_api_error(exc) from None
         return Response(EnrolmentSerializer(enrolment).data, status=status.HTTP_201_CREATED)
@@ -227,7 +241,7 @@ class EnrolmentCloseApi(APIView):
         data = EnrolmentCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            enrolment = enrolment_close(enrolment=enrolment, **data.validated_data)
+            enrolment = enrolment_close(by=request.user, enrolment=enrolment, **data.validated_data)
         except ValidationError as exc:
             raise as_api_error(exc) from None
         return Response(EnrolmentSerializer(enrolment).data)
@@ -247,18 +261,19 @@ class EnrolmentMentorApi(APIView):
         enrolment = _writable_enrolment(request, enrolment_id)
         data = MentorChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        mentor = (
-            mentor_choices_for_insats(insats=enrolment.insats).filter(username=data.validated_data["mentor"]).first()
-        )
+        mentor = access.mentor_candidates(enrolment.insats).filter(username=data.validated_data["mentor"]).first()
         if mentor is None:
             raise serializers.ValidationError({"mentor": ["Användaren är inte handledare i insatsen."]})
         try:
-            enrolment_change_mentor(enrolment=enrolment, mentor=mentor, from_date=data.validated_data["from_date"])
+            enrolment_change_mentor(
+                by=request.user, enrolment=enrolment, mentor=mentor, from_date=data.validated_data["from_date"]
+            )
         except ValidationError as exc:
             raise as_api_error(exc) from None
         return Response(EnrolmentSerializer(Enrolment.objects.get(pk=enrolment.pk)).data)
 
 
+@method_decorator(never_cache, name="dispatch")
 class ParticipantIdentityApi(APIView):
     """Read identity data with a stated reason; logged as an access event."""
 
@@ -271,25 +286,50 @@ class ParticipantIdentityApi(APIView):
     )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
+        _require_identity_access(request, participant)
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             identity = identity_read(user=request.user, participant=participant, reason=data.validated_data["reason"])
-        except PermissionError as exc:
-            raise PermissionDenied(str(exc)) from None
         except LookupError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         return Response(IdentitySerializer(identity).data)
 
 
-def _require_forbund_admin(request: Request, participant: Participant) -> None:
-    if (
-        not request.user.is_superuser
-        and not forbund_list_for_user(user=request.user, roles=[Role.ADMIN]).filter(pk=participant.forbund_id).exists()
-    ):
-        raise PermissionDenied("Bara förbundets administratör kan exportera eller radera en persons uppgifter.")
+@method_decorator(never_cache, name="dispatch")
+class ParticipantIdentityRectifyApi(APIView):
+    """Rättelse of identity data (name, contact, personnummer) with a stated reason; logged."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="participant_identity_rectify",
+        request=IdentityRectifySerializer,
+        responses={200: IdentitySerializer, **error_responses(400, 404)},
+    )
+    def post(self, request: Request, pseudonym: str) -> Response:
+        participant = _participant(request, pseudonym)
+        _require_identity_access(request, participant)
+        data = IdentityRectifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            identity_rectify(user=request.user, participant=participant, **data.validated_data)
+            identity = identity_read(user=request.user, participant=participant, reason="Rättelse via API: kvittens")
+        except ValidationError as exc:
+            raise as_api_error(exc) from None
+        except LookupError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return Response(IdentitySerializer(identity).data)
 
 
+def _require_request_handler(request: Request, participant: Participant) -> None:
+    access.require(
+        access.can_answer_data_subject_requests(request.user, participant),
+        "Bara förbundets administratör kan exportera eller radera en persons uppgifter.",
+    )
+
+
+@method_decorator(never_cache, name="dispatch")
 class ParticipantExportApi(APIView):
     """Registerutdrag (the right of access): everything held about the person; förbund admins only."""
 
@@ -304,7 +344,7 @@ class ParticipantExportApi(APIView):
     )
     def get(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
-        _require_forbund_admin(request, participant)
+        _require_request_handler(request, participant)
         return Response(
             gdpr.participant_export(participant=participant, by=request.user, reason="Registerutdrag via API")
         )
@@ -322,7 +362,7 @@ class ParticipantErasureApi(APIView):
     )
     def post(self, request: Request, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
-        _require_forbund_admin(request, participant)
+        _require_request_handler(request, participant)
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         participant_erase(participant=participant, by=request.user, reason=data.validated_data["reason"])

@@ -1,43 +1,43 @@
-"""Mentor pages for the registry: register, enrol, consent, change mentor, close, identity, GDPR."""
+"""Pages for the registry: register, enrol, consent, change mentor, close, identity, GDPR, access log.
+
+Thin adapters: objects come from scoped selectors and writes from services, which ask the access
+module; nothing here decides who may do what."""
 
 import json
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from participants import forms, gdpr, hooks
-from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, Participant, Role
-from participants.permissions import role_required
-from participants.selectors import (
-    access_event_list_for_user,
-    identity_access_allowed,
-    insats_list_for_user,
-    mentor_choices_for_insats,
-    participant_detail_for_user,
-    user_roles,
-)
+from participants import access, forms, gdpr, hooks
+from participants.access import Page
+from participants.models import AccessAction, ConsentPurpose, Enrolment, Insats, MeasurementMode, Participant
+from participants.permissions import page_access
+from participants.selectors import access_event_list, access_log_reviews, participant_detail_for_user
 from participants.services import (
     ParticipantAlreadyRegistered,
+    access_log_review_record,
     consent_record,
     enrolment_change_mentor,
     enrolment_close,
-    enrolment_create,
+    enrolment_of_existing,
     identity_read,
+    identity_rectify,
     participant_erase,
     participant_intake,
     participant_lookup,
     volume_register,
 )
-
-WRITE_ROLES = [Role.MENTOR, Role.ADMIN]
 
 
 def apply_errors(form: Form, error: ValidationError) -> None:
@@ -46,16 +46,15 @@ def apply_errors(form: Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages_)
 
 
-def _writable_insatser(user) -> QuerySet[Insats]:  # noqa: ANN001
-    return insats_list_for_user(user=user, roles=WRITE_ROLES).filter(
-        measurement_mode=MeasurementMode.PER_PERSON, active=True
-    )
+def _casework_insatser(user, forbund=None) -> QuerySet[Insats]:  # noqa: ANN001
+    insatser = access.insatser_for_casework(user).filter(measurement_mode=MeasurementMode.PER_PERSON, active=True)
+    return insatser.filter(forbund=forbund) if forbund is not None else insatser
 
 
 def _mentor_choices(insatser) -> list[tuple[str, str]]:  # noqa: ANN001
     seen: dict[str, str] = {}
     for insats in insatser:
-        for user in mentor_choices_for_insats(insats=insats):
+        for user in access.mentor_candidates(insats):
             seen[str(user.pk)] = user.get_full_name() or user.username
     return sorted(seen.items(), key=lambda item: item[1])
 
@@ -67,18 +66,22 @@ def _participant_or_404(request: HttpRequest, pseudonym: str) -> Participant:
         raise Http404("Deltagaren finns inte eller ligger utanför din behörighet.") from None
 
 
-def _enrolment_or_404(request: HttpRequest, participant: Participant, enrolment_id: int) -> Enrolment:
-    enrolment = get_object_or_404(Enrolment.objects.select_related("insats"), pk=enrolment_id, participant=participant)
-    if not _writable_insatser(request.user).filter(pk=enrolment.insats_id).exists():
-        raise PermissionDenied("Du kan inte ändra inskrivningar i den här insatsen.")
+def _writable_enrolment(request: HttpRequest, participant: Participant, enrolment_id: int) -> Enrolment:
+    enrolment = get_object_or_404(
+        access.enrolments_readable_by(request.user).select_related("insats"), pk=enrolment_id, participant=participant
+    )
+    access.require(
+        access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),
+        "Du kan inte ändra inskrivningar i den här insatsen.",
+    )
     return enrolment
 
 
-def _enrolment_kwargs(form: forms.EnrolmentFieldsForm, request: HttpRequest) -> dict:
+def _enrolment_kwargs(form: forms.EnrolmentFieldsForm) -> dict:
     data = form.cleaned_data
     mentor = None
     if data.get("mentor"):
-        mentor = mentor_choices_for_insats(insats=data["insats_obj"]).filter(pk=data["mentor"]).first()
+        mentor = access.mentor_candidates(data["insats_obj"]).filter(pk=data["mentor"]).first()
     return {
         "insats": data["insats_obj"],
         "start_date": data["start_date"],
@@ -99,11 +102,14 @@ def _resolve_insats(form: forms.EnrolmentFieldsForm, insatser: QuerySet[Insats])
     return True
 
 
-@role_required(Role.MENTOR, Role.ADMIN)
+def _wanted_consents(data: dict, *purposes: tuple[str, str]) -> list[str]:
+    return [purpose for purpose, field in purposes if data.get(field)]
+
+
+@page_access(Page.REGISTER)
 def participant_register_view(request: HttpRequest) -> HttpResponse:
-    insatser = _writable_insatser(request.user)
-    if not insatser.exists():
-        raise PermissionDenied("Du är inte handledare i någon insats som mäts per person.")
+    insatser = _casework_insatser(request.user)
+    access.require(insatser.exists(), "Du arbetar inte i någon aktiv insats som mäts per person.")
     form_kwargs = {
         "insats_choices": [(i.code, i.name) for i in insatser],
         "mentor_choices": _mentor_choices(insatser),
@@ -118,6 +124,7 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
                 participant = participant_intake(
                     registered_by=request.user,
                     use_existing=data["use_existing"],
+                    reason=data.get("reason", ""),
                     kon=data["kon"],
                     birth_year=data.get("birth_year"),
                     personnummer=data.get("personnummer", ""),
@@ -127,19 +134,16 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
                     consent_channel=data.get("consent_channel", ""),
                     consent_text_version=settings.CONSENT_TEXT_VERSION,
                     guardian_consent=data.get("guardian_consent", False),
-                    extra_consents=[
-                        purpose
-                        for purpose, wanted in [
-                            (ConsentPurpose.PROGRESSION, data.get("consent_progression")),
-                            (ConsentPurpose.RESEARCH, data.get("consent_research")),
-                        ]
-                        if wanted
-                    ],
-                    **_enrolment_kwargs(form, request),
+                    extra_consents=_wanted_consents(
+                        data,
+                        (ConsentPurpose.PROGRESSION, "consent_progression"),
+                        (ConsentPurpose.RESEARCH, "consent_research"),
+                    ),
+                    **_enrolment_kwargs(form),
                 )
-            except ParticipantAlreadyRegistered as exc:
-                existing = exc.participant
-                participant_lookup(
+            except ParticipantAlreadyRegistered:
+                # Only users allowed to look personnummer up get this far; the hit is logged.
+                existing = participant_lookup(
                     user=request.user,
                     forbund=insats.forbund,
                     personnummer=data["personnummer"],
@@ -148,7 +152,11 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, f"{participant.pseudonym} är registrerad och inskriven i {insats.name}.")
+                if data["use_existing"]:
+                    done = f"{participant.pseudonym} är inskriven i {insats.name}. Personen fanns redan; det är loggat."
+                else:
+                    done = f"{participant.pseudonym} är registrerad och inskriven i {insats.name}."
+                messages.success(request, done)
                 return redirect("participant_detail", pseudonym=participant.pseudonym)
     else:
         form = forms.ParticipantRegisterForm(**form_kwargs, initial={"mentor": str(request.user.pk)})
@@ -158,8 +166,9 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def participant_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
-    roles = user_roles(user=request.user)
-    writable_ids = set(_writable_insatser(request.user).values_list("id", flat=True))
+    writable = set(
+        access.enrolments_writable_by(request.user).filter(participant=participant).values_list("id", flat=True)
+    )
     consents_by_purpose: dict[str, object] = {}
     for consent in participant.consents.all():
         consents_by_purpose.setdefault(consent.purpose, consent)
@@ -172,68 +181,145 @@ def participant_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
         {
             "participant": participant,
             "enrolments": enrolments,
-            "writable_insats_ids": writable_ids,
+            "writable_enrolment_ids": writable,
+            "can_enrol": _casework_insatser(request.user, participant.forbund).exists(),
+            "can_record_consent": access.can_record_consent(request.user, participant),
             "current_consents": [(label, consents_by_purpose.get(value)) for value, label in ConsentPurpose.choices],
-            "consents": participant.consents.all(),
-            "can_read_identity": identity_access_allowed(user=request.user, participant=participant),
+            "can_read_identity": access.can_read_identity(request.user, participant),
             "has_identity": hasattr(participant, "identity"),
-            "is_admin": Role.ADMIN in roles,
+            "can_answer_requests": access.can_answer_data_subject_requests(request.user, participant),
             "reason_form": forms.ReasonForm(),
         },
     )
 
 
+@never_cache
 @login_required
 @require_POST
 def identity_reveal(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
+    access.require(
+        access.can_read_identity(request.user, participant), "Du har inte behörighet att se deltagarens identitet."
+    )
     form = forms.ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Ange varför du behöver se identiteten.")
         return redirect("participant_detail", pseudonym=pseudonym)
     try:
         identity = identity_read(user=request.user, participant=participant, reason=form.cleaned_data["reason"])
-    except PermissionError as exc:
-        raise PermissionDenied(str(exc)) from None
     except LookupError as exc:
         messages.error(request, str(exc))
         return redirect("participant_detail", pseudonym=pseudonym)
     return render(request, "participants/identity.html", {"participant": participant, "identity": identity})
 
 
-@role_required(Role.MENTOR, Role.ADMIN)
+@never_cache
+@login_required
+def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    """Rättelse: the form is filled in with the current data (a logged read), then corrected."""
+    participant = _participant_or_404(request, pseudonym)
+    access.require(
+        access.can_read_identity(request.user, participant), "Du har inte behörighet att rätta deltagarens identitet."
+    )
+    form = forms.IdentityRectifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            identity_rectify(
+                user=request.user,
+                participant=participant,
+                reason=data["reason"],
+                name=data["name"],
+                contact=data["contact"],
+                personnummer=data["personnummer"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except LookupError as exc:
+            messages.error(request, str(exc))
+            return redirect("participant_detail", pseudonym=pseudonym)
+        else:
+            messages.success(request, "Identitetsuppgifterna är rättade. Rättelsen är loggad.")
+            return redirect("participant_detail", pseudonym=pseudonym)
+    elif request.method == "GET":
+        try:
+            identity = identity_read(user=request.user, participant=participant, reason="Rättelse: formuläret öppnat")
+        except LookupError as exc:
+            messages.error(request, str(exc))
+            return redirect("participant_detail", pseudonym=pseudonym)
+        form = forms.IdentityRectifyForm(
+            initial={"name": identity.name, "contact": identity.contact, "personnummer": identity.personnummer}
+        )
+    return render(
+        request,
+        "participants/simple_form.html",
+        {
+            "participant": participant,
+            "form": form,
+            "title": "Rätta identitetsuppgifter",
+            "submit": "Spara rättelsen",
+            "intro": "Rätta namn, kontaktuppgift eller personnummer när de är fel, t.ex. efter en import. "
+            "Både visningen och rättelsen loggas.",
+        },
+    )
+
+
+@login_required
 def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
-    insatser = _writable_insatser(request.user).filter(forbund=participant.forbund)
+    insatser = _casework_insatser(request.user, participant.forbund)
+    access.require(insatser.exists(), "Du kan inte skriva in deltagare i någon av förbundets insatser.")
     form_kwargs = {"insats_choices": [(i.code, i.name) for i in insatser], "mentor_choices": _mentor_choices(insatser)}
     form = forms.EnrolForm(request.POST or None, **form_kwargs, initial={"mentor": str(request.user.pk)})
     if request.method == "POST" and form.is_valid() and _resolve_insats(form, insatser):
+        data = form.cleaned_data
         try:
-            enrolment_create(participant=participant, **_enrolment_kwargs(form, request))
+            enrolment_of_existing(
+                by=request.user,
+                participant=participant,
+                reason=data["reason"],
+                consent_channel=data["consent_channel"],
+                guardian_consent=data["guardian_consent"],
+                extra_consents=_wanted_consents(data, (ConsentPurpose.PROGRESSION, "consent_progression")),
+                **_enrolment_kwargs(form),
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{participant.pseudonym} är inskriven i {form.cleaned_data['insats_obj'].name}.")
+            messages.success(request, f"{participant.pseudonym} är inskriven i {data['insats_obj'].name}.")
             return redirect("participant_detail", pseudonym=pseudonym)
     return render(
         request,
         "participants/simple_form.html",
-        {"participant": participant, "form": form, "title": "Skriv in i insats", "submit": "Skriv in"},
+        {
+            "participant": participant,
+            "form": form,
+            "title": "Skriv in i insats",
+            "submit": "Skriv in",
+            "intro": "Personen finns redan i registret. Inskrivningen kräver personens samtycke på nytt, "
+            "och den loggas med anledningen.",
+        },
     )
 
 
-@role_required(Role.MENTOR, Role.ADMIN)
+@login_required
 def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
-    enrolment = _enrolment_or_404(request, participant, enrolment_id)
+    enrolment = _writable_enrolment(request, participant, enrolment_id)
     form = forms.EnrolmentCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            enrolment_close(enrolment=enrolment, **form.cleaned_data)
+            enrolment_close(by=request.user, enrolment=enrolment, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, f"Inskrivningen i {enrolment.insats.name} är avslutad.")
+            if not access.participants_readable_by(request.user).filter(pk=participant.pk).exists():
+                messages.info(
+                    request,
+                    f"Inskrivningen var en felregistrering: du har inte längre åtkomst till {participant.pseudonym}.",
+                )
+                return redirect("home")
             return redirect("participant_detail", pseudonym=pseudonym)
     return render(
         request,
@@ -243,22 +329,24 @@ def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int
             "form": form,
             "title": f"Avsluta inskrivning i {enrolment.insats.name}",
             "submit": "Avsluta inskrivningen",
-            "intro": "Felregistrering tar bort inskrivningen ur alla rapporter.",
+            "intro": "Felregistrering tar bort inskrivningen ur alla rapporter, och handledarna i insatsen "
+            "förlorar genast åtkomsten till personen genom den.",
         },
     )
 
 
-@role_required(Role.MENTOR, Role.ADMIN)
+@login_required
 def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
-    enrolment = _enrolment_or_404(request, participant, enrolment_id)
-    mentors = mentor_choices_for_insats(insats=enrolment.insats)
+    enrolment = _writable_enrolment(request, participant, enrolment_id)
+    mentors = access.mentor_candidates(enrolment.insats)
     form = forms.MentorChangeForm(
         request.POST or None, mentor_choices=[(str(u.pk), u.get_full_name() or u.username) for u in mentors]
     )
     if request.method == "POST" and form.is_valid():
         try:
             enrolment_change_mentor(
+                by=request.user,
                 enrolment=enrolment,
                 mentor=mentors.get(pk=form.cleaned_data["mentor"]),
                 from_date=form.cleaned_data["from_date"],
@@ -281,9 +369,12 @@ def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) 
     )
 
 
-@role_required(Role.MENTOR, Role.ADMIN)
+@login_required
 def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
+    access.require(
+        access.can_record_consent(request.user, participant), "Du kan inte registrera samtycken för den här deltagaren."
+    )
     form = forms.ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -311,19 +402,20 @@ def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
     )
 
 
-def _require_admin_for(request: HttpRequest, participant: Participant) -> None:
-    if request.user.is_superuser:
-        return
-    if not insats_list_for_user(user=request.user, roles=[Role.ADMIN]).filter(forbund=participant.forbund).exists():
-        raise PermissionDenied("Bara förbundets administratör kan exportera eller radera en persons uppgifter.")
+def _require_request_handler(request: HttpRequest, participant: Participant) -> None:
+    access.require(
+        access.can_answer_data_subject_requests(request.user, participant),
+        "Bara förbundets administratör kan exportera eller radera en persons uppgifter.",
+    )
 
 
-@role_required(Role.ADMIN)
+@never_cache
+@login_required
 def participant_export_view(request: HttpRequest, pseudonym: str, fmt: str) -> HttpResponse:
     if fmt not in ("json", "html"):
         raise Http404("Registerutdrag finns som .json och .html.")
     participant = _participant_or_404(request, pseudonym)
-    _require_admin_for(request, participant)
+    _require_request_handler(request, participant)
     data = gdpr.participant_export(participant=participant, by=request.user, reason="Registerutdrag på begäran")
     if fmt == "json":
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
@@ -336,10 +428,10 @@ def participant_export_view(request: HttpRequest, pseudonym: str, fmt: str) -> H
     )
 
 
-@role_required(Role.ADMIN)
+@login_required
 def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
-    _require_admin_for(request, participant)
+    _require_request_handler(request, participant)
     form = forms.ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         participant_erase(participant=participant, by=request.user, reason=form.cleaned_data["reason"])
@@ -362,25 +454,75 @@ def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse
     )
 
 
-@role_required(Role.ADMIN)
+@page_access(Page.ACCESS_LOG)
 def access_log(request: HttpRequest) -> HttpResponse:
-    events = access_event_list_for_user(user=request.user)
+    """The log review: identity reads, look-ups, exports and enrolments of existing persons in the
+    förbund the admin administers, by user and period; a review is recorded for a period."""
+    administered = list(access.forbund_administered_by(request.user))
+    events = access_event_list(user=request.user)
+    actors = (
+        get_user_model()
+        .objects.filter(id__in=events.exclude(user=None).values("user_id"))
+        .order_by("username")
+        .values_list("id", "username")
+    )
+    filters = forms.AccessLogFilterForm(
+        request.GET or None, user_choices=list(actors), action_choices=AccessAction.choices
+    )
+    review_form = forms.AccessLogReviewForm(request.POST or None)
+    if request.method == "POST" and review_form.is_valid():
+        data = review_form.cleaned_data
+        try:
+            for forbund in administered:
+                access_log_review_record(by=request.user, forbund=forbund, **data)
+        except ValidationError as exc:
+            apply_errors(review_form, exc)
+        else:
+            messages.success(
+                request, f"Granskningen av {data['period_start']:%Y-%m-%d}–{data['period_end']:%Y-%m-%d} är sparad."
+            )
+            return redirect(f"{request.path}?{request.GET.urlencode()}")
+    if filters.is_valid():
+        data = filters.cleaned_data
+        events = access_event_list(
+            user=request.user,
+            actor_id=data.get("user"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            action=data.get("action", ""),
+        )
     page = Paginator(events, 50).get_page(request.GET.get("sida"))
-    return render(request, "participants/access_log.html", {"page": page})
+    query = request.GET.copy()
+    query.pop("sida", None)
+    if not request.POST:
+        today = timezone.localdate()
+        review_form = forms.AccessLogReviewForm(
+            initial={
+                "period_start": (filters.is_valid() and filters.cleaned_data.get("date_from")) or today.replace(day=1),
+                "period_end": (filters.is_valid() and filters.cleaned_data.get("date_to")) or today,
+            }
+        )
+    return render(
+        request,
+        "participants/access_log.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "review_form": review_form,
+            "reviews": access_log_reviews(user=request.user)[:10],
+            "forbund_names": ", ".join(f.name for f in administered),
+        },
+    )
 
 
-@role_required(Role.MENTOR, Role.COORDINATOR, Role.ADMIN)
+@login_required
 def volume_list(request: HttpRequest, code: str) -> HttpResponse:
-    insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
+    insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     if insats.measurement_mode != MeasurementMode.VOLUME:
         raise Http404("Insatsen mäts per person.")
-    can_write = (
-        insats_list_for_user(user=request.user, roles=[Role.MENTOR, Role.COORDINATOR, Role.ADMIN])
-        .filter(pk=insats.pk)
-        .exists()
-    )
     form = forms.VolumeForm(request.POST or None)
-    if request.method == "POST" and can_write and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             volume_register(insats=insats, registered_by=request.user, **form.cleaned_data)
         except ValidationError as exc:

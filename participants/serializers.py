@@ -157,6 +157,26 @@ class EnrolmentWriteSerializer(serializers.Serializer):
     income_before_extent = serializers.ChoiceField(choices=EXTENT_VALUES, default="1.00")
     education = serializers.SlugRelatedField(slug_field="code", queryset=EducationLevel.objects.all())
     years_in_public_support = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
+    reason = serializers.CharField(
+        min_length=3, max_length=200, help_text="Varför personen skrivs in; sparas i åtkomstloggen"
+    )
+    consent_channel = serializers.ChoiceField(
+        choices=ConsentChannel.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Hur personen samtyckte på nytt till registrering; krävs för en deltagare med identitet",
+    )
+    guardian_consent = serializers.BooleanField(default=False)
+
+
+class IdentityRectifySerializer(serializers.Serializer):
+    """Rättelse: only the fields sent are changed."""
+
+    name = serializers.CharField(required=False, max_length=200)
+    contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    personnummer = serializers.CharField(required=False, max_length=20)
+    reason = serializers.CharField(min_length=3, max_length=300)
 
 
 class EnrolmentCloseSerializer(serializers.Serializer):

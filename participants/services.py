@@ -6,16 +6,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from participants import crypto, hooks
+from participants import access, crypto, hooks
 from participants.models import (
     AccessAction,
     AccessEvent,
+    AccessLogReview,
     Consent,
     ConsentPurpose,
     EducationLevel,
@@ -31,7 +33,6 @@ from participants.models import (
     VolumeRegistration,
 )
 from participants.personnummer import PersonnummerError, parse_personnummer
-from participants.selectors import identity_access_allowed
 
 # Crockford's base-32 alphabet: no I, L, O or U, so a pseudonym read aloud is not misheard.
 PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -61,14 +62,44 @@ def pseudonym_generate(*, forbund: Forbund) -> str:
 
 
 def access_event_log(
-    *, user: AbstractBaseUser | None, participant: Participant | None, action: str, reason: str
+    *,
+    user: AbstractBaseUser | None,
+    participant: Participant | None,
+    action: str,
+    reason: str,
+    forbund: Forbund | None = None,
 ) -> AccessEvent:
-    """Append one access event (who, whom, what, why)."""
-    return AccessEvent.objects.create(user=user, participant=participant, action=action, reason=reason[:300])
+    """Append one access event (who, whom, what, why), in the log of the person's förbund (or, for an
+    export of a whole report, of the förbund it covers)."""
+    return AccessEvent.objects.create(
+        user=user,
+        participant=participant,
+        forbund_id=forbund.pk if forbund is not None else (participant.forbund_id if participant else None),
+        action=action,
+        reason=reason[:300],
+    )
 
 
-def _age_in(year: int, birth_year: int) -> int:
-    return year - birth_year
+def age_on(birth_date: date, day: date) -> int:
+    """Completed years on a day: a person born 2009-12-20 is 16 on 2026-12-19 and 17 the day after."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _birth_date(participant: Participant) -> date | None:
+    """The full date of birth from the vault's personnummer, for the age rules only (shown to nobody,
+    so not logged as a read); None for an anonymous or erased person."""
+    record = IdentityRecord.objects.filter(participant=participant).first()
+    if record is None:
+        return None
+    return parse_personnummer(crypto.decrypt(record.personnummer_encrypted)).birth_date
+
+
+def _age_errors(*, age: int, guardian_consent: bool, needs_consent: bool) -> dict[str, str]:
+    if not MINIMUM_AGE <= age <= MAXIMUM_AGE:
+        return {"birth_year": f"Deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år (är {age})."}
+    if needs_consent and age < GUARDIAN_AGE_LIMIT and not guardian_consent:
+        return {"guardian_consent": f"Deltagaren är {age} år: vårdnadshavares samtycke krävs också."}
+    return {}
 
 
 @transaction.atomic
@@ -97,17 +128,34 @@ def participant_register(
     consent_text_version: str = "",
     guardian_consent: bool = False,
     today: date | None = None,
+    from_file: bool = False,
 ) -> Participant:
     """Register a person: identified (vault + registration consent) or anonymous (kön, födelseår only).
 
-    Raises ParticipantAlreadyRegistered when the personnummer is already known in the förbund.
+    By casework in the förbund, or (from_file) by an import into it. Age rules use the full date of
+    birth from the personnummer; for an anonymous person only the year is known. Raises
+    ParticipantAlreadyRegistered when the personnummer is already known in the förbund, which only a
+    user allowed to look personnummer up may learn.
     """
+    allowed = (
+        access.forbund_for_import(registered_by).filter(pk=forbund.pk).exists()
+        if from_file
+        else access.can_register_in(registered_by, forbund)
+    )
+    access.require(allowed, f"Du kan inte registrera deltagare i {forbund.name}.")
+    if not anonymous:
+        access.require(
+            access.can_look_up_personnummer(registered_by, forbund),
+            "Du har inte behörighet till identitetsuppgifter i förbundet och kan bara registrera anonyma deltagare.",
+        )
     today = today or timezone.localdate()
     errors: dict[str, str] = {}
     parsed = None
     if anonymous:
         if not birth_year:
             errors["birth_year"] = "Ange födelseår för en anonym deltagare."
+        else:  # only the year is known: the age it reaches this year
+            errors |= _age_errors(age=today.year - birth_year, guardian_consent=True, needs_consent=False)
     else:
         try:
             parsed = parse_personnummer(personnummer, today=today)
@@ -121,12 +169,10 @@ def participant_register(
             errors["birth_year"] = f"Födelseåret stämmer inte med personnumret ({parsed.birth_year})."
         if parsed:
             birth_year = parsed.birth_year
-    if birth_year and not errors.get("birth_year"):
-        age = _age_in(today.year, birth_year)
-        if not MINIMUM_AGE <= age <= MAXIMUM_AGE:
-            errors["birth_year"] = f"Deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år (är {age})."
-        elif not anonymous and age < GUARDIAN_AGE_LIMIT and not guardian_consent:
-            errors["guardian_consent"] = "Deltagaren är under 18 år: vårdnadshavares samtycke krävs också."
+            errors = (
+                _age_errors(age=age_on(parsed.birth_date, today), guardian_consent=guardian_consent, needs_consent=True)
+                | errors
+            )
     if errors:
         raise ValidationError(errors)
     if anonymous or parsed is None or birth_year is None:
@@ -168,6 +214,7 @@ def participant_intake(
     registered_by: AbstractBaseUser,
     insats: Insats,
     use_existing: bool = False,
+    reason: str = "",
     extra_consents: list[str] | tuple[str, ...] = (),
     start_date: date,
     mentor: AbstractBaseUser | None = None,
@@ -177,8 +224,17 @@ def participant_intake(
     years_in_public_support: Decimal | None = None,
     **person: object,
 ) -> Participant:
-    """Inskrivning in one step: register the person (or take the existing one found by personnummer),
-    record the consents given, and enrol in the insats. All of it, or nothing."""
+    """Inskrivning in one step: register the person (or take the existing one found by personnummer,
+    with their fresh consent and the reason logged), record the consents given, and enrol in the
+    insats. All of it, or nothing."""
+    enrolment_fields = {
+        "start_date": start_date,
+        "mentor": mentor,
+        "income_before": income_before,
+        "income_before_extent": income_before_extent,
+        "education": education,
+        "years_in_public_support": years_in_public_support,
+    }
     if use_existing:
         participant = participant_lookup(
             user=registered_by,
@@ -188,37 +244,87 @@ def participant_intake(
         )
         if participant is None:
             raise ValidationError({"personnummer": "Ingen deltagare med det personnumret hittades."})
-    else:
-        participant = participant_register(forbund=insats.forbund, registered_by=registered_by, **person)  # type: ignore[arg-type]
-        if not participant.is_anonymous:
-            for purpose in extra_consents:
-                consent_record(
-                    participant=participant,
-                    purpose=purpose,
-                    granted=True,
-                    recorded_by=registered_by,
-                    channel=str(person["consent_channel"]),
-                    text_version=str(person["consent_text_version"]),
-                    guardian_consent=bool(person.get("guardian_consent", False)),
-                )
-    enrolment_create(
-        participant=participant,
-        insats=insats,
-        start_date=start_date,
-        mentor=mentor,
-        income_before=income_before,
-        income_before_extent=income_before_extent,
-        education=education,
-        years_in_public_support=years_in_public_support,
-    )
+        enrolment_of_existing(
+            by=registered_by,
+            participant=participant,
+            insats=insats,
+            reason=reason,
+            consent_channel=str(person.get("consent_channel", "")),
+            guardian_consent=bool(person.get("guardian_consent", False)),
+            extra_consents=extra_consents,
+            **enrolment_fields,
+        )
+        return participant
+    participant = participant_register(forbund=insats.forbund, registered_by=registered_by, **person)  # type: ignore[arg-type]
+    enrolment_create(by=registered_by, participant=participant, insats=insats, **enrolment_fields)
+    if not participant.is_anonymous:
+        for purpose in extra_consents:
+            consent_record(
+                participant=participant,
+                purpose=purpose,
+                granted=True,
+                recorded_by=registered_by,
+                channel=str(person["consent_channel"]),
+                text_version=str(person["consent_text_version"]),
+                guardian_consent=bool(person.get("guardian_consent", False)),
+            )
     return participant
+
+
+@transaction.atomic
+def enrolment_of_existing(
+    *,
+    by: AbstractBaseUser,
+    participant: Participant,
+    insats: Insats,
+    reason: str,
+    consent_channel: str,
+    guardian_consent: bool = False,
+    extra_consents: list[str] | tuple[str, ...] = (),
+    **enrolment_fields: object,
+) -> Enrolment:
+    """Enrol a person who is already in the register. The enrolment starts a relationship that opens
+    their identity to the insats' mentors, so the person's fresh consent to registration is recorded
+    and the enrolment is logged with its reason for the förbund's admins to review."""
+    errors: dict[str, str] = {}
+    if len(reason.strip()) < 3:
+        errors["reason"] = "Ange varför du skriver in personen. Det sparas i åtkomstloggen."
+    if not participant.is_anonymous and not consent_channel:
+        errors["consent_channel"] = "Personen behöver samtycka på nytt till registrering. Ange hur samtycket gavs."
+    if errors:
+        raise ValidationError(errors)
+    enrolment = enrolment_create(by=by, participant=participant, insats=insats, **enrolment_fields)  # type: ignore[arg-type]
+    if not participant.is_anonymous:
+        for purpose in dict.fromkeys([ConsentPurpose.REGISTRATION, *extra_consents]):
+            consent_record(
+                participant=participant,
+                purpose=purpose,
+                granted=True,
+                recorded_by=by,
+                channel=consent_channel,
+                text_version=settings.CONSENT_TEXT_VERSION,
+                guardian_consent=guardian_consent,
+            )
+    access_event_log(
+        user=by,
+        participant=participant,
+        action=AccessAction.ENROL_EXISTING,
+        reason=f"Inskrivning i {insats.name}: {reason.strip()}",
+    )
+    return enrolment
 
 
 @transaction.atomic
 def participant_lookup(
     *, user: AbstractBaseUser, forbund: Forbund, personnummer: str, reason: str
 ) -> Participant | None:
-    """Find a person in the förbund by personnummer through the HMAC index; a hit is logged."""
+    """Find a person in the förbund by personnummer through the HMAC index; a hit is logged. Only a
+    user with identity access in the förbund may ask: for anyone else the answer would reveal that,
+    and since when, a person is known here."""
+    access.require(
+        access.can_look_up_personnummer(user, forbund),
+        "Du har inte behörighet att söka på personnummer i förbundet.",
+    )
     try:
         parsed = parse_personnummer(personnummer)
     except PersonnummerError as exc:
@@ -237,8 +343,7 @@ def participant_lookup(
 @transaction.atomic
 def identity_read(*, user: AbstractBaseUser, participant: Participant, reason: str) -> IdentityData:
     """Decrypt a participant's identity for a user allowed to see it; every read is logged."""
-    if not identity_access_allowed(user=user, participant=participant):
-        raise PermissionError("Du har inte behörighet att se deltagarens identitet.")
+    access.require(access.can_read_identity(user, participant), "Du har inte behörighet att se deltagarens identitet.")
     record = IdentityRecord.objects.filter(participant=participant).first()
     if record is None:
         raise LookupError("Deltagaren har inga identitetsuppgifter (anonym eller raderad).")
@@ -261,8 +366,11 @@ def identity_rectify(
     personnummer: str | None = None,
 ) -> None:
     """Correct identity data (GDPR rectification); logged, and the pnr index follows a new number."""
-    if not identity_access_allowed(user=user, participant=participant):
-        raise PermissionError("Du har inte behörighet att ändra deltagarens identitet.")
+    access.require(
+        access.can_read_identity(user, participant), "Du har inte behörighet att rätta deltagarens identitet."
+    )
+    if len(reason.strip()) < 3:
+        raise ValidationError({"reason": "Ange varför uppgifterna rättas. Det sparas i åtkomstloggen."})
     record = IdentityRecord.objects.select_for_update().filter(participant=participant).first()
     if record is None:
         raise LookupError("Deltagaren har inga identitetsuppgifter (anonym eller raderad).")
@@ -288,9 +396,18 @@ def identity_rectify(
     access_event_log(user=user, participant=participant, action=AccessAction.RECTIFY, reason=reason)
 
 
+def participant_erase(*, participant: Participant, by: AbstractBaseUser, reason: str) -> None:
+    """Erase identity and contact data for good on the person's request (the förbund's admins);
+    pseudonymous statistics stay as they are."""
+    access.require(
+        access.can_answer_data_subject_requests(by, participant),
+        "Bara förbundets administratör kan radera en persons uppgifter.",
+    )
+    _erase(participant=participant, by=by, reason=reason)
+
+
 @transaction.atomic
-def participant_erase(*, participant: Participant, by: AbstractBaseUser | None, reason: str) -> None:
-    """Erase identity and contact data for good; pseudonymous statistics stay as they are."""
+def _erase(*, participant: Participant, by: AbstractBaseUser | None, reason: str) -> None:
     IdentityRecord.objects.filter(participant=participant).delete()
     for handler in hooks.ERASURE_HANDLERS:
         handler(participant)
@@ -311,15 +428,23 @@ def consent_record(
     member_authority: str = "",
     today: date | None = None,
 ) -> Consent:
-    """Append a consent (granted=True) or a withdrawal (granted=False); nothing is edited in place."""
+    """Append a consent (granted=True) or a withdrawal (granted=False); nothing is edited in place.
+    Recorded by whoever may change one of the person's enrolments (access.can_record_consent)."""
+    access.require(
+        access.can_record_consent(recorded_by, participant),
+        "Du kan inte registrera samtycken för den här deltagaren.",
+    )
     today = today or timezone.localdate()
     errors: dict[str, str] = {}
     if participant.is_anonymous:
         errors["purpose"] = "En anonym deltagare kan inte lämna samtycke i Stegvis."
     if purpose == ConsentPurpose.SHARING and granted and not member_authority.strip():
         errors["member_authority"] = "Ange vilken medlemsmyndighet uppgifterna får delas med."
-    if granted and _age_in(today.year, participant.birth_year) < GUARDIAN_AGE_LIMIT and not guardian_consent:
-        errors["guardian_consent"] = "Deltagaren är under 18 år: vårdnadshavares samtycke krävs också."
+    birth_date = _birth_date(participant) if granted and not participant.is_anonymous else None
+    if birth_date is not None:
+        age = age_on(birth_date, today)
+        if age < GUARDIAN_AGE_LIMIT and not guardian_consent:
+            errors["guardian_consent"] = f"Deltagaren är {age} år: vårdnadshavares samtycke krävs också."
     if not channel or not text_version:
         errors["channel"] = "Ange hur samtycket gavs och vilken version av texten som gällde."
     if errors:
@@ -357,6 +482,7 @@ def _enrolment_errors(*, participant: Participant, insats: Insats, start_date: d
 @transaction.atomic
 def enrolment_create(
     *,
+    by: AbstractBaseUser,
     participant: Participant,
     insats: Insats,
     start_date: date,
@@ -369,7 +495,11 @@ def enrolment_create(
     years_in_public_support: Decimal | None = None,
     today: date | None = None,
 ) -> Enrolment:
-    """Enrol a participant in an insats (inskrivning), with SUS background data and a mentor."""
+    """Enrol a participant in an insats (inskrivning), with SUS background data and a mentor. A person
+    already in the register is enrolled through enrolment_of_existing, which records why."""
+    access.require(access.can_enrol(by, insats), f"Du kan inte skriva in deltagare i {insats.name}.")
+    if mentor is not None and not access.mentor_candidates(insats).filter(pk=mentor.pk).exists():
+        raise ValidationError({"mentor": f"{mentor} är inte handledare i {insats.name}."})
     errors = _enrolment_errors(
         participant=participant, insats=insats, start_date=start_date, today=today or timezone.localdate()
     )
@@ -401,9 +531,21 @@ def enrolment_create(
     return enrolment
 
 
+def _require_writable(by: AbstractBaseUser, enrolment: Enrolment) -> None:
+    access.require(
+        access.enrolments_writable_by(by).filter(pk=enrolment.pk).exists(),
+        "Du kan inte ändra inskrivningar i den här insatsen.",
+    )
+
+
 @transaction.atomic
-def enrolment_change_mentor(*, enrolment: Enrolment, mentor: AbstractBaseUser, from_date: date) -> MentorAssignment:
+def enrolment_change_mentor(
+    *, by: AbstractBaseUser, enrolment: Enrolment, mentor: AbstractBaseUser, from_date: date
+) -> MentorAssignment:
     """Hand the participant over to another mentor from a date; the previous assignment ends then."""
+    _require_writable(by, enrolment)
+    if not access.mentor_candidates(enrolment.insats).filter(pk=mentor.pk).exists():
+        raise ValidationError({"mentor": "Användaren är inte handledare i insatsen."})
     if enrolment.end_date is not None:
         raise ValidationError({"mentor": "Inskrivningen är avslutad."})
     if from_date < enrolment.start_date:
@@ -422,6 +564,7 @@ def enrolment_change_mentor(*, enrolment: Enrolment, mentor: AbstractBaseUser, f
 @transaction.atomic
 def enrolment_close(
     *,
+    by: AbstractBaseUser,
     enrolment: Enrolment,
     end_date: date,
     exit_reason: ExitReason | None,
@@ -429,7 +572,9 @@ def enrolment_close(
     income_after_extent: Decimal | None,
     today: date | None = None,
 ) -> Enrolment:
-    """Avslut: end date, avslutsanledning and income source after. Felregistrering is an exit reason."""
+    """Avslut: end date, avslutsanledning and income source after. Felregistrering is an exit reason,
+    and it ends every mentor's access through the enrolment at once (access.NOT_FELREGISTRERING)."""
+    _require_writable(by, enrolment)
     today = today or timezone.localdate()
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     errors: dict[str, str] = {}
@@ -466,6 +611,10 @@ def volume_register(
     kon: str = "",
 ) -> VolumeRegistration:
     """Record a head count for a volume-only insats."""
+    access.require(
+        access.insatser_readable_by(registered_by).filter(pk=insats.pk).exists(),
+        f"Du kan inte registrera volymer i {insats.name}.",
+    )
     errors: dict[str, str] = {}
     if period_end < period_start:
         errors["period_end"] = "Periodens slut ligger före dess början."
@@ -512,7 +661,23 @@ def identity_retention_erase(*, today: date | None = None, dry_run: bool = False
     due = identity_retention_due(today=today)
     if not dry_run:
         for participant in due:
-            participant_erase(
-                participant=participant, by=None, reason="Gallring: lagringstiden efter avslut har gått ut"
-            )
+            _erase(participant=participant, by=None, reason="Gallring: lagringstiden efter avslut har gått ut")
     return [p.pseudonym for p in due]
+
+
+@transaction.atomic
+def access_log_review_record(
+    *, by: AbstractBaseUser, forbund: Forbund, period_start: date, period_end: date, note: str = ""
+) -> AccessLogReview:
+    """Record that a förbund admin went through the access log for a period."""
+    access.require(
+        access.forbund_administered_by(by).filter(pk=forbund.pk).exists(),
+        "Bara förbundets administratör granskar åtkomstloggen.",
+    )
+    if period_end < period_start:
+        raise ValidationError({"period_end": "Periodens slut ligger före dess början."})
+    if period_end > timezone.localdate():
+        raise ValidationError({"period_end": "Perioden kan inte sluta i framtiden."})
+    return AccessLogReview.objects.create(
+        forbund=forbund, period_start=period_start, period_end=period_end, note=note.strip(), reviewed_by=by
+    )

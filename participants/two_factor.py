@@ -16,14 +16,11 @@ from django.urls import reverse
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from participants.models import Role
-from participants.selectors import user_roles
-
-TWO_FACTOR_ROLES = {Role.COORDINATOR, Role.ADMIN}
+from participants import access
 
 
 def two_factor_required(user: object) -> bool:
-    return bool(settings.REQUIRE_TWO_FACTOR and user_roles(user=user) & TWO_FACTOR_ROLES)
+    return bool(settings.REQUIRE_TWO_FACTOR and access.requires_two_factor(user))
 
 
 class TwoFactorMiddleware:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("deltagare/ny/", registry_views.participant_register_view, name="participant_register"),
     path("deltagare/<str:pseudonym>/", registry_views.participant_detail, name="participant_detail"),
     path("deltagare/<str:pseudonym>/identitet/", registry_views.identity_reveal, name="identity_reveal"),
+    path("deltagare/<str:pseudonym>/identitet/ratta/", registry_views.identity_rectify_view, name="identity_rectify"),
     path("deltagare/<str:pseudonym>/skriv-in/", registry_views.enrol_existing, name="enrol_existing"),
     path("deltagare/<str:pseudonym>/samtycke/", registry_views.consent_view, name="consent_record"),
     path(
@@ -44,6 +45,11 @@ api_urlpatterns = [
     path("deltagare/<str:pseudonym>/samtycken/", registry_api.ParticipantConsentApi.as_view(), name="api_consent"),
     path("deltagare/<str:pseudonym>/inskrivningar/", registry_api.ParticipantEnrolApi.as_view(), name="api_enrol"),
     path("deltagare/<str:pseudonym>/identitet/", registry_api.ParticipantIdentityApi.as_view(), name="api_identity"),
+    path(
+        "deltagare/<str:pseudonym>/identitet/rattelse/",
+        registry_api.ParticipantIdentityRectifyApi.as_view(),
+        name="api_identity_rectify",
+    ),
     path("deltagare/<str:pseudonym>/registerutdrag/", registry_api.ParticipantExportApi.as_view(), name="api_export"),
     path("deltagare/<str:pseudonym>/radering/", registry_api.ParticipantErasureApi.as_view(), name="api_erasure"),
     path(

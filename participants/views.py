@@ -2,35 +2,23 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from participants import hooks
-from participants.models import Role
-from participants.permissions import role_required
-from participants.selectors import (
-    enrolment_list_for_user,
-    insats_list_for_user,
-    insats_overview_for_user,
-    user_roles,
-)
-
-LANDING_BY_ROLE = [
-    (Role.MENTOR, "mentor_home"),
-    (Role.COORDINATOR, "coordinator_home"),
-    (Role.ADMIN, "admin_home"),
-]
+from participants import access, hooks
+from participants.access import Page
+from participants.permissions import page_access
+from participants.selectors import enrolment_list_for_user, insats_overview
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    roles = user_roles(user=request.user)
-    for role, url_name in LANDING_BY_ROLE:
-        if role in roles:
-            return redirect(url_name)
+    landing = access.landing_page(request.user)
+    if landing is not None:
+        return redirect(landing)
     return render(request, "participants/no_role.html", status=403)
 
 
-@role_required(Role.MENTOR)
+@page_access(Page.CASELOAD)
 def mentor_home(request: HttpRequest) -> HttpResponse:
-    insatser = insats_overview_for_user(user=request.user, roles=[Role.MENTOR])
+    insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.CASELOAD))
     enrolments = enrolment_list_for_user(user=request.user).filter(insats__in=insatser)
     my_enrolments = [e for e in enrolments if e.current_mentor_id == request.user.id]
     other_enrolments = [e for e in enrolments if e.current_mentor_id != request.user.id]
@@ -41,23 +29,27 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.COORDINATOR)
+@page_access(Page.COORDINATOR_START)
 def coordinator_home(request: HttpRequest) -> HttpResponse:
     if hooks.COORDINATOR_START:
         return redirect(hooks.COORDINATOR_START[0]())
-    insatser = insats_overview_for_user(user=request.user, roles=[Role.COORDINATOR])
+    insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.COORDINATOR_START))
     return render(request, "participants/coordinator_home.html", {"insatser": insatser})
 
 
-@role_required(Role.ADMIN)
+@page_access(Page.ADMIN_START)
 def admin_home(request: HttpRequest) -> HttpResponse:
-    insatser = insats_overview_for_user(user=request.user, roles=[Role.ADMIN])
-    return render(request, "participants/admin_home.html", {"insatser": insatser})
+    insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.ADMIN_START))
+    return render(
+        request,
+        "participants/admin_home.html",
+        {"insatser": insatser, "can_use_admin_site": access.can_use_admin_site(request.user)},
+    )
 
 
 @login_required
 def insats_detail(request: HttpRequest, code: str) -> HttpResponse:
-    insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
+    insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     enrolments = enrolment_list_for_user(user=request.user, insats=insats)
     links = [link for hook in hooks.INSATS_LINKS for link in hook(insats, request.user)]
     return render(

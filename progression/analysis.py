@@ -17,8 +17,7 @@ from typing import Any
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
-from participants.models import ConsentPurpose, Enrolment
-from participants.selectors import consent_granted_subquery
+from participants.models import ConsentPurpose, Enrolment, consent_granted_subquery
 from progression.models import DimensionScore, Progression
 from progression.reports.filters import ReportFilter
 

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import api_validation_error, error_responses
-from participants.models import Enrolment, Role
+from participants import access
+from participants.models import Enrolment
 from participants.permissions import HasAnyRole
-from participants.selectors import enrolment_list_for_user, insats_list_for_user
+from participants.selectors import enrolment_list_for_user
 from progression import goals, selectors
 from progression.models import ActionPlanStep, DimensionScore, Goal, Milestone, Progression
 from surveys.models import AssessmentSession
@@ -166,12 +167,10 @@ class EnrolmentGoalsApi(APIView):
     )
     def post(self, request: Request, enrolment_id: int) -> Response:
         enrolment = _enrolment(request, enrolment_id)
-        if (
-            not insats_list_for_user(user=request.user, roles=[Role.MENTOR, Role.ADMIN])
-            .filter(pk=enrolment.insats_id)
-            .exists()
-        ):
-            return Response({"detail": "Du kan inte ändra planen här."}, status=status.HTTP_403_FORBIDDEN)
+        access.require(
+            access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),
+            "Du kan inte ändra planen här.",
+        )
         data = GoalWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

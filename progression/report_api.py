@@ -3,23 +3,14 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import error_responses
-from participants.models import Role
-from participants.selectors import user_roles
+from participants.permissions import MayReadReports
 from progression.reports.filters import AGE_BANDS, KON_VALUES, PRESETS, FilterError, parse_filter
 from progression.reports.registry import REPORTS, build_report
-
-
-class IsReportReader(BasePermission):
-    message = "Rapporter är till för samordnare och administratörer."
-
-    def has_permission(self, request: Request, view: object) -> bool:
-        return bool(user_roles(user=request.user) & {Role.COORDINATOR, Role.ADMIN})
 
 
 def _query(name: str, kind: OpenApiTypes, description: str, **options: object) -> OpenApiParameter:
@@ -47,7 +38,7 @@ class ReportApi(APIView):
     """A report's figures as JSON. ?forbund=&insats=&from=&to=&period=&ar=&kon=&aldersgrupp=&per_kon=1;
     ?extern=1 hides small cells (<5) as for any output that leaves the organisation."""
 
-    permission_classes = [IsReportReader]
+    permission_classes = [MayReadReports]
 
     @extend_schema(
         operation_id="report_retrieve",

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from participants.models import AccessAction, Role
-from participants.permissions import role_required
-from participants.selectors import user_roles
+from participants import access
+from participants.access import Page
+from participants.models import AccessAction
+from participants.permissions import page_access
 from participants.services import access_event_log
 from progression.forms import ReportTextForm
 from progression.models import ExportJob, ExportStatus, InsatsSummary, ReportText
@@ -20,8 +21,6 @@ from progression.reports import rendering
 from progression.reports.filters import PRESETS, FilterError, insatser_for_reports, parse_filter
 from progression.reports.jobs import PACK, export_job_create, export_job_download
 from progression.reports.registry import REPORTS, build_report
-
-REPORT_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 def _filters(request: HttpRequest):  # noqa: ANN202
@@ -40,7 +39,7 @@ def _filter_context(request: HttpRequest, filters) -> dict:  # noqa: ANN001
     }
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         filters = _filters(request)
@@ -74,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def report_page(request: HttpRequest, name: str) -> HttpResponse:
     if name not in REPORTS:
         raise Http404("Rapporten finns inte.")
@@ -97,7 +96,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     """A report as CSV, streamed; small cells hidden unless the coordinator asks for internal figures."""
     if name not in REPORTS:
@@ -111,15 +110,16 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     access_event_log(
         user=request.user,
         participant=None,
+        forbund=filters.forbund,
         action=AccessAction.EXPORT,
-        reason=f"Rapport {name}.csv ({'extern' if external else 'intern'})",
+        reason=f"Rapport {name}.csv ({'extern' if external else 'intern'}): {filters.describe()}",
     )
     response = StreamingHttpResponse(rendering.csv_text(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="stegvis-{name}.csv"'
     return response
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 @require_POST
 def export_start(request: HttpRequest, name: str) -> HttpResponse:
     file_format = request.POST.get("format", "xlsx")
@@ -140,10 +140,18 @@ def export_start(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
-    return get_object_or_404(ExportJob, pk=job_id, user=request.user)
+    job = get_object_or_404(ExportJob, pk=job_id)
+    if not access.can_download_export(
+        request.user,
+        owner_id=job.user_id,
+        forbund_code=job.params.get("forbund", ""),
+        insats_codes=job.params.get("insats", []),
+    ):
+        raise Http404("Exporten finns inte eller ligger utanför din behörighet.")
+    return job
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
     if request.headers.get("Accept") == "application/json":
@@ -158,7 +166,7 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "progression/export_status.html", {"job": job})
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
     if job.status != ExportStatus.DONE:
@@ -169,7 +177,7 @@ def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def report_texts(request: HttpRequest) -> HttpResponse:
     """Edit the written sections of the annual-report appendix for one insats and period."""
     try:
@@ -197,7 +205,7 @@ def report_texts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*REPORT_ROLES)
+@page_access(Page.REPORTS)
 def analysis_export(request: HttpRequest) -> HttpResponse:
     """Pseudonymised analysis dataset for evaluators (docs/analysis-export.md)."""
     from progression import analysis
@@ -206,7 +214,7 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
         filters = _filters(request)
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
-    is_admin = Role.ADMIN in user_roles(user=request.user) or request.user.is_superuser
+    is_admin = access.can_link_analysis_exports(request.user, filters.forbund)
     error = ""
     if request.method == "POST":
         shape = request.POST.get("shape", "long")
@@ -237,9 +245,11 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
             access_event_log(
                 user=request.user,
                 participant=None,
+                forbund=filters.forbund,
                 action=AccessAction.EXPORT,
                 reason=f"Analysexport {shape}.{file_format} beställd (export {job.pk})"
-                + (f", samma nyckel som export {reuse}" if reuse else ""),
+                + (f", samma nyckel som export {reuse}" if reuse else "")
+                + f": {filters.describe()}",
             )
             return redirect("export_status", job_id=job.pk)
     return render(

@@ -8,15 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from participants.models import Enrolment, Role
-from participants.selectors import enrolment_list_for_user, insats_list_for_user
+from participants import access
+from participants.models import Enrolment
+from participants.selectors import enrolment_list_for_user
 from progression import goals, selectors
 from progression.forms import GoalForm, MilestoneForm, StepForm
 from progression.models import ActionPlanStep, Classification, Milestone, MilestoneStatus
 from surveys import charts
 from surveys.models import Perspective
-
-WRITE_ROLES = [Role.MENTOR, Role.ADMIN]
 
 
 def _enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
@@ -24,8 +23,7 @@ def _enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
 
 
 def _can_plan(request: HttpRequest, enrolment: Enrolment) -> bool:
-    writable = insats_list_for_user(user=request.user, roles=WRITE_ROLES)
-    return enrolment.end_date is None and writable.filter(pk=enrolment.insats_id).exists()
+    return enrolment.end_date is None and access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists()
 
 
 @login_required

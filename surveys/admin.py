@@ -10,10 +10,19 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from participants import access
 from surveys.models import Dimension, Instrument, InstrumentVersion, Item
 
 
 class ReadOnlyMixin:
+    """Visible to everyone who may use the admin (participants/access.py); changed by nobody."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.can_use_admin_site(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can_use_admin_site(request.user)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

@@ -4,15 +4,14 @@ from typing import Any
 
 from django.urls import reverse
 
-from participants.models import Role
-from participants.selectors import insats_list_for_user
+from participants import access
 
 
 def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
     """Buttons on the participant page for an open enrolment the user may assess in."""
     if enrolment.end_date is not None:
         return []
-    if not insats_list_for_user(user=user, roles=[Role.MENTOR, Role.ADMIN]).filter(pk=enrolment.insats_id).exists():
+    if not access.enrolments_writable_by(user).filter(pk=enrolment.pk).exists():
         return []
     return [
         ("Målbildssamtal", reverse("conversation_hub", args=[enrolment.pk])),

@@ -6,8 +6,9 @@ from itertools import groupby
 
 from django.db.models import Avg, Case, F, FloatField, QuerySet, Subquery, When
 
-from participants.models import ConsentPurpose, Enrolment, Role
-from participants.selectors import AnyUser, consent_granted_subquery, insats_list_for_user
+from participants import access
+from participants.models import ConsentPurpose, Enrolment, consent_granted_subquery
+from participants.selectors import AnyUser
 from surveys.models import (
     DEFAULT_LANGUAGE,
     ITEMS_ASKED_IN,
@@ -180,7 +181,7 @@ def _in_language(texts: dict[str, str], language: str) -> str:
 def enrolment_for_reading(
     *, user: AnyUser, enrolment_id: int, instrument_code: str, version_number: int | None = None
 ) -> Enrolment | None:
-    """An enrolment the user may record readings for (mentor or admin of its insats or förbund),
+    """An enrolment the user may record readings for (access.enrolments_writable_by),
     with its participant and what a submission checks, in one query: `progression_consent` (the
     participant's consent in force to progression measurement) and `reading_version_id` (the given
     version of the instrument, else its latest published one; None if there is none)."""
@@ -190,8 +191,8 @@ def enrolment_for_reading(
     else:
         versions = versions.filter(number=version_number)
     enrolments = (
-        Enrolment.objects.select_related("participant")
-        .filter(insats__in=insats_list_for_user(user=user, roles=[Role.MENTOR, Role.ADMIN]))
+        access.enrolments_writable_by(user)
+        .select_related("participant")
         .annotate(
             progression_consent=consent_granted_subquery(purpose=ConsentPurpose.PROGRESSION),
             reading_version_id=Subquery(versions.values("pk")[:1]),

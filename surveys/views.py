@@ -7,6 +7,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -14,10 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from participants import access
 from participants import hooks as participant_hooks
-from participants.models import Enrolment, Role
-from participants.permissions import role_required
-from participants.selectors import enrolment_list_for_user, insats_list_for_user
+from participants.models import Enrolment
 from surveys import charts
 from surveys.forms import CampaignForm, SelfLinkForm
 from surveys.models import LANGUAGES, AssessmentSession, InstrumentPurpose, Perspective, SessionStatus, SurveyCampaign
@@ -35,17 +35,15 @@ PROGRESSION_INSTRUMENT = "stegvis-progression"
 PARTICIPANT_MODE = "participant_mode"
 EXIT_ATTEMPTS_ALLOWED = 5
 LANGUAGE_NAMES = {"sv": "Svenska", "sv_lattlast": "Lätt svenska", "en": "English"}
-WRITE_ROLES = [Role.MENTOR, Role.ADMIN]
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
 def _enrolment_for_mentor(request: HttpRequest, enrolment_id: int) -> Enrolment:
-    enrolments = enrolment_list_for_user(user=request.user).filter(
-        insats__in=insats_list_for_user(user=request.user, roles=WRITE_ROLES)
-    )
-    return get_object_or_404(enrolments, pk=enrolment_id)
+    """An open enrolment the user may hold a målbildssamtal in (access.enrolments_writable_by)."""
+    enrolments = access.enrolments_writable_by(request.user).filter(end_date__isnull=True)
+    return get_object_or_404(enrolments.select_related("participant", "insats"), pk=enrolment_id)
 
 
 def _conversation(request: HttpRequest, enrolment: Enrolment) -> dict[str, str]:
@@ -103,7 +101,7 @@ def _language(request: HttpRequest, fallback: str = "sv") -> str:
 # --- målbildssamtal -------------------------------------------------------------------------
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 def conversation_hub(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     state = _conversation(request, enrolment)
@@ -125,7 +123,7 @@ def conversation_hub(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     )
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 @require_POST
 def participant_mode_enter(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
@@ -154,7 +152,7 @@ def _capture_context(
     }
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     state = _conversation(request, enrolment)
@@ -171,7 +169,7 @@ def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     return render(request, "surveys/capture.html", context)
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     state = _conversation(request, enrolment)
@@ -187,7 +185,7 @@ def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     return render(request, "surveys/capture.html", context)
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 @require_POST
 def session_submit_view(request: HttpRequest, enrolment_id: int, perspective: str) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
@@ -233,13 +231,13 @@ def session_submit_view(request: HttpRequest, enrolment_id: int, perspective: st
     return redirect(done)
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 def self_done(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     return render(request, "surveys/self_done.html", {"enrolment": enrolment, "participant_mode": True})
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 @require_POST
 def participant_mode_exit(request: HttpRequest) -> HttpResponse:
     mode = request.session.get(PARTICIPANT_MODE)
@@ -258,7 +256,7 @@ def participant_mode_exit(request: HttpRequest) -> HttpResponse:
     return redirect("self_done", enrolment_id=mode["enrolment"])
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     state = _conversation(request, enrolment)
@@ -330,7 +328,7 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
     )
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 @require_POST
 def conversation_finish(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
@@ -342,7 +340,7 @@ def conversation_finish(request: HttpRequest, enrolment_id: int) -> HttpResponse
 # --- self-assessment by link ----------------------------------------------------------------
 
 
-@role_required(*WRITE_ROLES)
+@login_required
 def self_link_new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     form = SelfLinkForm(request.POST or None)
@@ -409,9 +407,9 @@ def public_thanks(request: HttpRequest) -> HttpResponse:
 # --- anonymous satisfaction surveys ---------------------------------------------------------
 
 
-@role_required(Role.MENTOR, Role.COORDINATOR, Role.ADMIN)
+@login_required
 def campaign_list(request: HttpRequest, code: str) -> HttpResponse:
-    insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
+    insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -428,9 +426,9 @@ def campaign_list(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "surveys/campaign_list.html", {"insats": insats, "form": form, "campaigns": campaigns})
 
 
-@role_required(Role.MENTOR, Role.COORDINATOR, Role.ADMIN)
+@login_required
 def campaign_detail(request: HttpRequest, code: str, campaign_id: int) -> HttpResponse:
-    insats = get_object_or_404(insats_list_for_user(user=request.user), code=code)
+    insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     campaign = get_object_or_404(
         SurveyCampaign.objects.annotate(answered=Count("responses")).select_related("version__instrument"),
         pk=campaign_id,

@@ -93,6 +93,11 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
             MentorAssignment.objects.create(enrolment=self, mentor=mentor, start_date=self.start_date)
 
 
+def operator():  # noqa: ANN201
+    """The service's operator (a superuser): the actor when a test sets data up outside the rule it tests."""
+    return UserFactory(username="operator", is_superuser=True, password=factory.Transformer.Force(make_password(None)))
+
+
 def user_with_role(role: str, *, insats: Insats | None = None, forbund: Forbund | None = None, **user_fields):
     """A user holding one role on one insats or förbund."""
     user = UserFactory(**user_fields)

@@ -6,12 +6,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from participants.models import Forbund, Insats, Role
-from participants.selectors import insats_list_for_user
+from participants import access
+from participants.models import Forbund, Insats
 
 AGE_BANDS = {"16-24": (16, 24), "25-34": (25, 34), "35-44": (35, 44), "45-54": (45, 54), "55-67": (55, 67)}
 KON_VALUES = ("kvinna", "man", "annat", "okant")
-REPORT_ROLES = [Role.COORDINATOR, Role.ADMIN]
 
 
 class FilterError(ValueError):
@@ -96,7 +95,7 @@ def _date(raw: str, name: str, errors: dict[str, str]) -> date | None:
 
 
 def insatser_for_reports(*, user: Any) -> QuerySet[Insats]:
-    return insats_list_for_user(user=user, roles=REPORT_ROLES)
+    return access.insatser_for_reports(user).select_related("forbund")
 
 
 def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:

@@ -112,12 +112,15 @@ def export_job_run(*, job_id: int) -> None:
 
 
 def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
-    """The finished file; logged as an export access event."""
+    """The finished file; logged as an export access event in the förbund's log, with its filters."""
+    filters = parse_filter(user=user, params=_query(job.params), default_year=timezone.localdate().year)
     access_event_log(
         user=user,
         participant=None,
+        forbund=filters.forbund,
         action=AccessAction.EXPORT,
-        reason=f"Rapportexport {job.kind}.{job.file_format} ({'extern' if job.external else 'intern'})",
+        reason=f"Rapportexport {job.kind}.{job.file_format} ({'extern' if job.external else 'intern'}): "
+        f"{filters.describe()}",
     )
     return export_dir() / job.file_name
 

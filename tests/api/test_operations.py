@@ -29,6 +29,7 @@ OPERATIONS = {
     ("POST", "/api/v1/deltagare/{pseudonym}/samtycken/"): "test_participant_consent_create",
     ("POST", "/api/v1/deltagare/{pseudonym}/inskrivningar/"): "test_participant_enrol",
     ("POST", "/api/v1/deltagare/{pseudonym}/identitet/"): "test_participant_identity_read",
+    ("POST", "/api/v1/deltagare/{pseudonym}/identitet/rattelse/"): "test_participant_identity_rectify",
     ("GET", "/api/v1/deltagare/{pseudonym}/registerutdrag/"): "test_participant_export",
     ("POST", "/api/v1/deltagare/{pseudonym}/radering/"): "test_participant_erase",
     ("POST", "/api/v1/inskrivningar/{enrolment_id}/avslut/"): "test_enrolment_close",
@@ -151,6 +152,8 @@ def test_participant_enrol(call, world):
             "income_before": "a_kassa",
             "income_before_extent": "0.50",
             "education": "gymnasial",
+            "reason": "Remiss från Arbetsförmedlingen",
+            "consent_channel": "written",
         },
         status=201,
     )
@@ -166,6 +169,16 @@ def test_participant_identity_read(call, world):
         {"reason": "Ringa om nästa möte"},
     )
     assert body["personnummer"].startswith("19900417")
+
+
+def test_participant_identity_rectify(call, world):
+    body = call(
+        world.mentor,
+        "POST",
+        reverse("api_identity_rectify", args=[world.participant.pseudonym]),
+        {"name": "Rättat Namn", "reason": "Namnet var felstavat"},
+    )
+    assert body["name"] == "Rättat Namn"
 
 
 def test_participant_export(call, world):

@@ -24,7 +24,7 @@ def world(api_world):
     for closed in (True, False, True):
         enrolment = EnrolmentFactory(insats=w.insats, participant=ParticipantFactory(forbund=w.sco))
         if closed:
-            enrolment.end_date, enrolment.exit_reason = date(2026, 6, 1), exit_reason("felregistrering")
+            enrolment.end_date, enrolment.exit_reason = date(2026, 6, 1), exit_reason("arbete")
             enrolment.save()
     session_submit(
         client_uuid=uuid.uuid4(),

@@ -28,6 +28,7 @@ from tests.factories import (
     education_level,
     exit_reason,
     income_source,
+    operator,
     register_identified,
     synthetic_personnummer,
     user_with_role,
@@ -190,6 +191,7 @@ def world(transactional_db: None) -> SimpleNamespace:
     )
     world.fresh = _participant(world, 0, "kvinna")
     world.fresh_enrolment = enrolment_create(
+        by=operator(),
         participant=world.fresh,
         insats=jonsbo,
         start_date=timezone.localdate() - timedelta(days=30),
@@ -208,6 +210,7 @@ def measured_world(world: SimpleNamespace) -> SimpleNamespace:
     income_after = ["ingen_offentlig", "aktivitetsstod", "forsorjningsstod"]
     for number in range(1, 7):
         enrolment = enrolment_create(
+            by=operator(),
             participant=_participant(world, number, "kvinna" if number % 2 else "man"),
             insats=world.insats,
             start_date=today - timedelta(days=120),
@@ -228,6 +231,7 @@ def measured_world(world: SimpleNamespace) -> SimpleNamespace:
                 )
         if number <= 3:
             enrolment_close(
+                by=operator(),
                 enrolment=enrolment,
                 end_date=today,
                 exit_reason=exit_reason("arbete" if number == 1 else "studier"),

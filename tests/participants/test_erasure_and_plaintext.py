@@ -47,6 +47,7 @@ from tests.factories import (
     EnrolmentFactory,
     exit_reason,
     income_source,
+    operator,
     personnummer_forms,
     register_form_data,
     register_identified,
@@ -141,8 +142,9 @@ def test_personnummer_is_nowhere_in_plaintext_after_a_full_registry_lifecycle(cl
     )
     enrolment = participant.enrolments.get()
     second = user_with_role(Role.MENTOR, insats=world.jonsbo, username="mentor-jonsbo-2")
-    enrolment_change_mentor(enrolment=enrolment, mentor=second, from_date=enrolment.start_date)
+    enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=second, from_date=enrolment.start_date)
     enrolment_close(
+        by=operator(),
         enrolment=enrolment,
         end_date=enrolment.start_date,
         exit_reason=exit_reason("studier"),
@@ -251,8 +253,9 @@ def _populate(world):  # noqa: ANN001
     )
     second = user_with_role(Role.MENTOR, insats=world.jonsbo, username="mentor-jonsbo-2")
     first = EnrolmentFactory(participant=person, insats=world.jonsbo, mentor=world.mentor_jonsbo)
-    enrolment_change_mentor(enrolment=first, mentor=second, from_date=date(2026, 4, 1))
+    enrolment_change_mentor(by=operator(), enrolment=first, mentor=second, from_date=date(2026, 4, 1))
     enrolment_close(
+        by=operator(),
         enrolment=first,
         end_date=date(2026, 5, 1),
         exit_reason=exit_reason("arbete"),
@@ -368,11 +371,11 @@ def test_erasure_calls_the_handlers_of_other_apps():
 
     hooks.ERASURE_HANDLERS.append(handler)
     try:
-        participant_erase(participant=person, by=None, reason="Gallring")
+        participant_erase(participant=person, by=world.admin_sco, reason="Begäran om radering")
     finally:
         hooks.ERASURE_HANDLERS.remove(handler)
     assert seen == [(person.pk, False)]
-    assert AccessEvent.objects.get(participant=person).user is None
+    assert AccessEvent.objects.get(participant=person).user == world.admin_sco
 
 
 @pytest.mark.django_db

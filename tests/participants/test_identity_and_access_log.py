@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from participants import gdpr, hooks
@@ -131,7 +131,7 @@ def test_coordinator_without_identity_right_is_refused_and_nothing_is_logged(cli
     response = client.post(reverse("identity_reveal", args=[person.pseudonym]), {"reason": "Nyfiken"})
     assert response.status_code == 403
     assert NAME not in response.text
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         identity_read(user=world.coordinator_sco, participant=person, reason="Nyfiken")
     assert _events(person) == []
 
@@ -148,9 +148,9 @@ def test_coordinator_granted_identity_right_can_read_and_is_logged(client, world
 
 
 def test_mentor_of_another_insats_cannot_read_identity(world, person):
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         identity_read(user=world.mentor_backaberg, participant=person, reason="Fel insats")
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         identity_read(user=world.mentor_natursteget, participant=person, reason="Fel förbund")
     assert _events(person) == []
 
@@ -235,18 +235,20 @@ def test_rectify_refuses_empty_name_invalid_or_taken_personnummer(world, person)
     taken = synthetic_personnummer(date(1990, 1, 1), serial="115")
     register_identified(forbund=world.sco, by=world.mentor_jonsbo, personnummer=taken)
     with pytest.raises(ValidationError, match="Namnet får inte vara tomt"):
-        identity_rectify(user=world.mentor_jonsbo, participant=person, reason="x", name=" ")
+        identity_rectify(user=world.mentor_jonsbo, participant=person, reason="Fel i importen", name=" ")
     with pytest.raises(ValidationError, match="Kontrollsiffran"):
-        identity_rectify(user=world.mentor_jonsbo, participant=person, reason="x", personnummer=taken[:-1] + "0")
+        identity_rectify(
+            user=world.mentor_jonsbo, participant=person, reason="Fel i importen", personnummer=taken[:-1] + "0"
+        )
     with pytest.raises(ValidationError, match="tillhör redan en annan deltagare"):
-        identity_rectify(user=world.mentor_jonsbo, participant=person, reason="x", personnummer=taken)
+        identity_rectify(user=world.mentor_jonsbo, participant=person, reason="Fel i importen", personnummer=taken)
     assert identity_read(user=world.mentor_jonsbo, participant=person, reason="x").personnummer == NORMALISED
     assert _events(person, AccessAction.RECTIFY) == []
 
 
 def test_rectify_by_someone_without_identity_right_is_refused(world, person):
-    with pytest.raises(PermissionError):
-        identity_rectify(user=world.coordinator_sco, participant=person, reason="x", name="Hackad")
+    with pytest.raises(PermissionDenied):
+        identity_rectify(user=world.coordinator_sco, participant=person, reason="Fel i importen", name="Hackad")
     assert identity_read(user=world.mentor_jonsbo, participant=person, reason="x").name == NAME
     assert _events(person, AccessAction.RECTIFY) == []
 

@@ -4,6 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -11,7 +12,7 @@ from openpyxl import Workbook
 
 from participants import crypto
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
-from participants.models import Enrolment, IdentityRecord, Participant
+from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, Membership, Participant
 from tests.factories import registry_world, synthetic_personnummer
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,10 @@ def csv_bytes(rows: list[list[str]], *, delimiter: str = ";", encoding: str = "u
 
 @pytest.fixture
 def world():
-    return registry_world()
+    """registry_world, with the förbund's admin holding identity access (imports carry personnummer)."""
+    ns = registry_world()
+    Membership.objects.filter(user=ns.admin_sco).update(can_read_identity=True)
+    return ns
 
 
 def _import(world, content: bytes, *, dry_run: bool = False):
@@ -145,20 +149,61 @@ def test_wrong_header_is_refused_before_any_row(world):
         _import(world, b"namn;personnummer\nAnna;19900101-9984\n")
 
 
-def test_command_dry_run_and_import(world, capsys):
-    call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco", "--dry-run")
+def test_command_dry_run_and_import_as_a_named_user_with_their_access(world, capsys):
+    command = ["import_enrolments", str(EXAMPLE), "--forbund", "sco", "--user", "admin-sco"]
+    call_command(*command, "--dry-run")
     assert "Provkörning, inget sparades. 5 rader" in capsys.readouterr().out
     assert not Enrolment.objects.exists()
-    call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco")
+    call_command(*command)
     assert Enrolment.objects.count() == 5
     with pytest.raises(CommandError, match="Okänt förbund"):
-        call_command("import_enrolments", str(EXAMPLE), "--forbund", "finns-inte")
+        call_command("import_enrolments", str(EXAMPLE), "--forbund", "finns-inte", "--user", "admin-sco")
+    with pytest.raises(CommandError, match="Ingen aktiv användare heter vem"):
+        call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco", "--user", "vem")
+    with pytest.raises(CommandError, match="behörighet till identitetsuppgifter"):
+        call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco", "--user", "samordnare-sco")
+    with pytest.raises(CommandError, match="Du kan inte importera till"):
+        call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco", "--user", "mentor-jonsbo")
+
+
+def test_a_coordinator_without_identity_access_learns_nothing_from_the_preview(client, world):
+    """The file is refused before any look-up: no counts, no "finns redan", nothing to log."""
+    person = _import(world, csv_bytes([row()]))
+    assert person.enrolments_created == 1
+    events = AccessEvent.objects.count()
+    client.force_login(world.coordinator_sco)
+    response = client.post(
+        reverse("import_page"), {"forbund": "sco", "file": SimpleUploadedFile("fil.csv", csv_bytes([row()]))}
+    )
+    assert response.status_code == 200
+    assert "Du har inte behörighet till identitetsuppgifter" in response.text
+    assert "oförändrade" not in response.text and "uppdaterade" not in response.text
+    assert "token" not in response.context
+    assert AccessEvent.objects.count() == events
+
+
+def test_every_personnummer_hit_is_logged_in_a_preview_too(world):
+    _import(world, csv_bytes([row()]))
+    assert not AccessEvent.objects.filter(action=AccessAction.SEARCH_HIT).exists()
+    preview = _import(world, csv_bytes([row(), row(inskrivningsdatum="2026-01-10", insats="backaberg")]), dry_run=True)
+    assert (preview.enrolments_unchanged, preview.enrolments_created) == (1, 1)
+    hit = AccessEvent.objects.get(action=AccessAction.SEARCH_HIT)
+    assert (hit.user, hit.forbund, hit.reason) == (
+        world.admin_sco,
+        world.sco,
+        "Importens förhandsgranskning: personnumret fanns redan",
+    )
+    assert not AccessEvent.objects.filter(action=AccessAction.ENROL_EXISTING).exists()  # rolled back with the preview
+    _import(world, csv_bytes([row(), row(inskrivningsdatum="2026-01-10", insats="backaberg")]))
+    existing = AccessEvent.objects.get(action=AccessAction.ENROL_EXISTING)
+    assert "Backaberg" in existing.reason
+    assert existing.participant.consents.filter(text_version="import").count() == 2
 
 
 def test_upload_page_checks_then_imports_and_mentors_cannot_use_it(client, world):
     client.force_login(world.mentor_jonsbo)
     assert client.get(reverse("import_page")).status_code == 403
-    client.force_login(world.coordinator_sco)
+    client.force_login(world.admin_sco)
     with EXAMPLE.open("rb") as handle:
         response = client.post(reverse("import_page"), {"forbund": "sco", "file": handle})
     assert "5 rader utan fel" in response.text

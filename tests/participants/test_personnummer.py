@@ -12,7 +12,7 @@ from django.urls import reverse
 from participants.models import IdentityRecord, Participant, Role
 from participants.personnummer import PersonnummerError, format_personnummer, luhn_check_digit, parse_personnummer
 from participants.services import participant_register
-from tests.factories import ForbundFactory, InsatsFactory, UserFactory, synthetic_personnummer, user_with_role
+from tests.factories import ForbundFactory, InsatsFactory, operator, synthetic_personnummer, user_with_role
 
 TODAY = date(2026, 6, 15)
 BIRTH = date(1985, 6, 14)
@@ -181,7 +181,7 @@ def test_registration_refuses_invalid_personnummer_on_the_field_and_stores_nothi
     with pytest.raises(ValidationError) as caught:
         participant_register(
             forbund=ForbundFactory(),
-            registered_by=UserFactory(),
+            registered_by=operator(),
             kon="man",
             personnummer=raw,
             name="Testa Testsson",
@@ -207,7 +207,7 @@ def test_registration_refuses_invalid_personnummer_on_the_field_and_stores_nothi
 def test_registration_accepts_valid_forms_and_takes_the_birth_year_from_the_number(raw):
     participant = participant_register(
         forbund=ForbundFactory(),
-        registered_by=UserFactory(),
+        registered_by=operator(),
         kon="man",
         personnummer=raw,
         name="Testa Testsson",
@@ -224,7 +224,7 @@ def test_registration_refuses_a_birth_year_that_contradicts_the_number():
     with pytest.raises(ValidationError) as caught:
         participant_register(
             forbund=ForbundFactory(),
-            registered_by=UserFactory(),
+            registered_by=operator(),
             kon="man",
             birth_year=1986,
             personnummer=synthetic_personnummer(BIRTH),

@@ -21,6 +21,7 @@ from participants.models import (
 from participants.services import enrolment_change_mentor
 from tests.factories import (
     EnrolmentFactory,
+    operator,
     personnummer_forms,
     register_form_data,
     register_identified,
@@ -143,8 +144,15 @@ def test_duplicate_on_the_page_shows_the_existing_pseudonym_and_offers_to_enrol_
         participant=existing, user=world.mentor_backaberg, action=AccessAction.SEARCH_HIT
     ).exists()
 
-    # "Skriv in" posts the same form again with use_existing: the existing person is enrolled.
+    # "Skriv in" posts the same form again with use_existing and a reason: the existing person is
+    # enrolled, with their fresh consent and the reason in the access log.
     response = client.post(reverse("participant_register"), {**data, "use_existing": "on"})
+    assert response.status_code == 200
+    assert "Ange varför du skriver in personen" in response.text
+    consents = existing.consents.count()
+    response = client.post(
+        reverse("participant_register"), {**data, "use_existing": "on", "reason": "Remiss från Försäkringskassan"}
+    )
     assert response.status_code == 302
     assert response.url == reverse("participant_detail", args=[existing.pseudonym])
     assert Participant.objects.count() == 1
@@ -152,6 +160,12 @@ def test_duplicate_on_the_page_shows_the_existing_pseudonym_and_offers_to_enrol_
         "jonsbo",
         "backaberg",
     }
+    assert existing.consents.count() == consents + 3  # registration, progression, research
+    event = AccessEvent.objects.get(participant=existing, action=AccessAction.ENROL_EXISTING)
+    assert event.user == world.mentor_backaberg and "Remiss från Försäkringskassan" in event.reason
+    # Their time in Jonsbo stays hidden from the Backaberg mentor (no consent to sharing).
+    page = client.get(reverse("participant_detail", args=[existing.pseudonym]))
+    assert "Backaberg" in page.text and "Jonsbo" not in page.text
 
 
 def test_use_existing_with_an_invalid_personnummer_is_a_form_error(client, world):
@@ -504,6 +518,8 @@ def test_api_registered_participant_can_be_enrolled_by_the_same_mentor(client, w
             "mentor": world.mentor_jonsbo.username,
             "income_before": "a_kassa",
             "education": "gymnasial",
+            "reason": "Nyregistrerad via verksamhetssystemet",
+            "consent_channel": "written",
         },
     )
     assert response.status_code == 201
@@ -516,14 +532,28 @@ def test_api_enrol_close_and_mentor_history(client, world, jonsbo_person):
     response = _api_post(
         client,
         reverse("api_enrol", args=[jonsbo_person.pseudonym]),
-        {"insats": "jonsbo", "start_date": "2026-04-01", "income_before": "a_kassa", "education": "gymnasial"},
+        {
+            "insats": "jonsbo",
+            "start_date": "2026-04-01",
+            "income_before": "a_kassa",
+            "education": "gymnasial",
+            "reason": "Återkommer",
+            "consent_channel": "verbal",
+        },
     )
     assert response.status_code == 400
     assert "redan inskriven" in response.json()["insats"][0]
     response = _api_post(
         client,
         reverse("api_enrol", args=[jonsbo_person.pseudonym]),
-        {"insats": "backaberg", "start_date": "2026-04-01", "income_before": "a_kassa", "education": "gymnasial"},
+        {
+            "insats": "backaberg",
+            "start_date": "2026-04-01",
+            "income_before": "a_kassa",
+            "education": "gymnasial",
+            "reason": "Byter insats",
+            "consent_channel": "verbal",
+        },
     )
     assert response.status_code == 400  # not an insats this mentor works in
 
@@ -563,7 +593,11 @@ def test_api_enrol_close_and_mentor_history(client, world, jonsbo_person):
         None,
     )
     assert response.json()["mentor_history"][-1]["to"] == "2026-06-01"
-    response = _api_post(client, close, {"end_date": "2026-06-02", "exit_reason": "arbete", "income_after": "a_kassa"})
+    # A felregistrering ends the mentor's access through the enrolment at once.
+    again = {"end_date": "2026-06-02", "exit_reason": "arbete", "income_after": "a_kassa"}
+    assert _api_post(client, close, again).status_code == 404
+    client.force_login(world.admin_sco)
+    response = _api_post(client, close, again)
     assert response.status_code == 400
     assert "avslutades redan" in response.json()["end_date"][0]
 
@@ -608,7 +642,7 @@ def test_mentor_change_on_the_page_keeps_history_and_counts_changes(client, worl
     url = reverse("mentor_change", args=[jonsbo_person.pseudonym, enrolment.pk])
     response = client.post(url, {"mentor": str(second.pk), "from_date": "2026-04-01"})
     assert response.status_code == 302
-    enrolment_change_mentor(enrolment=enrolment, mentor=third, from_date=date(2026, 5, 1))
+    enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=third, from_date=date(2026, 5, 1))
     response = client.get(reverse("participant_detail", args=[jonsbo_person.pseudonym]))
     assert "Handledarbyten: 2" in response.text
     for username in ["mentor-jonsbo", "mentor-jonsbo-2", "mentor-jonsbo-3"]:

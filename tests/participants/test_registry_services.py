@@ -34,6 +34,7 @@ from tests.factories import (
     education_level,
     exit_reason,
     income_source,
+    operator,
     register_identified,
     registry_world,
     synthetic_personnummer,
@@ -161,7 +162,7 @@ def test_anonymous_participant_cannot_give_consent(world):
     assert not Consent.objects.exists()
 
 
-@pytest.mark.parametrize("birth", [date(2009, 1, 1), date(2010, 12, 31)], ids=["17", "16"])
+@pytest.mark.parametrize("birth", [date(2009, 1, 1), date(2010, 6, 15)], ids=["17", "16"])
 def test_sixteen_and_seventeen_year_olds_need_guardian_consent(world, birth):
     pnr = synthetic_personnummer(birth, serial="552")
     with pytest.raises(ValidationError) as caught:
@@ -334,6 +335,7 @@ def test_consent_needs_channel_and_text_version(world, identified):
 
 def _enrol(participant, insats, start=date(2026, 3, 1), **kwargs):  # noqa: ANN001
     return enrolment_create(
+        by=operator(),
         participant=participant,
         insats=insats,
         start_date=start,
@@ -348,6 +350,7 @@ def _enrol(participant, insats, start=date(2026, 3, 1), **kwargs):  # noqa: ANN0
 
 def _close(enrolment, end=date(2026, 6, 1), reason="arbete", income="ingen_offentlig"):  # noqa: ANN001
     return enrolment_close(
+        by=operator(),
         enrolment=enrolment,
         end_date=end,
         exit_reason=exit_reason(reason),
@@ -472,6 +475,7 @@ def test_closing_requires_an_exit_reason(world, identified):
     enrolment = _enrol(identified, world.jonsbo)
     with pytest.raises(ValidationError) as caught:
         enrolment_close(
+            by=operator(),
             enrolment=enrolment,
             end_date=date(2026, 5, 1),
             exit_reason=None,
@@ -505,8 +509,8 @@ def test_mentor_changes_are_kept_as_history_and_counted(world, identified):
     third = user_with_role(Role.MENTOR, forbund=world.sco, username="mentor-sco")
     enrolment = _enrol(identified, world.jonsbo, mentor=world.mentor_jonsbo)
 
-    enrolment_change_mentor(enrolment=enrolment, mentor=second, from_date=date(2026, 4, 1))
-    enrolment_change_mentor(enrolment=enrolment, mentor=third, from_date=date(2026, 5, 1))
+    enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=second, from_date=date(2026, 4, 1))
+    enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=third, from_date=date(2026, 5, 1))
 
     history = list(
         MentorAssignment.objects.filter(enrolment=enrolment).values_list("mentor__username", "start_date", "end_date")
@@ -524,23 +528,29 @@ def test_mentor_change_refuses_same_mentor_dates_before_and_closed_enrolments(wo
     second = user_with_role(Role.MENTOR, insats=world.jonsbo, username="mentor-jonsbo-2")
     enrolment = _enrol(identified, world.jonsbo, mentor=world.mentor_jonsbo)
     with pytest.raises(ValidationError, match="redan deltagarens handledare"):
-        enrolment_change_mentor(enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 4, 1))
+        enrolment_change_mentor(
+            by=operator(), enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 4, 1)
+        )
     with pytest.raises(ValidationError, match="före inskrivningen"):
-        enrolment_change_mentor(enrolment=enrolment, mentor=second, from_date=date(2026, 2, 1))
-    enrolment_change_mentor(enrolment=enrolment, mentor=second, from_date=date(2026, 4, 1))
+        enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=second, from_date=date(2026, 2, 1))
+    enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=second, from_date=date(2026, 4, 1))
     with pytest.raises(ValidationError, match="före nuvarande handledares startdatum"):
-        enrolment_change_mentor(enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 3, 15))
+        enrolment_change_mentor(
+            by=operator(), enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 3, 15)
+        )
     _close(enrolment, end=date(2026, 5, 1))
     enrolment.refresh_from_db()
     with pytest.raises(ValidationError, match="avslutad"):
-        enrolment_change_mentor(enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 5, 1))
+        enrolment_change_mentor(
+            by=operator(), enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 5, 1)
+        )
     assert MentorAssignment.objects.filter(enrolment=enrolment).count() == 2
     assert not MentorAssignment.objects.filter(enrolment=enrolment, end_date__isnull=True).exists()
 
 
 def test_first_mentor_can_be_assigned_to_an_enrolment_without_one(world, identified):
     enrolment = _enrol(identified, world.jonsbo)
-    enrolment_change_mentor(enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 3, 10))
+    enrolment_change_mentor(by=operator(), enrolment=enrolment, mentor=world.mentor_jonsbo, from_date=date(2026, 3, 10))
     assert MentorAssignment.objects.get(enrolment=enrolment).mentor == world.mentor_jonsbo
 
 

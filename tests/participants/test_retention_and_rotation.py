@@ -25,6 +25,7 @@ from participants.tasks import erase_expired_identities
 from tests.factories import (
     EnrolmentFactory,
     exit_reason,
+    operator,
     personnummer_forms,
     register_identified,
     registry_world,
@@ -48,7 +49,7 @@ def _person(world, forbund, serial, *enrolments):  # noqa: ANN001
     """An identified participant with enrolments given as (insats, start, end or None)."""
     participant = register_identified(
         forbund=forbund,
-        by=world.mentor_jonsbo,
+        by=world.mentor_jonsbo if forbund == world.sco else world.mentor_natursteget,
         personnummer=synthetic_personnummer(date(1980, 1, 1), serial=serial),
         today=TODAY,
     )
@@ -77,7 +78,7 @@ def people(world):
         exit_reason=exit_reason(),
     )
     erased = _person(world, world.sco, "109", (jonsbo, date(2019, 1, 1), date(2020, 1, 1)))
-    participant_erase(participant=erased, by=None, reason="Tidigare radering")
+    participant_erase(participant=erased, by=operator(), reason="Tidigare radering")
     return {
         "sco_expired": _person(world, world.sco, "101", (jonsbo, date(2023, 1, 1), date(2024, 6, 1))),
         "sco_on_the_cutoff": _person(world, world.sco, "102", (jonsbo, date(2023, 1, 1), date(2024, 6, 15))),

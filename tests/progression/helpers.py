@@ -15,7 +15,14 @@ from participants.services import enrolment_create
 from progression.models import DimensionScore, InsatsSummary, Progression
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, InstrumentVersion, Item
 from surveys.sessions import session_submit
-from tests.factories import ForbundFactory, InsatsFactory, register_identified, synthetic_personnummer, user_with_role
+from tests.factories import (
+    ForbundFactory,
+    InsatsFactory,
+    operator,
+    register_identified,
+    synthetic_personnummer,
+    user_with_role,
+)
 from tests.surveys.factories import definition_data, load, progression_consent
 
 
@@ -164,6 +171,7 @@ def enrol(world: World, insats: Insats) -> Enrolment:
     )
     progression_consent(participant, by=world.mentor, granted=True)
     enrolment = enrolment_create(
+        by=operator(),
         participant=participant,
         insats=insats,
         start_date=timezone.localdate() - timedelta(days=400),

@@ -12,7 +12,7 @@ from progression import socioeconomics as se
 from progression.models import CostParameter, ImpactAssumptions
 from progression.reports.filters import parse_filter
 from progression.reports.registry import build_report
-from tests.factories import registry_world
+from tests.factories import operator, registry_world
 
 pytestmark = pytest.mark.django_db
 SCHABLON = 162_000
@@ -22,6 +22,7 @@ def _ended(world, before: str, before_extent: str, after: str, after_extent: str
     insats = insats or world.jonsbo
     person = participant_create(forbund=insats.forbund, kon=kon, birth_year=1990)
     enrolment = enrolment_create(
+        by=operator(),
         participant=person,
         insats=insats,
         start_date=date(2025, 9, 1),
@@ -30,6 +31,7 @@ def _ended(world, before: str, before_extent: str, after: str, after_extent: str
         today=date(2026, 6, 1),
     )
     return enrolment_close(
+        by=operator(),
         enrolment=enrolment,
         end_date=date(2026, 5, 31),
         exit_reason=ExitReason.objects.get(code="arbete"),

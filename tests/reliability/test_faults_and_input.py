@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from participants.importing import import_enrolments
-from participants.models import Enrolment, IdentityRecord, Participant
+from participants.models import Enrolment, IdentityRecord, Membership, Participant
 from participants.services import ParticipantAlreadyRegistered
 from surveys.models import AssessmentSession
 from tests.factories import register_identified, registry_world, synthetic_personnummer
@@ -56,6 +56,7 @@ def test_same_personnummer_registered_concurrently_gives_one_participant():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_imports_of_the_same_file_do_not_duplicate():
     world = registry_world()
+    Membership.objects.filter(user=world.admin_sco).update(can_read_identity=True)
     content = EXAMPLE.read_bytes()
     results = _in_threads(
         3, lambda: import_enrolments(content=content, forbund=world.sco, by=world.admin_sco, dry_run=False)
@@ -74,10 +75,10 @@ def test_database_outage_gives_a_clear_503(client, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("participants.views.insats_overview_for_user", down)
+    monkeypatch.setattr("participants.views.insats_overview", down)
     page = client.get(reverse("mentor_home"))
     assert page.status_code == 503 and "kan inte nå databasen" in page.text and page["Retry-After"] == "30"
-    monkeypatch.setattr("participants.api.insats_list_for_user", down)
+    monkeypatch.setattr("participants.access.insatser_readable_by", down)
     api = client.get(reverse("api_insats_list"))
     assert api.status_code == 503 and "kan inte nå databasen" in api.json()["detail"]
 

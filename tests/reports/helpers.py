@@ -21,7 +21,7 @@ from progression.reports.base import Report
 from progression.reports.filters import parse_filter
 from progression.reports.registry import build_report
 from surveys.models import AssessmentSession, InstrumentVersion, SessionStatus
-from tests.factories import education_level, exit_reason, income_source
+from tests.factories import education_level, exit_reason, income_source, operator
 
 TODAY = date(2026, 11, 1)  # "today" for the services: every date in the data lies before it
 PERIOD = {"from": "2025-01-01", "to": "2025-12-31"}
@@ -61,6 +61,7 @@ def enrol(
 ) -> Enrolment:
     """Inskrivning (and, with end, avslut) through participants.services."""
     enrolment = enrolment_create(
+        by=operator(),
         participant=participant,
         insats=insats,
         start_date=start,
@@ -72,6 +73,7 @@ def enrol(
     )
     if end is not None:
         enrolment = enrolment_close(
+            by=operator(),
             enrolment=enrolment,
             end_date=end,
             exit_reason=exit_reason(reason),

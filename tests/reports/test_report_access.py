@@ -162,7 +162,10 @@ def test_every_csv_and_job_download_is_an_access_event(figures, client, media, d
 
     assert client.get(f"/rapporter/exits/csv/?{QUERY}").status_code == 200
     assert client.get(f"/rapporter/background/csv/?{QUERY}&extern=0").status_code == 200
-    assert export_events(user) == ["Rapport exits.csv (extern)", "Rapport background.csv (intern)"]
+    assert [reason.split(":")[0] for reason in export_events(user)] == [
+        "Rapport exits.csv (extern)",
+        "Rapport background.csv (intern)",
+    ]
 
     job = start_export(client, django_capture_on_commit_callbacks, name="participant-flow")
     client.get(f"/exporter/{job.pk}/", HTTP_ACCEPT="application/json")
@@ -170,9 +173,14 @@ def test_every_csv_and_job_download_is_an_access_event(figures, client, media, d
 
     for _ in range(2):
         assert client.get(f"/exporter/{job.pk}/fil/").status_code == 200
-    assert export_events(user)[2:] == ["Rapportexport participant-flow.xlsx (extern)"] * 2
+    assert [reason.split(":")[0] for reason in export_events(user)[2:]] == [
+        "Rapportexport participant-flow.xlsx (extern)"
+    ] * 2
     event = AccessEvent.objects.filter(action=AccessAction.EXPORT).latest("id")
-    assert (event.user, event.participant) == (user, None)
+    assert (event.user, event.participant, event.forbund.code) == (user, None, "sco")
+    assert event.reason.endswith(
+        ": Centrala Östergötland · Backaberg, Jonsbo försteg, SIP-samordning · 2025-01-01–2025-12-31"
+    )
 
 
 def test_expired_jobs_are_deleted_with_their_files(figures, client, media, django_capture_on_commit_callbacks):

@@ -25,7 +25,7 @@ from progression.reports.definitions import (
 )
 from progression.reports.filters import parse_filter
 from progression.reports.registry import build_report
-from tests.factories import exit_reason, user_with_role
+from tests.factories import exit_reason, operator, user_with_role
 from tests.progression.helpers import enrol as enrol_consenting
 from tests.progression.helpers import item_infos, rating_answers, submit, world_create
 from tests.reports.conftest import JUNE
@@ -265,6 +265,7 @@ def test_summaries_written_by_the_incremental_path_give_the_rows_report():
             for perspective in ("self", "mentor"):
                 reading(enrolment, perspective, days, abilities[index] + growths[index] * days / 100)
     enrolment_close(
+        by=operator(),
         enrolment=enrolments[0],
         end_date=timezone.localdate(),
         exit_reason=exit_reason("felregistrering"),

@@ -209,6 +209,7 @@ def measured_enrolment(
     if progression:
         progression_consent(participant, by=mentor, granted=True)
     enrolment = enrolment_create(
+        by=mentor,
         participant=participant,
         insats=insats,
         start_date=timezone.localdate() - timedelta(days=30),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from participants.services import enrolment_close
 from surveys.models import AssessmentSession, SelfAssessmentLink, SessionStatus
 from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit, session_submit
-from tests.factories import exit_reason, income_source
+from tests.factories import exit_reason, income_source, operator
 from tests.surveys.factories import (
     draft_copy,
     ladder_items,
@@ -201,6 +201,7 @@ def test_no_link_without_progression_consent(version):
 
 def test_no_link_for_a_closed_enrolment(world, version):
     enrolment_close(
+        by=operator(),
         enrolment=world.enrolment,
         end_date=timezone.localdate(),
         exit_reason=exit_reason("arbete"),
@@ -252,6 +253,7 @@ def test_withdrawing_progression_consent_deletes_unused_links_and_keeps_used_one
 def test_a_link_created_before_an_avslut_takes_no_answers_after_it(link_and_token, world, version):
     _, token = link_and_token
     enrolment_close(
+        by=operator(),
         enrolment=world.enrolment,
         end_date=timezone.localdate(),
         exit_reason=exit_reason("arbete"),

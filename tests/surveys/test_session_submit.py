@@ -19,7 +19,7 @@ from participants.services import enrolment_close
 from surveys import hooks
 from surveys.models import Answer, AppliesTo, AssessmentSession, Item, SessionStatus
 from surveys.sessions import session_correct, session_submit
-from tests.factories import exit_reason, income_source
+from tests.factories import exit_reason, income_source, operator
 from tests.surveys.factories import (
     draft_copy,
     ladder_items,
@@ -88,6 +88,7 @@ def _refused(world, version, answers, **kwargs) -> dict[str, list[str]]:  # noqa
 
 def _close(enrolment) -> None:  # noqa: ANN001
     enrolment_close(
+        by=operator(),
         enrolment=enrolment,
         end_date=timezone.localdate(),
         exit_reason=exit_reason("arbete"),

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from participants.importing import ImportFileError, import_enrolments
@@ -14,7 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--forbund", required=True, help="The förbund's code, e.g. sco.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row and report; store nothing.")
-        parser.add_argument("--user", default="import", help="Recorded as who registered the consents.")
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="The user who imports: their access applies (coordinator or admin of the whole förbund, and "
+            "identity access for rows with a personnummer), and they are recorded as who registered the consents.",
+        )
 
     def handle(self, *args: object, file: Path, forbund: str, dry_run: bool, user: str, **options: object) -> None:
         target = Forbund.objects.filter(code=forbund).first()
@@ -22,13 +28,14 @@ class Command(BaseCommand):
             raise CommandError(f"Okänt förbund: {forbund}")
         if not file.exists():
             raise CommandError(f"Filen finns inte: {file}")
-        actor, created = get_user_model().objects.get_or_create(username=user, defaults={"is_active": False})
-        if created:
-            actor.set_unusable_password()
-            actor.save()
+        actor = get_user_model().objects.filter(username=user, is_active=True).first()
+        if actor is None:
+            raise CommandError(f"Ingen aktiv användare heter {user}.")
         try:
             result = import_enrolments(content=file.read_bytes(), forbund=target, by=actor, dry_run=dry_run)
         except ImportFileError as exc:
+            raise CommandError(str(exc)) from None
+        except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         for error in result.errors:
             self.stdout.write(f"Rad {error.row}, {error.column}: {error.message}")

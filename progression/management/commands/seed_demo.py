@@ -22,9 +22,13 @@ class Command(BaseCommand):
         password = str(options["password"] or secrets.token_urlsafe(9))
         logins = participants_demo.seed_organisations(password=password)
         participants = participants_demo.seed_participants()
+        shared = participants_demo.seed_shared_people()
         volumes = participants_demo.seed_volumes()
         instruments = surveys_demo.seed_instruments()
-        self.stdout.write(f"Demodata klar: {participants} nya syntetiska deltagare, {volumes} volymregistreringar.")
+        self.stdout.write(
+            f"Demodata klar: {participants} nya syntetiska deltagare ({shared} inskrivna även i Jonsbo), "
+            f"{volumes} volymregistreringar."
+        )
         for line in instruments:
             self.stdout.write(f"Instrument {line}")
         readings = progression_demo.seed_readings()

@@ -1,0 +1,404 @@
+"""Who may do what in Stegvis: the one module that answers every access question.
+
+Pages, the API, the import, the Django admin and the exports never look at roles themselves: they
+ask this module, directly or through the selectors and services, which take the acting user.
+docs/privacy.md ("Behörigheter") states the same rules for people.
+
+The rules:
+- A membership gives a role in one insats, or in one förbund (and then in each of its insatser).
+  Every question is asked about one object, and only memberships that cover that object's insats
+  or förbund count: roles held in different förbund never combine.
+- Casework (register, enrol, consent, close, readings, goals) is for mentors and admins; reports,
+  exports and the import for coordinators and admins; identity data only where a relationship
+  justifies it.
+- A mentor relates to a person through an enrolment in an insats where they are mentor now, until
+  that enrolment is closed as a felregistrering. Through it they read the person's identity and that
+  enrolment's readings; the person's enrolments in other insatser stay hidden unless the person has
+  consented to sharing between the förbund's insatser (sammanhållen journalföring's model).
+- A membership marked "får läsa identitetsuppgifter" reads identity within its insats or förbund.
+- Looking a personnummer up needs identity access in the förbund; without it nothing is revealed.
+- Förbund-wide admins review the access log, answer registerutdrag and erasure requests and use the
+  Django admin for their förbund only. Shared code lists are edited by superusers only.
+- A superuser (the service's operator) passes every check; everything they read is logged as for
+  anyone else.
+"""
+
+import hashlib
+from enum import StrEnum
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from participants.models import (
+    ConsentPurpose,
+    Enrolment,
+    Forbund,
+    Insats,
+    Membership,
+    Participant,
+    Role,
+    consent_granted_subquery,
+)
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+# The roles behind each kind of work, inside the insats or förbund a membership covers.
+CASEWORK_ROLES = (Role.MENTOR, Role.ADMIN)
+REPORTING_ROLES = (Role.COORDINATOR, Role.ADMIN)
+ALL_ROLES = tuple(Role.values)
+TWO_FACTOR_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+
+class Page(StrEnum):
+    """Pages that show no single object: each is opened by the roles in PAGE_ROLES."""
+
+    CASELOAD = "caseload"
+    COORDINATOR_START = "coordinator_start"
+    ADMIN_START = "admin_start"
+    REGISTER = "register"
+    REPORTS = "reports"
+    IMPORT = "import"
+    ACCESS_LOG = "access_log"
+
+
+# Which roles open each page, and whether the membership must cover a whole förbund.
+PAGE_ROLES: dict[Page, tuple[tuple[str, ...], bool]] = {
+    Page.CASELOAD: ((Role.MENTOR,), False),
+    Page.COORDINATOR_START: (REPORTING_ROLES, False),
+    Page.ADMIN_START: ((Role.ADMIN,), False),
+    Page.REGISTER: (CASEWORK_ROLES, False),
+    Page.REPORTS: (REPORTING_ROLES, False),
+    Page.IMPORT: (REPORTING_ROLES, True),
+    Page.ACCESS_LOG: ((Role.ADMIN,), True),
+}
+# The start page of each role, in the order a user holding several is sent to.
+LANDING_PAGES = [
+    (Page.CASELOAD, "mentor_home"),
+    (Page.ADMIN_START, "admin_home"),
+    (Page.COORDINATOR_START, "coordinator_home"),
+]
+
+# An enrolment closed as a felregistrering never happened: it gives no access to anyone's data.
+NOT_FELREGISTRERING = Q(exit_reason__isnull=True) | Q(exit_reason__excluded_from_reports=False)
+
+
+def require(allowed: bool, message: str) -> None:
+    """Raise PermissionDenied with a Swedish message unless allowed."""
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _is_superuser(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_superuser)
+
+
+def _memberships(user: AnyUser, roles: tuple[str, ...]) -> QuerySet[Membership]:
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, role__in=roles)
+
+
+# --- Roles and where they reach ---------------------------------------------------------------
+
+
+def insatser_where(user: AnyUser, roles: tuple[str, ...]) -> QuerySet[Insats]:
+    """Insatser a membership with one of the roles covers (on the insats or on its förbund)."""
+    if not user.is_authenticated:
+        return Insats.objects.none()
+    if user.is_superuser:
+        return Insats.objects.all()
+    memberships = _memberships(user, roles)
+    return Insats.objects.filter(
+        Q(id__in=memberships.filter(insats__isnull=False).values("insats_id"))
+        | Q(forbund_id__in=memberships.filter(forbund__isnull=False).values("forbund_id"))
+    )
+
+
+def forbund_where(user: AnyUser, roles: tuple[str, ...], *, forbund_wide: bool = False) -> QuerySet[Forbund]:
+    """Förbund where the user holds one of the roles: on the förbund itself, or (unless forbund_wide)
+    on one of its insatser."""
+    if not user.is_authenticated:
+        return Forbund.objects.none()
+    if user.is_superuser:
+        return Forbund.objects.all()
+    memberships = _memberships(user, roles)
+    wide = Q(id__in=memberships.filter(forbund__isnull=False).values("forbund_id"))
+    if forbund_wide:
+        return Forbund.objects.filter(wide)
+    return Forbund.objects.filter(
+        wide | Q(id__in=memberships.filter(insats__isnull=False).values("insats__forbund_id"))
+    )
+
+
+def insatser_for_page(user: AnyUser, page: Page) -> QuerySet[Insats]:
+    """The insatser a page lists: those where the user holds one of the roles that open it."""
+    roles, _ = PAGE_ROLES[page]
+    return insatser_where(user, roles)
+
+
+def insatser_readable_by(user: AnyUser) -> QuerySet[Insats]:
+    """Insatser whose page, volumes and surveys the user may open (any role)."""
+    return insatser_where(user, ALL_ROLES)
+
+
+def insatser_for_casework(user: AnyUser) -> QuerySet[Insats]:
+    """Insatser where the user registers, enrols and holds målbildssamtal."""
+    return insatser_where(user, CASEWORK_ROLES)
+
+
+def insatser_for_reports(user: AnyUser) -> QuerySet[Insats]:
+    """Insatser whose reports, exports and report texts the user may read and write."""
+    return insatser_where(user, REPORTING_ROLES)
+
+
+def mentor_candidates(insats: Insats) -> QuerySet:
+    """Active users who may be a participant's mentor in the insats."""
+    mentors = Membership.objects.filter(role=Role.MENTOR).filter(Q(insats=insats) | Q(forbund_id=insats.forbund_id))
+    return get_user_model().objects.filter(id__in=mentors.values("user_id"), is_active=True).order_by("username")
+
+
+def has_any_role(user: AnyUser) -> bool:
+    """Holds at least one role somewhere (the API's entry condition)."""
+    return _is_superuser(user) or _memberships(user, ALL_ROLES).exists()
+
+
+def may_open(user: AnyUser, page: Page) -> bool:
+    """Whether the user may open a page that shows no single object."""
+    if _is_superuser(user):
+        return True
+    roles, forbund_wide = PAGE_ROLES[page]
+    memberships = _memberships(user, roles)
+    if forbund_wide:
+        memberships = memberships.filter(forbund__isnull=False)
+    return memberships.exists()
+
+
+def pages_open_to(user: AnyUser) -> set[str]:
+    """Every page of PAGE_ROLES the user may open, for the navigation."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return {page.value for page in Page}
+    held = list(_memberships(user, ALL_ROLES).values_list("role", "forbund_id"))
+    return {
+        page.value
+        for page, (roles, forbund_wide) in PAGE_ROLES.items()
+        if any(role in roles and (forbund_id is not None or not forbund_wide) for role, forbund_id in held)
+    }
+
+
+def landing_page(user: AnyUser) -> str | None:
+    """The URL name of the user's start page, or None when they hold no role."""
+    pages = pages_open_to(user)
+    return next((url_name for page, url_name in LANDING_PAGES if page in pages), None)
+
+
+def requires_two_factor(user: AnyUser) -> bool:
+    """Coordinators, admins and superusers log in with a TOTP code as well."""
+    return _is_superuser(user) or _memberships(user, TWO_FACTOR_ROLES).exists()
+
+
+def roles_fingerprint(user: AnyUser) -> str:
+    """A digest of everything the user's roles allow; it changes whenever a membership does. An API
+    key made under one fingerprint stops working under another."""
+    rows = Membership.objects.filter(user=user).values_list("role", "forbund_id", "insats_id", "can_read_identity")
+    text = f"superuser={bool(getattr(user, 'is_superuser', False))};" + ";".join(sorted(map(str, rows)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- Relationships: enrolments, participants, identity ----------------------------------------
+
+
+def _in_mentor_relationship(user: AnyUser) -> Q:
+    """Enrolments through which a mentor relates to the person: in an insats where they are mentor
+    now, not a felregistrering."""
+    return Q(insats__in=insatser_where(user, (Role.MENTOR,))) & NOT_FELREGISTRERING
+
+
+def _sharing_consented() -> QuerySet[Participant]:
+    """Participants whose consent in force lets the förbund's insatser share their data."""
+    return Participant.objects.alias(
+        sharing=consent_granted_subquery(purpose=ConsentPurpose.INSATS_SHARING, participant_ref="pk")
+    ).filter(sharing=True)
+
+
+def enrolments_readable_by(user: AnyUser) -> QuerySet[Enrolment]:
+    """Enrolments (pseudonymous data, readings, goals) the user may read: a mentor's own insatser
+    and, with the person's consent to sharing, the person's other enrolments; every enrolment in an
+    insats where the user is coordinator or admin."""
+    if not user.is_authenticated:
+        return Enrolment.objects.none()
+    if user.is_superuser:
+        return Enrolment.objects.all()
+    related = Enrolment.objects.filter(_in_mentor_relationship(user)).values("participant_id")
+    shared = Q(participant__in=related) & Q(participant__in=_sharing_consented()) & NOT_FELREGISTRERING
+    overseen = Q(insats__in=insatser_where(user, REPORTING_ROLES))
+    return Enrolment.objects.filter(_in_mentor_relationship(user) | shared | overseen)
+
+
+def enrolments_writable_by(user: AnyUser) -> QuerySet[Enrolment]:
+    """Enrolments the user may change and record readings and goals for: a mentor's relationships,
+    every enrolment in an insats the user administers."""
+    if not user.is_authenticated:
+        return Enrolment.objects.none()
+    if user.is_superuser:
+        return Enrolment.objects.all()
+    return Enrolment.objects.filter(_in_mentor_relationship(user) | Q(insats__in=insatser_where(user, (Role.ADMIN,))))
+
+
+def participants_readable_by(user: AnyUser) -> QuerySet[Participant]:
+    """Participants the user may see as pseudonyms: through a readable enrolment, through a
+    förbund-wide role, or registered and not yet enrolled in a förbund where the user does casework."""
+    if not user.is_authenticated:
+        return Participant.objects.none()
+    if user.is_superuser:
+        return Participant.objects.all()
+    never_enrolled = Q(forbund__in=forbund_where(user, CASEWORK_ROLES)) & ~Exists(
+        Enrolment.objects.filter(participant=OuterRef("pk"))
+    )
+    return Participant.objects.filter(
+        Q(id__in=enrolments_readable_by(user).values("participant_id"))
+        | Q(forbund__in=forbund_where(user, ALL_ROLES, forbund_wide=True))
+        | never_enrolled
+    )
+
+
+def enrolments_visible_on_participant(user: AnyUser, participant: Participant) -> QuerySet[Enrolment]:
+    """The participant's enrolments this user may see."""
+    return enrolments_readable_by(user).filter(participant=participant)
+
+
+def can_read_identity(user: AnyUser, participant: Participant) -> bool:
+    """A mentor in a relationship with the person, or a membership granted identity access that
+    covers the person's förbund or one of their (non-felregistrerade) enrolments."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if Enrolment.objects.filter(participant=participant).filter(_in_mentor_relationship(user)).exists():
+        return True
+    enrolled_in = Enrolment.objects.filter(participant=participant).filter(NOT_FELREGISTRERING).values("insats_id")
+    return (
+        Membership.objects.filter(user=user, can_read_identity=True)
+        .filter(Q(forbund_id=participant.forbund_id) | Q(insats_id__in=enrolled_in))
+        .exists()
+    )
+
+
+def can_look_up_personnummer(user: AnyUser, forbund: Forbund) -> bool:
+    """Mentors of the förbund and holders of identity access in it may look a personnummer up (and
+    so register or import identified people); every hit is logged."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    in_forbund = Q(forbund=forbund) | Q(insats__forbund=forbund)
+    return (
+        Membership.objects.filter(user=user)
+        .filter(in_forbund)
+        .filter(Q(role=Role.MENTOR) | Q(can_read_identity=True))
+        .exists()
+    )
+
+
+def can_register_in(user: AnyUser, forbund: Forbund) -> bool:
+    """Register people in a förbund: casework there (an import registers by forbund_for_import).
+    Identified people need can_look_up_personnummer as well."""
+    return _is_superuser(user) or insatser_for_casework(user).filter(forbund=forbund).exists()
+
+
+def can_enrol(user: AnyUser, insats: Insats) -> bool:
+    """Enrol a person in an insats: casework there (the service refuses a person of another förbund)."""
+    return insatser_for_casework(user).filter(pk=insats.pk).exists()
+
+
+def can_record_consent(user: AnyUser, participant: Participant) -> bool:
+    """Record or withdraw consent: whoever may change one of the person's enrolments, or, for a person
+    registered and not yet enrolled, whoever does casework in their förbund."""
+    if enrolments_writable_by(user).filter(participant=participant).exists():
+        return True
+    never_enrolled = not Enrolment.objects.filter(participant=participant).exists()
+    return never_enrolled and can_register_in(user, participant.forbund)
+
+
+def can_answer_data_subject_requests(user: AnyUser, participant: Participant) -> bool:
+    """Registerutdrag and erasure: the förbund's admins (förbund-wide)."""
+    return forbund_administered_by(user).filter(pk=participant.forbund_id).exists()
+
+
+# --- Administration, import, reports ------------------------------------------------------------
+
+
+def forbund_administered_by(user: AnyUser) -> QuerySet[Forbund]:
+    """Förbund where the user is admin for the whole förbund (all of them for a superuser)."""
+    return forbund_where(user, (Role.ADMIN,), forbund_wide=True)
+
+
+def insatser_of_administered_forbund(user: AnyUser) -> QuerySet[Insats]:
+    """Every insats of the förbund the user administers: what the Django admin lets them pick."""
+    return Insats.objects.filter(forbund__in=forbund_administered_by(user))
+
+
+def forbund_for_import(user: AnyUser) -> QuerySet[Forbund]:
+    """Förbund the user may import into: coordinator or admin for the whole förbund, because a file
+    may touch every insats in it."""
+    return forbund_where(user, REPORTING_ROLES, forbund_wide=True)
+
+
+def can_link_analysis_exports(user: AnyUser, forbund: Forbund) -> bool:
+    """Let two analysis exports share a pseudonym key (so they can be joined): the förbund's admins."""
+    return forbund_administered_by(user).filter(pk=forbund.pk).exists()
+
+
+def can_read_reports_on(user: AnyUser, forbund_code: str, insats_codes: list[str]) -> bool:
+    """Whether the user still reaches a report's förbund and insatser (an export made earlier is
+    downloaded only while they do)."""
+    reachable = insatser_for_reports(user).filter(forbund__code=forbund_code)
+    if not insats_codes:
+        return reachable.exists()
+    return reachable.filter(code__in=insats_codes).count() == len(set(insats_codes))
+
+
+def can_download_export(user: AnyUser, *, owner_id: int, forbund_code: str, insats_codes: list[str]) -> bool:
+    """An export file is fetched by whoever ordered it, and only while they still read those reports."""
+    return user.is_authenticated and owner_id == user.pk and can_read_reports_on(user, forbund_code, insats_codes)
+
+
+def can_use_admin_site(user: AnyUser) -> bool:
+    """The Django admin: superusers and förbund-wide admins (who see only their förbund there)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or forbund_administered_by(user).exists()
+
+
+def can_edit_shared_reference_data(user: AnyUser) -> bool:
+    """Code lists, cost parameters and reliability settings that every förbund's reports depend on."""
+    return _is_superuser(user)
+
+
+def users_assignable_by(user: AnyUser) -> QuerySet:
+    """Accounts a förbund admin may give a role: people already working in their förbund, and new
+    accounts with no role anywhere. Another förbund's staff are never listed."""
+    users = get_user_model().objects.filter(is_active=True)
+    if _is_superuser(user):
+        return users
+    administered = forbund_administered_by(user)
+    in_forbund = Membership.objects.filter(Q(forbund__in=administered) | Q(insats__forbund__in=administered))
+    return users.filter(
+        Q(id__in=in_forbund.values("user_id")) | ~Exists(Membership.objects.filter(user=OuterRef("pk")))
+    )
+
+
+def rows_in_administered_forbund(user: AnyUser, rows: QuerySet, forbund_path: str) -> QuerySet:
+    """The rows (of any model) whose förbund, at `forbund_path`, the user administers; all for a superuser."""
+    if _is_superuser(user):
+        return rows
+    return rows.filter(**{f"{forbund_path}__in": forbund_administered_by(user)}).distinct()
+
+
+def memberships_administered_by(user: AnyUser) -> QuerySet[Membership]:
+    """Memberships a förbund admin sees and changes: those in their förbund and its insatser."""
+    administered = forbund_administered_by(user)
+    return Membership.objects.filter(Q(forbund__in=administered) | Q(insats__forbund__in=administered))
