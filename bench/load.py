@@ -110,8 +110,8 @@ def personas_create(*, clients: int) -> list[Persona]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.hashers import make_password
-    from rest_framework.authtoken.models import Token
 
+    from participants.api_keys import api_key_create
     from participants.models import Enrolment, Membership, MentorAssignment, Role
     from surveys.models import AssessmentSession, SessionStatus
 
@@ -154,12 +154,8 @@ def personas_create(*, clients: int) -> list[Persona]:
             for enrolment in share
         ]
     )
-    tokens = {
-        token.user_id: token.key
-        for token in Token.objects.bulk_create(
-            [Token(user=user, key=Token.generate_key()) for user in [*mentors, *coordinators]]
-        )
-    }
+    # After the memberships: a key made before them would not carry them (participants/api_keys.py).
+    tokens = {user.pk: api_key_create(user=user)[1] for user in [*mentors, *coordinators]}
     readings: dict[int, list[str]] = {}
     for enrolment_id, client_uuid in (
         AssessmentSession.objects.filter(enrolment__in=enrolments, status=SessionStatus.SUBMITTED)

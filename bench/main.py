@@ -122,11 +122,12 @@ def main() -> int:
     say(f"Skala {scale}: databas {database_name()}, Redis {os.environ['REDIS_URL']}")
     recreate_database()
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from bench import floor, generate, measure
+    from participants.api_keys import api_key_create
 
     services: list[measure.Service] = []
     WORK.mkdir(parents=True, exist_ok=True)
@@ -141,8 +142,9 @@ def main() -> int:
         say("Migrerar och laddar instrument och organisationer")
         call_command("migrate", verbosity=0)
         world = generate.prepare_reference_data()
-        coordinator_token = Token.objects.get_or_create(user_id=world.coordinator_id)[0].key
-        mentor_token = Token.objects.get_or_create(user_id=world.mentor_id)[0].key
+        users = get_user_model().objects
+        coordinator_token = api_key_create(user=users.get(pk=world.coordinator_id))[1]
+        mentor_token = api_key_create(user=users.get(pk=world.mentor_id))[1]
 
         say(f"Genererar {generate.SCALES[scale]} deltagare (COPY)")
         stats = generate.generate(participants=generate.SCALES[scale], fast=True, progress=lambda m: say(m))

@@ -1,10 +1,12 @@
 """API plumbing shared by the apps: one error format, the error responses the schema documents, and
-the documentation views (served from this service, no CDN)."""
+the documentation views (served from this service, no CDN, for logged-in users). The rate limits are
+in config/throttling.py."""
 
 from typing import Any
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,11 +16,14 @@ from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
+
+from config.authentication import ApiKeyAuthentication
 
 # --- Errors: DRF's format everywhere -------------------------------------------------------------
 
@@ -47,7 +52,7 @@ def _as_field_lists(data: Any) -> Any:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with a service's Django ValidationError answered as 400, every 400 body shaped
     {"field": ["message", …]} (never a bare list or string, nor DRF's {"detail": …} for a body that is
-    not JSON), and a bad API key answered 401."""
+    not JSON), a bad API key answered 401, and a rate limit's 429 explained in Swedish."""
     if isinstance(exc, DjangoValidationError):
         exc = api_validation_error(exc)
     response = exception_handler(exc, context)
@@ -58,10 +63,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, exceptions.ParseError):
         response.data = {api_settings.NON_FIELD_ERRORS_KEY: [str(exc.detail)]}
     elif isinstance(exc, exceptions.AuthenticationFailed):
-        # Only TokenAuthentication raises this. DRF answers 403 because the session, listed first,
-        # sends no challenge; a client that sent a key (perhaps revoked) should learn it was the key.
+        # Only the API key raises this. DRF answers 403 because the session, listed first, sends no
+        # challenge; a client that sent a key (revoked, expired…) should learn it was the key.
         response.status_code = 401
-        response["WWW-Authenticate"] = TokenAuthentication.keyword
+        response["WWW-Authenticate"] = ApiKeyAuthentication.keyword
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF has already set Retry-After (whole seconds).
+        response.data = {"detail": f"För många anrop till API:et. Försök igen om {exc.wait} sekunder."}
     return response
 
 
@@ -78,17 +86,18 @@ FIELD_ERRORS_SCHEMA = {
 
 _ERROR_DESCRIPTIONS = {
     400: "Felaktiga uppgifter",
-    401: "API-nyckeln är ogiltig eller återkallad",
+    401: "API-nyckeln är okänd, återkallad eller utgången, eller dina behörigheter har ändrats sedan den skapades",
     403: "Inte inloggad, eller rollen räcker inte",
     404: "Finns inte, eller ligger utanför din behörighet",
     409: "Finns redan",
+    429: "För många anrop; försök igen efter så många sekunder som Retry-After anger",
 }
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """The documented error responses of an operation: always 401 and 403, plus the given codes."""
+    """The documented error responses of an operation: always 401, 403 and 429, plus the given codes."""
     responses = {}
-    for code in sorted({401, 403, *codes}):
+    for code in sorted({401, 403, 429, *codes}):
         body = FIELD_ERRORS_SCHEMA if code == 400 else ErrorSerializer
         responses[code] = OpenApiResponse(response=body, description=_ERROR_DESCRIPTIONS[code])
     return responses
@@ -121,6 +130,28 @@ class LocalRedocView(SpectacularRedocView):
         return HttpResponse(engines["django"].from_string(REDOC_PAGE).render(context, request))
 
 
-SchemaView = SpectacularAPIView
-SwaggerView = docs_csp(SpectacularSwaggerSplitView)
-RedocView = docs_csp(LocalRedocView)
+# The documentation is for logged-in users (or holders of an API key) only, in every setting: it
+# maps every operation and field of the API, which is nobody else's business. The schema answers
+# 403 in JSON; the two pages send the browser to the login page.
+docs_login = method_decorator(login_required, name="dispatch")
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [IsAuthenticated]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error is {"detail": …} in JSON like everywhere in the API, not in the schema's YAML.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
+
+@docs_login
+@docs_csp
+class SwaggerView(SpectacularSwaggerSplitView):
+    permission_classes = [IsAuthenticated]
+
+
+@docs_login
+@docs_csp
+class RedocView(LocalRedocView):
+    permission_classes = [IsAuthenticated]

@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -138,6 +137,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error pages and error mails (DEBUG's technical page among them) show settings and the environment
+# with the pepper, the field keys and the passwords in service URLs masked.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.SecretsMaskingFilter"
 
 # Everything is served from this service: no CDN, no outside host.
 CONTENT_SECURITY_POLICY = {
@@ -175,7 +177,7 @@ MEDIA_ROOT = Path(ENV.get("STEGVIS_MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.ApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON bodies only: a form or multipart body cannot carry the nested answers or a null.
@@ -183,9 +185,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": "2000/hour"},
+    # Counted in the cache (Redis) per clock hour: per user (a request without one: per IP address),
+    # and per IP address whoever the user. 429 with Retry-After beyond (docs/api.md).
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.UserThrottle", "config.throttling.IpThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": ENV.get("STEGVIS_API_RATE_USER", "2000/hour"),
+        "ip": ENV.get("STEGVIS_API_RATE_IP", "5000/hour"),
+    },
+    # Proxies in front of gunicorn that append to X-Forwarded-For: the client's address is the one the
+    # last of them appended. 0 (no proxy): REMOTE_ADDR, and X-Forwarded-For is ignored.
+    "NUM_PROXIES": int(ENV.get("STEGVIS_NUM_PROXIES", "0")),
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
 }
+# A personal API key works this many days after it was made (participants/api_keys.py).
+API_KEY_LIFETIME_DAYS = int(ENV.get("STEGVIS_API_KEY_DAYS", "90"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stegvis API",
     "DESCRIPTION": "Version 1. Sessionsinloggning för webben, personliga API-nycklar (Authorization: Token …) "

@@ -20,6 +20,9 @@ if not ENV.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
 
 REQUIRE_TWO_FACTOR = True  # never off in production
+# Behind the TLS proxy (as SECURE_PROXY_SSL_HEADER below assumes): the client's address for the API's
+# per-IP rate limit is the one that proxy appends to X-Forwarded-For, not the proxy's own.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": int(ENV.get("STEGVIS_NUM_PROXIES", "1"))}  # noqa: F405
 SECURE_SSL_REDIRECT = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31_536_000

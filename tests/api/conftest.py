@@ -13,6 +13,15 @@ from tests.factories import registry_world
 from tests.surveys.factories import measured_enrolment, shipped_version, valid_answers
 
 
+@pytest.fixture(autouse=True)
+def _rate_limit_counters_of_its_own(settings):
+    """Each API test counts its requests against the API's rate limits (config/throttling.py) under a
+    cache key prefix of its own, on the same Redis: what it sends adds nothing to the counters other
+    tests, and later test runs within the hour, share (all from 127.0.0.1, user ids repeating from
+    one fresh database to the next)."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"api-test-{uuid.uuid4().hex}"}}
+
+
 @pytest.fixture(scope="session")
 def schema(django_db_blocker) -> dict:
     """The OpenAPI document, generated as /api/schema/ serves it."""

@@ -43,9 +43,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.celery import app as celery_app
+from participants.api_keys import api_key_create
 from participants.models import Role
 from participants.services import enrolment_create, participant_register
-from participants.token_views import api_token_replace
 from progression import goals
 from surveys.sessions import session_submit
 from tests.api.openapi import schema_operations
@@ -53,6 +53,7 @@ from tests.factories import (
     education_level,
     exit_reason,
     income_source,
+    operator,
     register_identified,
     registry_world,
     synthetic_personnummer,
@@ -154,6 +155,7 @@ def _identified(forbund: Any, by: Any, insats: Any | None, *, closed: bool = Fal
     if insats is None:
         return SimpleNamespace(participant=participant, personnummer=personnummer, enrolment=None)
     enrolment = enrolment_create(
+        by=operator(),
         participant=participant,
         insats=insats,
         start_date=today - timedelta(days=200 if closed else 60),
@@ -208,8 +210,8 @@ def world(server: LiveServer, django_db_blocker: Any) -> SimpleNamespace:
             w.foreign = _identified(w.svo, w.mentor_natursteget, w.natursteget)
             w.foreign_session = _reading(w.foreign.enrolment, w.version, w.mentor_natursteget, 3)
             w.keys = {
-                "mentor": api_token_replace(user=w.mentor_jonsbo).key,
-                "coordinator": api_token_replace(user=w.coordinator_sco).key,
+                "mentor": api_key_create(user=w.mentor_jonsbo)[1],
+                "coordinator": api_key_create(user=w.coordinator_sco)[1],
             }
             # Objects of its own for each test of a write: a participant enrolled in Jonsbo (with
             # consent), and one registered but not enrolled anywhere.
@@ -277,6 +279,15 @@ def _out_of_scope(world: SimpleNamespace) -> dict[str, list]:
         "insats": ["natursteget"],
         "mentor": [world.mentor_natursteget.username],
     }
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_counters_of_its_own(settings: Any) -> None:
+    """The module sends some 1,150 requests as two users from one address, within the hour the API's
+    rate limits count: each test counts its own (at most FUZZ_EXAMPLES requests) under a key prefix
+    of its own, on the same Redis, and adds nothing to the counters other tests and runs share. The
+    live server's threads read the same settings."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"fuzz-{uuid.uuid4().hex}"}}
 
 
 # --- Requests -------------------------------------------------------------------------------------

@@ -457,7 +457,7 @@ SEED_SCRIPT = """
 import json
 from datetime import date, timedelta
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from participants.api_keys import api_key_create
 from participants.models import Role
 from participants.services import enrolment_create
 from tests.factories import ForbundFactory, InsatsFactory, register_identified, synthetic_personnummer, user_with_role
@@ -472,8 +472,9 @@ for serial in range(101, 101 + CLIENTS):
     participant = register_identified(forbund=insats.forbund, by=mentor, personnummer=person)
     progression_consent(participant, by=mentor, granted=True)
     start = timezone.localdate() - timedelta(days=30)
-    enrolments.append(enrolment_create(participant=participant, insats=insats, start_date=start, mentor=mentor).pk)
-token = Token.objects.create(user=mentor).key
+    enrolment = enrolment_create(by=mentor, participant=participant, insats=insats, start_date=start, mentor=mentor)
+    enrolments.append(enrolment.pk)
+token = api_key_create(user=mentor)[1]
 print(json.dumps({"token": token, "enrolments": enrolments, "answers": valid_answers(version, "mentor")}))
 """
 CLIENTS = 4
@@ -600,6 +601,10 @@ def test_postgresql_restarted_under_load_gives_503s_and_loses_no_acknowledged_re
         "DATABASE_URL": postgres_cluster.url("stegvis"),
         "REDIS_URL": redis_server.url,
         "HEALTHZ_REQUIRE_WORKER": "0",
+        # One mentor's key on four clients submitting without pause: far beyond the API's rate limits,
+        # which this test is not about (tests/config/test_throttling.py is).
+        "STEGVIS_API_RATE_USER": "1000000/hour",
+        "STEGVIS_API_RATE_IP": "1000000/hour",
     }
 
     def stop_and_start() -> None:

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from participants.api_keys import api_key_create
 from participants.models import Role
 from surveys.models import AssessmentSession, InstrumentVersion
 from surveys.selectors import instrument_version_get, instrument_version_items
@@ -27,10 +27,13 @@ from tests.surveys.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Token, roles (HasAnyRole), the enrolment with scope, consent and version id, the UUID lookup.
+# The API key with its user, the user's memberships (the key's roles fingerprint), roles
+# (HasAnyRole), the enrolment with scope, consent and version id, the UUID lookup. The fingerprint is
+# one query more than DRF's plaintext Token cost: a key must stop working when its user's roles
+# change, so every request compares them (participants/api_keys.py).
 # The test runs inside a transaction, so _store's atomic block adds SAVEPOINT and RELEASE.
-NEW_SUBMISSION_QUERIES = 4 + 2 + 2  # … + session INSERT + answers INSERT
-RESUBMISSION_QUERIES = 4 + 1  # … + the stored answers
+NEW_SUBMISSION_QUERIES = 5 + 2 + 2  # … + session INSERT + answers INSERT
+RESUBMISSION_QUERIES = 5 + 1  # … + the stored answers
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def world():
     ns = measured_enrolment()
     ns.version = shipped_version()
     ns.api = APIClient()
-    ns.api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=ns.mentor).key}")
+    ns.api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=ns.mentor)[1]}")
     return ns
 
 
@@ -85,7 +88,7 @@ def test_the_response_to_a_resubmission_by_another_user_names_the_first_recorder
     body = _body(world)
     _post(world, body)
     colleague = user_with_role(Role.MENTOR, insats=world.insats)
-    world.api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=colleague).key}")
+    world.api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(user=colleague)[1]}")
 
     again = _post(world, body)
 
