@@ -166,13 +166,7 @@ def has_any_role(user: AnyUser) -> bool:
 
 def may_open(user: AnyUser, page: Page) -> bool:
     """Whether the user may open a page that shows no single object."""
-    if _is_superuser(user):
-        return True
-    roles, forbund_wide = PAGE_ROLES[page]
-    memberships = _memberships(user, roles)
-    if forbund_wide:
-        memberships = memberships.filter(forbund__isnull=False)
-    return memberships.exists()
+    return page.value in pages_open_to(user)
 
 
 def pages_open_to(user: AnyUser) -> set[str]:
@@ -263,11 +257,6 @@ def participants_readable_by(user: AnyUser) -> QuerySet[Participant]:
         | Q(forbund__in=forbund_where(user, ALL_ROLES, forbund_wide=True))
         | never_enrolled
     )
-
-
-def enrolments_visible_on_participant(user: AnyUser, participant: Participant) -> QuerySet[Enrolment]:
-    """The participant's enrolments this user may see."""
-    return enrolments_readable_by(user).filter(participant=participant)
 
 
 def can_read_identity(user: AnyUser, participant: Participant) -> bool:

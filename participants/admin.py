@@ -115,22 +115,13 @@ class SharedReferenceAdmin(admin.ModelAdmin):
         return access.can_edit_shared_reference_data(request.user)
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
-    """Accounts and groups: only the operator (a superuser) creates and changes them."""
+class SuperuserOnlyAdmin(SharedReferenceAdmin):
+    """Accounts and groups: only the operator (a superuser) sees, creates and changes them."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return access.can_edit_shared_reference_data(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return access.can_edit_shared_reference_data(request.user)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return access.can_edit_shared_reference_data(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return access.can_edit_shared_reference_data(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return access.can_edit_shared_reference_data(request.user)
 
 
