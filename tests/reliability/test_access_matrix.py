@@ -492,3 +492,26 @@ def test_the_import_never_reaches_another_forbund_or_reveals_a_person(client, wo
         assert response.status_code in {200, 403}, (forbund, response.status_code)
         assert "rader utan fel" not in body and "token" not in (response.context or {}), forbund
         assert not [secret for secret in world.secrets if secret in body], forbund
+
+
+# --- Every export ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["mentor_jonsbo", "coordinator_sco", "admin_sco"])
+def test_no_export_of_another_forbund_can_be_ordered(client, world, role):
+    """The PDF pack, each report's CSV/XLSX job and the analysis export, asked for svo: refused, and
+    no job is made (the CSV link and the API are in the matrix above)."""
+    from progression.models import ExportJob
+
+    client.force_login(getattr(world, role))
+    jobs = ExportJob.objects.count()
+    orders = [
+        (reverse("export_start", kwargs={"name": "pdf-pack"}), {"forbund": "svo", "format": "pdf"}),
+        (reverse("export_start", kwargs={"name": "exits"}), {"forbund": "svo", "format": "xlsx", "extern": "0"}),
+        (f"{reverse('analysis_export')}?forbund=svo", {"shape": "long", "format": "csv", "reuse": ""}),
+    ]
+    for url, data in orders:
+        response = client.post(url, data)
+        assert response.status_code in {400, 403}, (url, response.status_code)
+        assert not [secret for secret in world.secrets if secret in response.content.decode(errors="replace")]
+    assert ExportJob.objects.count() == jobs
