@@ -16,9 +16,11 @@ The rules:
   enrolment's readings; the person's enrolments in other insatser stay hidden unless the person has
   consented to sharing between the förbund's insatser (sammanhållen journalföring's model).
 - A membership marked "får läsa identitetsuppgifter" reads identity within its insats or förbund.
-- Looking a personnummer up needs identity access in the förbund; without it nothing is revealed.
-- Förbund-wide admins review the access log, answer registerutdrag and erasure requests and use the
-  Django admin for their förbund only. Shared code lists are edited by superusers only.
+- Looking a personnummer up is for mentors of the förbund and identity access to the whole förbund;
+  for anyone else nothing is revealed.
+- Förbund-wide admins review the access log and use the Django admin for their förbund only, never
+  on their own roles; with identity access they answer registerutdrag and erasure requests. Shared
+  code lists are edited by superusers only.
 - A superuser (the service's operator) passes every check; everything they read is logged as for
   anyone else.
 """
@@ -277,19 +279,16 @@ def can_read_identity(user: AnyUser, participant: Participant) -> bool:
 
 
 def can_look_up_personnummer(user: AnyUser, forbund: Forbund) -> bool:
-    """Mentors of the förbund and holders of identity access in it may look a personnummer up (and
-    so register or import identified people); every hit is logged."""
+    """Mentors of the förbund (they register people) and holders of identity access for the whole
+    förbund may look a personnummer up; every hit is logged. Identity access to one insats reads that
+    insats' people and finds nobody else."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    in_forbund = Q(forbund=forbund) | Q(insats__forbund=forbund)
-    return (
-        Membership.objects.filter(user=user)
-        .filter(in_forbund)
-        .filter(Q(role=Role.MENTOR) | Q(can_read_identity=True))
-        .exists()
-    )
+    mentor = Q(role=Role.MENTOR) & (Q(forbund=forbund) | Q(insats__forbund=forbund))
+    forbund_wide_identity = Q(can_read_identity=True, forbund=forbund)
+    return Membership.objects.filter(user=user).filter(mentor | forbund_wide_identity).exists()
 
 
 def can_register_in(user: AnyUser, forbund: Forbund) -> bool:
@@ -313,8 +312,11 @@ def can_record_consent(user: AnyUser, participant: Participant) -> bool:
 
 
 def can_answer_data_subject_requests(user: AnyUser, participant: Participant) -> bool:
-    """Registerutdrag and erasure: the förbund's admins (förbund-wide)."""
-    return forbund_administered_by(user).filter(pk=participant.forbund_id).exists()
+    """Registerutdrag and erasure: the förbund's admins (förbund-wide) with identity access, since a
+    registerutdrag holds the person's identity and the person must be identified to ask for it."""
+    return forbund_administered_by(user).filter(pk=participant.forbund_id).exists() and can_read_identity(
+        user, participant
+    )
 
 
 # --- Administration, import, reports ------------------------------------------------------------
@@ -369,7 +371,7 @@ def can_edit_shared_reference_data(user: AnyUser) -> bool:
 
 def users_assignable_by(user: AnyUser) -> QuerySet:
     """Accounts a förbund admin may give a role: people already working in their förbund, and new
-    accounts with no role anywhere. Another förbund's staff are never listed."""
+    accounts with no role anywhere; never themselves. Another förbund's staff are never listed."""
     users = get_user_model().objects.filter(is_active=True)
     if _is_superuser(user):
         return users
@@ -377,7 +379,19 @@ def users_assignable_by(user: AnyUser) -> QuerySet:
     in_forbund = Membership.objects.filter(Q(forbund__in=administered) | Q(insats__forbund__in=administered))
     return users.filter(
         Q(id__in=in_forbund.values("user_id")) | ~Exists(Membership.objects.filter(user=OuterRef("pk")))
-    )
+    ).exclude(pk=user.pk)
+
+
+def can_assign_role(user: AnyUser, target: AbstractBaseUser, forbund_id: int) -> bool:
+    """Give, change or take away a role in a förbund: its admins, never on their own account (no one
+    grants themselves identity access), and only to people who work in that förbund already or have no
+    role anywhere, so that someone who administers two förbund cannot carry staff between them."""
+    if _is_superuser(user):
+        return True
+    if target.pk == user.pk or not forbund_administered_by(user).filter(pk=forbund_id).exists():
+        return False
+    held = Membership.objects.filter(user=target)
+    return not held.exists() or held.filter(Q(forbund_id=forbund_id) | Q(insats__forbund_id=forbund_id)).exists()
 
 
 def rows_in_administered_forbund(user: AnyUser, rows: QuerySet, forbund_path: str) -> QuerySet:

@@ -27,8 +27,10 @@ from participants.models import (
     Membership,
     VolumeRegistration,
 )
+from participants.services import membership_delete, membership_save
 
 OUTSIDE_FORBUND = "Du kan bara ändra uppgifter i förbund du administrerar."
+MOVED_TO_ANOTHER_FORBUND = "Uppgifter kan inte flyttas till ett annat förbund; det gör driftansvarig."
 
 
 class ForbundScopedAdmin(admin.ModelAdmin):
@@ -85,6 +87,9 @@ class ForbundScopedAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         access.require(self._in_scope(request, obj), OUTSIDE_FORBUND)
+        if change and not access.can_edit_shared_reference_data(request.user):
+            before = self.model.objects.get(pk=obj.pk)
+            access.require(self.forbund_id_of(before) == self.forbund_id_of(obj), MOVED_TO_ANOTHER_FORBUND)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -186,6 +191,25 @@ class MembershipAdmin(ForbundScopedAdmin):
         if obj.forbund_id is not None:
             return obj.forbund_id
         return obj.insats.forbund_id if obj.insats_id is not None else None
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never on one's own roles (access.can_assign_role)."""
+        if obj is None or not super().has_change_permission(request, obj):
+            return super().has_change_permission(request, obj)
+        return access.can_assign_role(request.user, obj.user, self.forbund_id_of(obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        membership_save(by=request.user, membership=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        membership_delete(by=request.user, membership=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("user", "forbund", "insats"):
+            membership_delete(by=request.user, membership=membership)
 
 
 @admin.register(IncomeSource)

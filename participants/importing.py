@@ -9,12 +9,13 @@ import hashlib
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from participants import access, crypto
@@ -35,7 +36,7 @@ from participants.models import (
     Participant,
 )
 from participants.personnummer import PersonnummerError, parse_personnummer
-from participants.services import access_event_log, participant_create, participant_register
+from participants.services import access_event_log, enrolment_age_errors, participant_create, participant_register
 
 COLUMNS = [
     "personnummer",
@@ -160,6 +161,7 @@ def parse(content: bytes, *, forbund: Forbund) -> tuple[list[ImportRow], list[Ro
     if len(data) > MAX_ROWS:
         raise ImportFileError(f"Filen har fler än {MAX_ROWS} rader; dela upp den.")
     insatser = {i.code: i for i in Insats.objects.filter(forbund=forbund)}
+    latest_start = timezone.localdate() + timedelta(days=31)  # as on the registration page
     errors: list[RowError] = []
     rows: list[ImportRow] = []
     seen: dict[tuple, int] = {}
@@ -176,7 +178,11 @@ def parse(content: bytes, *, forbund: Forbund) -> tuple[list[ImportRow], list[Ro
             fail("anonym", "Skriv ja eller nej.")
         personnummer, birth_year = "", None
         if value["fodelsear"]:
-            if value["fodelsear"].isdigit() and 1900 <= int(value["fodelsear"]) <= 2100:
+            if (
+                value["fodelsear"].isascii()
+                and value["fodelsear"].isdigit()
+                and 1900 <= int(value["fodelsear"]) <= 2100
+            ):
                 birth_year = int(value["fodelsear"])
             else:
                 fail("fodelsear", "Födelseåret ska vara fyra siffror, t.ex. 1990.")
@@ -217,6 +223,8 @@ def parse(content: bytes, *, forbund: Forbund) -> tuple[list[ImportRow], list[Ro
                     end = parsed_date
         if not value["inskrivningsdatum"]:
             fail("inskrivningsdatum", "Inskrivningsdatum saknas.")
+        elif start and start > latest_start:
+            fail("inskrivningsdatum", "Inskrivningsdatumet ligger mer än en månad fram i tiden.")
         if start and end and end < start:
             fail("avslutsdatum", "Avslutsdatum ligger före inskrivningsdatum.")
         exit_reason = _code(ExitReason, value["avslutsanledning"], "avslutsanledning", row_errors, number)
@@ -348,76 +356,120 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
         return result
     anonymous_keys = _anonymous_keys(rows, forbund)
     found: dict[int, Participant] = {}
-    with transaction.atomic():
-        _lock_forbund_imports(forbund)
-        people: dict[str, Participant] = {}
-        for row in rows:
-            if row.anonymous:
-                key = anonymous_keys[row.number]
-                enrolment = Enrolment.objects.filter(import_key=key).first()
-                if enrolment is None:
-                    person = participant_create(
-                        forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True
-                    )
-                    result.participants_created += 1
-                    _create(row, person, key)
-                    result.enrolments_created += 1
-                elif _apply(enrolment, row):
-                    result.enrolments_updated += 1
-                else:
-                    result.enrolments_unchanged += 1
-                continue
-            person = people.get(row.personnummer)
-            if person is None:
-                record = (
-                    IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(row.personnummer))
-                    .select_related("participant")
-                    .first()
-                )
-                if record is not None:
-                    person = record.participant
-                    found[person.pk] = person
-                else:
-                    try:
-                        person = participant_register(
-                            forbund=forbund,
-                            registered_by=by,
-                            kon=row.kon,
-                            personnummer=row.personnummer,
-                            name=IMPORTED_NAME,
-                            consent_channel=ConsentChannel.WRITTEN,
-                            consent_text_version=IMPORT_CONSENT_TEXT,
-                            today=row.start,
-                            from_file=True,
+    try:
+        with transaction.atomic():
+            _lock_forbund_imports(forbund)
+            people: dict[str, Participant] = {}
+            for row in rows:
+                if row.anonymous:
+                    key = anonymous_keys[row.number]
+                    enrolment = Enrolment.objects.filter(import_key=key).first()
+                    if enrolment is None:
+                        person = participant_create(
+                            forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True
                         )
-                    except ValidationError as exc:
-                        result.errors += [
-                            RowError(row.number, COLUMN_FOR_FIELD.get(name, name), " ".join(messages))
-                            for name, messages in exc.message_dict.items()
-                        ]
-                        continue
-                    result.participants_created += 1
-                people[row.personnummer] = person
-            enrolment = Enrolment.objects.filter(participant=person, insats=row.insats, start_date=row.start).first()
-            if enrolment is None:
-                _create(row, person, None)
-                result.enrolments_created += 1
-                if person.pk in found:
-                    _record_enrolment_of_existing(row, person, by)
-            elif _apply(enrolment, row):
-                result.enrolments_updated += 1
-            else:
-                result.enrolments_unchanged += 1
-        if dry_run or result.errors:
-            transaction.set_rollback(True)
-    what = "Importens förhandsgranskning" if dry_run else "Import"
-    for person in found.values():
-        access_event_log(
-            user=by, participant=person, action=AccessAction.SEARCH_HIT, reason=f"{what}: personnumret fanns redan"
-        )
+                        result.participants_created += 1
+                        _create(row, person, key)
+                        result.enrolments_created += 1
+                    else:
+                        _update(enrolment, row, result)
+                    continue
+                person = people.get(row.personnummer)
+                if person is None:
+                    record = (
+                        IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(row.personnummer))
+                        .select_related("participant")
+                        .first()
+                    )
+                    if record is not None:
+                        person = record.participant
+                        found[person.pk] = person
+                    else:
+                        try:
+                            person = participant_register(
+                                forbund=forbund,
+                                registered_by=by,
+                                kon=row.kon,
+                                personnummer=row.personnummer,
+                                name=IMPORTED_NAME,
+                                consent_channel=ConsentChannel.WRITTEN,
+                                consent_text_version=IMPORT_CONSENT_TEXT,
+                                today=row.start,
+                                from_file=True,
+                            )
+                        except ValidationError as exc:
+                            result.errors += [
+                                RowError(row.number, COLUMN_FOR_FIELD.get(name, name), " ".join(messages))
+                                for name, messages in exc.message_dict.items()
+                            ]
+                            continue
+                        result.participants_created += 1
+                    people[row.personnummer] = person
+                enrolment = Enrolment.objects.filter(
+                    participant=person, insats=row.insats, start_date=row.start
+                ).first()
+                if enrolment is not None:
+                    _update(enrolment, row, result)
+                elif problem := _new_enrolment_problem(row, person, existing=person.pk in found):
+                    result.errors.append(problem)
+                else:
+                    _create(row, person, None)
+                    result.enrolments_created += 1
+                    if person.pk in found:
+                        _record_enrolment_of_existing(row, person, by)
+            if dry_run or result.errors:
+                transaction.set_rollback(True)
+    finally:  # every hit is logged, whatever became of the import
+        what = "Importens förhandsgranskning" if dry_run else "Import"
+        for person in found.values():
+            access_event_log(
+                user=by, participant=person, action=AccessAction.SEARCH_HIT, reason=f"{what}: personnumret fanns redan"
+            )
     if result.errors:  # nothing was stored
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
     return result
+
+
+def _update(enrolment: Enrolment, row: ImportRow, result: ImportResult) -> None:
+    """Bring an existing enrolment in line with its row, unless that would reopen a closed enrolment or
+    touch one closed as a felregistrering (either would give mentors access again without a reason)."""
+    if enrolment.end_date is not None and row.end is None:
+        result.errors.append(
+            RowError(
+                row.number,
+                "avslutsdatum",
+                f"Inskrivningen avslutades {enrolment.end_date:%Y-%m-%d} i Stegvis; en import öppnar den inte igen.",
+            )
+        )
+    elif enrolment.exit_reason_id is not None and enrolment.exit_reason.excluded_from_reports:
+        result.errors.append(
+            RowError(
+                row.number,
+                "avslutsanledning",
+                "Inskrivningen är avslutad som felregistrering i Stegvis; en import ändrar den inte.",
+            )
+        )
+    elif _apply(enrolment, row):
+        result.enrolments_updated += 1
+    else:
+        result.enrolments_unchanged += 1
+
+
+def _new_enrolment_problem(row: ImportRow, person: Participant, *, existing: bool) -> RowError | None:
+    """Why the row cannot become a new enrolment of the person: an ongoing one in the same insats, or,
+    for a person already registered, an age outside 16–67 on the inskrivningsdatum."""
+    if row.end is None:
+        ongoing = Enrolment.objects.filter(participant=person, insats=row.insats, end_date__isnull=True).first()
+        if ongoing is not None:
+            return RowError(
+                row.number,
+                "inskrivningsdatum",
+                f"Personen har redan en pågående inskrivning i insatsen från {ongoing.start_date:%Y-%m-%d}.",
+            )
+    if existing:
+        for message in enrolment_age_errors(participant=person, start_date=row.start).values():
+            return RowError(row.number, "inskrivningsdatum", message)
+    return None
 
 
 def _record_enrolment_of_existing(row: ImportRow, person: Participant, by: AbstractBaseUser) -> None:

@@ -500,6 +500,8 @@ class AccessAction(models.TextChoices):
     VIEW = "view", "Visade identitet"
     SEARCH_HIT = "search_hit", "Träff vid sökning på personnummer"
     ENROL_EXISTING = "enrol_existing", "Skrev in befintlig deltagare"
+    SHARING_CONSENT = "sharing_consent", "Samtycke till delning mellan insatser"
+    ROLE_CHANGE = "role_change", "Ändrade en behörighet"
     EXPORT = "export", "Export"
     RECTIFY = "rectify", "Rättelse"
     ERASE = "erase", "Radering"

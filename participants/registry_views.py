@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
@@ -151,6 +151,8 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
+            except PermissionDenied as exc:  # e.g. identified registration without identity access
+                form.add_error("anonymous" if not data["anonymous"] else None, str(exc))
             else:
                 if data["use_existing"]:
                     done = f"{participant.pseudonym} är inskriven i {insats.name}. Personen fanns redan; det är loggat."

@@ -113,7 +113,8 @@ class ParticipantRegisterSerializer(serializers.Serializer):
 
 
 class ConsentSerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    """A consent as the API shows it. Who recorded it is left out: a consent given in another insats
+    would name that insats' staff (the registerutdrag and the admin have it)."""
 
     class Meta:
         model = Consent
@@ -124,10 +125,9 @@ class ConsentSerializer(serializers.ModelSerializer):
             "member_authority",
             "guardian_consent",
             "text_version",
-            "recorded_by",
             "recorded_at",
         ]
-        read_only_fields = ["text_version", "recorded_by", "recorded_at"]
+        read_only_fields = ["text_version", "recorded_at"]
 
 
 class ParticipantDetailSerializer(ParticipantSerializer):

@@ -28,11 +28,12 @@ from participants.models import (
     IncomeSource,
     Insats,
     MeasurementMode,
+    Membership,
     MentorAssignment,
     Participant,
     VolumeRegistration,
 )
-from participants.personnummer import PersonnummerError, parse_personnummer
+from participants.personnummer import Personnummer, PersonnummerError, parse_personnummer
 
 # Crockford's base-32 alphabet: no I, L, O or U, so a pseudonym read aloud is not misheard.
 PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -355,7 +356,6 @@ def identity_read(*, user: AbstractBaseUser, participant: Participant, reason: s
     )
 
 
-@transaction.atomic
 def identity_rectify(
     *,
     user: AbstractBaseUser,
@@ -365,34 +365,82 @@ def identity_rectify(
     contact: str | None = None,
     personnummer: str | None = None,
 ) -> None:
-    """Correct identity data (GDPR rectification); logged, and the pnr index follows a new number."""
+    """Correct identity data (GDPR rectification); logged, and the pnr index follows a new number.
+
+    A new personnummer is a look-up too: it needs the right to look personnummer up in the förbund,
+    and one that belongs to someone else is refused and logged as a hit on that person."""
     access.require(
         access.can_read_identity(user, participant), "Du har inte behörighet att rätta deltagarens identitet."
     )
     if len(reason.strip()) < 3:
         raise ValidationError({"reason": "Ange varför uppgifterna rättas. Det sparas i åtkomstloggen."})
-    record = IdentityRecord.objects.select_for_update().filter(participant=participant).first()
-    if record is None:
-        raise LookupError("Deltagaren har inga identitetsuppgifter (anonym eller raderad).")
-    if name is not None:
-        if not name.strip():
-            raise ValidationError({"name": "Namnet får inte vara tomt."})
-        record.name_encrypted = crypto.encrypt(name.strip())
-    if contact is not None:
-        record.contact_encrypted = crypto.encrypt(contact.strip()) if contact.strip() else ""
+    if name is not None and not name.strip():
+        raise ValidationError({"name": "Namnet får inte vara tomt."})
+    parsed = None
     if personnummer is not None:
         try:
             parsed = parse_personnummer(personnummer)
         except PersonnummerError as exc:
             raise ValidationError({"personnummer": str(exc)}) from None
-        index = crypto.pnr_index(parsed.normalised)
-        if IdentityRecord.objects.filter(forbund=record.forbund, pnr_index=index).exclude(pk=record.pk).exists():
-            raise ValidationError({"personnummer": "Personnumret tillhör redan en annan deltagare i förbundet."})
-        record.pnr_index = index
+        _check_new_personnummer(user=user, participant=participant, parsed=parsed)
+    _rectify(user=user, participant=participant, reason=reason, name=name, contact=contact, parsed=parsed)
+
+
+def _check_new_personnummer(*, user: AbstractBaseUser, participant: Participant, parsed: Personnummer) -> None:
+    index = crypto.pnr_index(parsed.normalised)
+    if IdentityRecord.objects.filter(participant=participant, pnr_index=index).exists():
+        return  # unchanged
+    access.require(
+        access.can_look_up_personnummer(user, participant.forbund),
+        "Du har inte behörighet att ändra personnummer i förbundet.",
+    )
+    errors = _age_errors(
+        age=age_on(parsed.birth_date, timezone.localdate()), guardian_consent=True, needs_consent=False
+    )
+    if errors:
+        raise ValidationError({"personnummer": errors["birth_year"]})
+    other = (
+        IdentityRecord.objects.filter(forbund_id=participant.forbund_id, pnr_index=index)
+        .select_related("participant")
+        .first()
+    )
+    if other is not None:
+        access_event_log(
+            user=user,
+            participant=other.participant,
+            action=AccessAction.SEARCH_HIT,
+            reason=f"Rättelse av {participant.pseudonym}: personnumret tillhörde redan denna deltagare",
+        )
+        raise ValidationError({"personnummer": "Personnumret tillhör redan en annan deltagare i förbundet."})
+
+
+@transaction.atomic
+def _rectify(
+    *,
+    user: AbstractBaseUser,
+    participant: Participant,
+    reason: str,
+    name: str | None,
+    contact: str | None,
+    parsed: Personnummer | None,
+) -> None:
+    record = IdentityRecord.objects.select_for_update().filter(participant=participant).first()
+    if record is None:
+        raise LookupError("Deltagaren har inga identitetsuppgifter (anonym eller raderad).")
+    if name is not None:
+        record.name_encrypted = crypto.encrypt(name.strip())
+    if contact is not None:
+        record.contact_encrypted = crypto.encrypt(contact.strip()) if contact.strip() else ""
+    if parsed is not None:
+        record.pnr_index = crypto.pnr_index(parsed.normalised)
         record.personnummer_encrypted = crypto.encrypt(parsed.normalised)
         participant.birth_year = parsed.birth_year
         participant.save(update_fields=["birth_year"])
-    record.save()
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:  # registered by someone else at this very moment
+        raise ValidationError({"personnummer": "Personnumret tillhör redan en annan deltagare i förbundet."}) from None
     access_event_log(user=user, participant=participant, action=AccessAction.RECTIFY, reason=reason)
 
 
@@ -463,11 +511,32 @@ def consent_record(
         if purpose == ConsentPurpose.PROGRESSION and not granted:
             for handler in hooks.PROGRESSION_WITHDRAWAL_HANDLERS:
                 handler(participant, participant.forbund.progression_withdrawal_policy)
+        if purpose == ConsentPurpose.INSATS_SHARING:
+            # It opens (or closes) the person's other enrolments to mentors: in the admins' log review.
+            access_event_log(
+                user=recorded_by,
+                participant=participant,
+                action=AccessAction.SHARING_CONSENT,
+                reason=f"Samtycke till delning mellan insatser {'givet' if granted else 'återkallat'} "
+                f"({consent.get_channel_display().lower()})",
+            )
     return consent
 
 
+def enrolment_age_errors(*, participant: Participant, start_date: date) -> dict[str, str]:
+    """A participant is 16–67 years old at inskrivning, by the full date of birth where it is known
+    (the vault), else by the birth year."""
+    birth_date = _birth_date(participant)
+    age = age_on(birth_date, start_date) if birth_date else start_date.year - participant.birth_year
+    if MINIMUM_AGE <= age <= MAXIMUM_AGE:
+        return {}
+    return {
+        "start_date": f"Deltagaren är {age} år vid inskrivningen; deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år."
+    }
+
+
 def _enrolment_errors(*, participant: Participant, insats: Insats, start_date: date, today: date) -> dict[str, str]:
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = enrolment_age_errors(participant=participant, start_date=start_date)
     if insats.forbund_id != participant.forbund_id:
         errors["insats"] = "Insatsen hör till ett annat förbund än deltagaren."
     if insats.measurement_mode != MeasurementMode.PER_PERSON:
@@ -680,4 +749,58 @@ def access_log_review_record(
         raise ValidationError({"period_end": "Perioden kan inte sluta i framtiden."})
     return AccessLogReview.objects.create(
         forbund=forbund, period_start=period_start, period_end=period_end, note=note.strip(), reviewed_by=by
+    )
+
+
+def _membership_forbund_id(membership: Membership) -> int:
+    return membership.forbund_id if membership.forbund_id is not None else membership.insats.forbund_id
+
+
+def _membership_text(membership: Membership) -> str:
+    scope = membership.forbund or membership.insats
+    identity = ", får läsa identitetsuppgifter" if membership.can_read_identity else ""
+    return f"{membership.user}: {membership.get_role_display().lower()} i {scope}{identity}"
+
+
+@transaction.atomic
+def membership_save(*, by: AbstractBaseUser, membership: Membership) -> Membership:
+    """Give or change a role (from the Django admin). Only within a förbund `by` administers, never
+    on their own account, never moved to another förbund; logged for the förbund's log review."""
+    refused = "Du kan inte ge eller ändra den här behörigheten."
+    previous = Membership.objects.select_related("user", "forbund", "insats").filter(pk=membership.pk).first()
+    forbund_id = _membership_forbund_id(membership)
+    access.require(access.can_assign_role(by, membership.user, forbund_id), refused)
+    if previous is not None:
+        access.require(
+            access.can_assign_role(by, previous.user, _membership_forbund_id(previous))
+            and _membership_forbund_id(previous) == forbund_id,
+            refused,
+        )
+    membership.save()
+    what = (
+        f"{_membership_text(previous)} → {_membership_text(membership)}" if previous else _membership_text(membership)
+    )
+    access_event_log(
+        user=by,
+        participant=None,
+        forbund=Forbund.objects.get(pk=forbund_id),
+        action=AccessAction.ROLE_CHANGE,
+        reason=("Ändrad behörighet: " if previous else "Ny behörighet: ") + what,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, by: AbstractBaseUser, membership: Membership) -> None:
+    """Take a role away (from the Django admin), under the same rules as membership_save; logged."""
+    forbund_id = _membership_forbund_id(membership)
+    access.require(access.can_assign_role(by, membership.user, forbund_id), "Du kan inte ta bort den här behörigheten.")
+    text = _membership_text(membership)
+    membership.delete()
+    access_event_log(
+        user=by,
+        participant=None,
+        forbund=Forbund.objects.get(pk=forbund_id),
+        action=AccessAction.ROLE_CHANGE,
+        reason=f"Borttagen behörighet: {text}",
     )

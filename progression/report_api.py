@@ -8,7 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import error_responses
+from participants.models import AccessAction
 from participants.permissions import MayReadReports
+from participants.services import access_event_log
 from progression.reports.filters import AGE_BANDS, KON_VALUES, PRESETS, FilterError, parse_filter
 from progression.reports.registry import REPORTS, build_report
 
@@ -61,5 +63,14 @@ class ReportApi(APIView):
             )
         except FilterError as exc:
             raise serializers.ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-        report = build_report(name, filters=filters, external=request.query_params.get("extern") == "1")
+        external = request.query_params.get("extern") == "1"
+        report = build_report(name, filters=filters, external=external)
+        # Figures fetched by another system leave Stegvis like a CSV export: in the förbund's log.
+        access_event_log(
+            user=request.user,
+            participant=None,
+            forbund=filters.forbund,
+            action=AccessAction.EXPORT,
+            reason=f"Rapport {name} via API ({'extern' if external else 'intern'}): {filters.describe()}",
+        )
         return Response(report.as_json())

@@ -98,10 +98,17 @@ def operator():  # noqa: ANN201
     return UserFactory(username="operator", is_superuser=True, password=factory.Transformer.Force(make_password(None)))
 
 
-def user_with_role(role: str, *, insats: Insats | None = None, forbund: Forbund | None = None, **user_fields):
+def user_with_role(
+    role: str,
+    *,
+    insats: Insats | None = None,
+    forbund: Forbund | None = None,
+    can_read_identity: bool = False,
+    **user_fields,
+):
     """A user holding one role on one insats or förbund."""
     user = UserFactory(**user_fields)
-    MembershipFactory(user=user, role=role, insats=insats, forbund=forbund)
+    MembershipFactory(user=user, role=role, insats=insats, forbund=forbund, can_read_identity=can_read_identity)
     return user
 
 
@@ -175,13 +182,14 @@ def register_identified(
 def registry_world() -> SimpleNamespace:
     """Two förbund, three insatser and one user per role, named as in the demo organisations.
 
-    sco: Jonsbo (mentor_jonsbo), Backaberg (mentor_backaberg); coordinator_sco, admin_sco.
+    sco: Jonsbo (mentor_jonsbo), Backaberg (mentor_backaberg); coordinator_sco, admin_sco (with
+    identity access, as a förbund's admin who answers registerutdrag has).
     svo: Natursteget (mentor_natursteget).
     The users have unusable passwords (log them in with force_login): hashing five argon2
     passwords per test would dominate the run time.
     """
 
-    def user(role: str, username: str, **scope: Insats | Forbund):  # noqa: ANN202
+    def user(role: str, username: str, **scope: Insats | Forbund | bool):  # noqa: ANN202
         return user_with_role(role, username=username, password=factory.Transformer.Force(make_password(None)), **scope)
 
     sco = ForbundFactory(code="sco", name="Centrala Östergötland", pseudonym_prefix="SCÖ")
@@ -199,7 +207,7 @@ def registry_world() -> SimpleNamespace:
         mentor_backaberg=user(Role.MENTOR, "mentor-backaberg", insats=backaberg),
         mentor_natursteget=user(Role.MENTOR, "mentor-natursteget", insats=natursteget),
         coordinator_sco=user(Role.COORDINATOR, "samordnare-sco", forbund=sco),
-        admin_sco=user(Role.ADMIN, "admin-sco", forbund=sco),
+        admin_sco=user(Role.ADMIN, "admin-sco", forbund=sco, can_read_identity=True),
     )
 
 

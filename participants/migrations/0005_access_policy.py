@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='accessevent',
             name='action',
-            field=models.CharField(choices=[('view', 'Visade identitet'), ('search_hit', 'Träff vid sökning på personnummer'), ('enrol_existing', 'Skrev in befintlig deltagare'), ('export', 'Export'), ('rectify', 'Rättelse'), ('erase', 'Radering')], max_length=20, verbose_name='händelse'),
+            field=models.CharField(choices=[('view', 'Visade identitet'), ('search_hit', 'Träff vid sökning på personnummer'), ('enrol_existing', 'Skrev in befintlig deltagare'), ('sharing_consent', 'Samtycke till delning mellan insatser'), ('role_change', 'Ändrade en behörighet'), ('export', 'Export'), ('rectify', 'Rättelse'), ('erase', 'Radering')], max_length=20, verbose_name='händelse'),
         ),
         migrations.AlterField(
             model_name='consent',

@@ -205,10 +205,11 @@ def test_a_lookup_without_identity_access_reveals_nothing_and_a_hit_is_logged(wo
 
 
 def test_registering_an_identified_person_needs_identity_access_in_the_forbund(world):
+    admin_without_identity = user_with_role(Role.ADMIN, forbund=world.sco, username="admin-utan-identitet")
     with pytest.raises(PermissionDenied):
-        register_identified(forbund=world.sco, by=world.admin_sco, personnummer=world.pnr)
+        register_identified(forbund=world.sco, by=admin_without_identity, personnummer=world.pnr)
     anonymous = participant_register(
-        forbund=world.sco, registered_by=world.admin_sco, kon="man", birth_year=1980, anonymous=True
+        forbund=world.sco, registered_by=admin_without_identity, kon="man", birth_year=1980, anonymous=True
     )
     assert anonymous.is_anonymous
     with pytest.raises(PermissionDenied):
@@ -293,8 +294,10 @@ def test_consent_of_a_minor_needs_a_guardian_by_the_full_date_of_birth(world):
 # --- administration, import, exports -------------------------------------------------------------
 
 
-def test_data_subject_requests_and_the_access_log_are_for_forbund_wide_admins(world):
+def test_data_subject_requests_are_for_forbund_wide_admins_with_identity_access(world):
     assert access.can_answer_data_subject_requests(world.admin_sco, world.person)
+    admin_without_identity = user_with_role(Role.ADMIN, forbund=world.sco, username="admin-utan-identitet")
+    assert not access.can_answer_data_subject_requests(admin_without_identity, world.person)
     insats_admin = user_with_role(Role.ADMIN, insats=world.backaberg, username="admin-backaberg")
     assert not access.can_answer_data_subject_requests(insats_admin, world.person)
     svo_admin = user_with_role(Role.ADMIN, forbund=world.svo, username="admin-svo")

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from participants import crypto
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
-from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, Membership, Participant
+from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, Participant
 from tests.factories import registry_world, synthetic_personnummer
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +43,7 @@ def csv_bytes(rows: list[list[str]], *, delimiter: str = ";", encoding: str = "u
 
 @pytest.fixture
 def world():
-    """registry_world, with the förbund's admin holding identity access (imports carry personnummer)."""
-    ns = registry_world()
-    Membership.objects.filter(user=ns.admin_sco).update(can_read_identity=True)
-    return ns
+    return registry_world()
 
 
 def _import(world, content: bytes, *, dry_run: bool = False):

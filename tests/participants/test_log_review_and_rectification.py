@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from participants.importing import IMPORTED_NAME
-from participants.models import AccessAction, AccessEvent, AccessLogReview, IdentityRecord, Membership
+from participants.models import AccessAction, AccessEvent, AccessLogReview, IdentityRecord
 from participants.services import identity_read
 from progression.reports.jobs import export_job_create, export_job_download, export_job_run
 from tests.factories import (
@@ -172,7 +172,6 @@ def test_the_rectification_api_changes_only_the_fields_sent(client, world):
 
 
 def test_identity_and_registerutdrag_responses_are_never_cached(client, world):
-    Membership.objects.filter(user=world.admin_sco).update(can_read_identity=True)
     client.force_login(world.mentor_jonsbo)
     pseudonym = world.person.pseudonym
     responses = [

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from participants.importing import import_enrolments
-from participants.models import Enrolment, IdentityRecord, Membership, Participant
+from participants.models import Enrolment, IdentityRecord, Participant
 from participants.services import ParticipantAlreadyRegistered
 from surveys.models import AssessmentSession
 from tests.factories import register_identified, registry_world, synthetic_personnummer
@@ -56,7 +56,6 @@ def test_same_personnummer_registered_concurrently_gives_one_participant():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_imports_of_the_same_file_do_not_duplicate():
     world = registry_world()
-    Membership.objects.filter(user=world.admin_sco).update(can_read_identity=True)
     content = EXAMPLE.read_bytes()
     results = _in_threads(
         3, lambda: import_enrolments(content=content, forbund=world.sco, by=world.admin_sco, dry_run=False)
