@@ -62,6 +62,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = _as_field_lists(response.data)
     elif isinstance(exc, exceptions.ParseError):
         response.data = {api_settings.NON_FIELD_ERRORS_KEY: [str(exc.detail)]}
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # A script (the tablet's outbox) must learn that it is not logged in, not be sent a login page:
+        # 401, and the outbox keeps what it holds and asks the mentor to log in again.
+        response.status_code = 401
+        response["WWW-Authenticate"] = ApiKeyAuthentication.keyword
+        response.data = {"detail": "Du är inte inloggad. Logga in igen; inget du skickat går förlorat."}
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # A stale CSRF token (a new login rotates it): the outbox fetches a fresh one and sends again.
+        response.data = {
+            "detail": "Sidans säkerhetstoken är inaktuell. Ladda om sidan och försök igen.",
+            "code": "csrf",
+        }
     elif isinstance(exc, exceptions.AuthenticationFailed):
         # Only the API key raises this. DRF answers 403 because the session, listed first, sends no
         # challenge; a client that sent a key (revoked, expired…) should learn it was the key.

@@ -5,9 +5,12 @@ middleware) into a call of the 500 handler, during which the exception is still 
 that is where a lost database connection is recognised."""
 
 import sys
+from collections.abc import Callable
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.views.defaults import server_error
 
@@ -25,3 +28,23 @@ def server_error_or_unavailable(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
     response["Retry-After"] = "30"
     return response
+
+
+class ScriptLoginMiddleware:
+    """A script asking for JSON (the tablet's outbox and status checks) whose session has ended gets a
+    401 in JSON, never the login page it could mistake for an answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        accept = request.headers.get("Accept", "")
+        wants_json = "application/json" in accept and "text/html" not in accept
+        if (
+            wants_json
+            and response.status_code == 302
+            and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
+        ):
+            return JsonResponse({"detail": "Du är inte inloggad. Logga in igen."}, status=401)
+        return response

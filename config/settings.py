@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "participants.two_factor.TwoFactorMiddleware",
-    "surveys.middleware.ParticipantModeMiddleware",
+    "config.middleware.ScriptLoginMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

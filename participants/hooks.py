@@ -22,5 +22,8 @@ ENROLMENT_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
 # f(insats, user) -> [(label, url)] shown as buttons on the insats page.
 INSATS_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
 
+# f(enrolment) -> [url] of the pages a mentor needs for this enrolment without a connection.
+OFFLINE_PAGES: list[Callable[[Any], list[str]]] = []
+
 # f() -> url of the coordinator's start page (progression's report dashboard), if any.
 COORDINATOR_START: list[Callable[[], str]] = []

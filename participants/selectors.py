@@ -56,6 +56,13 @@ def enrolment_list_for_user(
     return enrolments.order_by("insats__name", "participant__pseudonym")
 
 
+def caseload_for_mentor(*, user: AnyUser) -> QuerySet[Enrolment]:
+    """The mentor's own caseload: open enrolments they may see where they are the current mentor."""
+    return enrolment_list_for_user(user=user).filter(
+        mentor_assignments__mentor_id=user.pk, mentor_assignments__end_date__isnull=True
+    )
+
+
 def participant_list_for_user(*, user: AnyUser) -> QuerySet[Participant]:
     """Participants the user may see as pseudonyms (access.participants_readable_by)."""
     return access.participants_readable_by(user).select_related("forbund")

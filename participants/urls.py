@@ -1,9 +1,14 @@
 from django.urls import path
 
-from participants import api, import_views, registry_api, registry_views, token_views, views
+from participants import api, import_views, offline, registry_api, registry_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("utan-anslutning/", offline.offline_page, name="offline_page"),
+    path("enhet/status/", offline.device_status, name="device_status"),
+    path("enhet/sidor/", offline.caseload_pages, name="caseload_pages"),
+    path("enhet/las-upp/", offline.device_unlock, name="device_unlock"),
     path("mentor/", views.mentor_home, name="mentor_home"),
     path("samordnare/", views.coordinator_home, name="coordinator_home"),
     path("administration/", views.admin_home, name="admin_home"),

@@ -22,6 +22,8 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
     enrolments = enrolment_list_for_user(user=request.user).filter(insats__in=insatser)
     my_enrolments = [e for e in enrolments if e.current_mentor_id == request.user.id]
     other_enrolments = [e for e in enrolments if e.current_mentor_id != request.user.id]
+    for enrolment in my_enrolments:  # the caseload's målbildssamtal, which the tablet keeps offline
+        enrolment.extra_links = [link for hook in hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)][:1]
     return render(
         request,
         "participants/mentor_home.html",

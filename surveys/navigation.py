@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 
 from participants import access
+from surveys.models import LANGUAGES
 
 
 def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
@@ -16,6 +17,18 @@ def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
     return [
         ("Målbildssamtal", reverse("conversation_hub", args=[enrolment.pk])),
         ("Länk för självskattning", reverse("self_link_new", args=[enrolment.pk])),
+    ]
+
+
+def offline_pages(enrolment: Any) -> list[str]:
+    """The målbildssamtal's pages, cached on the mentor's tablet: the hub, both forms (the
+    self-assessment in every language), the participant's thank-you page and the comparison."""
+    return [
+        reverse("conversation_hub", args=[enrolment.pk]),
+        reverse("mentor_form", args=[enrolment.pk]),
+        *[f"{reverse('self_form', args=[enrolment.pk])}?sprak={language}" for language in LANGUAGES],
+        reverse("self_done", args=[enrolment.pk]),
+        reverse("conversation_compare", args=[enrolment.pk]),
     ]
 
 

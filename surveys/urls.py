@@ -4,15 +4,11 @@ from surveys import api, views
 
 urlpatterns = [
     path("samtal/<int:enrolment_id>/", views.conversation_hub, name="conversation_hub"),
-    path("samtal/<int:enrolment_id>/deltagarlage/", views.participant_mode_enter, name="participant_mode_enter"),
     path("samtal/<int:enrolment_id>/sjalvskattning/", views.self_form, name="self_form"),
     path("samtal/<int:enrolment_id>/sjalvskattning/klar/", views.self_done, name="self_done"),
     path("samtal/<int:enrolment_id>/bedomning/", views.mentor_form, name="mentor_form"),
-    path("samtal/<int:enrolment_id>/<str:perspective>/skicka/", views.session_submit_view, name="session_submit"),
     path("samtal/<int:enrolment_id>/jamforelse/", views.conversation_compare, name="conversation_compare"),
-    path("samtal/<int:enrolment_id>/avsluta/", views.conversation_finish, name="conversation_finish"),
     path("samtal/<int:enrolment_id>/lank/", views.self_link_new, name="self_link_new"),
-    path("deltagarlage/avsluta/", views.participant_mode_exit, name="participant_mode_exit"),
     path("s/<str:token>/", views.public_self_form, name="public_self_form"),
     path("s/<str:token>/skicka/", views.public_self_submit, name="public_self_submit"),
     path("tack/", views.public_thanks, name="public_thanks"),

@@ -6,9 +6,8 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +19,7 @@ from participants import hooks as participant_hooks
 from participants.models import Enrolment
 from surveys import charts
 from surveys.forms import CampaignForm, SelfLinkForm
-from surveys.models import LANGUAGES, AssessmentSession, InstrumentPurpose, Perspective, SessionStatus, SurveyCampaign
+from surveys.models import LANGUAGES, InstrumentPurpose, Perspective, SurveyCampaign
 from surveys.satisfaction import SurveyClosed, survey_campaign_create, survey_campaign_open, survey_response_submit
 from surveys.selectors import (
     instrument_version_current,
@@ -29,11 +28,9 @@ from surveys.selectors import (
     session_dimension_means,
     session_list_for_enrolment,
 )
-from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit, session_submit
+from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit
 
 PROGRESSION_INSTRUMENT = "stegvis-progression"
-PARTICIPANT_MODE = "participant_mode"
-EXIT_ATTEMPTS_ALLOWED = 5
 LANGUAGE_NAMES = {"sv": "Svenska", "sv_lattlast": "Lätt svenska", "en": "English"}
 
 
@@ -44,16 +41,6 @@ def _enrolment_for_mentor(request: HttpRequest, enrolment_id: int) -> Enrolment:
     """An open enrolment the user may hold a målbildssamtal in (access.enrolments_writable_by)."""
     enrolments = access.enrolments_writable_by(request.user).filter(end_date__isnull=True)
     return get_object_or_404(enrolments.select_related("participant", "insats"), pk=enrolment_id)
-
-
-def _conversation(request: HttpRequest, enrolment: Enrolment) -> dict[str, str]:
-    """The client UUIDs of this målbildssamtal, kept in the login session until it is finished."""
-    key = f"samtal:{enrolment.pk}"
-    state = request.session.get(key)
-    if state is None:
-        state = {"self": str(uuid.uuid4()), "mentor": str(uuid.uuid4()), "language": "sv"}
-        request.session[key] = state
-    return state
 
 
 def parse_answers(data: Any) -> dict[str, object]:
@@ -99,70 +86,54 @@ def _language(request: HttpRequest, fallback: str = "sv") -> str:
 
 
 # --- målbildssamtal -------------------------------------------------------------------------
+# The pages are the tablet's app: cached for the mentor's caseload (navigation.offline_pages) and
+# filled in on the device. Readings go to the API's session_submit through the device's outbox
+# (participants/static/stegvis/device.js); participant mode is kept on the device, with a code.
 
 
 @login_required
 def conversation_hub(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
-    state = _conversation(request, enrolment)
-    stored = {
-        s.perspective: s for s in AssessmentSession.objects.filter(client_uuid__in=[state["self"], state["mentor"]])
-    }
-    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    history = list(session_list_for_enrolment(enrolment=enrolment))
+    latest = {session.perspective: session for session in history}  # oldest first: the last one wins
     return render(
         request,
         "surveys/conversation_hub.html",
         {
             "enrolment": enrolment,
-            "self_session": stored.get(Perspective.SELF),
-            "mentor_session": stored.get(Perspective.MENTOR),
-            "version": version,
+            "latest_self": latest.get(Perspective.SELF),
+            "latest_mentor": latest.get(Perspective.MENTOR),
+            "version": instrument_version_current(code=PROGRESSION_INSTRUMENT),
             "languages": LANGUAGE_NAMES.items(),
-            "previous": session_list_for_enrolment(enrolment=enrolment).count(),
+            "previous": len(history),
         },
     )
 
 
-@login_required
-@require_POST
-def participant_mode_enter(request: HttpRequest, enrolment_id: int) -> HttpResponse:
-    enrolment = _enrolment_for_mentor(request, enrolment_id)
-    state = _conversation(request, enrolment)
-    state["language"] = request.POST.get("language") if request.POST.get("language") in LANGUAGES else "sv"
-    request.session[f"samtal:{enrolment.pk}"] = state
-    request.session[PARTICIPANT_MODE] = {"enrolment": enrolment.pk, "attempts": 0}
-    return redirect("self_form", enrolment_id=enrolment.pk)
-
-
-def _capture_context(
-    *, enrolment: Enrolment, perspective: str, language: str, client_uuid: str, submit_url: str, done_url: str
-) -> dict[str, Any]:
+def _capture_context(*, enrolment: Enrolment, perspective: str, language: str, done_url: str) -> dict[str, Any]:
     version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
     if version is None:
         raise Http404("Inget stegförflyttningsinstrument är laddat.")
-    draft = AssessmentSession.objects.filter(client_uuid=client_uuid, status=SessionStatus.DRAFT).first()
     return {
         "enrolment": enrolment,
         "form": instrument_version_form(version=version, perspective=perspective, language=language),
-        "client_uuid": client_uuid,
-        "submit_url": submit_url,
+        "version": version,
+        "api_url": reverse("api_session_list"),
         "done_url": done_url,
-        "draft_answers": session_answers(session=draft) if draft else {},
-        "capture_key": f"{enrolment.pk}-{perspective}-{client_uuid}",
+        "draft_answers": {},
+        "capture_key": f"{enrolment.pk}-{perspective}",
     }
 
 
 @login_required
 def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """The self-assessment in participant mode: the only page the participant reaches."""
     enrolment = _enrolment_for_mentor(request, enrolment_id)
-    state = _conversation(request, enrolment)
-    language = _language(request, state["language"])
+    language = _language(request)
     context = _capture_context(
         enrolment=enrolment,
         perspective=Perspective.SELF,
         language=language,
-        client_uuid=state["self"],
-        submit_url=reverse("session_submit", args=[enrolment.pk, Perspective.SELF]),
         done_url=reverse("self_done", args=[enrolment.pk]),
     )
     context.update({"participant_mode": True, "languages": LANGUAGE_NAMES.items(), "language": language})
@@ -172,63 +143,13 @@ def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 @login_required
 def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
-    state = _conversation(request, enrolment)
     context = _capture_context(
         enrolment=enrolment,
         perspective=Perspective.MENTOR,
         language="sv",
-        client_uuid=state["mentor"],
-        submit_url=reverse("session_submit", args=[enrolment.pk, Perspective.MENTOR]),
         done_url=reverse("conversation_compare", args=[enrolment.pk]),
     )
-    context["allow_draft"] = True
     return render(request, "surveys/capture.html", context)
-
-
-@login_required
-@require_POST
-def session_submit_view(request: HttpRequest, enrolment_id: int, perspective: str) -> HttpResponse:
-    enrolment = _enrolment_for_mentor(request, enrolment_id)
-    if perspective not in (Perspective.SELF, Perspective.MENTOR):
-        raise Http404
-    in_participant_mode = PARTICIPANT_MODE in request.session
-    if in_participant_mode and perspective != Perspective.SELF:
-        raise PermissionDenied("Deltagarläget kan bara lämna självskattningen.")
-    data, as_json = _request_payload(request)
-    if data.get("_invalid"):
-        return _error_response({"__all__": "Ogiltig JSON."}, True)
-    state = _conversation(request, enrolment)
-    draft = not as_json and "draft" in data
-    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
-    try:
-        session, _ = session_submit(
-            client_uuid=data.get("client_uuid") or state[perspective],
-            enrolment=enrolment,
-            version=version,
-            perspective=perspective,
-            answers=parse_answers(data),
-            recorded_by=request.user,
-            language=state["language"] if perspective == Perspective.SELF else "sv",
-            draft=draft,
-        )
-    except (ValidationError, ValueError) as exc:
-        errors = (
-            exc.message_dict
-            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
-            else {"__all__": str(exc)}
-        )
-        if as_json:
-            return _error_response(errors, True)
-        for message in errors.values():
-            messages.error(request, " ".join(message) if isinstance(message, list) else message)
-        return redirect("self_form" if perspective == Perspective.SELF else "mentor_form", enrolment_id=enrolment.pk)
-    done = reverse("self_done" if perspective == Perspective.SELF else "conversation_compare", args=[enrolment.pk])
-    if draft:
-        messages.success(request, "Utkastet är sparat. Du kan fortsätta senare.")
-        done = reverse("conversation_hub", args=[enrolment.pk])
-    if as_json:
-        return JsonResponse({"ok": True, "session": str(session.client_uuid), "done_url": done})
-    return redirect(done)
 
 
 @login_required
@@ -238,37 +159,18 @@ def self_done(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def participant_mode_exit(request: HttpRequest) -> HttpResponse:
-    mode = request.session.get(PARTICIPANT_MODE)
-    if mode is None:
-        return redirect("home")
-    if request.user.check_password(request.POST.get("password", "")):
-        del request.session[PARTICIPANT_MODE]
-        return redirect("mentor_form", enrolment_id=mode["enrolment"])
-    mode["attempts"] += 1
-    request.session[PARTICIPANT_MODE] = mode
-    if mode["attempts"] >= EXIT_ATTEMPTS_ALLOWED:
-        logout(request)
-        messages.error(request, "För många felaktiga lösenord. Handledaren behöver logga in igen.")
-        return redirect("login")
-    messages.error(request, "Fel lösenord. Bara handledaren kan lämna deltagarläget.")
-    return redirect("self_done", enrolment_id=mode["enrolment"])
-
-
-@login_required
 def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """The latest self-assessment and assessment side by side. On the tablet, readings of this
+    conversation that are still on the device are shown in their place (surveys/conversation.js)."""
     enrolment = _enrolment_for_mentor(request, enrolment_id)
-    state = _conversation(request, enrolment)
     history = list(session_list_for_enrolment(enrolment=enrolment))
-    in_conversation = {s.perspective: s for s in history if str(s.client_uuid) in (state["self"], state["mentor"])}
     latest = {s.perspective: s for s in history}  # oldest first, so the last one wins
-    self_session = in_conversation.get(Perspective.SELF) or latest.get(Perspective.SELF)
-    mentor_session = in_conversation.get(Perspective.MENTOR) or latest.get(Perspective.MENTOR)
+    self_session = latest.get(Perspective.SELF)
+    mentor_session = latest.get(Perspective.MENTOR)
     version = (mentor_session or self_session).version if (mentor_session or self_session) else None
+    version = version or instrument_version_current(code=PROGRESSION_INSTRUMENT)
     if version is None:
-        messages.error(request, "Det finns ingen bedömning att jämföra ännu.")
-        return redirect("conversation_hub", enrolment_id=enrolment.pk)
+        raise Http404("Inget stegförflyttningsinstrument är laddat.")
     form = instrument_version_form(version=version, perspective=Perspective.MENTOR, language="sv")
     self_form_texts = instrument_version_form(version=version, perspective=Perspective.SELF, language="sv")
     self_texts = {item.code: item.text for d in self_form_texts.dimensions for item in d.items}
@@ -326,15 +228,6 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
             "mentor_session": mentor_session,
         },
     )
-
-
-@login_required
-@require_POST
-def conversation_finish(request: HttpRequest, enrolment_id: int) -> HttpResponse:
-    enrolment = _enrolment_for_mentor(request, enrolment_id)
-    request.session.pop(f"samtal:{enrolment.pk}", None)
-    messages.success(request, "Målbildssamtalet är sparat.")
-    return redirect("participant_detail", pseudonym=enrolment.participant.pseudonym)
 
 
 # --- self-assessment by link ----------------------------------------------------------------
@@ -483,8 +376,9 @@ def _public_submit(
     data, as_json = _request_payload(request)
     if data.get("_invalid"):
         return _error_response({"__all__": "Ogiltig JSON."}, True)
+    client_uuid = data.get("client_uuid") or uuid.uuid4()
     try:
-        submit(token=token, client_uuid=data.get("client_uuid") or uuid.uuid4(), answers=parse_answers(data))
+        submit(token=token, client_uuid=client_uuid, answers=parse_answers(data))
     except unusable as exc:
         if as_json:
             return JsonResponse({"ok": False, "detail": str(exc)}, status=410)
@@ -500,6 +394,6 @@ def _public_submit(
         for message in errors.values():
             messages.error(request, " ".join(message) if isinstance(message, list) else message)
         return redirect(form, token=token)
-    if as_json:
-        return JsonResponse({"ok": True, "done_url": reverse("public_thanks")})
+    if as_json:  # the client UUID back: the device's outbox lets go of the answers only on seeing it
+        return JsonResponse({"ok": True, "client_uuid": str(client_uuid), "done_url": reverse("public_thanks")})
     return redirect("public_thanks")

@@ -49,10 +49,10 @@ def test_documentation_pages_send_an_anonymous_visitor_to_the_login(client, url_
 
 
 @pytest.mark.parametrize("debug", [True, False])
-def test_schema_answers_an_anonymous_client_403_in_json(client, settings, debug):
+def test_schema_answers_an_anonymous_client_401_in_json(client, settings, debug):
     settings.DEBUG = debug
     response = client.get(reverse("api_schema"))
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert set(response.json()) == {"detail"}
     assert "openapi" not in response.text
 

@@ -185,10 +185,12 @@ def test_page_explains_when_a_key_stops_working(client, world, settings):
     assert "behörigheter ändras" in text
 
 
-def test_no_credentials_keep_the_403_session_clients_know(world):
+def test_no_credentials_is_a_401_that_names_the_problem(world):
+    """The tablet's outbox keeps its readings and asks the mentor to log in again on a 401."""
     response = Client().get(reverse("api_insats_list"))
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert set(response.json()) == {"detail"}
+    assert response["WWW-Authenticate"] == "Token"
     assert Client().get(reverse("api_insats_list"), HTTP_AUTHORIZATION="Token " + "0" * 40).status_code == 401
 
 

@@ -43,7 +43,8 @@ def ladder_pick(base: int) -> Pick:
 
 
 def step_counter(page: Page) -> tuple[int, int]:
-    """(current, total) from the form's 'Steg x av n'."""
+    """(current, total) from the form's 'Steg x av n' (shown once the form has read its draft)."""
+    expect(page.locator("[data-progress]")).to_have_text(re.compile(r"^Steg \d+ av \d+$"))
     text = page.locator("[data-progress]").inner_text()
     match = re.fullmatch(r"Steg (\d+) av (\d+)", text.strip())
     assert match, f"unexpected progress text {text!r}"

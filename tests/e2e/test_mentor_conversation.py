@@ -56,6 +56,8 @@ def test_mentor_registers_enrols_and_holds_the_conversation_on_a_tablet(browsing
     page.get_by_role("link", name="Målbildssamtal").click()
     expect(page.get_by_role("heading", name="Målbildssamtal", level=1)).to_be_visible()
     browsing.audit(page, "Målbildssamtal")
+    page.get_by_label("Kod (4–6 siffror)").fill("4711")
+    page.get_by_label("Samma kod igen").fill("4711")
     page.get_by_role("button", name="Lämna över till deltagaren").click()
 
     expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
@@ -65,18 +67,18 @@ def test_mentor_registers_enrols_and_holds_the_conversation_on_a_tablet(browsing
     steps = page.locator("[data-step]").count()
     assert steps >= 5, "one area per screen"
     assert answer_steps(page, ladder_pick(7)) == steps
-    page.get_by_role("button", name="Skicka").click()
+    page.get_by_role("button", name="Skicka", exact=True).click()
 
-    # The participant hands the tablet back; the mentor's password leaves participant mode.
+    # The participant hands the tablet back; the mentor's code leaves participant mode.
     expect(page.get_by_role("heading", name="Tack för dina svar!")).to_be_visible()
     browsing.audit(page, "Tack (deltagarläge)")
-    page.get_by_label("Ditt lösenord").fill(world.password)
+    page.get_by_label("Koden du valde").fill("4711")
     page.get_by_role("button", name="Tillbaka till handledarläge").click()
 
     expect(page.get_by_role("heading", name=f"Din bedömning av {pseudonym}")).to_be_visible()
     browsing.audit(page, "Handledarens bedömning")
     answer_steps(page, ladder_pick(4))
-    page.get_by_role("button", name="Skicka").click()
+    page.get_by_role("button", name="Skicka", exact=True).click()
 
     # Jämför: both readings side by side with the radar chart.
     expect(page.get_by_role("heading", name="Självskattning och bedömning")).to_be_visible()

@@ -34,7 +34,7 @@ def test_participant_answers_on_a_phone_through_a_single_use_link(browsing, worl
     browsing.screenshot(phone, "self-assessment-phone")
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
     answer_steps(phone, ladder_pick(6))
-    phone.get_by_role("button", name="Skicka").click()
+    phone.get_by_role("button", name="Skicka", exact=True).click()
 
     expect(phone.get_by_role("heading", name="Tack för dina svar!")).to_be_visible()
     browsing.audit(phone, "Tack (länk)")

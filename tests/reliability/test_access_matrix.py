@@ -52,7 +52,9 @@ NO_OBJECT = {
     "api_insats_list",
     "api_participant_list",
     "api_session_list",
-    "participant_mode_exit",
+    "device_status",
+    "caseload_pages",
+    "device_unlock",
     "two_factor",
     "logout",
     "login",
@@ -60,11 +62,14 @@ NO_OBJECT = {
     "api_docs",
     "api_redoc",
 }
-# Open on purpose: health, the thank-you page, and the instruments' questions (no personal data; every
-# role reads the same ones). The API's documentation needs a login.
+# Open on purpose: health, the thank-you page, the tablet's service worker and its "needs a connection"
+# page, and the instruments' questions (no personal data; every role reads the same ones). The API's
+# documentation needs a login.
 PUBLIC = {
     "healthz",
     "public_thanks",
+    "service_worker",
+    "offline_page",
     "api_instrument_list",
     "api_instrument_form",
 }
@@ -143,7 +148,6 @@ def world():
         "api_session_scores": {"client_uuid": session.client_uuid},
         "milestone_status": {"enrolment_id": other.enrolment.pk, "milestone_id": milestone.pk},
         "step_mark": {"enrolment_id": other.enrolment.pk, "step_id": step.pk},
-        "session_submit": {"enrolment_id": other.enrolment.pk, "perspective": "self"},
         "participant_export": {"pseudonym": other.participant.pseudonym, "fmt": "json"},
         "enrolment_close": {"pseudonym": other.participant.pseudonym, "enrolment_id": other.enrolment.pk},
         "mentor_change": {"pseudonym": other.participant.pseudonym, "enrolment_id": other.enrolment.pk},
@@ -179,12 +183,10 @@ ENROLMENT_ROUTES = {
     "milestone_add",
     "step_add",
     "conversation_hub",
-    "participant_mode_enter",
     "self_form",
     "self_done",
     "mentor_form",
     "conversation_compare",
-    "conversation_finish",
     "self_link_new",
 }
 

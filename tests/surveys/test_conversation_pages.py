@@ -1,12 +1,15 @@
-"""The målbildssamtal on the web: participant mode, submissions, comparison, links and surveys."""
+"""The målbildssamtal's server side: the pages the tablet keeps, the API it submits to, the session
+check and the answers scripts get, the worker; links and surveys. The device side is in tests/e2e."""
 
 import json
 import uuid
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from participants.models import Role
+from participants.services import identity_read
 from surveys.models import AssessmentSession, SelfAssessmentLink, SurveyResponse
 from surveys.satisfaction import survey_campaign_create
 from surveys.sessions import self_link_create
@@ -26,112 +29,127 @@ def world():
     return ns
 
 
-def _enter_participant_mode(client, world):
+def _post_json(client, url, body, **headers):
+    return client.post(url, json.dumps(body), content_type="application/json", **headers)
+
+
+def _tablet_reading(world, perspective: str, client_uuid: str | None = None) -> dict:
+    """What the tablet's outbox posts: the same body a REST client sends."""
+    return {
+        "client_uuid": client_uuid or str(uuid.uuid4()),
+        "enrolment": world.enrolment.pk,
+        "instrument": "stegvis-progression",
+        "version": world.version.number,
+        "perspective": perspective,
+        "language": "sv",
+        "answers": valid_answers(world.version, perspective),
+    }
+
+
+def test_the_forms_carry_what_the_tablet_needs_to_submit_offline(client, world):
     client.force_login(world.mentor)
-    response = client.post(reverse("participant_mode_enter", args=[world.enrolment.pk]), {"language": "sv"})
-    assert response.url == reverse("self_form", args=[world.enrolment.pk])
+    for name, perspective in [("self_form", "self"), ("mentor_form", "mentor")]:
+        page = client.get(reverse(name, args=[world.enrolment.pk])).text
+        assert f'data-api-url="{reverse("api_session_list")}"' in page
+        assert f'data-enrolment="{world.enrolment.pk}"' in page
+        assert f'data-perspective="{perspective}"' in page
+        assert f'data-version="{world.version.number}"' in page
+        assert 'data-instrument="stegvis-progression"' in page
+    hub = client.get(reverse("conversation_hub", args=[world.enrolment.pk])).text
+    assert "data-handover" in hub and f'data-self-url="{reverse("self_form", args=[world.enrolment.pk])}"' in hub
 
 
-def _post_json(client, url, body):
-    return client.post(url, json.dumps(body), content_type="application/json")
+def test_a_full_conversation_through_the_api_with_the_sessions_csrf_token(world):
+    tablet = Client(enforce_csrf_checks=True)
+    tablet.force_login(world.mentor)
+    status = tablet.get(reverse("device_status"), HTTP_ACCEPT="application/json")
+    assert status.status_code == 200 and status["Cache-Control"].startswith("max-age=0")
+    token = status.json()["csrf_token"]
+    reading = _tablet_reading(world, "self")
+    for expected in (201, 200, 200):  # resending is harmless
+        response = _post_json(tablet, reverse("api_session_list"), reading, HTTP_X_CSRFTOKEN=token)
+        assert response.status_code == expected
+        assert response.json()["client_uuid"] == reading["client_uuid"]
+    response = _post_json(tablet, reverse("api_session_list"), _tablet_reading(world, "mentor"), HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201
+    compare = tablet.get(reverse("conversation_compare", args=[world.enrolment.pk]))
+    assert '<svg class="chart radar"' in compare.text and 'data-item="' in compare.text
+    assert set(AssessmentSession.objects.values_list("perspective", flat=True)) == {"self", "mentor"}
+    assert AssessmentSession.objects.count() == 2
 
 
-def test_participant_mode_reaches_nothing_but_the_self_assessment(client, world):
-    _enter_participant_mode(client, world)
-    self_form = reverse("self_form", args=[world.enrolment.pk])
-    assert client.get(self_form).status_code == 200
-    elsewhere = [
-        reverse("mentor_home"),
-        reverse("participant_detail", args=[world.participant.pseudonym]),
-        reverse("mentor_form", args=[world.enrolment.pk]),
-        reverse("conversation_compare", args=[world.enrolment.pk]),
-        reverse("conversation_hub", args=[world.enrolment.pk]),
-        reverse("admin:index"),
-        reverse("coordinator_home"),
-    ]
-    for url in elsewhere:
-        response = client.get(url)
-        assert response.status_code == 302 and response.url == self_form, url
-    assert client.post(reverse("logout")).url == self_form
-    assert client.get(reverse("api_participant_list")).status_code == 403
-    mentor_submit = reverse("session_submit", args=[world.enrolment.pk, "mentor"])
-    assert client.post(mentor_submit, {}).url == self_form
+def test_a_stale_csrf_token_is_a_json_403_the_outbox_recognises(world):
+    tablet = Client(enforce_csrf_checks=True)
+    tablet.force_login(world.mentor)
+    tablet.get(reverse("device_status"), HTTP_ACCEPT="application/json")
+    response = _post_json(
+        tablet, reverse("api_session_list"), _tablet_reading(world, "self"), HTTP_X_CSRFTOKEN="x" * 64
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf"
+    assert AssessmentSession.objects.count() == 0
 
 
-def test_leaving_participant_mode_needs_the_mentors_password(client, world):
-    _enter_participant_mode(client, world)
-    response = client.post(reverse("participant_mode_exit"), {"password": "fel"}, follow=True)
-    assert "Fel lösenord" in response.text
-    assert client.get(reverse("mentor_home")).status_code == 302
-    response = client.post(reverse("participant_mode_exit"), {"password": PASSWORD})
-    assert response.url == reverse("mentor_form", args=[world.enrolment.pk])
-    assert client.get(reverse("mentor_home")).status_code == 200
+def test_without_a_session_scripts_get_401_in_json_never_the_login_page(client, world):
+    response = _post_json(client, reverse("api_session_list"), _tablet_reading(world, "self"))
+    assert response.status_code == 401 and "Logga in igen" in response.json()["detail"]
+    status = client.get(reverse("device_status"), HTTP_ACCEPT="application/json")
+    assert status.status_code == 401 and status.json() == {
+        "authenticated": False,
+        "detail": "Du är inte inloggad längre. Logga in igen; inget som är sparat på surfplattan går förlorat.",
+    }
+    page = client.get(reverse("mentor_home"), HTTP_ACCEPT="application/json")
+    assert page.status_code == 401 and page["Content-Type"] == "application/json"
+    assert client.get(reverse("mentor_home")).status_code == 302  # a person is sent to the login page
 
 
-def test_five_wrong_passwords_log_the_mentor_out(client, world):
-    _enter_participant_mode(client, world)
+def test_the_caseload_pages_are_the_mentors_own_participants_and_hold_no_identity(client, world):
+    other = measured_enrolment(forbund=world.forbund)
+    client.force_login(world.mentor)
+    manifest = client.get(reverse("caseload_pages"), HTTP_ACCEPT="application/json").json()
+    assert [enrolment["id"] for enrolment in manifest["enrolments"]] == [world.enrolment.pk]
+    pages = manifest["pages"] + manifest["enrolments"][0]["pages"]
+    assert reverse("conversation_hub", args=[world.enrolment.pk]) in pages
+    assert f"{reverse('self_form', args=[world.enrolment.pk])}?sprak=sv_lattlast" in pages
+    assert not [url for url in pages if str(other.enrolment.pk) in url.split("/")]
+    name = identity_read(user=world.mentor, participant=world.participant, reason="Testets hemlighet").name
+    for url in pages:
+        body = client.get(url).content.decode()
+        assert name not in body and "1990041" not in body, url
+
+
+def test_the_service_worker_is_served_from_the_root_with_its_version(client):
+    response = client.get(reverse("service_worker"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Service-Worker-Allowed"] == "/" and response["Cache-Control"] == "no-cache"
+    body = response.content.decode()
+    assert 'importScripts("/static/stegvis/device.js")' in body and '"/static/surveys/capture.js"' in body
+    assert client.get(reverse("offline_page")).status_code == 200
+    assert "Sidan behöver anslutning" in client.get(reverse("offline_page")).text
+
+
+def test_participant_mode_is_left_with_the_mentors_password_when_the_code_is_forgotten(client, world):
+    client.force_login(world.mentor)
+    url = reverse("device_unlock")
+    wrong = _post_json(client, url, {"password": "fel"})
+    assert wrong.status_code == 400 and wrong.json()["detail"] == "Fel lösenord."
+    assert _post_json(client, url, {"password": PASSWORD}).json() == {"ok": True}
     for _ in range(5):
-        response = client.post(reverse("participant_mode_exit"), {"password": "fel"})
-    assert response.url == reverse("login")
-    assert client.get(reverse("mentor_home")).status_code == 302
-    assert client.get(reverse("mentor_home")).url.startswith(reverse("login"))
-
-
-def test_full_conversation_self_then_mentor_then_comparison(client, world):
-    _enter_participant_mode(client, world)
-    self_url = reverse("session_submit", args=[world.enrolment.pk, "self"])
-    client_uuid = str(uuid.uuid4())
-    body = {"client_uuid": client_uuid, "answers": valid_answers(world.version, "self")}
-    first = _post_json(client, self_url, body)
-    assert first.status_code == 200 and first.json()["done_url"] == reverse("self_done", args=[world.enrolment.pk])
-    for _ in range(4):
-        assert _post_json(client, self_url, body).status_code == 200
-    assert AssessmentSession.objects.filter(client_uuid=client_uuid).count() == 1
-    client.post(reverse("participant_mode_exit"), {"password": PASSWORD})
-    mentor_form = client.get(reverse("mentor_form", args=[world.enrolment.pk]))
-    assert "Din bedömning av" in mentor_form.text
-    mentor_answers = valid_answers(world.version, "mentor")
-    response = client.post(
-        reverse("session_submit", args=[world.enrolment.pk, "mentor"]),
-        {f"item-{code}": str(value) for code, value in mentor_answers.items()},
-    )
-    assert response.url == reverse("conversation_compare", args=[world.enrolment.pk])
-    compare = client.get(response.url)
-    assert compare.status_code == 200
-    assert '<svg class="chart radar"' in compare.text
-    assert "Självskattning" in compare.text and "Handledarens bedömning" in compare.text
-    perspectives = set(
-        AssessmentSession.objects.filter(enrolment=world.enrolment).values_list("perspective", flat=True)
-    )
-    assert perspectives == {"self", "mentor"}
+        response = _post_json(client, url, {"password": "fel"})
+    assert response.status_code == 401
+    assert client.get(reverse("mentor_home")).status_code == 302  # logged out
 
 
 def test_out_of_range_answer_is_refused_with_the_item_named_and_nothing_stored(client, world):
     client.force_login(world.mentor)
-    answers = valid_answers(world.version, "self")
-    code = next(iter(answers))
-    answers[code] = 11
-    response = _post_json(
-        client,
-        reverse("session_submit", args=[world.enrolment.pk, "self"]),
-        {"client_uuid": str(uuid.uuid4()), "answers": answers},
-    )
+    reading = _tablet_reading(world, "self")
+    code = next(iter(reading["answers"]))
+    reading["answers"][code] = 11
+    response = _post_json(client, reverse("api_session_list"), reading)
     assert response.status_code == 400
-    assert "mellan 1 och 10" in response.json()["errors"][code]
+    assert "mellan 1 och 10" in response.json()[code][0]
     assert AssessmentSession.objects.count() == 0
-
-
-def test_mentor_draft_is_saved_and_resumed(client, world):
-    client.force_login(world.mentor)
-    response = client.post(
-        reverse("session_submit", args=[world.enrolment.pk, "mentor"]), {"item-halsa_hantera": "6", "draft": "1"}
-    )
-    assert response.url == reverse("conversation_hub", args=[world.enrolment.pk])
-    draft = AssessmentSession.objects.get()
-    assert draft.status == "draft"
-    form = client.get(reverse("mentor_form", args=[world.enrolment.pk]))
-    assert f'value="{draft.client_uuid}"' in form.text
-    assert 'value="6" checked' in form.text
 
 
 def test_mentor_of_another_insats_cannot_open_the_conversation(client, world):
@@ -139,11 +157,7 @@ def test_mentor_of_another_insats_cannot_open_the_conversation(client, world):
     client.force_login(stranger)
     assert client.get(reverse("conversation_hub", args=[world.enrolment.pk])).status_code == 404
     assert client.get(reverse("self_form", args=[world.enrolment.pk])).status_code == 404
-    response = _post_json(
-        client,
-        reverse("session_submit", args=[world.enrolment.pk, "self"]),
-        {"client_uuid": str(uuid.uuid4()), "answers": valid_answers(world.version, "self")},
-    )
+    response = _post_json(client, reverse("api_session_list"), _tablet_reading(world, "self"))
     assert response.status_code == 404
     assert AssessmentSession.objects.count() == 0
 
@@ -154,11 +168,11 @@ def test_self_assessment_link_works_once_then_says_it_is_used(client, world):
     assert page.status_code == 200 and "Hur går det för dig?" in page.text
     assert "Logga ut" not in page.text
     answers = valid_answers(world.version, "self")
-    response = client.post(
-        reverse("public_self_submit", args=[token]),
-        {"client_uuid": str(uuid.uuid4()), **{f"item-{c}": str(v) for c, v in answers.items()}},
+    client_uuid = str(uuid.uuid4())
+    response = _post_json(
+        client, reverse("public_self_submit", args=[token]), {"client_uuid": client_uuid, "answers": answers}
     )
-    assert response.url == reverse("public_thanks")
+    assert response.json() == {"ok": True, "client_uuid": client_uuid, "done_url": reverse("public_thanks")}
     reopened = client.get(reverse("public_self_form", args=[token]))
     assert reopened.status_code == 410
     assert "redan använts" in reopened.text

@@ -1,14 +1,20 @@
-/* Stegvis assessment forms: one question group per screen, answers kept on the device,
-   submission that survives a lost connection. Progressive enhancement: without JavaScript
-   the form shows every question and posts normally. */
+/* Stegvis assessment forms: one question group per screen, answers kept on the device as they are
+   given, and a submission that survives a lost connection.
+
+   On the tablet (data-api-url) a reading goes to the API's session_submit (POST /api/v1/bedomningar/)
+   through the device's outbox (participants/static/stegvis/device.js) and the form moves on at once:
+   the reading is safe on the device. Its client UUID is made here, once per reading. A public form
+   (data-submit-url: a self-assessment link or a survey on the participant's phone) waits on its page
+   until the server has the answers. */
 (function () {
   "use strict";
 
   var form = document.querySelector("form[data-capture]");
-  if (!form) { return; }
+  var device = window.StegvisDevice;
+  if (!form || !device) { return; }
 
-  var storageKey = "stegvis:draft:" + form.dataset.capture;
-  var outboxKey = "stegvis:outbox";
+  var tablet = Boolean(form.dataset.apiUrl);
+  var draftKey = "draft:" + form.dataset.capture;
   var steps = Array.prototype.slice.call(form.querySelectorAll("[data-step]"));
   var progress = form.querySelector("[data-progress]");
   var progressBar = form.querySelector("[data-progress-bar]");
@@ -17,13 +23,7 @@
   var nextButton = form.querySelector("[data-next]");
   var submitButton = form.querySelector("[data-submit]");
   var current = 0;
-
-  function readJSON(key, fallback) {
-    try { return JSON.parse(window.localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
-  }
-  function writeJSON(key, value) {
-    try { window.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* storage full or disabled */ }
-  }
+  var clientUuid = null;
 
   function setStatus(text, kind) {
     if (!status) { return; }
@@ -37,27 +37,36 @@
       if (!el.name || el.name.indexOf("item-") !== 0) { return; }
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
       if (el.value === "") { return; }
-      result[el.name.slice(5)] = el.type === "number" ? Number(el.value) : (isNaN(Number(el.value)) ? el.value : Number(el.value));
+      result[el.name.slice(5)] = isNaN(Number(el.value)) ? el.value : Number(el.value);
     });
     return result;
   }
 
-  function saveDraft() {
-    writeJSON(storageKey, { client_uuid: form.elements.client_uuid.value, answers: answers(), saved_at: Date.now() });
-  }
-
-  function restoreDraft() {
-    var draft = readJSON(storageKey, null);
-    if (!draft) { return; }
-    form.elements.client_uuid.value = draft.client_uuid;
-    Object.keys(draft.answers || {}).forEach(function (code) {
-      var fields = form.querySelectorAll('[name="item-' + code + '"]');
-      Array.prototype.forEach.call(fields, function (el) {
-        if (el.type === "radio") { el.checked = String(el.value) === String(draft.answers[code]); }
-        else { el.value = draft.answers[code]; }
+  function fill(values) {
+    Object.keys(values || {}).forEach(function (code) {
+      Array.prototype.forEach.call(form.querySelectorAll('[name="item-' + code + '"]'), function (el) {
+        if (el.type === "radio") { el.checked = String(el.value) === String(values[code]); }
+        else { el.value = values[code]; }
       });
     });
-    setStatus("Dina svar finns kvar på enheten.", "saved");
+  }
+
+  function saveDraft() {
+    return device.set(draftKey, { client_uuid: clientUuid, answers: answers(), step: current, saved_at: new Date().toISOString() });
+  }
+
+  function showErrors(list) {
+    var box = document.querySelector("[data-errors]");
+    if (!box || !list || !list.length) { return; }
+    box.innerHTML = "";
+    var heading = document.createElement("h2");
+    heading.textContent = "Svaren skickades inte: något behöver rättas";
+    var ul = document.createElement("ul");
+    list.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; ul.appendChild(li); });
+    box.appendChild(heading);
+    box.appendChild(ul);
+    box.hidden = false;
+    box.focus();
   }
 
   function show(index) {
@@ -73,102 +82,123 @@
     if (legend) { legend.setAttribute("tabindex", "-1"); legend.focus(); }
   }
 
-  function payload() {
-    return {
-      client_uuid: form.elements.client_uuid.value,
-      answers: answers(),
-      submit_url: form.dataset.submitUrl,
-      done_url: form.dataset.doneUrl
-    };
-  }
-
-  function csrfToken() {
-    var el = form.querySelector("[name=csrfmiddlewaretoken]");
-    return el ? el.value : "";
-  }
-
-  function send(item) {
-    return fetch(item.submit_url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": item.csrf || csrfToken() },
-      body: JSON.stringify({ client_uuid: item.client_uuid, answers: item.answers })
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        return { ok: response.ok, status: response.status, body: body };
-      });
+  /* A reading in the making keeps its UUID: a draft's, else the one waiting in the outbox (to be
+     corrected), else a new one. */
+  function start() {
+    return Promise.all([device.get(draftKey), device.outbox()]).then(function (values) {
+      var draft = values[0];
+      var queued = values[1].filter(function (item) { return item.form_key === form.dataset.capture; })[0];
+      if (draft && draft.client_uuid) {
+        clientUuid = draft.client_uuid;
+        fill(draft.answers);
+        setStatus("Svaren du gett finns kvar på enheten.", "saved");
+        return draft.step || 0;
+      }
+      if (queued) {
+        clientUuid = queued.client_uuid;
+        fill(queued.body.answers);
+        if (queued.state === "error") { showErrors(queued.errors); }
+        else { setStatus("De här svaren är sparade och väntar på att skickas. Du kan ändra dem.", "pending"); }
+        return 0;
+      }
+      clientUuid = form.dataset.clientUuid || device.uuid();
+      return 0;
     });
   }
 
-  function showErrors(body) {
-    var box = document.querySelector("[data-errors]");
-    if (!box) { return; }
-    var list = [];
-    var errors = (body && body.errors) || {};
-    Object.keys(errors).forEach(function (key) { list.push(errors[key]); });
-    if (body && body.detail) { list.push(body.detail); }
-    box.innerHTML = "";
-    var ul = document.createElement("ul");
-    list.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; ul.appendChild(li); });
-    var h = document.createElement("h2"); h.textContent = "Något behöver rättas";
-    box.appendChild(h); box.appendChild(ul);
-    box.hidden = false;
-    box.focus();
+  function tabletItem() {
+    var perspective = form.dataset.perspective;
+    return {
+      client_uuid: clientUuid,
+      url: form.dataset.apiUrl,
+      auth: true,
+      user: document.body.dataset.deviceUser,
+      body: {
+        client_uuid: clientUuid,
+        enrolment: Number(form.dataset.enrolment),
+        instrument: form.dataset.instrument,
+        version: Number(form.dataset.version),
+        perspective: perspective,
+        language: form.dataset.language,
+        answers: answers(),
+        occurred_at: new Date().toISOString()
+      },
+      enrolment: Number(form.dataset.enrolment),
+      perspective: perspective,
+      label: (perspective === "self" ? "Självskattning " : "Bedömning ") + form.dataset.pseudonym,
+      form_key: form.dataset.capture,
+      form_url: form.dataset.formUrl,
+      queued_at: new Date().toISOString(),
+      state: "waiting"
+    };
   }
 
-  function flushOutbox() {
-    var outbox = readJSON(outboxKey, []);
-    if (!outbox.length) { return Promise.resolve(); }
-    setStatus("Skickar " + outbox.length + " sparade svar …", "pending");
-    var item = outbox[0];
-    return send(item).then(function (result) {
-      if (result.ok || result.status === 400 || result.status === 409 || result.status === 410) {
-        outbox.shift();
-        writeJSON(outboxKey, outbox);
-        if (result.ok) {
-          window.localStorage.removeItem("stegvis:draft:" + item.form_key);
-          setStatus("Skickat. Allt är sparat.", "saved");
-          if (item.form_key === form.dataset.capture && item.done_url) { window.location.assign(item.done_url); }
-        } else if (item.form_key === form.dataset.capture) {
-          showErrors(result.body);
-          setStatus("Svaren skickades inte: något behöver rättas.", "error");
-        }
-        return flushOutbox();
+  function publicItem() {
+    return {
+      client_uuid: clientUuid,
+      url: form.dataset.submitUrl,
+      auth: false,
+      csrf: (form.querySelector("[name=csrfmiddlewaretoken]") || {}).value || "",
+      body: { client_uuid: clientUuid, answers: answers() },
+      label: "Dina svar",
+      form_key: form.dataset.capture,
+      queued_at: new Date().toISOString(),
+      state: "waiting"
+    };
+  }
+
+  /* The conversation on this tablet remembers which reading of it is which (surveys/conversation.js). */
+  function remember(item) {
+    var key = "conversation:" + item.enrolment;
+    return device.get(key).then(function (conversation) {
+      conversation = conversation || { enrolment: item.enrolment, started_at: new Date().toISOString() };
+      conversation[item.perspective] = item.client_uuid;
+      return device.set(key, conversation);
+    });
+  }
+
+  function waitForServer(item) {
+    setStatus("Skickar …", "pending");
+    return device.flush().then(function () { return device.outbox(); }).then(function (items) {
+      var still = items.filter(function (queued) { return queued.client_uuid === item.client_uuid; })[0];
+      if (!still) {
+        setStatus("Skickat. Tack!", "saved");
+        device.del(draftKey).then(function () { window.location.assign(form.dataset.doneUrl); });
+      } else if (still.state === "error") {
+        showErrors(still.errors);
+        device.unqueue(still.client_uuid);  // the answers are back in the form and in the draft
+        setStatus("Svaren skickades inte: något behöver rättas.", "error");
+      } else {
+        setStatus("Ingen anslutning just nu. Dina svar är sparade i telefonen och skickas när den får kontakt. Stäng inte sidan.", "pending");
+        window.setTimeout(function () { waitForServer(item); }, 10000);
       }
-      setStatus("Ingen kontakt med servern. Svaren är sparade på enheten och skickas automatiskt.", "pending");
-    }).catch(function () {
-      setStatus("Ingen anslutning. Svaren är sparade på enheten och skickas när anslutningen är tillbaka.", "pending");
     });
   }
 
   form.addEventListener("input", saveDraft);
   form.addEventListener("change", saveDraft);
-  if (prevButton) { prevButton.addEventListener("click", function () { show(current - 1); }); }
-  if (nextButton) { nextButton.addEventListener("click", function () { show(current + 1); }); }
+  if (prevButton) { prevButton.addEventListener("click", function () { show(current - 1); saveDraft(); }); }
+  if (nextButton) { nextButton.addEventListener("click", function () { show(current + 1); saveDraft(); }); }
 
   form.addEventListener("submit", function (event) {
-    if (!form.dataset.submitUrl) { return; }
-    if (event.submitter && event.submitter.name === "draft") { return; }
     event.preventDefault();
-    saveDraft();
-    var item = payload();
-    item.form_key = form.dataset.capture;
-    item.csrf = csrfToken();
-    var outbox = readJSON(outboxKey, []).filter(function (queued) { return queued.client_uuid !== item.client_uuid; });
-    outbox.push(item);
-    writeJSON(outboxKey, outbox);
-    if (!navigator.onLine) {
-      setStatus("Ingen anslutning. Svaren är sparade på enheten och skickas när anslutningen är tillbaka.", "pending");
-      return;
-    }
-    flushOutbox();
+    if (!clientUuid) { return; }
+    var item = tablet ? tabletItem() : publicItem();
+    // First on the device for good, then the draft goes: at no moment are the answers only in memory.
+    device.queue(item).then(function () {
+      if (!tablet) { return waitForServer(item); }
+      return remember(item).then(function () { return device.del(draftKey); }).then(function () {
+        setStatus("Sparat på surfplattan.", "saved");
+        window.location.assign(form.dataset.doneUrl);  // whose page sends it (app.js), or keeps it
+      });
+    }).catch(function () {
+      setStatus("Svaren kunde inte sparas på enheten. Låt sidan vara öppen och försök igen.", "error");
+    });
   });
 
-  window.addEventListener("online", flushOutbox);
-  window.setInterval(function () { if (navigator.onLine) { flushOutbox(); } }, 15000);
-
   form.classList.add("js-steps");
-  restoreDraft();
-  show(0);
-  if (navigator.onLine) { flushOutbox(); }
+  start().then(function (step) { show(step); }, function () {
+    clientUuid = form.dataset.clientUuid || device.uuid();
+    show(0);
+  });
 })();

@@ -1,0 +1,222 @@
+"""The tablet where the Wi-Fi does not reach: the caseload kept on the device, participant mode in and
+out without a connection, an outbox that loses nothing (an expired session, a stale CSRF token, two
+tablets with the same reading), and a logout that warns and then clears the device."""
+
+import json
+import re
+
+from django.contrib.sessions.models import Session
+from playwright.sync_api import expect
+
+from surveys.models import AssessmentSession, Perspective
+from tests.e2e.browsing import TABLET
+from tests.e2e.helpers import answer_steps, ladder_pick, login
+
+CODE = "2468"
+
+
+def _tablet(browsing, world):
+    """A tablet with the mentor logged in and the caseload kept on it."""
+    context = browsing.context(TABLET, has_touch=True)
+    page = context.new_page()
+    login(page, world.mentor.username, world.password)
+    expect(page.get_by_role("heading", name="Mina deltagare", level=1)).to_be_visible()
+    page.wait_for_function("() => document.body.hasAttribute('data-caseload-cached')", timeout=30_000)
+    return context, page
+
+
+def _outbox(page) -> list[dict]:
+    return page.evaluate("() => StegvisDevice.outbox()")
+
+
+def _badge(page):
+    return page.locator("[data-sync-badge]")
+
+
+def _device_text(page) -> str:
+    """Everything the tablet keeps: the page cache and the database, as text."""
+    return page.evaluate(
+        """async () => {
+            const texts = [];
+            for (const name of await caches.keys()) {
+                const cache = await caches.open(name);
+                for (const request of await cache.keys()) {
+                    texts.push(request.url, await (await cache.match(request)).text());
+                }
+            }
+            const keys = await StegvisDevice.keys();
+            for (const key of keys) { texts.push(key, JSON.stringify(await StegvisDevice.get(key))); }
+            texts.push(JSON.stringify(await StegvisDevice.outbox()));
+            return texts.join("\\n");
+        }"""
+    )
+
+
+def _mentor_reading(page, world, pick=4):
+    page.goto(f"/samtal/{world.fresh_enrolment.pk}/bedomning/")
+    answer_steps(page, ladder_pick(pick))
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.get_by_role("heading", name="Självskattning och bedömning")).to_be_visible()
+
+
+def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_returns(browsing, world):
+    context, page = _tablet(browsing, world)
+    browsing.screenshot(page, "caseload-offline-ready-tablet")
+    kept = _device_text(page)
+    assert world.fresh.pseudonym in kept  # the caseload is there ...
+    for secret in ("Testperson 0", "19850301", "850301-"):  # ... and no name or personnummer
+        assert secret not in kept, secret
+
+    # The garden has no coverage from the start: nothing below reaches the server.
+    context.set_offline(True)
+    page.goto("/mentor/")
+    expect(page.get_by_role("heading", name="Mina deltagare", level=1)).to_be_visible()
+    expect(_badge(page)).to_have_text("Ingen anslutning")
+    page.get_by_role("link", name="Målbildssamtal").first.click()
+    expect(page.get_by_role("heading", name="Målbildssamtal", level=1)).to_be_visible()
+    browsing.audit(page, "Målbildssamtal (utan anslutning)")
+    browsing.screenshot(page, "conversation-hub-offline-tablet", full_page=True)
+
+    # A page the tablet does not keep says so in Swedish.
+    page.goto(f"/deltagare/{world.fresh.pseudonym}/")
+    expect(page.get_by_role("heading", name="Sidan behöver anslutning")).to_be_visible()
+    page.go_back()
+
+    # Participant mode, entered and left offline with a code.
+    page.get_by_label("Kod (4–6 siffror)").fill(CODE)
+    page.get_by_label("Samma kod igen").fill("1357")
+    page.get_by_role("button", name="Lämna över till deltagaren").click()
+    expect(page.locator("[data-handover-error]")).to_have_text("Koderna är inte likadana. Skriv samma kod två gånger.")
+    page.get_by_label("Samma kod igen").fill(CODE)
+    page.get_by_role("button", name="Lämna över till deltagaren").click()
+    expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
+    self_url = page.url
+    for elsewhere in ("/mentor/", f"/samtal/{world.fresh_enrolment.pk}/bedomning/", "/administration/atkomstlogg/"):
+        page.goto(elsewhere)
+        expect(page).to_have_url(self_url)  # the participant reaches nothing else
+    answer_steps(page, ladder_pick(7))
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.get_by_role("heading", name="Tack för dina svar!")).to_be_visible()
+    page.get_by_label("Koden du valde").fill("0000")
+    page.get_by_role("button", name="Tillbaka till handledarläge").click()
+    expect(page.locator("[data-unlock-error]")).to_have_text("Fel kod. Bara handledaren kan lämna deltagarläget.")
+    page.get_by_label("Koden du valde").fill(CODE)
+    page.get_by_role("button", name="Tillbaka till handledarläge").click()
+
+    # The mentor's assessment, then the comparison with today's readings from the device.
+    expect(page.get_by_role("heading", name=re.compile("Din bedömning av"))).to_be_visible()
+    answer_steps(page, ladder_pick(4))
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.get_by_role("heading", name="Självskattning och bedömning")).to_be_visible()
+    expect(page.locator("[data-device-readings]")).to_be_visible()
+    expect(page.locator("table.compare caption")).to_have_text(
+        "Svar per fråga: dagens självskattning och bedömning (sparat på surfplattan)"
+    )
+    expect(page.locator("table.compare .badge", has_text="prata om").first).to_be_visible()
+    expect(_badge(page)).to_have_text("2 väntar på servern")
+    browsing.audit(page, "Jämförelse (utan anslutning)")
+    browsing.screenshot(page, "compare-offline-tablet")
+    browsing.screenshot(page, "offline-pending-tablet")
+    assert not AssessmentSession.objects.exists()
+    assert sorted(item["perspective"] for item in _outbox(page)) == ["mentor", "self"]
+
+    context.set_offline(False)
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat \d\d:\d\d$"), timeout=30_000)
+    expect(page.locator(".toast", has_text="Skickat").first).to_be_visible()
+    browsing.screenshot(page, "sync-badge-sent-tablet")
+    assert _outbox(page) == []
+    sessions = AssessmentSession.objects.filter(enrolment=world.fresh_enrolment)
+    assert sorted(sessions.values_list("perspective", flat=True)) == [Perspective.MENTOR, Perspective.SELF]
+    assert not browsing.blocking_violations(), "\n".join(browsing.blocking_violations())
+
+
+def test_a_reading_waits_through_an_expired_session_and_is_stored_once_after_logging_in_again(browsing, world):
+    context, page = _tablet(browsing, world)
+    context.set_offline(True)
+    _mentor_reading(page, world)
+    queued = _outbox(page)
+    assert len(queued) == 1
+
+    # While offline the session expired on the server; back online the outbox must not lose it.
+    Session.objects.all().delete()
+    context.set_offline(False)
+    expect(_badge(page)).to_have_text("Logga in igen: 1 väntar", timeout=30_000)
+    prompt = page.locator("[data-device-banner]")
+    expect(prompt).to_contain_text("Du behöver logga in igen för att skicka 1 sparad bedömning")
+    browsing.screenshot(page, "login-again-prompt-tablet")
+    assert [item["client_uuid"] for item in _outbox(page)] == [queued[0]["client_uuid"]]
+    assert not AssessmentSession.objects.exists()
+
+    prompt.get_by_role("link", name="Logga in igen").click()
+    expect(page).to_have_url(re.compile(r"/logga-in/"))
+    page.get_by_label("Användarnamn").fill(world.mentor.username)
+    page.get_by_label("Lösenord").fill(world.password)
+    page.get_by_role("button", name="Logga in").click()  # a new login: a new CSRF token
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    assert _outbox(page) == []
+    assert AssessmentSession.objects.filter(client_uuid=queued[0]["client_uuid"]).count() == 1
+    assert AssessmentSession.objects.count() == 1
+
+
+def test_a_stale_csrf_token_is_replaced_and_the_reading_sent_once(browsing, world):
+    context, page = _tablet(browsing, world)
+    refused = []
+
+    def stale_once(route):
+        if not refused and route.request.method == "POST":
+            refused.append(route.request.post_data)
+            route.fulfill(
+                status=403,
+                content_type="application/json",
+                body=json.dumps({"detail": "CSRF Failed: CSRF token incorrect.", "code": "csrf"}),
+            )
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/bedomningar/", stale_once)
+    _mentor_reading(page, world)
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    assert len(refused) == 1
+    assert AssessmentSession.objects.count() == 1
+
+
+def test_two_tablets_sending_the_same_reading_store_it_once(browsing, world):
+    first_context, first = _tablet(browsing, world)
+    second_context, second = _tablet(browsing, world)
+    first_context.set_offline(True)
+    _mentor_reading(first, world)
+    item = _outbox(first)[0]
+    second_context.set_offline(True)
+    second.evaluate("item => StegvisDevice.queue(item)", item)
+    first_context.set_offline(False)
+    second_context.set_offline(False)
+    for page in (first, second):
+        page.evaluate("() => StegvisDevice.flush()")
+        expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+        assert _outbox(page) == []
+    assert AssessmentSession.objects.filter(client_uuid=item["client_uuid"]).count() == 1
+
+
+def test_logout_warns_about_unsent_readings_and_clears_the_tablet_once_they_are_sent(browsing, world):
+    context, page = _tablet(browsing, world)
+    context.set_offline(True)
+    _mentor_reading(page, world)
+    page.get_by_role("button", name="Logga ut").click()
+    dialog = page.locator("dialog[data-logout-dialog]")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("1 bedömning har inte tagits emot av servern ännu (ingen anslutning)")
+    browsing.screenshot(page, "logout-warning-tablet")
+    dialog.get_by_role("button", name="Stanna kvar och skicka senare").click()
+    expect(dialog).to_be_hidden()
+    assert len(_outbox(page)) == 1
+
+    context.set_offline(False)
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    page.get_by_role("button", name="Logga ut").click()
+    expect(page).to_have_url(re.compile(r"/logga-in/"))
+    assert page.evaluate("() => StegvisDevice.keys()") == []
+    assert _outbox(page) == []
+    assert "stegvis-pages" not in page.evaluate("() => caches.keys()")
+    assert AssessmentSession.objects.count() == 1
+    page.goto("/mentor/")
+    expect(page).to_have_url(re.compile(r"/logga-in/"))  # logged out on the server too
