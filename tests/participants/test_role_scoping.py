@@ -99,7 +99,7 @@ def test_landing_page_follows_role(client, world):
 def test_user_without_role_gets_no_data(client, world):
     client.force_login(UserFactory(username="ingen-roll"))
     assert client.get(reverse("home")).status_code == 403
-    assert client.get(reverse("api_insats_list")).status_code == 401  # a script learns it is not logged in
+    assert client.get(reverse("api_insats_list")).status_code == 403
     assert client.get(reverse("insats_detail", args=["jonsbo"])).status_code == 404
 
 

@@ -13,9 +13,22 @@
 
   /* This conversation's readings: {self: {answers, state}, mentor: {...}} from the outbox or the
      records of readings already sent. */
+  var CONVERSATION_HOURS = 18;
+
+  /* The conversation's record and its sent readings leave the tablet (what waits in the outbox stays). */
+  function forget(enrolment, conversation) {
+    var keys = ["self", "mentor"].filter(function (p) { return conversation && conversation[p]; })
+      .map(function (p) { return "sent:" + conversation[p]; });
+    return Promise.all(keys.concat(["conversation:" + enrolment]).map(device.del));
+  }  // a conversation not ended by the evening is over: the next one starts afresh
+
   function readings(enrolment) {
     return Promise.all([device.get("conversation:" + enrolment), device.outbox()]).then(function (values) {
       var conversation = values[0] || {};
+      if (conversation.started_at && Date.now() - new Date(conversation.started_at) > CONVERSATION_HOURS * 3600000) {
+        forget(enrolment, conversation);
+        conversation = {};
+      }
       var queued = values[1];
       var result = {};
       return Promise.all(["self", "mentor"].map(function (perspective) {
@@ -215,11 +228,9 @@
     var finish = document.querySelector("[data-finish]");
     if (finish) {
       finish.addEventListener("click", function () {
-        var key = "conversation:" + compare.dataset.enrolment;
-        device.get(key).then(function (conversation) {
-          var sentKeys = ["self", "mentor"].filter(function (p) { return conversation && conversation[p]; })
-            .map(function (p) { return "sent:" + conversation[p]; });
-          return Promise.all(sentKeys.concat([key]).map(device.del));
+        var enrolment = compare.dataset.enrolment;
+        device.get("conversation:" + enrolment).then(function (conversation) {
+          return forget(enrolment, conversation);
         }).then(function () { window.location.assign(finish.dataset.next); });
       });
     }
