@@ -101,7 +101,7 @@ _ERROR_DESCRIPTIONS = {
     401: "API-nyckeln är okänd, återkallad eller utgången, eller dina behörigheter har ändrats sedan den skapades",
     403: "Inte inloggad, eller rollen räcker inte",
     404: "Finns inte, eller ligger utanför din behörighet",
-    409: "Finns redan",
+    409: "Finns redan (en bedömning: samma id med andra svar)",
     429: "För många anrop; försök igen efter så många sekunder som Retry-After anger",
 }
 

@@ -12,6 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
 from django.views.defaults import server_error
 
 MESSAGE = "Stegvis kan inte nå databasen just nu. Inget du skickat har gått förlorat; försök igen om en stund."
@@ -47,4 +48,20 @@ class ScriptLoginMiddleware:
             and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
         ):
             return JsonResponse({"detail": "Du är inte inloggad. Logga in igen."}, status=401)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """A page shown to a logged-in user is never kept in the browser's own cache (a tablet is shared):
+    the only copies on the device are the service worker's, which a logout clears."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        html = response.get("Content-Type", "").startswith("text/html")
+        if user is not None and user.is_authenticated and html and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response

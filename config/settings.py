@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "participants.two_factor.TwoFactorMiddleware",
     "config.middleware.ScriptLoginMiddleware",
+    "config.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -105,8 +105,10 @@ class _SubmittedSessionSerializer(SessionSerializer):
         request=SessionSubmitSerializer,
         responses={
             201: OpenApiResponse(SessionSerializer, description="Sparad"),
-            200: OpenApiResponse(SessionSerializer, description="Id:t var redan inlämnat: den sparade bedömningen"),
-            **error_responses(400, 404),
+            200: OpenApiResponse(
+                SessionSerializer, description="Id:t var redan inlämnat med samma svar: den sparade bedömningen"
+            ),
+            **error_responses(400, 404, 409),
         },
     ),
 )
@@ -162,6 +164,20 @@ class SessionListCreateApi(generics.ListCreateAPIView):
             raise Http404  # set aside when the participant withdrew consent: shown nowhere, as in the list
         # A new session holds exactly the answers sent; a known UUID holds what was stored then.
         answers = values["answers"] if created else session_answers(session=session)
+        if not created and {code: value for code, value in answers.items() if value is not None} != dict(
+            values["answers"]
+        ):
+            # The same id with other answers: the earlier send arrived and the answers were changed since.
+            # Saying 200 would let the device drop the changes; 409 lets it keep them and ask.
+            return Response(
+                {
+                    "detail": "Servern har redan tagit emot den här bedömningen med andra svar. Ändringarna är "
+                    "inte sparade; skicka dem som en ny bedömning eller radera dem.",
+                    "code": "conflict",
+                    "client_uuid": str(session.client_uuid),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(
             _SubmittedSessionSerializer(session, context={"answers": answers}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -5,6 +5,8 @@ from typing import Any
 from django.urls import reverse
 
 from participants import access
+from participants.models import ConsentPurpose
+from participants.selectors import consent_granted
 from surveys.models import LANGUAGES
 
 
@@ -22,9 +24,13 @@ def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
 
 def offline_pages(enrolment: Any) -> list[str]:
     """The målbildssamtal's pages, cached on the mentor's tablet: the hub, both forms (the
-    self-assessment in every language), the participant's thank-you page and the comparison."""
+    self-assessment in every language), the participant's thank-you page and the comparison; the hub
+    only (which says why) when the participant has not consented to progression measurement."""
+    hub = reverse("conversation_hub", args=[enrolment.pk])
+    if not consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION):
+        return [hub]
     return [
-        reverse("conversation_hub", args=[enrolment.pk]),
+        hub,
         reverse("mentor_form", args=[enrolment.pk]),
         *[f"{reverse('self_form', args=[enrolment.pk])}?sprak={language}" for language in LANGUAGES],
         reverse("self_done", args=[enrolment.pk]),

@@ -7,7 +7,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from participants import access
 from participants import hooks as participant_hooks
-from participants.models import Enrolment
+from participants.models import ConsentPurpose, Enrolment
+from participants.selectors import consent_granted
 from surveys import charts
 from surveys.forms import CampaignForm, SelfLinkForm
 from surveys.models import LANGUAGES, InstrumentPurpose, Perspective, SurveyCampaign
@@ -31,6 +32,10 @@ from surveys.selectors import (
 from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit
 
 PROGRESSION_INSTRUMENT = "stegvis-progression"
+NO_CONSENT = (
+    "Deltagaren har inte samtyckt till mätning av stegförflyttning, så inga bedömningar kan göras. "
+    "Registrera samtycket på deltagarsidan när deltagaren har gett det."
+)
 LANGUAGE_NAMES = {"sv": "Svenska", "sv_lattlast": "Lätt svenska", "en": "English"}
 
 
@@ -41,6 +46,11 @@ def _enrolment_for_mentor(request: HttpRequest, enrolment_id: int) -> Enrolment:
     """An open enrolment the user may hold a målbildssamtal in (access.enrolments_writable_by)."""
     enrolments = access.enrolments_writable_by(request.user).filter(end_date__isnull=True)
     return get_object_or_404(enrolments.select_related("participant", "insats"), pk=enrolment_id)
+
+
+def _require_progression_consent(enrolment: Enrolment) -> None:
+    if not consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION):
+        raise PermissionDenied(NO_CONSENT)
 
 
 def parse_answers(data: Any) -> dict[str, object]:
@@ -106,6 +116,9 @@ def conversation_hub(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "version": instrument_version_current(code=PROGRESSION_INSTRUMENT),
             "languages": LANGUAGE_NAMES.items(),
             "previous": len(history),
+            "no_consent": None
+            if consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION)
+            else NO_CONSENT,
         },
     )
 
@@ -129,6 +142,7 @@ def _capture_context(*, enrolment: Enrolment, perspective: str, language: str, d
 def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     """The self-assessment in participant mode: the only page the participant reaches."""
     enrolment = _enrolment_for_mentor(request, enrolment_id)
+    _require_progression_consent(enrolment)
     language = _language(request)
     context = _capture_context(
         enrolment=enrolment,
@@ -143,6 +157,7 @@ def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 @login_required
 def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
+    _require_progression_consent(enrolment)
     context = _capture_context(
         enrolment=enrolment,
         perspective=Perspective.MENTOR,

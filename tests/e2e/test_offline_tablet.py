@@ -8,9 +8,11 @@ import re
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
+from participants.models import Role
 from surveys.models import AssessmentSession, Perspective
 from tests.e2e.browsing import TABLET
 from tests.e2e.helpers import answer_steps, ladder_pick, login
+from tests.factories import user_with_role
 
 CODE = "2468"
 
@@ -220,3 +222,124 @@ def test_logout_warns_about_unsent_readings_and_clears_the_tablet_once_they_are_
     assert AssessmentSession.objects.count() == 1
     page.goto("/mentor/")
     expect(page).to_have_url(re.compile(r"/logga-in/"))  # logged out on the server too
+
+
+# --- What an outside review tried -----------------------------------------------------------------
+
+
+def test_a_reading_reopened_and_left_does_not_swallow_the_next_one(browsing, world):
+    """A queued reading opened again (to correct it) and left: once it is sent, the next reading gets
+    a UUID of its own."""
+    context, page = _tablet(browsing, world)
+    context.set_offline(True)
+    _mentor_reading(page, world)
+    page.goto(f"/samtal/{world.fresh_enrolment.pk}/bedomning/")
+    expect(page.locator("[data-sync-status]")).to_contain_text("väntar på att skickas")
+    page.get_by_role("button", name="Nästa").click()  # saves a draft with the queued reading's UUID
+    context.set_offline(False)
+    page.goto("/mentor/")
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    _mentor_reading(page, world, pick=8)
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    assert AssessmentSession.objects.filter(enrolment=world.fresh_enrolment).count() == 2
+
+
+def test_changes_to_a_reading_the_server_already_had_are_kept_and_can_be_sent_as_a_new_one(browsing, world):
+    context, page = _tablet(browsing, world)
+    lost_answer = []
+
+    def stored_but_answer_lost(route):
+        if not lost_answer and route.request.method == "POST":
+            lost_answer.append(route.fetch())  # the server stores it; the Wi-Fi drops the answer
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/bedomningar/", stored_but_answer_lost)
+    _mentor_reading(page, world, pick=3)
+    expect(_badge(page)).to_have_text("1 väntar på servern", timeout=30_000)
+    assert AssessmentSession.objects.count() == 1
+    _mentor_reading(page, world, pick=9)  # opened again from the outbox and changed
+    expect(_badge(page)).to_have_text("1 bedömning behöver rättas", timeout=30_000)
+    _badge(page).click()
+    dialog = page.locator("dialog[data-sync-dialog]")
+    expect(dialog).to_contain_text("redan tagit emot den här bedömningen med andra svar")
+    dialog.get_by_role("button", name="Skicka som ny bedömning").click()
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    assert AssessmentSession.objects.count() == 2
+
+
+def test_another_mentors_logout_keeps_the_first_mentors_unsent_reading(browsing, world):
+    other = user_with_role(Role.MENTOR, insats=world.insats, username="handledare-2", password=world.password)
+    context, page = _tablet(browsing, world)
+    context.set_offline(True)
+    _mentor_reading(page, world)
+    Session.objects.all().delete()
+    context.set_offline(False)
+    login(page, other.username, world.password)
+    expect(page.locator("[data-device-banner]")).to_contain_text("väntar på att handledare loggar in")
+    page.get_by_role("button", name="Logga ut").click()
+    expect(page).to_have_url(re.compile(r"/logga-in/"))  # nothing of theirs was unsent: no warning
+    assert len(_outbox(page)) == 1
+    login(page, world.mentor.username, world.password)
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    assert AssessmentSession.objects.count() == 1
+
+
+def test_participant_mode_survives_an_ended_session_without_a_redirect_loop(browsing, world):
+    context, page = _tablet(browsing, world)
+    page.goto(f"/samtal/{world.fresh_enrolment.pk}/")
+    page.get_by_label("Kod (4–6 siffror)").fill(CODE)
+    page.get_by_label("Samma kod igen").fill(CODE)
+    page.get_by_role("button", name="Lämna över till deltagaren").click()
+    expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
+    page.goto(f"/samtal/{world.fresh_enrolment.pk}/sjalvskattning/klar/")
+    forgot = page.locator("details.forgot")
+    forgot.locator("summary").click()
+    for _ in range(5):  # five wrong passwords end the mentor's session ...
+        forgot.get_by_label("Ditt lösenord (behöver anslutning)").fill("fel-losenord")
+        forgot.get_by_role("button", name="Lås upp med lösenordet").click()
+        page.wait_for_timeout(300)
+    expect(page.locator("[data-unlock-password-error]")).to_contain_text("Inloggningen har upphört")
+    context.set_offline(True)
+    page.goto("/mentor/")  # ... but participant mode stays, offline too
+    expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
+    context.set_offline(False)
+    page.reload()  # online: the server sends the form to the login page, which participant mode allows
+    expect(page).to_have_url(re.compile(r"/logga-in/"))
+    login(page, world.mentor.username, world.password)
+    expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
+
+
+def test_a_request_that_never_answers_does_not_hold_up_the_logout(browsing, world):
+    context, page = _tablet(browsing, world)
+    context.route("**/api/v1/bedomningar/", lambda route: None)  # swallowed: no answer, ever
+    _mentor_reading(page, world)
+    page.get_by_role("button", name="Logga ut").click()
+    dialog = page.locator("dialog[data-logout-dialog]")
+    expect(dialog).to_be_visible(timeout=20_000)
+    expect(dialog).to_contain_text("1 bedömning har inte tagits emot av servern ännu")
+
+
+def test_a_server_error_shows_the_kept_page_and_a_proxy_page_leaves_the_reading_waiting(browsing, world):
+    context, page = _tablet(browsing, world)
+    hub = f"/samtal/{world.fresh_enrolment.pk}/"
+    context.route(f"**{hub}", lambda route: route.fulfill(status=502, body="<h1>502 Bad Gateway</h1>"))
+    page.goto(hub)
+    expect(page.get_by_role("heading", name="Målbildssamtal", level=1)).to_be_visible()
+    context.unroute(f"**{hub}")
+
+    def proxy_page(route):
+        if route.request.method == "POST":
+            route.fulfill(status=403, content_type="text/html", body="<h1>Åtkomst nekad av proxyn</h1>")
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/bedomningar/", proxy_page)
+    _mentor_reading(page, world)
+    page.evaluate("() => StegvisDevice.flush()")
+    expect(_badge(page)).to_have_text("1 väntar på servern")
+    assert [item["state"] for item in _outbox(page)] == ["waiting"]
+    context.unroute("**/api/v1/bedomningar/")
+    page.evaluate("() => StegvisDevice.flush()")
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)

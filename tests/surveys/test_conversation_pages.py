@@ -213,3 +213,35 @@ def test_anonymous_survey_page_and_submission(client, world):
     )
     assert response.status_code == 200
     assert SurveyResponse.objects.filter(campaign=campaign).count() == 1
+
+
+def test_the_same_reading_with_other_answers_is_a_409_that_keeps_the_changes_on_the_device(client, world):
+    client.force_login(world.mentor)
+    reading = _tablet_reading(world, "self")
+    assert _post_json(client, reverse("api_session_list"), reading).status_code == 201
+    assert _post_json(client, reverse("api_session_list"), reading).status_code == 200
+    changed = {**reading, "answers": {**reading["answers"], next(iter(reading["answers"])): 1}}
+    response = _post_json(client, reverse("api_session_list"), changed)
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict" and response.json()["client_uuid"] == reading["client_uuid"]
+    assert AssessmentSession.objects.count() == 1
+
+
+def test_a_participant_without_progression_consent_gets_no_forms_on_the_tablet(client, world):
+    unmeasured = measured_enrolment(forbund=world.forbund, progression=False)
+    client.force_login(unmeasured.mentor)
+    hub = client.get(reverse("conversation_hub", args=[unmeasured.enrolment.pk]))
+    assert "inte samtyckt till mätning av stegförflyttning" in hub.text and "data-handover" not in hub.text
+    for name in ("self_form", "mentor_form"):
+        refused = client.get(reverse(name, args=[unmeasured.enrolment.pk]))
+        assert refused.status_code == 403 and "inte samtyckt" in refused.text
+    manifest = client.get(reverse("caseload_pages"), HTTP_ACCEPT="application/json").json()
+    assert manifest["enrolments"][0]["pages"] == [reverse("conversation_hub", args=[unmeasured.enrolment.pk])]
+
+
+def test_pages_for_a_logged_in_user_are_never_kept_by_the_browsers_cache(client, world):
+    client.force_login(world.mentor)
+    for url in (reverse("mentor_home"), reverse("conversation_hub", args=[world.enrolment.pk])):
+        assert "no-store" in client.get(url)["Cache-Control"]
+    client.logout()
+    assert client.get(reverse("public_thanks")).get("Cache-Control") is None  # public pages are left alone

@@ -8,7 +8,7 @@
   var body = document.body;
   var user = body.dataset.deviceUser;
   if (!device || !user) { return; }
-  device.configure({ statusUrl: body.dataset.statusUrl });
+  device.configure({ statusUrl: body.dataset.statusUrl, user: user });
 
   var badge = document.querySelector("[data-sync-badge]");
   var banner = document.querySelector("[data-device-banner]");
@@ -34,7 +34,8 @@
   device.get("lock").then(function (lock) {
     if (!lock) { return; }
     var path = window.location.pathname;
-    var allowed = [new URL(lock.self_url, window.location).pathname, new URL(lock.done_url, window.location).pathname];
+    var allowed = [new URL(lock.self_url, window.location).pathname, new URL(lock.done_url, window.location).pathname,
+      body.dataset.loginUrl];
     if (allowed.indexOf(path) === -1) { window.location.replace(lock.self_url); return; }
     body.classList.add("participant-locked");
   });
@@ -75,8 +76,9 @@
       notices.push("Du behöver logga in igen för att skicka " + plural(summary.waiting, "sparad bedömning", "sparade bedömningar") +
         ". Ingenting går förlorat.");
     }
-    if (summary.waitingFor && summary.waitingFor !== user) {
-      notices.push("Det finns sparade bedömningar som väntar på att " + summary.waitingFor + " loggar in.");
+    if (summary.othersWaiting) {
+      notices.push(plural(summary.othersWaiting, "sparad bedömning", "sparade bedömningar") +
+        " på surfplattan väntar på att " + summary.waitingFor + " loggar in; de ligger kvar när du loggar ut.");
     }
     if (caseloadMessage) { notices.push(caseloadMessage); }
     if (banner) {
@@ -104,7 +106,7 @@
     var list = syncDialog.querySelector("[data-outbox-list]");
     var summaryText = syncDialog.querySelector("[data-sync-summary]");
     summaryText.textContent = summary.items.length
-      ? plural(summary.items.length, "sak", "saker") + " på surfplattan har inte tagits emot av servern ännu." +
+      ? plural(summary.items.length, "bedömning", "bedömningar") + " på surfplattan har inte tagits emot av servern ännu." +
         (summary.lastSync ? " Senast skickat " + time(summary.lastSync) + "." : "")
       : "Inget väntar på servern." + (summary.lastSync ? " Senast skickat " + time(summary.lastSync) + "." : "");
     syncDialog.querySelector("[data-sync-now]").hidden = !summary.waiting || summary.offline;
@@ -123,7 +125,19 @@
         var why = document.createElement("p");
         why.textContent = (item.errors || []).join(" ");
         li.appendChild(why);
-        if (item.form_url) {
+        if (item.conflict) {
+          var again = document.createElement("button");
+          again.type = "button";
+          again.className = "button secondary";
+          again.textContent = "Skicka som ny bedömning";
+          again.addEventListener("click", function () {
+            var copy = Object.assign({}, item, { client_uuid: device.uuid(), state: "waiting", errors: null, conflict: false,
+              queued_at: new Date().toISOString() });
+            copy.body = Object.assign({}, item.body, { client_uuid: copy.client_uuid });
+            device.queue(copy).then(function () { return device.unqueue(item.client_uuid); }).then(flush);
+          });
+          li.appendChild(again);
+        } else if (item.form_url) {
           var fix = document.createElement("a");
           fix.className = "button secondary";
           fix.href = item.form_url;
@@ -188,7 +202,7 @@
         window.setTimeout(resolve, 3000);
       })
       : (window.caches ? window.caches.delete("stegvis-pages") : Promise.resolve());
-    return Promise.all([device.clear(), forget]);
+    return Promise.all([device.clearForLogout(), forget]);
   }
 
   function logOut() {
@@ -208,7 +222,14 @@
   if (logoutForm) {
     logoutForm.addEventListener("submit", function (event) {
       event.preventDefault();
-      device.flush().then(function (summary) {
+      var button = logoutForm.querySelector("button[type=submit]");
+      button.disabled = true;
+      button.textContent = "Skickar det som väntar …";
+      // What can be sent is sent first; a connection that never answers does not hold the logout up.
+      var patience = new Promise(function (resolve) { window.setTimeout(resolve, 8000); }).then(device.summary);
+      Promise.race([device.flush(), patience]).then(function (summary) {
+        button.disabled = false;
+        button.textContent = "Logga ut";
         render(summary);
         var unsent = summary.waiting + summary.errors;
         if (!unsent) { logOut(); return; }
@@ -242,9 +263,14 @@
         caseloadMessage = "Sparar dina deltagare på surfplattan för användning utan anslutning: " +
           message.done + " av " + message.total + " sidor.";
       } else if (message.type === "caseload-cached") {
-        caseloadMessage = "";
-        body.setAttribute("data-caseload-cached", message.at);
-        say(plural(message.participants, "deltagare finns", "deltagare finns") + " nu på surfplattan, även utan anslutning.");
+        if (message.missing) {
+          caseloadMessage = "Bara " + (message.total - message.missing) + " av " + message.total +
+            " sidor kunde sparas på surfplattan; anslutningen bröts. Öppna Mina deltagare igen när det finns anslutning.";
+        } else {
+          caseloadMessage = "";
+          body.setAttribute("data-caseload-cached", message.at);
+          say(plural(message.participants, "deltagare finns", "deltagare finns") + " nu på surfplattan, även utan anslutning.");
+        }
       } else if (message.type === "caseload-error") {
         caseloadMessage = message.login ? "" : "Dina deltagare kunde inte sparas på surfplattan just nu.";
       } else {
@@ -260,6 +286,8 @@
       }
       return previous ? null : device.set("deviceUser", user);
     }).then(function () {
+      // The outbox must survive a tablet that runs low on space.
+      if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }
       return navigator.serviceWorker.register(body.dataset.workerUrl, { scope: "/" });
     }).then(function () { return navigator.serviceWorker.ready; }).then(function () {
       if (document.querySelector("[data-offline-caseload]")) {

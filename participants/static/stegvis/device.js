@@ -108,24 +108,40 @@
   /* --- Sending -------------------------------------------------------------------------------- */
 
   var statusUrl = null;
+  var currentUser = null;
   var flushing = null;
+  var FETCH_TIMEOUT_MS = 15000;  // a request that never gets an answer must not stop the rest
   var state = { login: false, offline: false, waitingFor: null };
 
   function fetchJSON(url, options) {
+    var controller = scope.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, FETCH_TIMEOUT_MS) : null;
     return fetch(url, Object.assign({ credentials: "same-origin", redirect: "manual",
-      headers: { Accept: "application/json" } }, options || {})).then(function (response) {
-      var isJSON = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-      return (isJSON ? response.json() : Promise.resolve(null)).catch(function () { return null; }).then(function (body) {
-        return { status: response.type === "opaqueredirect" ? 0 : response.status, json: isJSON, body: body };
-      });
-    });
+      headers: { Accept: "application/json" }, signal: controller ? controller.signal : undefined }, options || {}))
+      .then(function (response) {
+        var isJSON = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        return (isJSON ? response.json() : Promise.resolve(null)).catch(function () { return null; }).then(function (body) {
+          return { status: response.type === "opaqueredirect" ? 0 : response.status, json: isJSON && body !== null, body: body };
+        });
+      })
+      .then(function (result) { clearTimeout(timer); return result; }, function (error) { clearTimeout(timer); throw error; });
   }
 
-  /* The session's state and a fresh CSRF token, or {status: 401} when the mentor must log in. */
+  /* The session's state and a fresh CSRF token: {status: 200, body: {user, csrf_token}}, or a 401. */
   device.session = function () {
     if (!statusUrl) { return Promise.resolve({ status: 0 }); }
-    return fetchJSON(statusUrl);
+    return fetchJSON(statusUrl).then(function (session) {
+      if (session.status === 401 && session.json) { loggedOut(); }
+      return session;
+    });
   };
+
+  /* The server says the session has ended: what the tablet kept of the caseload leaves it (it comes
+     back at the next login); readings waiting in the outbox and participant mode stay. */
+  function loggedOut() {
+    state.login = true;
+    if (scope.caches) { scope.caches.delete("stegvis-pages"); }
+  }
 
   function post(item, csrf) {
     var headers = { "Content-Type": "application/json", Accept: "application/json" };
@@ -134,7 +150,7 @@
   }
 
   function confirmed(item, result) {
-    return (result.status === 201 || result.status === 200) && result.json && result.body &&
+    return (result.status === 201 || result.status === 200) && result.json &&
       String(result.body.client_uuid) === String(item.client_uuid);
   }
 
@@ -144,6 +160,7 @@
     var errors = body.errors || body;
     var list = [];
     Object.keys(errors).forEach(function (key) {
+      if (key === "code" || key === "stored_answers") { return; }
       var value = errors[key];
       list.push(Array.isArray(value) ? value.join(" ") : String(value));
     });
@@ -154,17 +171,29 @@
     item.state = "error";
     item.errors = messages(result.body);
     item.status = result.status;
+    item.conflict = Boolean(result.body && result.body.code === "conflict");
     return device.queue(item);
   }
 
   function sent(item) {
     var record = { enrolment: item.enrolment || null, perspective: item.perspective || null,
       answers: (item.body && item.body.answers) || {}, sent_at: new Date().toISOString() };
+    var draftKey = "draft:" + item.form_key;
     return Promise.all([
       item.enrolment ? device.set("sent:" + item.client_uuid, record) : null,
       device.set("lastSync", record.sent_at),
-      device.unqueue(item.client_uuid)
+      device.unqueue(item.client_uuid),
+      // A draft begun from this reading (opened to correct it) must not reuse its UUID later.
+      device.get(draftKey).then(function (draft) {
+        return draft && draft.client_uuid === item.client_uuid ? device.del(draftKey) : null;
+      })
     ]).then(function () { changed({ sent: item }); });
+  }
+
+  /* Whether a refusal is the server's own answer about this reading (JSON), so that the mentor must
+     look at it; anything else (a proxy's page, a captive portal) is tried again later. */
+  function refusedByServer(result) {
+    return result.json && [400, 403, 404, 409, 410].indexOf(result.status) !== -1;
   }
 
   function sendAll(items, csrf, retriedCsrf) {
@@ -172,24 +201,25 @@
     var item = items[0];
     return post(item, item.auth ? csrf : item.csrf).then(function (result) {
       if (confirmed(item, result)) { return sent(item).then(function () { return sendAll(items.slice(1), csrf, false); }); }
-      if (result.status === 401 || result.status === 0) {  // logged out, or a redirect to the login page
-        state.login = true;
-        return null;
-      }
-      if (result.status === 403 && result.body && result.body.code === "csrf" && !retriedCsrf) {
+      if (result.status === 403 && result.json && result.body.code === "csrf" && !retriedCsrf) {
         return device.session().then(function (session) {
-          if (session.status !== 200) { state.login = true; return null; }
+          if (session.status !== 200 || !session.json) { return null; }
           return sendAll(items, session.body.csrf_token, true);
         });
       }
-      if (result.status === 400 || result.status === 403 || result.status === 404 || result.status === 409 || result.status === 410) {
+      if (result.status === 401 || result.status === 0) {
+        // Logged out, or redirected (the login page, or a captive portal): ask the session which.
+        return item.auth ? device.session().then(function () { return null; }) : null;
+      }
+      if (refusedByServer(result)) {
         return markError(item, result).then(function () { return sendAll(items.slice(1), csrf, false); });
       }
-      return null;  // a server error or an outage: try again later, keep everything
+      return null;  // a server error, an outage or a proxy's page: try again later, keep everything
     });
   }
 
-  /* Send what is waiting. Items needing a login wait for their own user. Resolves with the summary. */
+  /* Send what is waiting. A staff reading is sent only in its own mentor's session. Resolves with the
+     summary. */
   device.flush = function () {
     if (flushing) { return flushing; }
     flushing = device.outbox().then(function (items) {
@@ -201,29 +231,32 @@
       return sendAll(open, null, false).then(function () {
         if (!staff.length) { return null; }
         return device.session().then(function (session) {
-          if (session.status === 401 || session.status === 0) { state.login = true; return null; }
-          if (session.status !== 200 || !session.body) { return null; }
+          if (session.status !== 200 || !session.json) { return null; }
           state.login = false;
           var mine = staff.filter(function (item) { return item.user === session.body.user; });
-          var others = staff.filter(function (item) { return item.user !== session.body.user; });
-          state.waitingFor = others.length ? others[0].user : null;
           return sendAll(mine, session.body.csrf_token, false);
         });
       });
-    }).catch(function () { state.offline = true; }).then(function () {
+    }).catch(function () { state.offline = !scope.navigator.onLine; }).then(function () {
       flushing = null;
       return device.summary();
     });
     return flushing;
   };
 
+  function own(item) { return !item.auth || !currentUser || item.user === currentUser; }
+
+  /* What waits for the user of this page; readings of another mentor on the tablet are counted apart. */
   device.summary = function () {
     return Promise.all([device.outbox(), device.get("lastSync")]).then(function (values) {
-      var items = values[0];
+      var items = values[0].filter(own);
+      var others = values[0].filter(function (item) { return !own(item); });
+      state.waitingFor = others.length ? others[0].user : null;
       return {
         waiting: items.filter(function (item) { return item.state !== "error"; }).length,
         errors: items.filter(function (item) { return item.state === "error"; }).length,
         items: items,
+        othersWaiting: others.length,
         lastSync: values[1] || null,
         login: state.login,
         offline: state.offline || !scope.navigator.onLine,
@@ -235,7 +268,22 @@
     });
   };
 
-  device.configure = function (options) { statusUrl = options.statusUrl || statusUrl; };
+  /* Logout: this user's drafts, conversations, kept pages and outbox leave the tablet; another
+     mentor's unsent readings stay until that mentor logs in. */
+  device.clearForLogout = function () {
+    return device.outbox().then(function (items) {
+      return Promise.all(items.filter(own).map(function (item) {
+        return run("outbox", "readwrite", function (store) { return store.delete(item.client_uuid); });
+      }));
+    }).then(function () {
+      return run("kv", "readwrite", function (store) { return store.clear(); });
+    }).then(function () { changed(); });
+  };
+
+  device.configure = function (options) {
+    statusUrl = options.statusUrl || statusUrl;
+    currentUser = options.user || currentUser;
+  };
   device.state = state;
 
   scope.StegvisDevice = device;

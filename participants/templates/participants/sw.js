@@ -49,8 +49,11 @@ function isHTML(response) {
 }
 
 function allowedInParticipantMode(url, lock) {
+  // The login page too: when the mentor's session ends, it is where the pages send the browser, and
+  // only the mentor can get past it.
   var path = url.pathname;
-  return path === new URL(lock.self_url, self.location).pathname || path === new URL(lock.done_url, self.location).pathname;
+  return path === new URL(lock.self_url, self.location).pathname || path === new URL(lock.done_url, self.location).pathname ||
+    path === LOGIN_URL;
 }
 
 function finishLogout() {
@@ -77,6 +80,9 @@ function page(request) {
     }
     if (device[1] && self.navigator.onLine) { return finishLogout(); }
     return withTimeout(fetch(request), NETWORK_TIMEOUT_MS).then(function (response) {
+      if (response.status >= 500) {  // the server or a proxy in trouble: a kept copy is better
+        return caches.match(request.url, { cacheName: PAGES }).then(function (kept) { return kept || response; });
+      }
       if (isHTML(response)) {  // a page the tablet keeps is kept fresh
         var copy = response.clone();
         caches.has(PAGES).then(function (has) {
@@ -126,23 +132,27 @@ function cacheCaseload(client, manifestUrl, username) {
             .map(function (kept) { return cache.delete(kept); }));
         }).then(function () {
           var done = 0;
+          var missing = 0;
           tell({ type: "caseload-progress", done: 0, total: wanted.length });
           return wanted.reduce(function (chain, url) {
             return chain.then(function () {
-              return fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
-                if (isHTML(response)) { return cache.put(url, response); }
-                return null;
-              }).catch(function () { return null; }).then(function () {
-                done += 1;
-                tell({ type: "caseload-progress", done: done, total: wanted.length });
-              });
+              return withTimeout(fetch(url, { credentials: "same-origin", redirect: "manual" }), NETWORK_TIMEOUT_MS)
+                .then(function (response) {
+                  if (isHTML(response)) { return cache.put(url, response); }
+                  missing += 1;
+                  return null;
+                }).catch(function () { missing += 1; }).then(function () {
+                  done += 1;
+                  tell({ type: "caseload-progress", done: done, total: wanted.length });
+                });
             });
-          }, Promise.resolve());
+          }, Promise.resolve()).then(function () { return missing; });
         });
-      }).then(function () {
+      }).then(function (missing) {
         var at = new Date().toISOString();
         return StegvisDevice.set("caseloadCachedAt", at).then(function () {
-          tell({ type: "caseload-cached", participants: manifest.enrolments.length, at: at });
+          tell({ type: "caseload-cached", participants: manifest.enrolments.length, at: at, missing: missing,
+            total: urls.length });
         });
       });
     })

@@ -8,6 +8,7 @@
   var device = window.StegvisDevice;
   if (!device) { return; }
   var MAX_ATTEMPTS = 5;
+  var MAX_WAIT_MS = 5 * 60000;
 
   function text(el, value) { if (el) { el.textContent = value; el.hidden = !value; } }
 
@@ -19,7 +20,8 @@
   function forget(enrolment, conversation) {
     var keys = ["self", "mentor"].filter(function (p) { return conversation && conversation[p]; })
       .map(function (p) { return "sent:" + conversation[p]; });
-    return Promise.all(keys.concat(["conversation:" + enrolment]).map(device.del));
+    keys.push("conversation:" + enrolment);
+    return Promise.all(keys.map(device.del));
   }  // a conversation not ended by the evening is over: the next one starts afresh
 
   function readings(enrolment) {
@@ -126,7 +128,8 @@
         if (!lock) { window.location.assign(document.body.dataset.loginUrl); return null; }
         if (lock.blocked_until && new Date(lock.blocked_until) > new Date()) {
           var seconds = Math.ceil((new Date(lock.blocked_until) - new Date()) / 1000);
-          text(error, "För många felaktiga koder. Vänta " + seconds + " sekunder och försök igen.");
+          text(error, "För många felaktiga koder. Vänta " + (seconds > 90 ? Math.ceil(seconds / 60) + " minuter" : seconds + " sekunder") +
+            " och försök igen.");
           return null;
         }
         return device.hashCode(code, lock.salt).then(function (hash) {
@@ -134,8 +137,9 @@
             return device.del("lock").then(function () { window.location.assign(lock.mentor_url); });
           }
           lock.attempts += 1;
-          if (lock.attempts >= MAX_ATTEMPTS) {
-            lock.blocked_until = new Date(Date.now() + 60000 * Math.pow(2, lock.attempts - MAX_ATTEMPTS)).toISOString();
+          if (lock.attempts >= MAX_ATTEMPTS) {  // a minute, then two, four … at most five
+            var wait = Math.min(60000 * Math.pow(2, lock.attempts - MAX_ATTEMPTS), MAX_WAIT_MS);
+            lock.blocked_until = new Date(Date.now() + wait).toISOString();
           }
           return device.set("lock", lock).then(function () {
             text(error, lock.attempts >= MAX_ATTEMPTS
@@ -171,7 +175,11 @@
               });
             }
             if (response.status === 401) {
-              return device.del("lock").then(function () { window.location.assign(document.body.dataset.loginUrl); });
+              // The mentor's session has ended (five wrong passwords, or it expired): participant mode
+              // stays; the mentor logs in again, or uses the code.
+              text(error, "Inloggningen har upphört. Handledaren loggar in igen, eller använder koden.");
+              byPassword.elements.password.value = "";
+              return null;
             }
             text(error, answer.detail || "Fel lösenord.");
             byPassword.elements.password.value = "";
