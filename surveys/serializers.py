@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -109,6 +112,10 @@ class SessionFilterSerializer(serializers.Serializer):
     perspective = serializers.ChoiceField(choices=Perspective.choices, required=False)
 
 
+# How far ahead of the server's clock a device's clock may be when it says when a reading was made.
+CLOCK_TOLERANCE = timedelta(minutes=10)
+
+
 class SessionSubmitSerializer(serializers.Serializer):
     client_uuid = serializers.UUIDField(help_text="Skapas på enheten; samma id igen ger den sparade bedömningen.")
     enrolment = serializers.IntegerField()
@@ -116,6 +123,17 @@ class SessionSubmitSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="Versionsnummer; utelämnat = gällande version.")
     perspective = serializers.ChoiceField(choices=Perspective.choices)
     language = serializers.ChoiceField(choices=list(LANGUAGES), default="sv")
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text="När bedömningen gjordes, enligt enhetens klocka; högst 10 minuter framåt."
+    )
     draft = serializers.BooleanField(default=False)
     answers = serializers.DictField(child=serializers.JSONField(allow_null=True))
+
+    def validate_occurred_at(self, value: datetime) -> datetime:
+        """A device says when the reading was made; a clock far ahead of the server's is named."""
+        if value > timezone.now() + CLOCK_TOLERANCE:
+            when = timezone.localtime(value)
+            raise serializers.ValidationError(
+                f"Tidpunkten {when:%Y-%m-%d %H:%M} ligger i framtiden. Kontrollera enhetens klocka."
+            )
+        return value

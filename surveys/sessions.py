@@ -34,10 +34,6 @@ from surveys.validation import validate_answers
 SELF_LINK_DAYS = 7
 
 
-# How far ahead of the server's clock a device's clock may be when it says when a reading was made.
-CLOCK_TOLERANCE = timedelta(minutes=10)
-
-
 class LinkUnusable(Exception):
     """A self-assessment link that is unknown, used or expired; the message is for the participant."""
 
@@ -100,9 +96,6 @@ def session_submit(
         return existing, False
     errors = _session_errors(enrolment=enrolment, version=version, perspective=perspective, language=language)
     errors.update(_answer_errors(version=version, perspective=perspective, answers=answers, draft=draft))
-    if occurred_at is not None and occurred_at > timezone.now() + CLOCK_TOLERANCE:
-        when = timezone.localtime(occurred_at)
-        errors["occurred_at"] = f"Tidpunkten {when:%Y-%m-%d %H:%M} ligger i framtiden. Kontrollera enhetens klocka."
     if errors:
         raise ValidationError(errors)
     try:

@@ -3,10 +3,12 @@ check and the answers scripts get, the worker; links and surveys. The device sid
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from participants.models import Role
 from participants.services import identity_read
@@ -245,3 +247,13 @@ def test_pages_for_a_logged_in_user_are_never_kept_by_the_browsers_cache(client,
         assert "no-store" in client.get(url)["Cache-Control"]
     client.logout()
     assert client.get(reverse("public_thanks")).get("Cache-Control") is None  # public pages are left alone
+
+
+def test_a_reading_dated_ahead_of_the_servers_clock_is_refused_and_a_slightly_fast_clock_is_not(client, world):
+    """A tablet says when the reading was made; a clock far ahead is named, not stored."""
+    client.force_login(world.mentor)
+    ahead = {**_tablet_reading(world, "self"), "occurred_at": (timezone.now() + timedelta(hours=2)).isoformat()}
+    response = _post_json(client, reverse("api_session_list"), ahead)
+    assert response.status_code == 400 and "Kontrollera enhetens klocka" in response.json()["occurred_at"][0]
+    fast = {**_tablet_reading(world, "self"), "occurred_at": (timezone.now() + timedelta(minutes=2)).isoformat()}
+    assert _post_json(client, reverse("api_session_list"), fast).status_code == 201
