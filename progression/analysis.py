@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from participants.models import ConsentPurpose, Enrolment, consent_granted_subquery
 from progression.models import DimensionScore, Progression
 from progression.reports.filters import ReportFilter
+from progression.spreadsheets import csv_cell, xlsx_row
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LONG_COLUMNS = [
@@ -183,13 +184,13 @@ def write(rows: Iterator[list[Any]], path: Path, file_format: str) -> int:
         book = Workbook(write_only=True)
         sheet = book.create_sheet("Data")
         for row in rows:
-            sheet.append(row)
+            sheet.append(xlsx_row(sheet, row))
             count += 1
         book.save(path)
         return count
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([csv_cell(value) for value in row])
             count += 1
     return count

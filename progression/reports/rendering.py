@@ -11,11 +11,8 @@ from django.template.loader import render_to_string
 from openpyxl import Workbook
 
 from progression.reports.base import Chart, Report
+from progression.spreadsheets import csv_cell, xlsx_row
 from surveys import charts as svg
-
-
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
 
 
 def csv_rows(report: Report) -> Iterator[list[Any]]:
@@ -26,7 +23,7 @@ def csv_rows(report: Report) -> Iterator[list[Any]]:
         yield [table.title]
         yield table.columns
         for row in table.rows:
-            yield [_cell(value) for value in row]
+            yield ["" if value is None else value for value in row]
 
 
 def csv_text(report: Report, *, byte_order_mark: bool = True) -> Iterator[str]:
@@ -36,7 +33,7 @@ def csv_text(report: Report, *, byte_order_mark: bool = True) -> Iterator[str]:
     if byte_order_mark:
         yield "\ufeff"  # so that Excel reads UTF-8
     for row in csv_rows(report):
-        writer.writerow(row)
+        writer.writerow([csv_cell(value) for value in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate(0)
@@ -47,10 +44,10 @@ def write_xlsx(report: Report, path: Path) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(report.title[:31])
     for row in csv_rows(report):
-        sheet.append([_cell(v) for v in row])
+        sheet.append(xlsx_row(sheet, row))
     sheet.append([])
     for line in report.definitions:
-        sheet.append([line])
+        sheet.append(xlsx_row(sheet, [line]))
     book.save(path)
 
 
