@@ -262,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "progression.tasks.expire_exports",
         "schedule": crontab(hour=4, minute=0),
     },
+    "expire-uploads": {
+        "task": "participants.tasks.expire_uploads",
+        "schedule": crontab(minute=20),
+    },
     "erase-expired-identities": {
         "task": "participants.tasks.erase_expired_identities",
         "schedule": crontab(hour=2, minute=30),

@@ -27,6 +27,15 @@ def decrypt(token: str) -> str:
         raise InvalidToken("Identitetsuppgiften kan inte dekrypteras med de konfigurerade nycklarna") from exc
 
 
+def encrypt_bytes(plaintext: bytes) -> bytes:
+    """Encrypt a file's content with the newest key (uploads waiting to be imported)."""
+    return _fernet().encrypt(plaintext)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    return _fernet().decrypt(token)
+
+
 def reencrypt(token: str) -> str:
     """Re-encrypt under the newest key (key rotation)."""
     return _fernet().rotate(token.encode()).decode()

@@ -1,10 +1,6 @@
 """The upload page: check a file (dry run), then import it, all rows or none."""
 
-import uuid
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +10,7 @@ from participants.access import Page
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
 from participants.models import Forbund
 from participants.permissions import page_access
+from participants.uploads import upload_delete, upload_read, upload_store
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -33,35 +30,38 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _upload_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _forget_pending(request: HttpRequest) -> None:
+    """The upload waiting in this session, if any, leaves the disk."""
+    pending = request.session.pop("pending_import", None)
+    if pending:
+        forbund = Forbund.objects.filter(code=pending.get("forbund")).first()
+        if forbund is not None:
+            upload_delete(forbund=forbund, token=pending["token"])
 
 
 @page_access(Page.IMPORT)
 def import_page(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     context: dict = {"form": form, "columns": COLUMNS}
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        _forget_pending(request)
+        messages.success(request, "Importen är avbruten och den uppladdade filen raderad.")
+        return redirect("import_page")
     if request.method == "POST" and "token" in request.POST:
         pending = request.session.get("pending_import", {})
-        if pending.get("token") != request.POST["token"]:
-            messages.error(request, "Importen har gått ut. Ladda upp filen igen.")
-            return redirect("import_page")
-        path = _upload_dir() / f"{pending['token']}.upload"
-        forbund = access.forbund_for_import(request.user).filter(code=pending["forbund"]).first()
-        del request.session["pending_import"]
-        if forbund is None or not path.exists():
-            path.unlink(missing_ok=True)
-            messages.error(request, "Importen kan inte slutföras längre. Ladda upp filen igen.")
+        forbund = access.forbund_for_import(request.user).filter(code=pending.get("forbund")).first()
+        content = None
+        if pending.get("token") == request.POST["token"] and forbund is not None:
+            content = upload_read(forbund=forbund, token=pending["token"])
+        _forget_pending(request)  # the file leaves the disk whatever happens next
+        if content is None:
+            messages.error(request, "Importen har gått ut eller kan inte slutföras längre. Ladda upp filen igen.")
             return redirect("import_page")
         try:
-            result = import_enrolments(content=path.read_bytes(), forbund=forbund, by=request.user, dry_run=False)
+            result = import_enrolments(content=content, forbund=forbund, by=request.user, dry_run=False)
         except ImportFileError as exc:
             messages.error(request, str(exc))
             return redirect("import_page")
-        finally:
-            path.unlink(missing_ok=True)
         if result.errors:
             context.update({"result": result, "forbund": forbund})
             return render(request, "participants/import.html", context)
@@ -73,6 +73,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         )
         return redirect("import_page")
     if request.method == "POST" and form.is_valid():
+        _forget_pending(request)  # a new file replaces one waiting
         content = form.cleaned_data["file"].read()
         forbund = form.cleaned_data["forbund"]
         try:
@@ -82,8 +83,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         else:
             context.update({"result": result, "forbund": forbund})
             if result.ok:
-                token = uuid.uuid4().hex
-                (_upload_dir() / f"{token}.upload").write_bytes(content)
+                token = upload_store(forbund=forbund, content=content)
                 request.session["pending_import"] = {"token": token, "forbund": forbund.code}
                 context["token"] = token
     return render(request, "participants/import.html", context)

@@ -451,6 +451,9 @@ def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse
             "submit": "Radera för gott",
             "danger": True,
             "intro": "Personnummer, namn och kontaktuppgifter raderas och kan inte återställas. "
+            "Målbild, delmål, handlingsplan, planens historik och anledningarna i åtkomstloggen ersätts med "
+            "[raderat]; där namnet, telefonnumret eller personnumret står i förbundets andra loggtexter byts "
+            "just de orden ut. Importfiler som väntar på bekräftelse och nämner personen raderas. "
             "Pseudonymiserad statistik (kön, födelseår, inskrivningar, mätningar) finns kvar.",
         },
     )

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from participants import access, crypto, hooks
+from participants.erasure import ERASED, ErasedIdentity, scrub
 from participants.models import (
     AccessAction,
     AccessEvent,
@@ -34,6 +35,7 @@ from participants.models import (
     VolumeRegistration,
 )
 from participants.personnummer import Personnummer, PersonnummerError, parse_personnummer
+from participants.uploads import uploads_erase_person
 
 # Crockford's base-32 alphabet: no I, L, O or U, so a pseudonym read aloud is not misheard.
 PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -456,12 +458,41 @@ def participant_erase(*, participant: Participant, by: AbstractBaseUser, reason:
 
 @transaction.atomic
 def _erase(*, participant: Participant, by: AbstractBaseUser | None, reason: str) -> None:
+    """Delete the vault record, and the person's identity wherever it may have been typed or kept:
+    their own free texts (ERASURE_HANDLERS and the reasons logged for their data) become a marker,
+    the förbund's other log texts lose the person's name, contact and personnummer, and import files
+    waiting for confirmation that name them are deleted."""
+    record = IdentityRecord.objects.select_for_update().filter(participant=participant).first()
+    identity = (
+        ErasedIdentity(
+            name=crypto.decrypt(record.name_encrypted),
+            contact=crypto.decrypt(record.contact_encrypted) if record.contact_encrypted else "",
+            personnummer=crypto.decrypt(record.personnummer_encrypted),
+        )
+        if record is not None
+        else None
+    )
     IdentityRecord.objects.filter(participant=participant).delete()
     for handler in hooks.ERASURE_HANDLERS:
         handler(participant)
+    AccessEvent.objects.filter(participant=participant).update(reason=ERASED)
+    if identity is not None:
+        _erase_from_forbund_texts(forbund_id=participant.forbund_id, identity=identity)
+        uploads_erase_person(forbund=participant.forbund, normalised_personnummer=identity.personnummer)
     participant.identity_erased_at = timezone.now()
     participant.save(update_fields=["identity_erased_at"])
-    access_event_log(user=by, participant=participant, action=AccessAction.ERASE, reason=reason)
+    pattern = identity.pattern() if identity is not None else None
+    access_event_log(user=by, participant=participant, action=AccessAction.ERASE, reason=scrub(reason, pattern))
+
+
+def _erase_from_forbund_texts(*, forbund_id: int, identity: ErasedIdentity) -> None:
+    """Replace the erased identity in the förbund's log texts that are about other people or none."""
+    pattern, prefilter = identity.pattern(), identity.database_prefilter()
+    if pattern is None or prefilter is None:
+        return
+    for model, field in ((AccessEvent, "reason"), (AccessLogReview, "note")):
+        for row in model.objects.filter(forbund_id=forbund_id, **{f"{field}__iregex": prefilter}).only(field):
+            model.objects.filter(pk=row.pk).update(**{field: scrub(getattr(row, field), pattern)})
 
 
 def consent_record(

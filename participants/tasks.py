@@ -4,6 +4,7 @@ from celery import shared_task
 from django.core.management import call_command
 
 from participants.services import identity_retention_erase
+from participants.uploads import uploads_expire
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +21,9 @@ def erase_expired_identities() -> int:
     due = identity_retention_erase(dry_run=True)
     logger.info("Gallring av identitetsuppgifter: %d deltagare: %s", len(due), ", ".join(due))
     return len(identity_retention_erase())
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def expire_uploads() -> int:
+    """Hourly: delete import files whose preview was never imported (older than 24 hours)."""
+    return uploads_expire()

@@ -15,3 +15,4 @@ class ProgressionConfig(AppConfig):
         participant_hooks.EXPORT_SECTIONS.append(navigation.goals_export_section)
         participant_hooks.COORDINATOR_START.append(navigation.report_dashboard_url)
         participant_hooks.PROGRESSION_WITHDRAWAL_HANDLERS.append(hooks.progression_after_withdrawal)
+        participant_hooks.ERASURE_HANDLERS.append(hooks.plan_texts_erase)

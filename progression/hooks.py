@@ -29,3 +29,16 @@ def progression_after_withdrawal(participant: object, policy: str) -> None:
     for enrolment_id, _insats in enrolments:
         scoring.progressions_update(first_enrolment_id=enrolment_id, last_enrolment_id=enrolment_id)
     scoring.insats_summaries_update(insats_ids=sorted({insats for _e, insats in enrolments}))
+
+
+def plan_texts_erase(participant: object) -> None:
+    """Identity erased: the person's målbild, delmål, handlingsplan and plan history may name them
+    or others around them; each text becomes the marker (dates and statuses stay)."""
+    from participants.erasure import ERASED
+    from progression.models import ActionPlanStep, Goal, Milestone, PlanEvent
+
+    goals = Goal.objects.filter(enrolment__participant=participant)
+    goals.update(text=ERASED)
+    Milestone.objects.filter(goal__in=goals).update(text=ERASED)
+    ActionPlanStep.objects.filter(goal__in=goals).update(what=ERASED, who=ERASED)
+    PlanEvent.objects.filter(goal__in=goals).update(description=ERASED)
