@@ -240,7 +240,6 @@ CELERY_TASK_ROUTES = {
     "progression.tasks.rebuild_chunk": {"queue": "long"},
     "progression.tasks.run_export": {"queue": "long"},
 }
-REPORT_SUPPRESSION_THRESHOLD = int(ENV.get("STEGVIS_SUPPRESSION_THRESHOLD", "5"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE

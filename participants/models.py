@@ -3,6 +3,7 @@
 No name or personnummer is stored in any model of this module except the identity vault.
 """
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +11,35 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+
+# Record keys for the cell-key method (progression/reports/disclosure.py): every counted row gets a
+# random integer in [0, RECORD_KEY_SPACE) once, and a published count depends on the sum of its rows'
+# keys, so the same rows always give the same published number.
+RECORD_KEY_SPACE = 2**31
+
+
+def record_key_new() -> int:
+    return secrets.randbelow(RECORD_KEY_SPACE)
+
+
+class RandomRecordKey(models.Func):
+    """The database's own random record key, for rows inserted outside the ORM (bulk loads, COPY)."""
+
+    output_field = models.IntegerField()
+    template = "CAST(floor(random() * 2147483648) AS integer)"
+
+    def as_sqlite(self, compiler: object, connection: object, **extra_context: object) -> tuple[str, list]:
+        return "(random() & 2147483647)", []
+
+
+def record_key_field() -> models.IntegerField:
+    return models.IntegerField(
+        "postnyckel",
+        default=record_key_new,
+        db_default=RandomRecordKey(),
+        editable=False,
+        help_text="Slumptal för skyddet av externa rapporter (cell-key-metoden); visas aldrig.",
+    )
 
 
 class Forbund(models.Model):
@@ -285,6 +315,7 @@ class Participant(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     identity_erased_at = models.DateTimeField("identitet raderad", null=True, blank=True)
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = "deltagare"
@@ -351,6 +382,7 @@ class Enrolment(models.Model):
         unique=True,
         help_text="Identifies the imported row so that importing the same file again changes nothing.",
     )
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = "inskrivning"
@@ -483,6 +515,7 @@ class VolumeRegistration(models.Model):
     count = models.PositiveIntegerField("antal")
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = "volymregistrering"

@@ -152,6 +152,12 @@ class InsatsSummary(models.Model):
     n_unchanged = models.PositiveIntegerField()
     n_worse = models.PositiveIntegerField()
     n_mid = models.PositiveIntegerField()
+    # Sums of the enrolments' record keys behind n and each count (the cell-key method, for external reports).
+    key_n = models.BigIntegerField(default=0)
+    key_improved = models.BigIntegerField(default=0)
+    key_unchanged = models.BigIntegerField(default=0)
+    key_worse = models.BigIntegerField(default=0)
+    key_mid = models.BigIntegerField(default=0)
     algorithm_version = models.PositiveSmallIntegerField()
 
     class Meta:

@@ -32,13 +32,13 @@ REPORT_PARAMETERS = [
     _query("kon", OpenApiTypes.STR, "Bara ett kön", enum=list(KON_VALUES)),
     _query("aldersgrupp", OpenApiTypes.STR, "Bara en åldersgrupp", enum=list(AGE_BANDS)),
     _query("per_kon", OpenApiTypes.INT, "1: dela upp siffrorna per kön", enum=[0, 1]),
-    _query("extern", OpenApiTypes.INT, "1: dölj små tal (under 5), som i allt som lämnar organisationen", enum=[0, 1]),
+    _query("extern", OpenApiTypes.INT, "1: skyddade tal (cell-key), som allt som lämnar organisationen", enum=[0, 1]),
 ]
 
 
 class ReportApi(APIView):
     """A report's figures as JSON. ?forbund=&insats=&from=&to=&period=&ar=&kon=&aldersgrupp=&per_kon=1;
-    ?extern=1 hides small cells (<5) as for any output that leaves the organisation."""
+    ?extern=1 protects every figure (the cell-key method) as for any output that leaves the organisation."""
 
     permission_classes = [MayReadReports]
 
@@ -48,7 +48,7 @@ class ReportApi(APIView):
         responses={
             200: OpenApiResponse(
                 OpenApiTypes.OBJECT,
-                description="report, title, filters och suppressed, och därtill rapportens egna siffror "
+                description="report, title, filters och protected, och därtill rapportens egna siffror "
                 "(docs/reports.md beskriver varje rapports form)",
             ),
             **error_responses(400, 404),

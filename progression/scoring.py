@@ -403,7 +403,8 @@ def progressions_update(*, first_enrolment_id: int, last_enrolment_id: int) -> i
 
 SUMMARY_COLUMNS = """
     insats_id, year, instrument_id, dimension_code, perspective, n, sum_first, sum_latest, sum_change,
-    sum_change_sq, n_improved, n_unchanged, n_worse, n_mid, algorithm_version
+    sum_change_sq, n_improved, n_unchanged, n_worse, n_mid, key_n, key_improved, key_unchanged, key_worse,
+    key_mid, algorithm_version
 """
 SUMMED_COLUMNS = (
     "n",
@@ -415,6 +416,11 @@ SUMMED_COLUMNS = (
     "n_unchanged",
     "n_worse",
     "n_mid",
+    "key_n",
+    "key_improved",
+    "key_unchanged",
+    "key_worse",
+    "key_mid",
 )
 
 # Sums per insats × year of the latest reading × dimension × perspective over the progression rows
@@ -428,6 +434,11 @@ SUMMARY_SUMS_SQL = """
            SUM(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END) AS n_unchanged,
            SUM(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END) AS n_worse,
            SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END) AS n_mid,
+           SUM(e.record_key) AS key_n,
+           SUM(CASE WHEN p.classification = 'improved' THEN e.record_key ELSE 0 END) AS key_improved,
+           SUM(CASE WHEN p.classification = 'unchanged' THEN e.record_key ELSE 0 END) AS key_unchanged,
+           SUM(CASE WHEN p.classification = 'worse' THEN e.record_key ELSE 0 END) AS key_worse,
+           SUM(CASE WHEN p.meets_mid THEN e.record_key ELSE 0 END) AS key_mid,
            %s AS algorithm_version
     FROM progression_progression p
     JOIN participants_enrolment e ON e.id = p.enrolment_id

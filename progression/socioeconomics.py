@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from participants.models import Enrolment, Forbund, Payer
+from participants.models import Enrolment, Forbund
 from progression.models import CostParameter, ImpactAssumptions
 
 NO_SUPPORT = "ingen_offentlig"
@@ -49,6 +49,7 @@ HIGH = Assumptions(deadweight=0.15, attribution=0.70, dropoff=0.10, discount_rat
 @dataclass(frozen=True)
 class EnrolmentEffect:
     enrolment_id: int
+    record_key: int  # the enrolment's, for the protected figures of external reports
     before: str
     after: str
     before_hae: float
@@ -106,6 +107,7 @@ def enrolment_effects(enrolments: QuerySet[Enrolment]) -> list[EnrolmentEffect]:
     table = CostTable()
     rows = enrolments.filter(end_date__isnull=False, income_before__isnull=False, income_after__isnull=False).values(
         "id",
+        "record_key",
         "end_date",
         "insats__kommun",
         "income_before__code",
@@ -132,6 +134,7 @@ def enrolment_effects(enrolments: QuerySet[Enrolment]) -> list[EnrolmentEffect]:
         effects.append(
             EnrolmentEffect(
                 enrolment_id=row["id"],
+                record_key=row["record_key"],
                 before=before,
                 after=after,
                 before_hae=before_hae,
@@ -154,19 +157,6 @@ def claimable(*, yearly_reduction: float, assumptions: Assumptions, years: int) 
         first * (1 - assumptions.dropoff) ** (t - 1) / (1 + assumptions.discount_rate) ** (t - 1)
         for t in range(1, years + 1)
     )
-
-
-def by_payer(effects: list[EnrolmentEffect]) -> dict[str, dict[str, float]]:
-    """Yearly public cost before and after, and the change, per payer."""
-    result = {payer: {"before": 0.0, "after": 0.0} for payer in Payer.values if payer != Payer.INGEN}
-    for effect in effects:
-        if effect.before_payer in result:
-            result[effect.before_payer]["before"] += effect.before_cost
-        if effect.after_payer in result:
-            result[effect.after_payer]["after"] += effect.after_cost
-    for values in result.values():
-        values["change"] = values["after"] - values["before"]
-    return result
 
 
 def period_days_overlap(start: date, end: date, period_start: date, period_end: date) -> int:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from participants.models import record_key_field
+
 # Languages an instrument text may have. Swedish is required; the others fall back to it.
 LANGUAGES = ("sv", "en", "sv_lattlast")
 DEFAULT_LANGUAGE = "sv"
@@ -331,6 +333,7 @@ class SurveyResponse(models.Model):
     campaign = models.ForeignKey(SurveyCampaign, on_delete=models.PROTECT, related_name="responses")
     client_uuid = models.UUIDField(unique=True)
     submitted_on = models.DateField("inlämnad")
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = "enkätsvar"

@@ -1,7 +1,9 @@
 """The seven reports. Every figure is computed from person-level rows in SQL, with its denominator.
 
 Each function takes a Context (filters, whether the output leaves the organisation) and returns a
-Report; build_report in registry.py is the only caller.
+Report; build_report in registry.py is the only caller. Every count is read as a Cell (how many rows,
+and the sum of their record keys) and shown through ctx.count, every mean through ctx.mean: exact
+inside the organisation, protected by the cell-key method outside (disclosure.py).
 
 A report costs a fixed, small number of queries whatever the data: one grouped or conditionally
 aggregated query per table instead of one per line (tests/reports/test_report_queries.py pins the
@@ -11,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, IntegerField, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 
 from participants.models import (
     EducationLevel,
@@ -34,8 +36,8 @@ from progression.reports.base import (
     share,
     shares_summing_to_100,
 )
+from progression.reports.disclosure import Cell
 from progression.reports.filters import AGE_BANDS
-from progression.reports.suppression import SUPPRESSED, hidden_label
 from surveys.models import Item, SurveyAnswer, SurveyCampaign, SurveyResponse
 
 KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
@@ -88,8 +90,27 @@ def kon_conditions(condition: Q) -> dict[str, Q]:
     return {"kvinna": condition & KON_Q["kvinna"], "man": condition & KON_Q["man"], "total": condition}
 
 
-def count_by_kon(rows: QuerySet) -> dict[str, int]:
-    return rows.aggregate(**{kon: Count("id", filter=condition) for kon, condition in kon_conditions(Q()).items()})
+def cell_aggregates(name: str, condition: Q, *, persons: bool = False) -> dict[str, Any]:
+    """aggregate() arguments for one Cell: the rows matching `condition` (or the distinct persons
+    behind them) and their record keys, as name_n and name_key."""
+    if persons:
+        return {
+            f"{name}_n": Count("participant_id", distinct=True, filter=condition),
+            f"{name}_key": Sum("participant__record_key", distinct=True, filter=condition),
+        }
+    return {f"{name}_n": Count("id", filter=condition), f"{name}_key": Sum("record_key", filter=condition)}
+
+
+def cell_from(totals: dict[str, Any], name: str) -> Cell:
+    return Cell(totals[f"{name}_n"] or 0, totals[f"{name}_key"] or 0)
+
+
+def cells_by_kon(rows: QuerySet) -> dict[str, Cell]:
+    aggregates: dict[str, Any] = {}
+    for kon, condition in kon_conditions(Q()).items():
+        aggregates |= cell_aggregates(kon, condition)
+    totals = rows.aggregate(**aggregates)
+    return {kon: cell_from(totals, kon) for kon in KON_COLUMNS}
 
 
 def _kon_row(label: str, counts: dict) -> list:
@@ -122,22 +143,19 @@ def participant_flow(ctx: Context) -> Report:
         & Q(start_date__lte=f.date_to)
         & (Q(end_date__isnull=True) | Q(end_date__gt=f.date_to)),
     }
-    counts = {
-        f"{key}_{kon}": Count("id", filter=condition)
-        for key, line in lines.items()
-        for kon, condition in kon_conditions(line).items()
-    } | {
-        f"unique_persons_{kon}": Count("participant_id", distinct=True, filter=condition)
-        for kon, condition in kon_conditions(identified).items()
-    }
+    aggregates: dict[str, Any] = {}
+    for key, line in lines.items():
+        for kon, condition in kon_conditions(line).items():
+            aggregates |= cell_aggregates(f"{key}_{kon}", condition)
+    for kon, condition in kon_conditions(identified).items():
+        aggregates |= cell_aggregates(f"unique_persons_{kon}", condition, persons=True)
     # One scan for every line: each line's condition implies open_in_period (an enrolment cannot end
     # before it starts), so the WHERE only narrows the rows the counts look at.
-    totals = enrolments(ctx, include_anonymous=True).filter(open_in_period(ctx)).aggregate(**counts)
-    rows = {key: {kon: totals[f"{key}_{kon}"] for kon in KON_COLUMNS} for key in [*lines, "unique_persons"]}
-    # Every registration either ended in the period or is still active at its end: suppress those three
-    # lines together so that no hidden cell can be worked out from the other two.
-    linked = ctx.kon_table({k: rows[k] for k in ("ended", "active_at_end", "registrations")}, total="registrations")
-    data = {key: linked.get(key) or ctx.kon_counts(counts) for key, counts in rows.items()}
+    totals = enrolments(ctx, include_anonymous=True).filter(open_in_period(ctx)).aggregate(**aggregates)
+    data = {
+        key: {kon: ctx.count(cell_from(totals, f"{key}_{kon}")) for kon in KON_COLUMNS}
+        for key in [*lines, "unique_persons"]
+    }
     labels = {
         "registrations": "Inskrivningar under perioden (registreringar)",
         "unique_persons": "Unika personer",
@@ -156,10 +174,7 @@ def participant_flow(ctx: Context) -> Report:
         "bar",
         "Deltagarflöde per kön",
         [labels[k] for k in order],
-        [
-            (KON_LABELS[k], [data[key][k] if isinstance(data[key][k], int) else None for key in order])
-            for k in ("kvinna", "man")
-        ],
+        [(KON_LABELS[k], [data[key][k] for key in order]) for k in ("kvinna", "man")],
         max_value=0,
     )
     return Report(
@@ -185,38 +200,30 @@ def participant_flow(ctx: Context) -> Report:
 def exits(ctx: Context) -> Report:
     ended = enrolments(ctx).filter(ended_in_period(ctx))
     reasons = list(ExitReason.objects.filter(excluded_from_reports=False).order_by("sort_order"))
-    counts = {
-        (r["exit_reason__code"], r["participant__kon"]): r["n"]
-        for r in ended.values("exit_reason__code", "participant__kon").annotate(n=Count("id"))
+    groups = {
+        (r["exit_reason__code"], r["participant__kon"]): Cell(r["n"], r["key"])
+        for r in ended.values("exit_reason__code", "participant__kon").annotate(n=Count("id"), key=Sum("record_key"))
     }
-    cells: dict[tuple[str, str], int] = {}
-    for reason in [*reasons, None]:
-        key = reason.code if reason else "total"
-        kvinna = sum(n for (code, kon), n in counts.items() if kon == "kvinna" and (reason is None or code == key))
-        man = sum(n for (code, kon), n in counts.items() if kon == "man" and (reason is None or code == key))
-        total = sum(n for (code, _kon), n in counts.items() if reason is None or code == key)
-        cells.update(
-            {(key, "kvinna"): kvinna, (key, "man"): man, (key, "ovrigt"): total - kvinna - man, (key, "total"): total}
+
+    def cell(codes: list[str], kon: str) -> Cell:
+        """The ended enrolments with one of these reasons, of one kön ("total": every kön)."""
+        return sum(
+            (c for (code, k), c in groups.items() if code in codes and (kon == "total" or k == kon)), start=Cell()
         )
-    row_keys = [r.code for r in reasons] + ["total"]
-    shown = ctx.matrix(cells, row_keys, ["kvinna", "man", "ovrigt", "total"])
-    total = shown[("total", "total")]
-    reason_shares = shares_summing_to_100({r.code: shown[(r.code, "total")] for r in reasons}, total)
+
+    codes = [r.code for r in reasons]
+    line_codes = {code: [code] for code in codes} | {"total": codes}
+    shown = {key: {kon: ctx.count(cell(of, kon)) for kon in KON_COLUMNS} for key, of in line_codes.items()}
+    total = shown["total"]["total"]
+    reason_shares = shares_summing_to_100({code: shown[code]["total"] for code in codes})
     by_reason = {
-        reason.code: {
-            "label": reason.label_sv,
-            **{k: shown[(reason.code, k)] for k in KON_COLUMNS},
-            "share": reason_shares[reason.code],
-        }
+        reason.code: {"label": reason.label_sv, **shown[reason.code], "share": reason_shares[reason.code]}
         for reason in reasons
     }
-    exact_total = cells[("total", "total")]
 
-    def outcome(codes: list[str], target_field: str) -> dict:
-        exact = sum(cells[(c, "total")] for c in codes)
-        value: int | str = exact
-        if ctx.external and (0 < exact < ctx.threshold or any(isinstance(shown[(c, "total")], str) for c in codes)):
-            value = hidden_label(exact, ctx.threshold)  # a sum of hidden reasons would give them away
+    def outcome(outcome_codes: list[str], target_field: str) -> dict:
+        # The enrolments of these reasons together are a cell of their own, not a sum of published cells.
+        value = ctx.count(cell(outcome_codes, "total"))
         pct = share(value, total)
         target = _target(ctx, target_field)
         return {
@@ -232,12 +239,12 @@ def exits(ctx: Context) -> Report:
     data = {
         "n": total,
         "by_reason": by_reason,
-        "total": {k: shown[("total", k)] for k in KON_COLUMNS},
+        "total": shown["total"],
         "to_work_studies_or_job_seeking": work,
         "to_further_rehabilitation": rehab,
     }
     rows = [[v["label"], v["kvinna"], v["man"], v["total"], v["share"]] for v in by_reason.values()]
-    rows.append(["Totalt", *[data["total"][k] for k in KON_COLUMNS], 100.0 if exact_total else None])
+    rows.append(["Totalt", *[data["total"][k] for k in KON_COLUMNS], 100.0 if any(reason_shares.values()) else None])
     outcomes = Table(
         "Måluppfyllelse",
         ["", "Antal", "Av", "Andel %", "Mål %", "Uppfyllt"],
@@ -288,42 +295,45 @@ def exits(ctx: Context) -> Report:
 # --- 3. Försörjning före och efter ------------------------------------------------------------------
 
 
-IncomeCounts = dict[tuple[int | None, int | None, str], int]
+IncomeCells = dict[tuple[int | None, int | None, str], Cell]
 
 
-def _income_counts(rows: QuerySet[Enrolment]) -> IncomeCounts:
+def _income_cells(rows: QuerySet[Enrolment]) -> IncomeCells:
     """Enrolments per (income before, income after, kön): one grouped query for every table."""
-    grouped = rows.values("income_before_id", "income_after_id", "participant__kon").annotate(n=Count("id"))
-    return {(r["income_before_id"], r["income_after_id"], r["participant__kon"]): r["n"] for r in grouped.order_by()}
+    grouped = rows.values("income_before_id", "income_after_id", "participant__kon").annotate(
+        n=Count("id"), key=Sum("record_key")
+    )
+    return {
+        (r["income_before_id"], r["income_after_id"], r["participant__kon"]): Cell(r["n"], r["key"])
+        for r in grouped.order_by()
+    }
 
 
 def _income_table(
-    ctx: Context, sources: list[IncomeSource], counts: IncomeCounts, label: str, *, kon: str = ""
+    ctx: Context, sources: list[IncomeSource], groups: IncomeCells, label: str, *, kon: str = ""
 ) -> tuple[dict, Table]:
-    """The before/after table of the enrolments in counts (of one kön, if given)."""
+    """The before/after table of the enrolments in groups (of one kön, if given)."""
     code = {s.pk: s.code for s in sources} | {None: "saknas"}
     keys = [s.code for s in sources] + ["saknas"]
-    cells = {(key, side): 0 for key in keys for side in ("before", "after")}
-    n = 0
-    for (before_id, after_id, participant_kon), count in counts.items():
+    cells = {(key, side): Cell() for key in keys for side in ("before", "after")}
+    n = Cell()
+    for (before_id, after_id, participant_kon), cell in groups.items():
         if kon and participant_kon != kon:
             continue
-        cells[(code[before_id], "before")] += count
-        cells[(code[after_id], "after")] += count
-        n += count
-    cells[("total", "before")] = cells[("total", "after")] = n
-    shown = ctx.matrix(cells, [*keys, "total"], ["before", "after"], cols_add_up=False)
+        cells[(code[before_id], "before")] += cell
+        cells[(code[after_id], "after")] += cell
+        n += cell
+    shown = ctx.counts(cells)
     labels = {s.code: s.label_sv for s in sources} | {"saknas": "Uppgift saknas"}
-    n_shown = shown[("total", "before")]
-    before_shares = shares_summing_to_100({key: shown[(key, "before")] for key in keys}, n_shown)
-    after_shares = shares_summing_to_100({key: shown[(key, "after")] for key in keys}, n_shown)
+    n_shown = ctx.count(n)
+    before_shares = shares_summing_to_100({key: shown[(key, "before")] for key in keys})
+    after_shares = shares_summing_to_100({key: shown[(key, "after")] for key in keys})
     result = {}
     for key in keys:
         b, a = shown[(key, "before")], shown[(key, "after")]
-        hidden = isinstance(b, str) or isinstance(a, str)
-        change = None if hidden else a - b
-        if key == "saknas" and not cells[(key, "before")] and not cells[(key, "after")]:
+        if key == "saknas" and not b and not a:
             continue
+        change = a - b
         result[key] = {
             "label": labels[key],
             "before": b,
@@ -331,7 +341,7 @@ def _income_table(
             "after": a,
             "after_share": after_shares[key],
             "change": change,
-            "change_pct": None if change is None or not b else round(100 * change / b, 1),
+            "change_pct": round(100 * change / b, 1) if b else None,
         }
     table = Table(
         label,
@@ -340,20 +350,20 @@ def _income_table(
             [v["label"], v["before"], v["before_share"], v["after"], v["after_share"], v["change"], v["change_pct"]]
             for v in result.values()
         ]
-        + [["Totalt (n)", n_shown, 100.0 if n else None, n_shown, 100.0 if n else None, 0, None]],
+        + [["Totalt (n)", n_shown, 100.0 if n_shown else None, n_shown, 100.0 if n_shown else None, 0, None]],
     )
     return {"n": n_shown, "sources": result}, table
 
 
 def income_sources(ctx: Context) -> Report:
     sources = list(IncomeSource.objects.order_by("sort_order"))
-    counts = _income_counts(enrolments(ctx).filter(ended_in_period(ctx)))
-    data, table = _income_table(ctx, sources, counts, "Huvudsaklig försörjning före och efter insatsen")
+    groups = _income_cells(enrolments(ctx).filter(ended_in_period(ctx)))
+    data, table = _income_table(ctx, sources, groups, "Huvudsaklig försörjning före och efter insatsen")
     tables = [table]
     if ctx.filters.by_kon:
         data["by_kon"] = {}
         for kon, label in (("kvinna", "Kvinnor"), ("man", "Män")):
-            data["by_kon"][kon], kon_table = _income_table(ctx, sources, counts, label, kon=kon)
+            data["by_kon"][kon], kon_table = _income_table(ctx, sources, groups, label, kon=kon)
             tables.append(kon_table)
     chart = Chart(
         "bar",
@@ -384,6 +394,27 @@ def income_sources(ctx: Context) -> Report:
 # --- 4. Bakgrund ---------------------------------------------------------------------------------------
 
 
+def _years_cells(support: QuerySet[Enrolment]) -> dict[str, Cell]:
+    """Per kön column: the enrolments with years in public support, their key sum, the years' sum and
+    the largest (one row's largest contribution to the sum, for the protected mean)."""
+    aggregates: dict[str, Any] = {}
+    for kon, condition in kon_conditions(Q()).items():
+        aggregates |= cell_aggregates(kon, condition) | {
+            f"{kon}_sum": Sum("years_in_public_support", filter=condition),
+            f"{kon}_max": Max("years_in_public_support", filter=condition),
+        }
+    totals = support.aggregate(**aggregates)
+    return {
+        kon: Cell(
+            totals[f"{kon}_n"],
+            totals[f"{kon}_key"] or 0,
+            float(totals[f"{kon}_sum"] or 0),
+            float(totals[f"{kon}_max"] or 0),
+        )
+        for kon in KON_COLUMNS
+    }
+
+
 def background(ctx: Context) -> Report:
     registrations = (
         enrolments(ctx)
@@ -392,36 +423,29 @@ def background(ctx: Context) -> Report:
             age=ExpressionWrapper(ExtractYear("start_date") - F("participant__birth_year"), output_field=IntegerField())
         )
     )
-    everyone = count_by_kon(registrations)
-    age_exact = {
-        label: count_by_kon(registrations.filter(age__gte=low, age__lte=high))
+    everyone = ctx.counts(cells_by_kon(registrations))
+    age_cells = {
+        label: ctx.counts(cells_by_kon(registrations.filter(age__gte=low, age__lte=high)))
         for label, low, high in AGE_AT_START_BANDS
-    }
-    age_cells = ctx.kon_table({**age_exact, "Totalt": everyone}, total="Totalt")
-    education_exact = {
-        level.label_sv: count_by_kon(registrations.filter(education=level))
+    } | {"Totalt": everyone}
+    education = {
+        level.label_sv: ctx.counts(cells_by_kon(registrations.filter(education=level)))
         for level in EducationLevel.objects.order_by("sort_order")
     }
-    missing = count_by_kon(registrations.filter(education__isnull=True))
+    missing = ctx.counts(cells_by_kon(registrations.filter(education__isnull=True)))
     if missing["total"]:
-        education_exact["Uppgift saknas"] = missing
-    education = ctx.kon_table({**education_exact, "Totalt": everyone}, total="Totalt")
+        education["Uppgift saknas"] = missing
+    education["Totalt"] = everyone
     support = registrations.filter(years_in_public_support__isnull=False)
-    means = support.aggregate(
-        kvinna=Avg("years_in_public_support", filter=KON_Q["kvinna"]),
-        man=Avg("years_in_public_support", filter=KON_Q["man"]),
-        total=Avg("years_in_public_support"),
-    )
-    band_exact = {
-        label: count_by_kon(support.filter(years_in_public_support__gte=low, years_in_public_support__lt=high))
+    bands = {
+        label: ctx.counts(
+            cells_by_kon(support.filter(years_in_public_support__gte=low, years_in_public_support__lt=high))
+        )
         for label, low, high in SUPPORT_BANDS
     }
-    band_cells = ctx.kon_table({**band_exact, "n": count_by_kon(support)}, total="n")
-    support_n = band_cells.pop("n")
-    bands = band_cells
-    mean_years = {
-        k: None if isinstance(support_n[k], str) or means[k] is None else round(float(means[k]), 1) for k in KON_COLUMNS
-    }
+    years = _years_cells(support)
+    support_n = {kon: ctx.count(cell) for kon, cell in years.items()}
+    mean_years = {kon: ctx.mean(cell, "år i försörjning", 1) for kon, cell in years.items()}
     data = {
         "age_at_start": age_cells,
         "education": education,
@@ -448,13 +472,7 @@ def background(ctx: Context) -> Report:
                 "bar",
                 "Ålder vid inskrivning",
                 [band for band in age_cells if band != "Totalt"],
-                [
-                    (
-                        KON_LABELS[k],
-                        [v[k] if isinstance(v[k], int) else None for b, v in age_cells.items() if b != "Totalt"],
-                    )
-                    for k in ("kvinna", "man")
-                ],
+                [(KON_LABELS[k], [v[k] for b, v in age_cells.items() if b != "Totalt"]) for k in ("kvinna", "man")],
                 max_value=0,
             )
         ],
@@ -475,7 +493,8 @@ def survey(ctx: Context) -> Report:
     for instrument_code in sorted({c.version.instrument.code for c in campaigns}):
         own = [c for c in campaigns if c.version.instrument.code == instrument_code]
         asked = sum(c.number_asked for c in own)
-        responses = SurveyResponse.objects.filter(campaign__in=own).count()
+        responded = SurveyResponse.objects.filter(campaign__in=own).aggregate(n=Count("id"), key=Sum("record_key"))
+        responses = ctx.count(Cell(responded["n"], responded["key"] or 0))
         questions = []
         items = (
             Item.objects.filter(version__in={c.version_id for c in own})
@@ -490,14 +509,15 @@ def survey(ctx: Context) -> Report:
             seen.add(item.code)
             positive_values = [o["value"] for o in item.scale.options if o.get("positive")]
             answers = SurveyAnswer.objects.filter(response__campaign__in=own, item__code=item.code, value__isnull=False)
-            counts = answers.aggregate(n=Count("id"), positive=Count("id", filter=Q(value__in=positive_values)))
-            n, positive = counts["n"], counts["positive"]
-            if ctx.external and 0 < n < ctx.threshold:
-                n_shown, positive_shown = SUPPRESSED, SUPPRESSED
-            elif ctx.external and (0 < positive < ctx.threshold or 0 < n - positive < ctx.threshold):
-                n_shown, positive_shown = n, hidden_label(positive, ctx.threshold)
-            else:
-                n_shown, positive_shown = n, positive
+            is_positive = Q(value__in=positive_values)
+            totals = answers.aggregate(
+                n=Count("id"),
+                key=Sum("response__record_key"),
+                positive=Count("id", filter=is_positive),
+                positive_key=Sum("response__record_key", filter=is_positive),
+            )
+            n_shown = ctx.count(Cell(totals["n"], totals["key"] or 0))
+            positive_shown = ctx.count(Cell(totals["positive"], totals["positive_key"] or 0))
             pct = share(positive_shown, n_shown)
             target_field = "target_survey_contact_pct" if item.scale.kind == "yes_no" else "target_survey_positive_pct"
             target = _target(ctx, target_field)
@@ -514,16 +534,15 @@ def survey(ctx: Context) -> Report:
                     "met": None if target is None or pct is None else pct >= target,
                 }
             )
-        responses_shown = hidden_label(responses) if ctx.external and 0 < responses < ctx.threshold else responses
         by_instrument[instrument_code] = {
             "asked": asked,
-            "responses": responses_shown,
-            "response_rate": share(responses_shown, asked),
+            "responses": responses,
+            "response_rate": share(responses, asked),
             "questions": questions,
         }
         tables.append(
             Table(
-                f"{own[0].version.instrument.name} (tillfrågade {asked}, svar {responses_shown})",
+                f"{own[0].version.instrument.name} (tillfrågade {asked}, svar {responses})",
                 ["Fråga", "Positiva", "Svarande", "Svarsfrekvens %", "Andel positiva %", "Mål %", "Uppfyllt"],
                 [
                     [
@@ -578,9 +597,19 @@ PROGRESSION_SUMS = (
     "unchanged",
     "worse",
     "mid",
+    "key_n",
+    "key_improved",
+    "key_unchanged",
+    "key_worse",
+    "key_mid",
 )
 PROGRESSION_GROUPS = ("instrument__code", "dimension_code", "perspective")
 PROGRESSION_ORDER = ("perspective", "dimension_code", "instrument__code")
+
+
+def _key_sum(condition: Q) -> Coalesce:
+    """The record keys of the enrolments behind the progression rows matching `condition` (0 if none)."""
+    return Coalesce(Sum("enrolment__record_key", filter=condition), 0, output_field=BigIntegerField())
 
 
 def _progression_sums(rows: QuerySet[Progression]) -> dict[ProgressionKey, dict[str, Any]]:
@@ -597,6 +626,11 @@ def _progression_sums(rows: QuerySet[Progression]) -> dict[ProgressionKey, dict[
             unchanged=Count("id", filter=Q(classification=Classification.UNCHANGED)),
             worse=Count("id", filter=Q(classification=Classification.WORSE)),
             mid=Count("id", filter=Q(meets_mid=True)),
+            key_n=_key_sum(Q()),
+            key_improved=_key_sum(Q(classification=Classification.IMPROVED)),
+            key_unchanged=_key_sum(Q(classification=Classification.UNCHANGED)),
+            key_worse=_key_sum(Q(classification=Classification.WORSE)),
+            key_mid=_key_sum(Q(meets_mid=True)),
         )
         .order_by(*PROGRESSION_ORDER)
     )
@@ -622,11 +656,14 @@ SUMMARIES_MINUS_FELREGISTRERINGAR_SQL = """
     SELECT i.code, parts.dimension_code, parts.perspective,
            SUM(parts.n), SUM(parts.sum_first), SUM(parts.sum_latest), SUM(parts.sum_change),
            SUM(parts.sum_change_sq), SUM(parts.improved), SUM(parts.unchanged), SUM(parts.worse),
-           SUM(parts.mid), SUM(parts.summary_rows)
+           SUM(parts.mid), CAST(SUM(parts.key_n) AS BIGINT), CAST(SUM(parts.key_improved) AS BIGINT),
+           CAST(SUM(parts.key_unchanged) AS BIGINT), CAST(SUM(parts.key_worse) AS BIGINT),
+           CAST(SUM(parts.key_mid) AS BIGINT), SUM(parts.summary_rows)
     FROM (
         SELECT s.instrument_id, s.dimension_code, s.perspective, s.n, s.sum_first, s.sum_latest,
                s.sum_change, s.sum_change_sq, s.n_improved AS improved, s.n_unchanged AS unchanged,
-               s.n_worse AS worse, s.n_mid AS mid, 1 AS summary_rows
+               s.n_worse AS worse, s.n_mid AS mid, s.key_n, s.key_improved, s.key_unchanged, s.key_worse,
+               s.key_mid, 1 AS summary_rows
         FROM progression_insatssummary s
         WHERE s.insats_id IN ({insatser}) AND s.year = %s
         UNION ALL
@@ -635,7 +672,12 @@ SUMMARIES_MINUS_FELREGISTRERINGAR_SQL = """
                -CAST(SUM(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END) AS INTEGER),
                -CAST(SUM(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END) AS INTEGER),
                -CAST(SUM(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END) AS INTEGER),
-               -CAST(SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END) AS INTEGER), 0
+               -CAST(SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END) AS INTEGER),
+               -CAST(SUM(e.record_key) AS BIGINT),
+               -CAST(SUM(CASE WHEN p.classification = 'improved' THEN e.record_key ELSE 0 END) AS BIGINT),
+               -CAST(SUM(CASE WHEN p.classification = 'unchanged' THEN e.record_key ELSE 0 END) AS BIGINT),
+               -CAST(SUM(CASE WHEN p.classification = 'worse' THEN e.record_key ELSE 0 END) AS BIGINT),
+               -CAST(SUM(CASE WHEN p.meets_mid THEN e.record_key ELSE 0 END) AS BIGINT), 0
         FROM progression_progression p
         JOIN participants_enrolment e ON e.id = p.enrolment_id
         WHERE e.insats_id IN ({insatser}) AND e.exit_reason_id IN ({reasons})
@@ -683,6 +725,14 @@ def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[s
     return {tuple(line[:3]): dict(zip(names, line[:-1], strict=True)) for line in lines if line[3]}
 
 
+# Scores and their changes lie within 0–100 (changes −100…100): one enrolment moves a sum by at most this.
+SCORE_RANGE = 100.0
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def progression(ctx: Context) -> Report:
     f = ctx.filters
     sums = progression_sums_from_summaries(ctx)
@@ -690,42 +740,34 @@ def progression(ctx: Context) -> Report:
         sums = progression_sums_from_rows(ctx)
     dimensions = []
     for row in sums.values():
-        n = row["n"]
+        n, key = row["n"], row["key_n"] or 0
+
+        def mean(total: str, purpose: str, n: int = n, key: int = key, row: dict = row) -> float | None:
+            return ctx.mean(Cell(n, key, row[total], SCORE_RANGE), purpose, None)
+
+        mean_change = mean("sum_change", "förändring")
         variance = (row["sum_change_sq"] - row["sum_change"] ** 2 / n) / (n - 1) if n > 1 else None
-        mean_change = row["sum_change"] / n
-        d_z = mean_change / variance**0.5 if variance and variance > 0 else None
-        item = {
-            "instrument": row["instrument__code"],
-            "dimension": row["dimension_code"],
-            "perspective": row["perspective"],
-            "n": n,
-            "mean_first": round(row["sum_first"] / n, 2),
-            "mean_latest": round(row["sum_latest"] / n, 2),
-            "mean_change": round(mean_change, 2),
-            "d_z": None if d_z is None else round(d_z, 3),
-        }
-        counts = {"improved": row["improved"], "unchanged": row["unchanged"], "worse": row["worse"], "n": n}
-        if ctx.external:
-            other = n - row["improved"] - row["unchanged"] - row["worse"]  # no norm yet: för få mätningar
-            cells = {("r", k): v for k, v in {**counts, "other": other}.items()}
-            shown = ctx.matrix(cells, ["r"], ["improved", "unchanged", "worse", "other", "n"], rows_add_up=False)
-            counts = {k: shown[("r", k)] for k in counts}
-            if isinstance(counts["n"], str):
-                item.update(
-                    {"n": counts["n"], "mean_first": None, "mean_latest": None, "mean_change": None, "d_z": None}
-                )
-        mid: int | str = row["mid"]
-        if ctx.external and (0 < row["mid"] < ctx.threshold or 0 < n - row["mid"] < ctx.threshold):
-            mid = hidden_label(row["mid"], ctx.threshold)  # or the people below the MID would show
-        item.update(
+        d_z = mean_change / variance**0.5 if mean_change is not None and variance and variance > 0 else None
+        counts = {
+            name: ctx.count(Cell(row[name], row[f"key_{name}"] or 0))
+            for name in ("improved", "unchanged", "worse", "mid")
+        } | {"n": ctx.count(Cell(n, key))}
+        dimensions.append(
             {
+                "instrument": row["instrument__code"],
+                "dimension": row["dimension_code"],
+                "perspective": row["perspective"],
+                "n": counts["n"],
+                "mean_first": _rounded(mean("sum_first", "första"), 2),
+                "mean_latest": _rounded(mean("sum_latest", "senaste"), 2),
+                "mean_change": _rounded(mean_change, 2),
+                "d_z": _rounded(d_z, 3),
                 "share_improved": share(counts["improved"], counts["n"]),
                 "share_unchanged": share(counts["unchanged"], counts["n"]),
                 "share_worse": share(counts["worse"], counts["n"]),
-                "share_mid": share(mid, counts["n"]),
+                "share_mid": share(counts["mid"], counts["n"]),
             }
         )
-        dimensions.append(item)
     table = Table(
         "Stegförflyttning per område",
         [
@@ -790,6 +832,19 @@ def progression(ctx: Context) -> Report:
 # --- 7. Volymer ---------------------------------------------------------------------------------------------
 
 
+def _volume_aggregates() -> dict[str, Any]:
+    """Per kön column: the heads registered, and the registrations' record keys."""
+    conditions = {"kvinna": Q(kon="kvinna"), "man": Q(kon="man"), "total": Q()}
+    return {
+        name: aggregate
+        for kon, condition in conditions.items()
+        for name, aggregate in (
+            (f"{kon}_n", Sum("count", filter=condition)),
+            (f"{kon}_key", Sum("record_key", filter=condition)),
+        )
+    }
+
+
 def volumes(ctx: Context) -> Report:
     f = ctx.filters
     rows = (
@@ -797,14 +852,12 @@ def volumes(ctx: Context) -> Report:
             insats_id__in=f.insats_ids, period_start__lte=f.date_to, period_end__gte=f.date_from
         )
         .values("insats__name", "category")
-        .annotate(
-            kvinna=Sum("count", filter=Q(kon="kvinna")), man=Sum("count", filter=Q(kon="man")), total=Sum("count")
-        )
+        .annotate(**_volume_aggregates())
         .order_by("insats__name", "category")
     )
     lines = []
     for row in rows:
-        counts = ctx.kon_counts({k: row[k] or 0 for k in KON_COLUMNS})
+        counts = {kon: ctx.count(Cell(row[f"{kon}_n"] or 0, row[f"{kon}_key"] or 0)) for kon in KON_COLUMNS}
         lines.append({"insats": row["insats__name"], "category": row["category"], **counts})
     return Report(
         "volumes",

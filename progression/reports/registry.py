@@ -1,11 +1,9 @@
-"""The one selector every report output goes through: scope, exact figures, and suppression for
+"""The one selector every report output goes through: scope, exact figures, and protection of
 anything that leaves the organisation (HTML, JSON, CSV, XLSX, PDF and chart data alike)."""
 
 from collections.abc import Callable
 
-from django.conf import settings
-
-from progression.reports import definitions, socioeconomic
+from progression.reports import definitions, disclosure, socioeconomic
 from progression.reports.base import Context, Report
 from progression.reports.filters import ReportFilter
 
@@ -28,8 +26,10 @@ class UnknownReport(KeyError):
 def build_report(name: str, *, filters: ReportFilter, external: bool) -> Report:
     """Compute a report for filters already scoped to the user (parse_filter does that).
 
-    external=True suppresses small cells (threshold REPORT_SUPPRESSION_THRESHOLD, default 5)."""
+    external=True publishes every figure protected by the cell-key method (disclosure.py)."""
     if name not in REPORTS:
         raise UnknownReport(name)
-    threshold = getattr(settings, "REPORT_SUPPRESSION_THRESHOLD", 5)
-    return REPORTS[name][1](Context(filters=filters, external=external, threshold=threshold))
+    report = REPORTS[name][1](Context(filters=filters, external=external))
+    if external:
+        report.definitions.append(disclosure.FOOTNOTE)
+    return report

@@ -1,5 +1,5 @@
 """Reports as files: CSV, XLSX and the PDF report pack. Every writer takes a Report built by
-registry.build_report, so suppression applies to every format the same way."""
+registry.build_report, so the protection of external figures is the same in every format."""
 
 import csv
 import io
@@ -10,6 +10,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from openpyxl import Workbook
 
+from progression.reports import disclosure
 from progression.reports.base import Chart, Report
 from progression.spreadsheets import csv_cell, xlsx_row
 from surveys import charts as svg
@@ -17,7 +18,7 @@ from surveys import charts as svg
 
 def csv_rows(report: Report) -> Iterator[list[Any]]:
     """Rows for a CSV file: a heading line per table, then its columns and rows."""
-    yield [report.title, report.filters.describe(), "Små tal dolda (<5)" if report.external else "Exakta tal"]
+    yield [report.title, report.filters.describe(), disclosure.SHORT_NOTE if report.external else "Exakta tal"]
     for table in report.tables:
         yield []
         yield [table.title]

@@ -6,59 +6,85 @@ from django.db.models import Q
 from participants.models import IncomeSource, InsatsPeriod, Payer
 from progression import socioeconomics as se
 from progression.reports.base import Context, Report, Table
-from progression.reports.definitions import background, ended_in_period, enrolments, open_in_period
-from progression.reports.suppression import suppress_matrix
+from progression.reports.definitions import (
+    background,
+    cell_aggregates,
+    cell_from,
+    ended_in_period,
+    enrolments,
+    open_in_period,
+)
+from progression.reports.disclosure import Cell
 
 PAYER_LABELS = dict(Payer.choices)
+MONEY_FIGURES = (
+    "helarsekvivalenter",
+    "yearly_public_cost",
+    "by_payer",
+    "claimable",
+    "claimable_5_years_per_ended_participant",
+    "insats_cost",
+)
 
 
 def _kr(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
-def _hide_small_payers(ctx: Context, effects: list, payers: dict) -> None:
-    """Money of a payer that 1–4 persons stand behind would reveal them (cost = persons × rate): hide it,
-    and one more payer where the total would otherwise give the hidden one away."""
-    for side in ("before", "after"):
-        persons = {PAYER_LABELS[p]: 0 for p in Payer.values if p != Payer.INGEN}
-        for effect in effects:
-            payer = PAYER_LABELS.get(getattr(effect, f"{side}_payer"))
-            if payer in persons and getattr(effect, f"{side}_cost"):
-                persons[payer] += 1
-        cells = {("r", payer): count for payer, count in persons.items()} | {("r", "total"): sum(persons.values())}
-        hidden = suppress_matrix(
-            cells, row_keys=["r"], col_keys=[*persons, "total"], threshold=ctx.threshold, rows_add_up=False
-        )
-        for payer in persons:
-            if ("r", payer) in hidden:
-                payers[payer][side] = None
-                payers[payer]["change"] = None
+def _cell(effects: list[se.EnrolmentEffect], amount: str = "") -> Cell:
+    """The enrolments behind a figure, with the sum and largest of one of their amounts."""
+    values = [getattr(e, amount) for e in effects] if amount else []
+    return Cell(
+        len(effects),
+        sum(e.record_key for e in effects),
+        float(sum(values)),
+        max((abs(v) for v in values), default=0.0),
+    )
+
+
+def _payers(ctx: Context, effects: list[se.EnrolmentEffect]) -> dict[str, dict[str, int | None]]:
+    """Yearly public cost before and after per payer, each from the enrolments that payer paid for;
+    outside the organisation a payer that too few stand behind shows no amount."""
+    payers = {}
+    for payer in Payer.values:
+        if payer == Payer.INGEN:
+            continue
+        sides = {
+            side: ctx.amount(
+                _cell([e for e in effects if getattr(e, f"{side}_payer") == payer], f"{side}_cost"),
+                f"{payer} {side}",
+            )
+            for side in ("before", "after")
+        }
+        change = None if None in sides.values() else sides["after"] - sides["before"]
+        payers[PAYER_LABELS[payer]] = {k: _kr(v) for k, v in (sides | {"change": change}).items()}
+    return payers
 
 
 def socioeconomic(ctx: Context) -> Report:
     f = ctx.filters
     ended = enrolments(ctx).filter(ended_in_period(ctx))
     effects = se.enrolment_effects(ended)
-    n = len(effects)
-    hide_money = ctx.external and 0 < n < ctx.threshold
+    n = ctx.count(_cell(effects))
     sources = list(IncomeSource.objects.order_by("sort_order"))
     codes = [s.code for s in sources]
     labels = {s.code: s.label_sv for s in sources}
 
-    # Transition matrix before → after (persons), suppressed like any table of counts.
-    cells = {(b, a): 0 for b in [*codes, "total"] for a in [*codes, "total"]}
-    for e in effects:
-        for key in ((e.before, e.after), (e.before, "total"), ("total", e.after), ("total", "total")):
-            cells[key] += 1
-    shown = ctx.matrix(cells, [*codes, "total"], [*codes, "total"])
-    used = [c for c in codes if cells[(c, "total")] or cells[("total", c)]]
-    transitions = {b: {a: shown[(b, a)] for a in [*used, "total"]} for b in [*used, "total"]}
+    # Transition matrix before → after (persons): each cell its own set of enrolments; the sources
+    # shown are those with a (published) person before or after.
+    def moved(before: str, after: str) -> int:
+        return ctx.count(_cell([e for e in effects if before in ("total", e.before) and after in ("total", e.after)]))
 
-    before_hae = sum(e.before_hae for e in effects)
-    after_hae = sum(e.after_hae for e in effects)
-    before_cost = sum(e.before_cost for e in effects)
-    after_cost = sum(e.after_cost for e in effects)
-    reduction = before_cost - after_cost
+    everything = {b: {a: moved(b, a) for a in [*codes, "total"]} for b in [*codes, "total"]}
+    used = [c for c in codes if everything[c]["total"] or everything["total"][c]]
+    transitions = {b: {a: everything[b][a] for a in [*used, "total"]} for b in [*used, "total"]}
+
+    before_hae = ctx.amount(_cell(effects, "before_hae"), "helårsekvivalenter före")
+    after_hae = ctx.amount(_cell(effects, "after_hae"), "helårsekvivalenter efter")
+    before_cost = ctx.amount(_cell(effects, "before_cost"), "kostnad före")
+    after_cost = ctx.amount(_cell(effects, "after_cost"), "kostnad efter")
+    money_shown = None not in (before_hae, after_hae, before_cost, after_cost)
+    reduction = before_cost - after_cost if money_shown else 0.0
     assumptions = se.Assumptions.for_forbund(f.forbund)
     horizons = {
         name: {
@@ -68,9 +94,7 @@ def socioeconomic(ctx: Context) -> Report:
         }
         for name, a in (("low", se.LOW), ("central", assumptions), ("high", se.HIGH))
     }
-    payers = {PAYER_LABELS[p]: {k: _kr(v) for k, v in values.items()} for p, values in se.by_payer(effects).items()}
-    if ctx.external:
-        _hide_small_payers(ctx, effects, payers)
+    payers = _payers(ctx, effects)
 
     # The insats' cost for the period (pro rata over its plan periods) per participant in the period.
     cost = 0.0
@@ -83,29 +107,36 @@ def socioeconomic(ctx: Context) -> Report:
             * se.period_days_overlap(f.date_from, f.date_to, plan.period_start, plan.period_end)
             / days
         )
-    participants = (
-        enrolments(ctx, include_anonymous=True).filter(open_in_period(ctx)).values("participant").distinct().count()
+    persons = (
+        enrolments(ctx, include_anonymous=True)
+        .filter(open_in_period(ctx))
+        .aggregate(**cell_aggregates("persons", Q(), persons=True))
     )
+    participants = ctx.count(cell_from(persons, "persons"))
     cost_per_participant = cost / participants if participants else None
     per_ended = {name: (None if not n else _kr(h["years_5"] / n)) for name, h in horizons.items()}
 
-    money = {
-        "helarsekvivalenter": {
-            "before": round(before_hae, 2),
-            "after": round(after_hae, 2),
-            "change": round(after_hae - before_hae, 2),
-        },
-        "yearly_public_cost": {"before": _kr(before_cost), "after": _kr(after_cost), "change": _kr(-reduction)},
-        "by_payer": payers,
-        "claimable": horizons,
-        "claimable_5_years_per_ended_participant": per_ended,
-        "insats_cost": {"total": _kr(cost), "participants": participants, "per_participant": _kr(cost_per_participant)},
-    }
-    if hide_money:
-        money = {key: None for key in money}
+    money = dict.fromkeys(MONEY_FIGURES)  # none of them when too few stand behind the amounts
+    if money_shown:
+        money = {
+            "helarsekvivalenter": {
+                "before": round(before_hae, 2),
+                "after": round(after_hae, 2),
+                "change": round(after_hae - before_hae, 2),
+            },
+            "yearly_public_cost": {"before": _kr(before_cost), "after": _kr(after_cost), "change": _kr(-reduction)},
+            "by_payer": payers,
+            "claimable": horizons,
+            "claimable_5_years_per_ended_participant": per_ended,
+            "insats_cost": {
+                "total": _kr(cost),
+                "participants": participants,
+                "per_participant": _kr(cost_per_participant),
+            },
+        }
     support = background(ctx).data["years_in_public_support"]
     data = {
-        "n": n if not ctx.external or not 0 < n < ctx.threshold else "<5",
+        "n": n,
         "transitions": transitions,
         **money,
         "years_in_public_support": support,
@@ -120,7 +151,7 @@ def socioeconomic(ctx: Context) -> Report:
             [[labels.get(b, "Totalt"), *[transitions[b][a] for a in [*used, "total"]]] for b in [*used, "total"]],
         )
     ]
-    if not hide_money:
+    if money_shown:
         tables += [
             Table(
                 "Helårsekvivalenter och offentlig kostnad per år",
