@@ -553,8 +553,8 @@ class ExportResult:
 
 
 def export_csv(*, forbund_code: str, limit: int, directory: Path) -> ExportResult:
-    """progression.analysis.long_rows + write (the analysis export, streamed) for up to `limit` rows
-    of one förbund, against COPY (same rows, same order) TO a CSV file."""
+    """progression.analysis.long_rows + write_csv (the analysis export, streamed) for up to `limit`
+    rows of one förbund, against COPY (same rows, same order) TO a CSV file."""
     from participants.models import Forbund, Insats, MeasurementMode
     from progression import analysis
     from progression.reports.filters import ReportFilter
@@ -572,7 +572,10 @@ def export_csv(*, forbund_code: str, limit: int, directory: Path) -> ExportResul
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "analysis.csv"
     started = time.perf_counter()
-    rows = analysis.write(itertools.islice(analysis.long_rows(filters, analysis.new_key()), limit + 1), path, "csv")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        rows = analysis.write_csv(
+            itertools.islice(analysis.long_rows(filters, analysis.new_key(), analysis.FINEST), limit + 1), handle
+        )
     seconds = time.perf_counter() - started
     path.unlink()
     copy_path = directory / "copy.csv"

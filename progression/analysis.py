@@ -1,20 +1,30 @@
 """Pseudonymised analysis export for evaluators: readings, scores, progression and enrolment
-background, in long or wide shape, as CSV or XLSX.
+background, in long or wide shape, as XLSX (with a LÄS MIG sheet) or CSV (zipped with LASMIG.txt).
 
 Each export gets its own random key, and every person and enrolment appears under an export
 pseudonym = HMAC(key, id): two exports cannot be joined on person unless an admin chose to reuse an
-earlier export's key. Only participants whose research consent is in force take part; no free text
-(goals, reasons, names) is included. Rows are streamed from the database, never held all at once."""
+earlier export's key. The quasi-identifiers (insats, kön, födelseår, dates) are generalised until
+every combination of them is shared by at least K persons in the file — checked before the file is
+written — so that exports cannot be joined on them either. Only participants whose research consent
+is in force take part; no free text (goals, reasons, names) is included. Rows are streamed from the
+database, never held all at once."""
 
 import csv
 import hashlib
 import hmac
+import io
 import secrets
-from collections.abc import Iterator
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from itertools import product
 from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from openpyxl import Workbook
 
 from participants.models import ConsentPurpose, Enrolment, consent_granted_subquery
@@ -60,6 +70,184 @@ def export_pseudonym(key: str, kind: str, value: int) -> str:
     return kind[0].upper() + "-" + "".join(ALPHABET[b % len(ALPHABET)] for b in digest[:10])
 
 
+# --- k-anonymity ------------------------------------------------------------------------------------
+
+K = 5  # every combination of the quasi-identifiers is shared by at least this many persons
+QUASI_IDENTIFIERS = "insats, kön, födelseår, inskrivningsdatum och avslutsdatum"
+LEFT_OUT = "*"  # a quasi-identifier generalised all the way: left out of the file
+MERGED_INSATS = "ovriga_insatser"
+OTHER_KON = "annat_eller_okant"
+BIRTH_BANDS = (5, 10, 20, None)  # years per band; None: left out
+DATE_UNITS = ("month", "quarter", "half", "year", None)  # None: left out
+DATE_WORDS = {"month": "månad", "quarter": "kvartal", "half": "halvår", "year": "år"}
+
+
+class NotAnonymous(ValueError):
+    """Fewer than K persons: no generalisation makes the file k-anonymous."""
+
+
+@dataclass(frozen=True)
+class Generalisation:
+    """How coarsely each quasi-identifier is written: the level on its hierarchy (0 = finest)."""
+
+    birth: int = 0  # index into BIRTH_BANDS
+    dates: int = 0  # index into DATE_UNITS: inskrivning, avslut and mätning alike
+    insats: int = 0  # 0 as is, 1 the small insatser merged, 2 left out
+    kon: int = 0  # 0 as is, 1 annat and okänt merged, 2 left out
+    merged_insatser: frozenset[str] = frozenset()
+
+    def birth_band(self, year: int) -> str:
+        width = BIRTH_BANDS[self.birth]
+        if width is None:
+            return LEFT_OUT
+        low = year - year % width
+        return f"{low}-{low + width - 1}"
+
+    def period(self, day: date | None) -> str:
+        """The date at this level; an open enrolment's missing avslut is empty until dates are left out."""
+        unit = DATE_UNITS[self.dates]
+        if unit is None:
+            return LEFT_OUT
+        if day is None:
+            return ""
+        return {
+            "month": f"{day:%Y-%m}",
+            "quarter": f"{day.year}-K{(day.month - 1) // 3 + 1}",
+            "half": f"{day.year}-H{(day.month - 1) // 6 + 1}",
+            "year": f"{day.year}",
+        }[unit]
+
+    def insats_code(self, code: str) -> str:
+        if self.insats == 2:
+            return LEFT_OUT
+        return MERGED_INSATS if self.insats == 1 and code in self.merged_insatser else code
+
+    def kon_code(self, kon: str) -> str:
+        if self.kon == 2:
+            return LEFT_OUT
+        return OTHER_KON if self.kon == 1 and kon not in ("kvinna", "man") else kon
+
+    def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
+        return (
+            self.insats_code(row["insats__code"]),
+            self.kon_code(row["participant__kon"]),
+            self.birth_band(row["participant__birth_year"]),
+            self.period(row["start_date"]),
+            self.period(row["end_date"]),
+        )
+
+    def describe(self) -> list[str]:
+        """What the file's reader needs to know, in Swedish."""
+        width, unit = BIRTH_BANDS[self.birth], DATE_UNITS[self.dates]
+        lines = [
+            f"Födelseår redovisas i {width}-årsgrupper (t.ex. {self.birth_band(1987)})."
+            if width
+            else f"Födelseår är utelämnat ({LEFT_OUT}).",
+            f"Datum (inskrivning, avslut och mätning) redovisas som {DATE_WORDS[unit]} "
+            f"(t.ex. {self.period(date(2025, 8, 14))})."
+            if unit
+            else f"Datum (inskrivning, avslut och mätning) är utelämnade ({LEFT_OUT}).",
+        ]
+        if self.insats == 1 and self.merged_insatser:
+            lines.append(
+                f"Insatserna {', '.join(sorted(self.merged_insatser))} redovisas tillsammans som {MERGED_INSATS}."
+            )
+        elif self.insats == 2:
+            lines.append(f"Insats är utelämnad ({LEFT_OUT}).")
+        if self.kon == 1:
+            lines.append(f"Kön annat och okänt redovisas tillsammans som {OTHER_KON}.")
+        elif self.kon == 2:
+            lines.append(f"Kön är utelämnat ({LEFT_OUT}).")
+        return lines
+
+
+FINEST = Generalisation()
+COARSEST = {"birth": len(BIRTH_BANDS) - 1, "dates": len(DATE_UNITS) - 1, "insats": 2, "kon": 2}
+# What a level coarser costs an evaluator, per quasi-identifier: kön matters most (reports are by kön),
+# then age, then the insats; a date a little coarser costs least.
+LOSS_PER_LEVEL = {"dates": 1.0, "birth": 1.5, "insats": 2.0, "kon": 3.0}
+
+
+@dataclass(frozen=True)
+class AnonymityPlan:
+    generalisation: Generalisation
+    persons: int
+    smallest_class: int
+
+
+QUASI_IDENTIFIER_FIELDS = (
+    "participant_id",
+    "insats__code",
+    "participant__kon",
+    "participant__birth_year",
+    "start_date",
+    "end_date",
+)
+
+
+def classes(rows: list[dict[str, Any]], generalisation: Generalisation) -> dict[tuple, set[int]]:
+    """The persons (participant ids) behind each combination of generalised quasi-identifiers."""
+    found: dict[tuple, set[int]] = defaultdict(set)
+    for row in rows:
+        found[generalisation.quasi_identifiers(row)].add(row["participant_id"])
+    return found
+
+
+def smallest_class(rows: list[dict[str, Any]], generalisation: Generalisation) -> int:
+    return min(len(members) for members in classes(rows, generalisation).values())
+
+
+def _merged_small_insatser(rows: list[dict[str, Any]]) -> frozenset[str]:
+    """The insatser with fewer than K persons, and, while together they are still fewer than K, the
+    next smallest: the insatser shown as MERGED_INSATS."""
+    persons: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        persons[row["insats__code"]].add(row["participant_id"])
+    merged: set[str] = set()
+    together: set[int] = set()
+    for code in sorted(persons, key=lambda c: (len(persons[c]), c)):
+        if len(persons[code]) >= K and (not merged or len(together) >= K):
+            break
+        merged.add(code)
+        together |= persons[code]
+    return frozenset(merged)
+
+
+def generalisations(rows: list[dict[str, Any]]) -> list[Generalisation]:
+    """Every combination of levels, least loss first (LOSS_PER_LEVEL; ties: finer dates first)."""
+    merged = _merged_small_insatser(rows)
+    every = [
+        Generalisation(birth=b, dates=d, insats=i, kon=k, merged_insatser=merged if i == 1 else frozenset())
+        for b, d, i, k in product(*(range(COARSEST[name] + 1) for name in ("birth", "dates", "insats", "kon")))
+    ]
+    return sorted(
+        every, key=lambda g: (sum(LOSS_PER_LEVEL[name] * getattr(g, name) for name in LOSS_PER_LEVEL), g.dates)
+    )
+
+
+def anonymity_plan(enrolments: QuerySet[Enrolment]) -> AnonymityPlan:
+    """The generalisation with the least loss under which every combination of quasi-identifiers of
+    these enrolments is shared by at least K persons; no row is dropped. Raises NotAnonymous below K
+    persons (every quasi-identifier left out still leaves fewer than K together)."""
+    rows = list(enrolments.values(*QUASI_IDENTIFIER_FIELDS))
+    persons = len({row["participant_id"] for row in rows})
+    if not rows:  # an empty file points out no one
+        return AnonymityPlan(FINEST, 0, 0)
+    if persons < K:
+        raise NotAnonymous(
+            f"Urvalet har {persons} personer med forskningssamtycke, färre än {K}: en analysexport skulle kunna "
+            "peka ut någon. Välj fler insatser eller en längre period."
+        )
+    for generalisation in generalisations(rows):
+        smallest = smallest_class(rows, generalisation)
+        if smallest >= K:
+            return AnonymityPlan(generalisation, persons, smallest)
+    raise AssertionError("Everything left out is one class of every person")  # pragma: no cover
+
+
+# --- Rows -------------------------------------------------------------------------------------------
+
+
 def _consenting_enrolments(filters: ReportFilter) -> QuerySet[Enrolment]:
     return (
         Enrolment.objects.filter(insats_id__in=filters.insats_ids, start_date__lte=filters.date_to)
@@ -70,16 +258,34 @@ def _consenting_enrolments(filters: ReportFilter) -> QuerySet[Enrolment]:
     )
 
 
-def _background(key: str, row: dict[str, Any]) -> list[Any]:
+def _readings(enrolment_ids: Any) -> QuerySet[DimensionScore]:
+    return DimensionScore.objects.filter(
+        session__enrolment_id__in=enrolment_ids, session__status="submitted", session__consent_withdrawn=False
+    )
+
+
+def enrolments_in_file(filters: ReportFilter, shape: str) -> QuerySet[Enrolment]:
+    """The enrolments that get rows: all consenting ones (wide), those with a reading (long)."""
+    enrolments = _consenting_enrolments(filters)
+    if shape == "long":
+        readings = DimensionScore.objects.filter(
+            session__enrolment_id=OuterRef("pk"), session__status="submitted", session__consent_withdrawn=False
+        )
+        enrolments = enrolments.filter(Exists(readings))
+    return enrolments
+
+
+def _background(key: str, row: dict[str, Any], generalisation: Generalisation) -> list[Any]:
+    insats, kon, birth, start, end = generalisation.quasi_identifiers(row)
     return [
         export_pseudonym(key, "person", row["participant_id"]),
         export_pseudonym(key, "inskrivning", row["id"]),
         row["insats__forbund__code"],
-        row["insats__code"],
-        row["participant__kon"],
-        row["participant__birth_year"],
-        row["start_date"],
-        row["end_date"],
+        insats,
+        kon,
+        birth,
+        start,
+        end,
         row["exit_reason__code"],
         row["income_before__code"],
         row["income_before_extent"],
@@ -109,15 +315,15 @@ BACKGROUND_FIELDS = [
 ]
 
 
-def long_rows(filters: ReportFilter, key: str) -> Iterator[list[Any]]:
+def long_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -> Iterator[list[Any]]:
     """One row per reading and dimension, with the enrolment's background."""
     yield LONG_COLUMNS
-    enrolments = _consenting_enrolments(filters)
-    background = {row["id"]: _background(key, row) for row in enrolments.values(*BACKGROUND_FIELDS).iterator()}
+    enrolments = enrolments_in_file(filters, "long")
+    background = {
+        row["id"]: _background(key, row, generalisation) for row in enrolments.values(*BACKGROUND_FIELDS).iterator()
+    }
     scores = (
-        DimensionScore.objects.filter(
-            session__enrolment_id__in=list(background), session__status="submitted", session__consent_withdrawn=False
-        )
+        _readings(list(background))
         .order_by("session__enrolment_id", "session__occurred_at", "session_id", "dimension__order")
         .values(
             "session__enrolment_id",
@@ -134,7 +340,7 @@ def long_rows(filters: ReportFilter, key: str) -> Iterator[list[Any]]:
     for s in scores.iterator(chunk_size=5000):
         yield [
             *background[s["session__enrolment_id"]],
-            s["session__occurred_at"].date(),
+            generalisation.period(timezone.localtime(s["session__occurred_at"]).date()),
             s["session__perspective"],
             s["session__version__instrument__code"],
             s["session__version__number"],
@@ -145,10 +351,10 @@ def long_rows(filters: ReportFilter, key: str) -> Iterator[list[Any]]:
         ]
 
 
-def wide_rows(filters: ReportFilter, key: str) -> Iterator[list[Any]]:
+def wide_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -> Iterator[list[Any]]:
     """One row per enrolment: background, then first, latest, change, n and classification per
     dimension and perspective."""
-    enrolments = _consenting_enrolments(filters)
+    enrolments = enrolments_in_file(filters, "wide")
     keys = sorted(
         set(Progression.objects.filter(enrolment__in=enrolments).values_list("dimension_code", "perspective"))
     )
@@ -158,7 +364,7 @@ def wide_rows(filters: ReportFilter, key: str) -> Iterator[list[Any]]:
     for p in Progression.objects.filter(enrolment__in=enrolments).iterator(chunk_size=5000):
         progression.setdefault(p.enrolment_id, {})[(p.dimension_code, p.perspective)] = p
     for row in enrolments.values(*BACKGROUND_FIELDS).order_by("id").iterator(chunk_size=5000):
-        cells = _background(key, row)
+        cells = _background(key, row, generalisation)
         own = progression.get(row["id"], {})
         for dimension_key in keys:
             p = own.get(dimension_key)
@@ -177,20 +383,67 @@ def wide_rows(filters: ReportFilter, key: str) -> Iterator[list[Any]]:
         yield cells
 
 
-def write(rows: Iterator[list[Any]], path: Path, file_format: str) -> int:
-    """Write rows to CSV or XLSX (write-only); returns the number of data rows."""
-    count = -1
+def readme(*, filters: ReportFilter, shape: str, plan: AnonymityPlan, rows: int) -> list[str]:
+    """What the file is and what was generalised: the LÄS MIG sheet (XLSX) or LASMIG.txt (CSV)."""
+    return [
+        f"Analysexport från Stegvis {timezone.localdate():%Y-%m-%d}: {filters.describe()}.",
+        f"{'Lång form: en rad per mätning och område' if shape == 'long' else 'Bred form: en rad per inskrivning'}; "
+        f"{rows} rader, {plan.persons} personer med forskningssamtycke.",
+        "Personer (P-…) och inskrivningar (I-…) har pseudonymer som bara gäller i denna export.",
+        f"k-anonymitet: varje kombination av {QUASI_IDENTIFIERS} delas av minst {K} personer "
+        f"(den minsta gruppen i filen har {plan.smallest_class}). Det kontrollerades innan filen skrevs.",
+        "Generaliserat i denna fil:",
+        *(f"- {line}" for line in plan.generalisation.describe()),
+        "Inga namn, personnummer, kontaktuppgifter eller fritexter (mål, anledningar) ingår.",
+        "Se docs/analysis-export.md för kolumnerna.",
+    ]
+
+
+def export_file(*, filters: ReportFilter, key: str, shape: str, file_format: str, stem: Path) -> Path:
+    """Check k-anonymity (NotAnonymous if it cannot be reached), then write the file; its path."""
+    plan = anonymity_plan(enrolments_in_file(filters, shape))
+    rows = (long_rows if shape == "long" else wide_rows)(filters, key, plan.generalisation)
+
+    def about(count: int) -> list[str]:
+        return readme(filters=filters, shape=shape, plan=plan, rows=count)
+
     if file_format == "xlsx":
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Data")
-        for row in rows:
-            sheet.append(xlsx_row(sheet, row))
-            count += 1
-        book.save(path)
-        return count
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        for row in rows:
-            writer.writerow([csv_cell(value) for value in row])
-            count += 1
+        return write_xlsx(rows, stem.with_suffix(".xlsx"), about)
+    return write_zip(rows, stem.with_suffix(".zip"), about)
+
+
+def write_xlsx(rows: Iterator[list[Any]], path: Path, about: Callable[[int], list[str]]) -> Path:
+    """A Data sheet (write-only, streamed) and a LÄS MIG sheet with about(number of data rows)."""
+    book = Workbook(write_only=True)
+    data = book.create_sheet("Data")
+    count = -1
+    for row in rows:
+        data.append(xlsx_row(data, row))
+        count += 1
+    sheet = book.create_sheet("LÄS MIG")
+    for line in about(count):
+        sheet.append(xlsx_row(sheet, [line]))
+    book.save(path)
+    return path
+
+
+def write_zip(rows: Iterator[list[Any]], path: Path, about: Callable[[int], list[str]]) -> Path:
+    """A ZIP with the rows as CSV (streamed into it) and LASMIG.txt with about(number of data rows)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with (
+            archive.open(f"{path.stem}.csv", "w", force_zip64=True) as raw,
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
+        ):
+            count = write_csv(rows, handle)
+        archive.writestr("LASMIG.txt", "\n".join(about(count)) + "\n")
+    return path
+
+
+def write_csv(rows: Iterator[list[Any]], handle: Any) -> int:
+    """Write rows as CSV (semicolon) to an open text handle; returns the number of data rows."""
+    count = -1
+    writer = csv.writer(handle, delimiter=";")
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+        count += 1
     return count

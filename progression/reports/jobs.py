@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from participants.models import AccessAction
 from participants.services import access_event_log
+from progression import analysis
 from progression.models import ExportJob, ExportStatus, ReportText
 from progression.reports import rendering
 from progression.reports.filters import parse_filter
@@ -75,12 +76,13 @@ def export_job_run(*, job_id: int) -> None:
         stem = f"stegvis-{job.kind}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}-{job.pk}"
         path = export_dir() / f"{stem}.{job.file_format}"
         if job.kind in ANALYSIS:
-            from progression import analysis
-
-            rows = (analysis.long_rows if job.kind == "analysis-long" else analysis.wide_rows)(
-                filters, job.params["pseudonym_key"]
+            path = analysis.export_file(
+                filters=filters,
+                key=job.params["pseudonym_key"],
+                shape=job.kind.removeprefix("analysis-"),
+                file_format=job.file_format,
+                stem=export_dir() / stem,
             )
-            analysis.write(rows, path, job.file_format)
         elif job.kind == PACK:
             reports = []
             for number, name in enumerate(REPORTS, 1):
@@ -106,6 +108,8 @@ def export_job_run(*, job_id: int) -> None:
                     for chunk in rendering.csv_text(report):
                         handle.write(chunk)
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE, progress=100, file_name=path.name)
+    except analysis.NotAnonymous as exc:  # not a fault: the selection is too small to export safely
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc))
     except Exception as exc:  # the job row tells the user what went wrong
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc)[:2000])
         raise

@@ -1,18 +1,29 @@
 """The pseudonymised analysis export: who is in it, what is left out, and that exports do not join."""
 
 import csv
+import io
+import random
+import re
+import uuid
+import zipfile
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
+from openpyxl import load_workbook
 
-from participants.models import AccessEvent, ConsentPurpose
-from participants.services import consent_record
+from participants.models import AccessEvent, Consent, ConsentPurpose
+from participants.services import consent_record, participant_create
 from progression import analysis, scoring
-from progression.models import ExportJob
+from progression.models import DimensionScore, ExportJob
 from progression.reports.filters import parse_filter
+from surveys.models import AssessmentSession, SessionStatus
 from surveys.sessions import session_submit
-from tests.factories import registry_world
+from tests.factories import InsatsFactory, registry_world
+from tests.reports.helpers import enrol
 from tests.surveys.factories import measured_enrolment, shipped_version, valid_answers
 
 pytestmark = pytest.mark.django_db
@@ -55,28 +66,33 @@ def _research(ns, granted: bool) -> None:
 
 def test_only_people_with_research_consent_take_part(world):
     key = analysis.new_key()
-    assert len(list(analysis.long_rows(world.filters, key))) == 1  # the header only
+    assert len(list(analysis.long_rows(world.filters, key, analysis.FINEST))) == 1  # the header only
     _research(world, True)
-    rows = list(analysis.long_rows(world.filters, key))
+    rows = list(analysis.long_rows(world.filters, key, analysis.FINEST))
     assert len(rows) > 1 and {row[16] for row in rows[1:]} == {"self", "mentor"}
     _research(world, False)
-    assert len(list(analysis.long_rows(world.filters, key))) == 1
+    assert len(list(analysis.long_rows(world.filters, key, analysis.FINEST))) == 1
 
 
 def test_two_exports_cannot_be_joined_unless_they_share_a_key(world):
     _research(world, True)
     first, second = analysis.new_key(), analysis.new_key()
-    person = {list(analysis.wide_rows(world.filters, k))[1][0] for k in (first, second)}
+    person = {list(analysis.wide_rows(world.filters, k, analysis.FINEST))[1][0] for k in (first, second)}
     assert len(person) == 2
-    assert list(analysis.wide_rows(world.filters, first))[1][0] == list(analysis.wide_rows(world.filters, first))[1][0]
-    assert world.participant.pseudonym not in {row[0] for row in analysis.long_rows(world.filters, first)}
+    assert (
+        list(analysis.wide_rows(world.filters, first, analysis.FINEST))[1][0]
+        == list(analysis.wide_rows(world.filters, first, analysis.FINEST))[1][0]
+    )
+    assert world.participant.pseudonym not in {
+        row[0] for row in analysis.long_rows(world.filters, first, analysis.FINEST)
+    }
 
 
-def test_no_identity_or_free_text_in_the_file(world, tmp_path):
+def test_no_identity_or_free_text_in_the_file(world):
     _research(world, True)
-    path = tmp_path / "long.csv"
-    count = analysis.write(analysis.long_rows(world.filters, analysis.new_key()), path, "csv")
-    text = path.read_text(encoding="utf-8")
+    handle = io.StringIO()
+    count = analysis.write_csv(analysis.long_rows(world.filters, analysis.new_key(), analysis.FINEST), handle)
+    text = handle.getvalue()
     assert count == len(text.strip().splitlines()) - 1
     assert world.participant.pseudonym not in text
     assert "Testa Testsson" not in text
@@ -100,3 +116,132 @@ def test_web_export_is_a_logged_job_and_key_reuse_is_for_admins(client, world, d
     assert response.url == reverse("export_status", args=[job.pk])
     assert (job.kind, job.status, job.external) == ("analysis-wide", "done", False)
     assert AccessEvent.objects.filter(action="export", reason__startswith="Analysexport").count() == 1
+
+
+# --- k-anonymity ------------------------------------------------------------------------------------
+
+QUASI_IDENTIFIER_COLUMNS = ["insats", "kon", "fodelsear", "inskrivningsdatum", "avslutsdatum"]
+
+
+@pytest.fixture
+def cohort(settings, tmp_path):
+    """120 people with research consent in Jonsbo and Backaberg (sco) with varied kön, birth years and
+    dates, two of them in a third, small insats; every enrolment with one reading."""
+    settings.MEDIA_ROOT = tmp_path
+    people = registry_world()
+    small = InsatsFactory(code="lilla", name="Lilla gruppen", forbund=people.sco)
+    version = shipped_version("stegvis-progression")
+    dimension = version.dimensions.filter(is_rating=True).first()
+    rng = random.Random(5)
+    for index in range(122):
+        person = participant_create(forbund=people.sco, kon=rng.choice(["kvinna"] * 12 + ["man"] * 12 + ["annat"]),
+                                    birth_year=rng.randint(1960, 2005))  # fmt: skip
+        Consent.objects.create(participant=person, purpose=ConsentPurpose.RESEARCH, granted=True, channel="written",
+                               text_version="test", recorded_by=people.admin_sco)  # fmt: skip
+        insats = small if index >= 120 else (people.jonsbo if index % 2 else people.backaberg)
+        start = date(2025, 1, 1) + timedelta(days=rng.randint(0, 330))
+        enrolment = enrol(person, insats, start, end=start + timedelta(days=rng.randint(10, 200)), reason="arbete",
+                          before="forsorjningsstod", after="ingen_offentlig")  # fmt: skip
+        moment = datetime(start.year, start.month, start.day, 10, tzinfo=UTC)
+        session = AssessmentSession.objects.create(
+            enrolment=enrolment, version=version, perspective="self", client_uuid=uuid.uuid4(),
+            status=SessionStatus.SUBMITTED, occurred_at=moment, submitted_at=moment,
+        )  # fmt: skip
+        DimensionScore.objects.create(
+            session=session, dimension=dimension, score=rng.uniform(0, 100), answered=3, items=3, algorithm_version=1
+        )
+    people.filters = parse_filter(
+        user=people.admin_sco, params=QueryDict("forbund=sco&from=2025-01-01&to=2025-12-31"), default_year=2025
+    )
+    return people
+
+
+def classes_in(header: list[str], rows: list[list]) -> Counter:
+    """Distinct persons per combination of the quasi-identifier columns, counted from the file."""
+    columns = [header.index(name) for name in QUASI_IDENTIFIER_COLUMNS]
+    persons: dict[tuple, set] = {}
+    for row in rows:
+        persons.setdefault(tuple(row[i] for i in columns), set()).add(row[0])
+    return Counter({key: len(members) for key, members in persons.items()})
+
+
+@pytest.mark.parametrize("shape", ["long", "wide"])
+def test_every_combination_of_quasi_identifiers_is_shared_by_at_least_five_persons(cohort, shape, tmp_path):
+    path = analysis.export_file(
+        filters=cohort.filters, key=analysis.new_key(), shape=shape, file_format="xlsx", stem=tmp_path / "export"
+    )
+
+    book = load_workbook(path, read_only=True)
+    header, *rows = [list(row) for row in book["Data"].iter_rows(values_only=True)]
+    readme = [row[0] for row in book["LÄS MIG"].iter_rows(values_only=True)]
+    classes = classes_in(header, rows)
+    assert len({row[0] for row in rows}) == 122
+    assert min(classes.values()) >= analysis.K, classes.most_common()[-3:]
+    # What was generalised is in the file, and it is what the rows show.
+    plan = analysis.anonymity_plan(analysis.enrolments_in_file(cohort.filters, shape))
+    assert any("minst 5 personer" in line for line in readme)
+    for line in plan.generalisation.describe():
+        assert f"- {line}" in readme
+    assert "lilla" not in {row[header.index("insats")] for row in rows}  # two people: merged or left out
+    assert not any(re.fullmatch(r"\d{4}", str(row[header.index("fodelsear")])) for row in rows)
+    for column in ("inskrivningsdatum", "avslutsdatum", *(["matdatum"] if shape == "long" else [])):
+        assert not any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(row[header.index(column)])) for row in rows)
+
+
+def test_the_generalisation_with_the_least_loss_that_reaches_five_is_chosen(cohort):
+    enrolments = analysis.enrolments_in_file(cohort.filters, "wide")
+    plan = analysis.anonymity_plan(enrolments)
+    rows = list(enrolments.values(*analysis.QUASI_IDENTIFIER_FIELDS))
+
+    assert plan.generalisation != analysis.FINEST  # 122 people, months and 5-year bands: not 5-anonymous
+    assert analysis.smallest_class(rows, plan.generalisation) == plan.smallest_class >= 5
+    merged = analysis._merged_small_insatser(rows)
+    assert merged == {"lilla", "backaberg"}  # two people in Lilla gruppen, then the next smallest
+    for name in analysis.LOSS_PER_LEVEL:  # one level finer on any quasi-identifier breaks k = 5
+        level = getattr(plan.generalisation, name)
+        if level:
+            finer = replace(plan.generalisation, **{name: level - 1})
+            finer = replace(finer, merged_insatser=merged if finer.insats == 1 else frozenset())
+            assert analysis.smallest_class(rows, finer) < 5, name
+
+
+def test_the_coarsest_generalisation_leaves_one_group_of_everyone():
+    coarsest = replace(analysis.FINEST, **analysis.COARSEST)
+    row = {"insats__code": "jonsbo", "participant__kon": "man", "participant__birth_year": 1990,
+           "start_date": date(2025, 3, 1), "end_date": None}  # fmt: skip
+    assert coarsest.quasi_identifiers(row) == ("*",) * 5
+    assert coarsest.quasi_identifiers(row | {"end_date": date(2025, 9, 1), "participant__kon": "annat"}) == ("*",) * 5
+
+
+def test_a_selection_too_small_for_five_is_refused_before_anything_is_written(
+    cohort, client, django_capture_on_commit_callbacks, tmp_path
+):
+    client.force_login(cohort.admin_sco)
+    url = reverse("analysis_export") + "?forbund=sco&insats=lilla&from=2025-01-01&to=2025-12-31"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"shape": "wide", "format": "csv"})
+    job = ExportJob.objects.get()
+    assert job.status == "failed" and job.file_name == ""
+    assert "Urvalet har 2 personer med forskningssamtycke, färre än 5" in job.error
+    assert not list((tmp_path / "exports").glob("*"))
+    page = client.get(response.url)
+    assert "Exporten kunde inte göras: Urvalet har 2 personer" in page.text
+
+
+def test_a_csv_export_is_a_zip_with_the_data_and_las_mig(cohort, client, django_capture_on_commit_callbacks):
+    client.force_login(cohort.admin_sco)
+    url = reverse("analysis_export") + "?forbund=sco&from=2025-01-01&to=2025-12-31"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"shape": "long", "format": "csv"})
+    job = ExportJob.objects.get()
+    assert job.status == "done" and job.file_name.endswith(".zip")
+    download = client.get(reverse("export_download", args=[job.pk]))
+    with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:
+        names = archive.namelist()
+        data = archive.read(names[0]).decode("utf-8")
+        readme = archive.read("LASMIG.txt").decode("utf-8")
+    assert names == [job.file_name.replace(".zip", ".csv"), "LASMIG.txt"]
+    header, *rows = list(csv.reader(io.StringIO(data), delimiter=";"))
+    assert header == analysis.LONG_COLUMNS and len(rows) == 122
+    assert min(classes_in(header, rows).values()) >= analysis.K
+    assert "k-anonymitet" in readme and "Generaliserat i denna fil:" in readme

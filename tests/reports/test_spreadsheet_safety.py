@@ -1,6 +1,7 @@
 """No cell of a CSV or XLSX file Stegvis writes is a formula: text starting with = + - @, a tab or a
 carriage return is written as text."""
 
+import io
 from datetime import date
 
 import pytest
@@ -58,9 +59,10 @@ def test_xlsx_cells_that_would_be_formulas_are_strings(volumes_report, tmp_path)
 
 def test_the_analysis_export_writes_text_as_text(tmp_path):
     rows = iter([["kolumn", "tal"], ["=1+1", -4], ["@A1", 2.5]])
-    analysis.write(rows, tmp_path / "a.xlsx", "xlsx")
-    sheet = load_workbook(tmp_path / "a.xlsx").active
-    cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row}
-    assert cells["=1+1"] == "s" and cells["@A1"] == "s" and cells[-4] == "n"
-    analysis.write(iter([["kolumn"], ["=1+1"]]), tmp_path / "a.csv", "csv")
-    assert (tmp_path / "a.csv").read_text(encoding="utf-8").splitlines()[1] == "'=1+1"
+    analysis.write_xlsx(rows, tmp_path / "a.xlsx", lambda count: ["=LÄS MIG"])
+    book = load_workbook(tmp_path / "a.xlsx")
+    cells = {cell.value: cell.data_type for sheet in book.worksheets for row in sheet.iter_rows() for cell in row}
+    assert cells["=1+1"] == "s" and cells["@A1"] == "s" and cells[-4] == "n" and cells["=LÄS MIG"] == "s"
+    text = io.StringIO()
+    analysis.write_csv(iter([["kolumn"], ["=1+1"]]), text)
+    assert text.getvalue().splitlines()[1] == "'=1+1"
