@@ -574,7 +574,11 @@ def export_csv(*, forbund_code: str, limit: int, directory: Path) -> ExportResul
     started = time.perf_counter()
     with path.open("w", encoding="utf-8", newline="") as handle:
         rows = analysis.write_csv(
-            itertools.islice(analysis.long_rows(filters, analysis.new_key(), analysis.FINEST), limit + 1), handle
+            itertools.islice(
+                analysis.long_rows(filters, analysis.new_key(), analysis.AnonymityPlan(analysis.FINEST, 0, 0)),
+                limit + 1,
+            ),
+            handle,
         )
     seconds = time.perf_counter() - started
     path.unlink()

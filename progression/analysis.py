@@ -17,7 +17,7 @@ import secrets
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import product
 from pathlib import Path
@@ -168,11 +168,34 @@ COARSEST = {"birth": len(BIRTH_BANDS) - 1, "dates": len(DATE_UNITS) - 1, "insats
 LOSS_PER_LEVEL = {"dates": 1.0, "birth": 1.5, "insats": 2.0, "kon": 3.0}
 
 
+# At most this share of the persons may have every quasi-identifier left out (local suppression),
+# so that a few unusual combinations do not coarsen everyone's.
+SUPPRESSION_LIMIT = 0.1
+
+
 @dataclass(frozen=True)
 class AnonymityPlan:
     generalisation: Generalisation
     persons: int
     smallest_class: int
+    suppressed: frozenset[int] = frozenset()  # persons (participant ids) with every quasi-identifier left out
+
+    def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
+        if row["participant_id"] in self.suppressed:
+            return (LEFT_OUT,) * 5
+        return self.generalisation.quasi_identifiers(row)
+
+    def period(self, participant_id: int, day: date) -> str:
+        return LEFT_OUT if participant_id in self.suppressed else self.generalisation.period(day)
+
+    def describe(self) -> list[str]:
+        lines = self.generalisation.describe()
+        if self.suppressed:
+            lines.append(
+                f"{len(self.suppressed)} av {self.persons} personer hade en ovanlig kombination: för dem är insats, "
+                f"kön, födelseår och datum utelämnade ({LEFT_OUT})."
+            )
+        return lines
 
 
 QUASI_IDENTIFIER_FIELDS = (
@@ -225,10 +248,28 @@ def generalisations(rows: list[dict[str, Any]]) -> list[Generalisation]:
     )
 
 
+def suppression_needed(rows: list[dict[str, Any]], generalisation: Generalisation) -> frozenset[int] | None:
+    """The persons whose quasi-identifiers must all be left out for every combination to have at
+    least K persons (they form one group of at least K themselves); None above SUPPRESSION_LIMIT."""
+    persons = len({row["participant_id"] for row in rows})
+    suppressed: set[int] = set()
+    while True:
+        groups = classes([row for row in rows if row["participant_id"] not in suppressed], generalisation)
+        small = {person for members in groups.values() if len(members) < K for person in members}
+        if small:
+            suppressed |= small
+        elif suppressed and len(suppressed) < K:  # the left-out group needs K persons too
+            suppressed |= min(groups.values(), key=len)
+        else:
+            return frozenset(suppressed)
+        if len(suppressed) > SUPPRESSION_LIMIT * persons:
+            return None
+
+
 def anonymity_plan(enrolments: QuerySet[Enrolment]) -> AnonymityPlan:
     """The generalisation with the least loss under which every combination of quasi-identifiers of
-    these enrolments is shared by at least K persons; no row is dropped. Raises NotAnonymous below K
-    persons (every quasi-identifier left out still leaves fewer than K together)."""
+    these enrolments is shared by at least K persons, leaving out every quasi-identifier of at most
+    SUPPRESSION_LIMIT of the persons; no row is dropped. Raises NotAnonymous below K persons."""
     rows = list(enrolments.values(*QUASI_IDENTIFIER_FIELDS))
     persons = len({row["participant_id"] for row in rows})
     if not rows:  # an empty file points out no one
@@ -239,10 +280,19 @@ def anonymity_plan(enrolments: QuerySet[Enrolment]) -> AnonymityPlan:
             "peka ut någon. Välj fler insatser eller en längre period."
         )
     for generalisation in generalisations(rows):
-        smallest = smallest_class(rows, generalisation)
-        if smallest >= K:
-            return AnonymityPlan(generalisation, persons, smallest)
+        suppressed = suppression_needed(rows, generalisation)
+        if suppressed is not None:
+            plan = AnonymityPlan(generalisation, persons, 0, suppressed)
+            smallest = min(len(members) for members in _plan_classes(rows, plan).values())
+            return replace(plan, smallest_class=smallest)
     raise AssertionError("Everything left out is one class of every person")  # pragma: no cover
+
+
+def _plan_classes(rows: list[dict[str, Any]], plan: AnonymityPlan) -> dict[tuple, set[int]]:
+    found: dict[tuple, set[int]] = defaultdict(set)
+    for row in rows:
+        found[plan.quasi_identifiers(row)].add(row["participant_id"])
+    return found
 
 
 # --- Rows -------------------------------------------------------------------------------------------
@@ -275,8 +325,8 @@ def enrolments_in_file(filters: ReportFilter, shape: str) -> QuerySet[Enrolment]
     return enrolments
 
 
-def _background(key: str, row: dict[str, Any], generalisation: Generalisation) -> list[Any]:
-    insats, kon, birth, start, end = generalisation.quasi_identifiers(row)
+def _background(key: str, row: dict[str, Any], plan: AnonymityPlan) -> list[Any]:
+    insats, kon, birth, start, end = plan.quasi_identifiers(row)
     return [
         export_pseudonym(key, "person", row["participant_id"]),
         export_pseudonym(key, "inskrivning", row["id"]),
@@ -315,12 +365,13 @@ BACKGROUND_FIELDS = [
 ]
 
 
-def long_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -> Iterator[list[Any]]:
+def long_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[list[Any]]:
     """One row per reading and dimension, with the enrolment's background."""
     yield LONG_COLUMNS
     enrolments = enrolments_in_file(filters, "long")
     background = {
-        row["id"]: _background(key, row, generalisation) for row in enrolments.values(*BACKGROUND_FIELDS).iterator()
+        row["id"]: (row["participant_id"], _background(key, row, plan))
+        for row in enrolments.values(*BACKGROUND_FIELDS).iterator()
     }
     scores = (
         _readings(list(background))
@@ -338,9 +389,10 @@ def long_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -
         )
     )
     for s in scores.iterator(chunk_size=5000):
+        participant_id, cells = background[s["session__enrolment_id"]]
         yield [
-            *background[s["session__enrolment_id"]],
-            generalisation.period(timezone.localtime(s["session__occurred_at"]).date()),
+            *cells,
+            plan.period(participant_id, timezone.localtime(s["session__occurred_at"]).date()),
             s["session__perspective"],
             s["session__version__instrument__code"],
             s["session__version__number"],
@@ -351,7 +403,7 @@ def long_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -
         ]
 
 
-def wide_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -> Iterator[list[Any]]:
+def wide_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[list[Any]]:
     """One row per enrolment: background, then first, latest, change, n and classification per
     dimension and perspective."""
     enrolments = enrolments_in_file(filters, "wide")
@@ -364,7 +416,7 @@ def wide_rows(filters: ReportFilter, key: str, generalisation: Generalisation) -
     for p in Progression.objects.filter(enrolment__in=enrolments).iterator(chunk_size=5000):
         progression.setdefault(p.enrolment_id, {})[(p.dimension_code, p.perspective)] = p
     for row in enrolments.values(*BACKGROUND_FIELDS).order_by("id").iterator(chunk_size=5000):
-        cells = _background(key, row, generalisation)
+        cells = _background(key, row, plan)
         own = progression.get(row["id"], {})
         for dimension_key in keys:
             p = own.get(dimension_key)
@@ -393,7 +445,7 @@ def readme(*, filters: ReportFilter, shape: str, plan: AnonymityPlan, rows: int)
         f"k-anonymitet: varje kombination av {QUASI_IDENTIFIERS} delas av minst {K} personer "
         f"(den minsta gruppen i filen har {plan.smallest_class}). Det kontrollerades innan filen skrevs.",
         "Generaliserat i denna fil:",
-        *(f"- {line}" for line in plan.generalisation.describe()),
+        *(f"- {line}" for line in plan.describe()),
         "Inga namn, personnummer, kontaktuppgifter eller fritexter (mål, anledningar) ingår.",
         "Se docs/analysis-export.md för kolumnerna.",
     ]
@@ -402,7 +454,7 @@ def readme(*, filters: ReportFilter, shape: str, plan: AnonymityPlan, rows: int)
 def export_file(*, filters: ReportFilter, key: str, shape: str, file_format: str, stem: Path) -> Path:
     """Check k-anonymity (NotAnonymous if it cannot be reached), then write the file; its path."""
     plan = anonymity_plan(enrolments_in_file(filters, shape))
-    rows = (long_rows if shape == "long" else wide_rows)(filters, key, plan.generalisation)
+    rows = (long_rows if shape == "long" else wide_rows)(filters, key, plan)
 
     def about(count: int) -> list[str]:
         return readme(filters=filters, shape=shape, plan=plan, rows=count)

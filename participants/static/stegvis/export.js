@@ -12,7 +12,7 @@
       .then(function (job) {
         bar.value = job.progress;
         if (job.status === "done") { text.textContent = "Klar."; link.hidden = false; return; }
-        if (job.status === "failed") { text.textContent = "Exporten misslyckades: " + job.error; return; }
+        if (job.status === "failed") { text.textContent = "Exporten kunde inte göras: " + job.error; return; }
         text.textContent = "Pågår … " + job.progress + " %";
         window.setTimeout(poll, 1000);
       })
