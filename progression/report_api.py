@@ -8,11 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import error_responses
-from participants.models import AccessAction
 from participants.permissions import MayReadReports
-from participants.services import access_event_log
 from progression.reports.filters import AGE_BANDS, KON_VALUES, PRESETS, FilterError, parse_filter
-from progression.reports.registry import REPORTS, build_report
+from progression.reports.registry import REPORTS, report_export
 
 
 def _query(name: str, kind: OpenApiTypes, description: str, **options: object) -> OpenApiParameter:
@@ -64,13 +62,6 @@ class ReportApi(APIView):
         except FilterError as exc:
             raise serializers.ValidationError({field: [message] for field, message in exc.errors.items()}) from None
         external = request.query_params.get("extern") == "1"
-        report = build_report(name, filters=filters, external=external)
         # Figures fetched by another system leave Stegvis like a CSV export: in the förbund's log.
-        access_event_log(
-            user=request.user,
-            participant=None,
-            forbund=filters.forbund,
-            action=AccessAction.EXPORT,
-            reason=f"Rapport {name} via API ({'extern' if external else 'intern'}): {filters.describe()}",
-        )
+        report = report_export(name, user=request.user, filters=filters, external=external, channel=f"{name} via API")
         return Response(report.as_json())

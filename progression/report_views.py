@@ -20,7 +20,7 @@ from progression.models import ExportJob, ExportStatus, InsatsSummary, ReportTex
 from progression.reports import rendering
 from progression.reports.filters import PRESETS, FilterError, insatser_for_reports, parse_filter
 from progression.reports.jobs import PACK, export_job_create, export_job_download
-from progression.reports.registry import REPORTS, build_report
+from progression.reports.registry import REPORTS, build_report, report_export
 
 
 def _filters(request: HttpRequest):  # noqa: ANN202
@@ -98,7 +98,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
 
 @page_access(Page.REPORTS)
 def report_csv(request: HttpRequest, name: str) -> HttpResponse:
-    """A report as CSV, streamed; small cells hidden unless the coordinator asks for internal figures."""
+    """A report as CSV, streamed; protected figures unless the coordinator asks for internal ones."""
     if name not in REPORTS:
         raise Http404
     try:
@@ -106,14 +106,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     except FilterError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
     external = request.GET.get("extern", "1") == "1"
-    report = build_report(name, filters=filters, external=external)
-    access_event_log(
-        user=request.user,
-        participant=None,
-        forbund=filters.forbund,
-        action=AccessAction.EXPORT,
-        reason=f"Rapport {name}.csv ({'extern' if external else 'intern'}): {filters.describe()}",
-    )
+    report = report_export(name, user=request.user, filters=filters, external=external, channel=f"{name}.csv")
     response = StreamingHttpResponse(rendering.csv_text(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="stegvis-{name}.csv"'
     return response

@@ -2,7 +2,10 @@
 anything that leaves the organisation (HTML, JSON, CSV, XLSX, PDF and chart data alike)."""
 
 from collections.abc import Callable
+from typing import Any
 
+from participants.models import AccessAction
+from participants.services import access_event_log
 from progression.reports import definitions, disclosure, socioeconomic
 from progression.reports.base import Context, Report
 from progression.reports.filters import ReportFilter
@@ -32,4 +35,18 @@ def build_report(name: str, *, filters: ReportFilter, external: bool) -> Report:
     report = REPORTS[name][1](Context(filters=filters, external=external))
     if external:
         report.definitions.append(disclosure.FOOTNOTE)
+    return report
+
+
+def report_export(name: str, *, user: Any, filters: ReportFilter, external: bool, channel: str) -> Report:
+    """A report that leaves Stegvis as it is built (a CSV download, figures fetched through the API),
+    logged as an export in the förbund's access log. `channel` names it there, e.g. "exits.csv"."""
+    report = build_report(name, filters=filters, external=external)
+    access_event_log(
+        user=user,
+        participant=None,
+        forbund=filters.forbund,
+        action=AccessAction.EXPORT,
+        reason=f"Rapport {channel} ({'extern' if external else 'intern'}): {filters.describe()}",
+    )
     return report
