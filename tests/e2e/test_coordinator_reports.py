@@ -67,6 +67,13 @@ def test_coordinator_reads_reports_and_exports_excel_and_pdf(browsing, measured_
     browsing.screenshot(page, "report-income-sources-desktop", top="p.lead")
     report_url = page.url
 
+    # The same report as it would leave the förbund: protected figures, said on the page and below it.
+    page.get_by_role("link", name="Visa som vid extern spridning").click()
+    expect(page.locator("p.lead")).to_contain_text("Skyddade tal, som vid extern spridning")
+    expect(page.locator("ul.definitions")).to_contain_text("antal 1–4 visas som 0 eller 5")
+    browsing.audit(page, "Rapport: Försörjning före och efter (extern)")
+    browsing.screenshot(page, "report-external-desktop", top="p.lead")
+
     page.get_by_role("button", name="Excel (XLSX)").click()
     browsing.audit(page, "Export (XLSX)")
     browsing.screenshot(page, "export-progress-desktop")
