@@ -16,6 +16,10 @@ PROGRESSION_WITHDRAWAL_HANDLERS: list[Callable[[Any, str], None]] = []
 # f(participant) removes free text that could identify the person, when identity is erased.
 ERASURE_HANDLERS: list[Callable[[Any], None]] = []
 
+# (model, text field, lookup from the model to its förbund's id): every free text staff can type in
+# a förbund. On erasure, the person's name, contact and personnummer are replaced in all of them.
+FORBUND_TEXT_FIELDS: list[tuple[Any, str, str]] = []
+
 # f(enrolment, user) -> [(label, url)] shown as buttons on the participant page for an enrolment.
 ENROLMENT_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
 

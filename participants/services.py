@@ -486,13 +486,16 @@ def _erase(*, participant: Participant, by: AbstractBaseUser | None, reason: str
 
 
 def _erase_from_forbund_texts(*, forbund_id: int, identity: ErasedIdentity) -> None:
-    """Replace the erased identity in the förbund's log texts that are about other people or none."""
+    """Replace the erased identity in every free text of the förbund (hooks.FORBUND_TEXT_FIELDS:
+    log reasons and notes, consents' member authority, volume categories, other people's plans, the
+    report appendix texts), keeping the texts' other words."""
     pattern, prefilter = identity.pattern(), identity.database_prefilter()
     if pattern is None or prefilter is None:
         return
-    for model, field in ((AccessEvent, "reason"), (AccessLogReview, "note")):
-        for row in model.objects.filter(forbund_id=forbund_id, **{f"{field}__iregex": prefilter}).only(field):
-            model.objects.filter(pk=row.pk).update(**{field: scrub(getattr(row, field), pattern)})
+    for model, field, forbund_lookup in hooks.FORBUND_TEXT_FIELDS:
+        matching = model.objects.filter(**{forbund_lookup: forbund_id, f"{field}__iregex": prefilter})
+        for pk, text in matching.values_list("pk", field):
+            model.objects.filter(pk=pk).update(**{field: scrub(text, pattern)})
 
 
 def consent_record(

@@ -1,13 +1,15 @@
 """Pseudonymised analysis export for evaluators: readings, scores, progression and enrolment
 background, in long or wide shape, as XLSX (with a LÄS MIG sheet) or CSV (zipped with LASMIG.txt).
 
-Each export gets its own random key, and every person and enrolment appears under an export
-pseudonym = HMAC(key, id): two exports cannot be joined on person unless an admin chose to reuse an
-earlier export's key. The quasi-identifiers (insats, kön, födelseår, dates) are generalised until
-every combination of them is shared by at least K persons in the file — checked before the file is
-written — so that exports cannot be joined on them either. Only participants whose research consent
-is in force take part; no free text (goals, reasons, names) is included. Rows are streamed from the
-database, never held all at once."""
+An export covers the whole förbund and every year (export_scope), so two exports made at the same
+time hold the same rows and neither says what the other generalised. Each export gets its own random
+key, and every person and enrolment appears under an export pseudonym = HMAC(key, id), unless an
+admin chose to reuse an earlier export's key. Every background column that someone outside could
+know about a person is a quasi-identifier (insats, kön, födelseår, dates, avslutsanledning,
+försörjning, utbildning, år i offentlig försörjning); they are generalised until every combination
+of them is shared by at least K persons in the file, checked before the file is written. Only
+participants whose research consent is in force take part; no free text (goals, reasons, names) is
+included. Rows are streamed from the database, never held all at once."""
 
 import csv
 import hashlib
@@ -73,13 +75,19 @@ def export_pseudonym(key: str, kind: str, value: int) -> str:
 # --- k-anonymity ------------------------------------------------------------------------------------
 
 K = 5  # every combination of the quasi-identifiers is shared by at least this many persons
-QUASI_IDENTIFIERS = "insats, kön, födelseår, inskrivningsdatum och avslutsdatum"
+QUASI_IDENTIFIERS = (
+    "insats, kön, födelseår, inskrivnings- och avslutsdatum, avslutsanledning, försörjning före och efter "
+    "(med omfattning), utbildning och år i offentlig försörjning"
+)
 LEFT_OUT = "*"  # a quasi-identifier generalised all the way: left out of the file
 MERGED_INSATS = "ovriga_insatser"
 OTHER_KON = "annat_eller_okant"
 BIRTH_BANDS = (5, 10, 20, None)  # years per band; None: left out
 DATE_UNITS = ("month", "quarter", "half", "year", None)  # None: left out
 DATE_WORDS = {"month": "månad", "quarter": "kvartal", "half": "halvår", "year": "år"}
+# Years in public support, never exact (one decimal is a fingerprint): these bands, or left out.
+SUPPORT_BANDS = ((1, "<1"), (2, "1-2"), (3, "2-3"), (5, "3-5"), (10, "5-10"), (None, ">10"))
+QUASI_IDENTIFIER_COUNT = 12  # the background columns from insats to ar_i_offentlig_forsorjning
 
 
 class NotAnonymous(ValueError):
@@ -94,6 +102,10 @@ class Generalisation:
     dates: int = 0  # index into DATE_UNITS: inskrivning, avslut and mätning alike
     insats: int = 0  # 0 as is, 1 the small insatser merged, 2 left out
     kon: int = 0  # 0 as is, 1 annat and okänt merged, 2 left out
+    exit: int = 0  # avslutsanledning: 0 as is, 1 left out
+    income: int = 0  # försörjning före and efter: 0 with omfattning, 1 without, 2 left out
+    education: int = 0  # 0 as is, 1 left out
+    support: int = 0  # år i offentlig försörjning: 0 in SUPPORT_BANDS, 1 left out
     merged_insatser: frozenset[str] = frozenset()
 
     def birth_band(self, year: int) -> str:
@@ -127,13 +139,32 @@ class Generalisation:
             return LEFT_OUT
         return OTHER_KON if self.kon == 1 and kon not in ("kvinna", "man") else kon
 
+    def income_cells(self, code: str | None, extent: Any) -> tuple[str, str]:
+        if self.income == 2:
+            return LEFT_OUT, LEFT_OUT
+        written = code or ""
+        return written, (LEFT_OUT if self.income == 1 else "" if extent is None else str(extent))
+
+    def support_band(self, years: Any) -> str:
+        if self.support == 1:
+            return LEFT_OUT
+        if years is None:
+            return ""
+        return next(label for upper, label in SUPPORT_BANDS if upper is None or years < upper)
+
     def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
+        """The twelve background cells as written, insats to år i offentlig försörjning."""
         return (
             self.insats_code(row["insats__code"]),
             self.kon_code(row["participant__kon"]),
             self.birth_band(row["participant__birth_year"]),
             self.period(row["start_date"]),
             self.period(row["end_date"]),
+            LEFT_OUT if self.exit else row["exit_reason__code"] or "",
+            *self.income_cells(row["income_before__code"], row["income_before_extent"]),
+            *self.income_cells(row["income_after__code"], row["income_after_extent"]),
+            LEFT_OUT if self.education else row["education__code"] or "",
+            self.support_band(row["years_in_public_support"]),
         )
 
     def describe(self) -> list[str]:
@@ -158,14 +189,36 @@ class Generalisation:
             lines.append(f"Kön annat och okänt redovisas tillsammans som {OTHER_KON}.")
         elif self.kon == 2:
             lines.append(f"Kön är utelämnat ({LEFT_OUT}).")
+        if self.exit:
+            lines.append(f"Avslutsanledning är utelämnad ({LEFT_OUT}).")
+        if self.income == 1:
+            lines.append(f"Försörjningens omfattning är utelämnad ({LEFT_OUT}); försörjningskällan finns kvar.")
+        elif self.income == 2:
+            lines.append(f"Försörjning före och efter är utelämnad ({LEFT_OUT}).")
+        if self.education:
+            lines.append(f"Utbildning är utelämnad ({LEFT_OUT}).")
+        lines.append(
+            f"År i offentlig försörjning är utelämnat ({LEFT_OUT})."
+            if self.support
+            else "År i offentlig försörjning redovisas i grupper (<1, 1-2, 2-3, 3-5, 5-10, >10), aldrig exakt."
+        )
         return lines
 
 
 FINEST = Generalisation()
-COARSEST = {"birth": len(BIRTH_BANDS) - 1, "dates": len(DATE_UNITS) - 1, "insats": 2, "kon": 2}
+LEVELS = {"birth": 4, "dates": 5, "insats": 3, "kon": 3, "exit": 2, "income": 3, "education": 2, "support": 2}
 # What a level coarser costs an evaluator, per quasi-identifier: kön matters most (reports are by kön),
-# then age, then the insats; a date a little coarser costs least.
-LOSS_PER_LEVEL = {"dates": 1.0, "birth": 1.5, "insats": 2.0, "kon": 3.0}
+# then the insats and age; a date a little coarser, the extent of an income or the support band least.
+LOSS_PER_LEVEL = {
+    "dates": 1.0,
+    "birth": 1.5,
+    "insats": 2.0,
+    "kon": 3.0,
+    "exit": 1.5,
+    "income": 1.0,
+    "education": 1.0,
+    "support": 0.5,
+}
 
 
 # At most this share of the persons may have every quasi-identifier left out (local suppression),
@@ -182,7 +235,7 @@ class AnonymityPlan:
 
     def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
         if row["participant_id"] in self.suppressed:
-            return (LEFT_OUT,) * 5
+            return (LEFT_OUT,) * QUASI_IDENTIFIER_COUNT
         return self.generalisation.quasi_identifiers(row)
 
     def period(self, participant_id: int, day: date) -> str:
@@ -192,8 +245,8 @@ class AnonymityPlan:
         lines = self.generalisation.describe()
         if self.suppressed:
             lines.append(
-                f"{len(self.suppressed)} av {self.persons} personer hade en ovanlig kombination: för dem är insats, "
-                f"kön, födelseår och datum utelämnade ({LEFT_OUT})."
+                f"{len(self.suppressed)} av {self.persons} personer hade en ovanlig kombination: för dem är alla "
+                f"bakgrundsuppgifter och datum utelämnade ({LEFT_OUT})."
             )
         return lines
 
@@ -205,6 +258,13 @@ QUASI_IDENTIFIER_FIELDS = (
     "participant__birth_year",
     "start_date",
     "end_date",
+    "exit_reason__code",
+    "income_before__code",
+    "income_before_extent",
+    "income_after__code",
+    "income_after_extent",
+    "education__code",
+    "years_in_public_support",
 )
 
 
@@ -240,8 +300,10 @@ def generalisations(rows: list[dict[str, Any]]) -> list[Generalisation]:
     """Every combination of levels, least loss first (LOSS_PER_LEVEL; ties: finer dates first)."""
     merged = _merged_small_insatser(rows)
     every = [
-        Generalisation(birth=b, dates=d, insats=i, kon=k, merged_insatser=merged if i == 1 else frozenset())
-        for b, d, i, k in product(*(range(COARSEST[name] + 1) for name in ("birth", "dates", "insats", "kon")))
+        Generalisation(
+            **dict(zip(LEVELS, levels, strict=True)), merged_insatser=merged if levels[2] == 1 else frozenset()
+        )
+        for levels in product(*(range(count) for count in LEVELS.values()))
     ]
     return sorted(
         every, key=lambda g: (sum(LOSS_PER_LEVEL[name] * getattr(g, name) for name in LOSS_PER_LEVEL), g.dates)
@@ -276,8 +338,7 @@ def anonymity_plan(enrolments: QuerySet[Enrolment]) -> AnonymityPlan:
         return AnonymityPlan(FINEST, 0, 0)
     if persons < K:
         raise NotAnonymous(
-            f"Urvalet har {persons} personer med forskningssamtycke, färre än {K}: en analysexport skulle kunna "
-            "peka ut någon. Välj fler insatser eller en längre period."
+            f"Förbundet har färre än {K} personer med forskningssamtycke: en analysexport skulle kunna peka ut någon."
         )
     for generalisation in generalisations(rows):
         suppressed = suppression_needed(rows, generalisation)
@@ -296,6 +357,14 @@ def _plan_classes(rows: list[dict[str, Any]], plan: AnonymityPlan) -> dict[tuple
 
 
 # --- Rows -------------------------------------------------------------------------------------------
+
+
+def export_scope(filters: ReportFilter) -> ReportFilter:
+    """An analysis export always covers the whole förbund (every insats the user reaches in it) and
+    every year: a file per insats or period could be subtracted from another, and the difference
+    would say what the other file generalised (which insats, which year a row belongs to). The
+    evaluator filters the file."""
+    return replace(filters, date_from=date(1900, 1, 1), date_to=date(9999, 12, 31), kon="", age_band="")
 
 
 def _consenting_enrolments(filters: ReportFilter) -> QuerySet[Enrolment]:
@@ -326,43 +395,15 @@ def enrolments_in_file(filters: ReportFilter, shape: str) -> QuerySet[Enrolment]
 
 
 def _background(key: str, row: dict[str, Any], plan: AnonymityPlan) -> list[Any]:
-    insats, kon, birth, start, end = plan.quasi_identifiers(row)
     return [
         export_pseudonym(key, "person", row["participant_id"]),
         export_pseudonym(key, "inskrivning", row["id"]),
         row["insats__forbund__code"],
-        insats,
-        kon,
-        birth,
-        start,
-        end,
-        row["exit_reason__code"],
-        row["income_before__code"],
-        row["income_before_extent"],
-        row["income_after__code"],
-        row["income_after_extent"],
-        row["education__code"],
-        row["years_in_public_support"],
+        *plan.quasi_identifiers(row),
     ]
 
 
-BACKGROUND_FIELDS = [
-    "id",
-    "participant_id",
-    "insats__forbund__code",
-    "insats__code",
-    "participant__kon",
-    "participant__birth_year",
-    "start_date",
-    "end_date",
-    "exit_reason__code",
-    "income_before__code",
-    "income_before_extent",
-    "income_after__code",
-    "income_after_extent",
-    "education__code",
-    "years_in_public_support",
-]
+BACKGROUND_FIELDS = ["id", "insats__forbund__code", *QUASI_IDENTIFIER_FIELDS]
 
 
 def long_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[list[Any]]:
@@ -438,7 +479,8 @@ def wide_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[
 def readme(*, filters: ReportFilter, shape: str, plan: AnonymityPlan, rows: int) -> list[str]:
     """What the file is and what was generalised: the LÄS MIG sheet (XLSX) or LASMIG.txt (CSV)."""
     return [
-        f"Analysexport från Stegvis {timezone.localdate():%Y-%m-%d}: {filters.describe()}.",
+        f"Analysexport från Stegvis {timezone.localdate():%Y-%m-%d}: {filters.forbund.name}, alla insatser och alla år "
+        "(en export gäller alltid hela förbundet, så att två exporter inte kan jämföras med varandra).",
         f"{'Lång form: en rad per mätning och område' if shape == 'long' else 'Bred form: en rad per inskrivning'}; "
         f"{rows} rader, {plan.persons} personer med forskningssamtycke.",
         "Personer (P-…) och inskrivningar (I-…) har pseudonymer som bara gäller i denna export.",
@@ -453,6 +495,7 @@ def readme(*, filters: ReportFilter, shape: str, plan: AnonymityPlan, rows: int)
 
 def export_file(*, filters: ReportFilter, key: str, shape: str, file_format: str, stem: Path) -> Path:
     """Check k-anonymity (NotAnonymous if it cannot be reached), then write the file; its path."""
+    filters = export_scope(filters)
     plan = anonymity_plan(enrolments_in_file(filters, shape))
     rows = (long_rows if shape == "long" else wide_rows)(filters, key, plan)
 

@@ -16,3 +16,4 @@ class ProgressionConfig(AppConfig):
         participant_hooks.COORDINATOR_START.append(navigation.report_dashboard_url)
         participant_hooks.PROGRESSION_WITHDRAWAL_HANDLERS.append(hooks.progression_after_withdrawal)
         participant_hooks.ERASURE_HANDLERS.append(hooks.plan_texts_erase)
+        participant_hooks.FORBUND_TEXT_FIELDS.extend(hooks.forbund_text_fields())

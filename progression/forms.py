@@ -22,5 +22,5 @@ class StepForm(forms.Form):
 class ReportTextForm(forms.ModelForm):
     class Meta:
         model = ReportText
-        fields = ["kontakt", "bakgrund", "mal", "syfte", "malgrupp", "maluppfyllelse", "ekonomiskt_utfall", "framtid"]
+        fields = list(ReportText.TEXT_FIELDS)
         widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in fields}

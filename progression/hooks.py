@@ -42,3 +42,20 @@ def plan_texts_erase(participant: object) -> None:
     Milestone.objects.filter(goal__in=goals).update(text=ERASED)
     ActionPlanStep.objects.filter(goal__in=goals).update(what=ERASED, who=ERASED)
     PlanEvent.objects.filter(goal__in=goals).update(description=ERASED)
+
+
+def forbund_text_fields() -> list[tuple[object, str, str]]:
+    """progression's free texts, for participants.hooks.FORBUND_TEXT_FIELDS: other people's plans
+    and the report appendix texts may name a person who is erased."""
+    from progression.models import ActionPlanStep, Goal, Milestone, PlanEvent, ReportText
+
+    enrolment_forbund = "enrolment__insats__forbund_id"
+    goal_forbund = f"goal__{enrolment_forbund}"
+    return [
+        (Goal, "text", enrolment_forbund),
+        (Milestone, "text", goal_forbund),
+        (ActionPlanStep, "what", goal_forbund),
+        (ActionPlanStep, "who", goal_forbund),
+        (PlanEvent, "description", goal_forbund),
+        *((ReportText, field, "insats__forbund_id") for field in ReportText.TEXT_FIELDS),
+    ]

@@ -344,6 +344,17 @@ class ReportText(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    TEXT_FIELDS = (
+        "kontakt",
+        "bakgrund",
+        "mal",
+        "syfte",
+        "malgrupp",
+        "maluppfyllelse",
+        "ekonomiskt_utfall",
+        "framtid",
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["insats", "period_start", "period_end"], name="one_report_text_per_period")

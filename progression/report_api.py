@@ -61,7 +61,6 @@ class ReportApi(APIView):
             )
         except FilterError as exc:
             raise serializers.ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-        external = request.query_params.get("extern") == "1"
         # Figures fetched by another system leave Stegvis like a CSV export: in the förbund's log.
-        report = report_export(name, user=request.user, filters=filters, external=external, channel=f"{name} via API")
+        report = report_export(name, user=request.user, filters=filters, channel=f"{name} via API")
         return Response(report.as_json())

@@ -1,6 +1,8 @@
 """Coordinator pages: dashboard, each report with filters and charts, exports with a progress bar,
 the PDF report pack and its texts. Numbers come only from registry.build_report."""
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
@@ -18,13 +20,24 @@ from participants.services import access_event_log
 from progression.forms import ReportTextForm
 from progression.models import ExportJob, ExportStatus, InsatsSummary, ReportText
 from progression.reports import rendering
-from progression.reports.filters import PRESETS, FilterError, insatser_for_reports, parse_filter
+from progression.reports.filters import (
+    PRESETS,
+    FilterError,
+    insatser_for_reports,
+    on_publication_grid,
+    parse_filter,
+)
 from progression.reports.jobs import PACK, export_job_create, export_job_download
 from progression.reports.registry import REPORTS, build_report, report_export
 
 
-def _filters(request: HttpRequest):  # noqa: ANN202
-    return parse_filter(user=request.user, params=request.GET, default_year=timezone.localdate().year)
+def _filters(request: HttpRequest, *, default_external: bool = False):  # noqa: ANN202
+    return parse_filter(
+        user=request.user,
+        params=request.GET,
+        default_year=timezone.localdate().year,
+        default_external=default_external,
+    )
 
 
 def _filter_context(request: HttpRequest, filters) -> dict:  # noqa: ANN001
@@ -45,14 +58,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         filters = _filters(request)
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
-    flow = build_report("participant-flow", filters=filters, external=False)
-    exits = build_report("exits", filters=filters, external=False)
+    filters = replace(filters, external=False)  # the dashboard is internal
+    flow = build_report("participant-flow", filters=filters)
+    exits = build_report("exits", filters=filters)
     per_insats = []
     for insats in filters.insatser:
         one = type(filters)(
             forbund=filters.forbund, insatser=(insats,), date_from=filters.date_from, date_to=filters.date_to
         )
-        row_flow = build_report("participant-flow", filters=one, external=False).data
+        row_flow = build_report("participant-flow", filters=one).data
         trend = list(
             InsatsSummary.objects.filter(insats=insats, perspective="self")
             .values("year")
@@ -81,8 +95,8 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
         filters = _filters(request)
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
-    external = request.GET.get("extern") == "1"
-    report = build_report(name, filters=filters, external=external)
+    external = filters.external
+    report = build_report(name, filters=filters)
     return render(
         request,
         "progression/report.html",
@@ -91,6 +105,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
             "report": report,
             "name": name,
             "external": external,
+            "on_grid": on_publication_grid(filters),
             "charts": [rendering.chart_svg(c) for c in report.charts],
         },
     )
@@ -102,11 +117,10 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
     if name not in REPORTS:
         raise Http404
     try:
-        filters = _filters(request)
-    except FilterError as exc:
-        return JsonResponse({"errors": exc.errors}, status=400)
-    external = request.GET.get("extern", "1") == "1"
-    report = report_export(name, user=request.user, filters=filters, external=external, channel=f"{name}.csv")
+        filters = _filters(request, default_external=True)
+    except FilterError as exc:  # a link someone clicked: a page that names the problem
+        return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    report = report_export(name, user=request.user, filters=filters, channel=f"{name}.csv")
     response = StreamingHttpResponse(rendering.csv_text(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="stegvis-{name}.csv"'
     return response
@@ -119,7 +133,9 @@ def export_start(request: HttpRequest, name: str) -> HttpResponse:
     if (name != PACK and name not in REPORTS) or file_format not in ("csv", "xlsx", "pdf"):
         raise Http404
     try:
-        filters = parse_filter(user=request.user, params=request.POST, default_year=timezone.localdate().year)
+        filters = parse_filter(
+            user=request.user, params=request.POST, default_year=timezone.localdate().year, default_external=True
+        )
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
     job = export_job_create(
@@ -127,7 +143,7 @@ def export_start(request: HttpRequest, name: str) -> HttpResponse:
         kind=name,
         file_format=file_format,
         params=filters.as_params(),
-        external=request.POST.get("extern", "1") == "1",
+        external=filters.external,
     )
     return redirect("export_status", job_id=job.pk)
 
@@ -198,15 +214,28 @@ def report_texts(request: HttpRequest) -> HttpResponse:
     )
 
 
+ANALYSIS_UNUSED_FILTERS = {
+    "insats": "insats",
+    "kon": "kön",
+    "aldersgrupp": "åldersgrupp",
+    "from": "period",
+    "to": "period",
+    "period": "period",
+}
+
+
 @page_access(Page.REPORTS)
 def analysis_export(request: HttpRequest) -> HttpResponse:
     """Pseudonymised analysis dataset for evaluators (docs/analysis-export.md)."""
     from progression import analysis
 
+    # The whole förbund and every year (analysis.export_scope): only the förbund is read.
+    scope = {"forbund": request.GET.get("forbund", "")}
     try:
-        filters = _filters(request)
+        filters = parse_filter(user=request.user, params=scope, default_year=timezone.localdate().year)
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
+    not_used = list(dict.fromkeys(label for name, label in ANALYSIS_UNUSED_FILTERS.items() if request.GET.get(name)))
     is_admin = access.can_link_analysis_exports(request.user, filters.forbund)
     error = ""
     if request.method == "POST":
@@ -232,7 +261,7 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 kind=f"analysis-{shape}",
                 file_format=file_format,
-                params={**filters.as_params(), "pseudonym_key": key},
+                params={**scope, "pseudonym_key": key},
                 external=False,
             )
             access_event_log(
@@ -242,11 +271,11 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
                 action=AccessAction.EXPORT,
                 reason=f"Analysexport {shape}.{file_format} beställd (export {job.pk})"
                 + (f", samma nyckel som export {reuse}" if reuse else "")
-                + f": {filters.describe()}",
+                + f": {filters.forbund.name}, alla insatser och år",
             )
             return redirect("export_status", job_id=job.pk)
     return render(
         request,
         "progression/analysis_export.html",
-        {**_filter_context(request, filters), "is_admin": is_admin, "error": error},
+        {**_filter_context(request, filters), "is_admin": is_admin, "error": error, "not_used": not_used},
     )

@@ -746,7 +746,9 @@ def progression(ctx: Context) -> Report:
             return ctx.mean(Cell(n, key, row[total], SCORE_RANGE), purpose, None)
 
         mean_change = mean("sum_change", "förändring")
-        variance = (row["sum_change_sq"] - row["sum_change"] ** 2 / n) / (n - 1) if n > 1 else None
+        # d_z only inside: published next to the protected mean it would give back the exact SD of
+        # the changes, a second moment no protection covers (differencing two SDs tells of one person).
+        variance = (row["sum_change_sq"] - row["sum_change"] ** 2 / n) / (n - 1) if n > 1 and not ctx.external else None
         d_z = mean_change / variance**0.5 if mean_change is not None and variance and variance > 0 else None
         counts = {
             name: ctx.count(Cell(row[name], row[f"key_{name}"] or 0))
@@ -824,7 +826,12 @@ def progression(ctx: Context) -> Report:
             "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden.",
             "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96. "
             "MID: förändring ≥ 0,5 × baslinjens standardavvikelse. "
-            "d_z = medelförändring ÷ förändringens standardavvikelse.",
+            "d_z = medelförändring ÷ förändringens standardavvikelse"
+            + (
+                " (visas bara internt: bredvid det skyddade medlet skulle den ge den exakta spridningen)."
+                if ctx.external
+                else "."
+            ),
         ],
     )
 

@@ -1,4 +1,10 @@
-"""Report filters: förbund, insatser, period (with presets), kön and age band; validated in Swedish."""
+"""Report filters: förbund, insatser, period (with presets), kön and age band, and whether the
+figures leave the organisation (extern); validated in Swedish.
+
+External figures are made only on the publication grid: a whole standard period (PRESETS) and the
+whole förbund or a single insats. With free dates and insats lists, a chain of reports whose periods
+grow a day at a time (or whose insats lists grow one at a time) pins exact counts despite the
+cell-key noise: each step's difference is bounded noise around a real difference (docs/privacy.md)."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +36,8 @@ class ReportFilter:
     kon: str = ""
     age_band: str = ""
     by_kon: bool = field(default=False)
+    external: bool = False  # figures protected for spreading outside the organisation
+    all_insatser: bool = True  # every insats of the förbund the user reaches (no selection)
 
     @property
     def insats_ids(self) -> list[int]:
@@ -56,6 +64,7 @@ class ReportFilter:
             "kon": self.kon,
             "aldersgrupp": self.age_band,
             "per_kon": "1" if self.by_kon else "",
+            "extern": "1" if self.external else "0",
         }
 
 
@@ -86,6 +95,53 @@ PRESETS = [
 ]
 
 
+EXTERNAL_VALUES = {"1": True, "0": False}
+GRID_PERIOD_ERROR = (
+    "Tal för extern spridning tas bara fram för hela standardperioder: helår, delår jan–aug, tertial "
+    "eller halvår. Välj en period i listan (eller visa exakta tal för internt bruk)."
+)
+GRID_INSATS_ERROR = (
+    "Tal för extern spridning tas bara fram för hela förbundet eller för en insats i taget, inte för ett "
+    "urval av insatser."
+)
+
+
+def _external(params: Any, default: bool, errors: dict[str, str]) -> bool:
+    """extern=1 (protected figures) or extern=0 (exact, internal); missing or empty: the default."""
+    raw = params.get("extern") or ""
+    if not raw:
+        return default
+    if raw not in EXTERNAL_VALUES:
+        errors["extern"] = (
+            "extern ska vara 1 (skyddade tal för extern spridning) eller 0 (exakta tal för internt bruk), "
+            f"inte '{raw}'."
+        )
+        return default
+    return EXTERNAL_VALUES[raw]
+
+
+def is_grid_period(date_from: date, date_to: date) -> bool:
+    """Whether the period is one of the standard periods of its year (PRESETS)."""
+    return date_from.year == date_to.year and (date_from, date_to) in {
+        preset_period(code, date_from.year) for code, _label in PRESETS
+    }
+
+
+def grid_errors(filters: ReportFilter) -> dict[str, str]:
+    """Why these filters are off the publication grid (empty: external figures may be made)."""
+    errors = {}
+    if not is_grid_period(filters.date_from, filters.date_to):
+        errors["period"] = GRID_PERIOD_ERROR
+    if len(filters.insatser) > 1 and not filters.all_insatser:
+        errors["insats"] = GRID_INSATS_ERROR
+    return errors
+
+
+def on_publication_grid(filters: ReportFilter) -> bool:
+    """Whether these filters may also give external figures: what the report page offers."""
+    return not grid_errors(filters)
+
+
 def _date(raw: str, name: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(raw)
@@ -98,9 +154,11 @@ def insatser_for_reports(*, user: Any) -> QuerySet[Insats]:
     return access.insatser_for_reports(user).select_related("forbund")
 
 
-def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:
-    """Read ?forbund=&insats=&from=&to=&period=&ar=&kon=&aldersgrupp= within the user's scope."""
+def parse_filter(*, user: Any, params: Any, default_year: int, default_external: bool = False) -> ReportFilter:
+    """Read ?forbund=&insats=&from=&to=&period=&ar=&kon=&aldersgrupp=&extern= within the user's
+    scope; external figures only on the publication grid (see the module's docstring)."""
     errors: dict[str, str] = {}
+    external = _external(params, default_external, errors)
     # One query for the whole scope (a user reaches a few dozen insatser at most): the förbund and
     # insatser below are picked from it, in the database's name order.
     allowed = list(insatser_for_reports(user=user).order_by("forbund__name", "name", "id"))
@@ -121,6 +179,7 @@ def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:
         if code
     ]
     insatser: tuple[Insats, ...] = ()
+    in_forbund: list[Insats] = []
     if forbund is not None:
         in_forbund = [insats for insats in allowed if insats.forbund_id == forbund.pk]
         if codes:
@@ -157,7 +216,7 @@ def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:
         errors["aldersgrupp"] = f"Okänd åldersgrupp: {age_band}"
     if errors:
         raise FilterError(errors)
-    return ReportFilter(
+    filters = ReportFilter(
         forbund=forbund,
         insatser=insatser,
         date_from=date_from,
@@ -165,4 +224,9 @@ def parse_filter(*, user: Any, params: Any, default_year: int) -> ReportFilter:
         kon=kon,
         age_band=age_band,
         by_kon=params.get("per_kon") in ("1", "true", "on"),
+        external=external,
+        all_insatser=len(insatser) == len(in_forbund),
     )
+    if external and (off_grid := grid_errors(filters)):
+        raise FilterError(off_grid)
+    return filters

@@ -24,8 +24,10 @@ ANALYSIS = ("analysis-long", "analysis-wide")
 
 
 def export_dir() -> Path:
+    """Where finished exports wait for their download: readable by the server's user only."""
     path = Path(settings.MEDIA_ROOT) / "exports"
     path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
     return path
 
 
@@ -72,7 +74,12 @@ def export_job_run(*, job_id: int) -> None:
         return
     _progress(job, 5)
     try:
-        filters = parse_filter(user=job.user, params=_query(job.params), default_year=timezone.localdate().year)
+        filters = parse_filter(
+            user=job.user,
+            params=_query(job.params),
+            default_year=timezone.localdate().year,
+            default_external=job.external,
+        )
         stem = f"stegvis-{job.kind}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}-{job.pk}"
         path = export_dir() / f"{stem}.{job.file_format}"
         if job.kind in ANALYSIS:
@@ -86,7 +93,7 @@ def export_job_run(*, job_id: int) -> None:
         elif job.kind == PACK:
             reports = []
             for number, name in enumerate(REPORTS, 1):
-                reports.append(build_report(name, filters=filters, external=job.external))
+                reports.append(build_report(name, filters=filters))
                 _progress(job, 5 + 70 * number // len(REPORTS))
             texts = ReportText.objects.filter(
                 insats__in=filters.insatser, period_start=filters.date_from, period_end=filters.date_to
@@ -99,7 +106,7 @@ def export_job_run(*, job_id: int) -> None:
                 path=path,
             )
         else:
-            report = build_report(job.kind, filters=filters, external=job.external)
+            report = build_report(job.kind, filters=filters)
             _progress(job, 50)
             if job.file_format == "xlsx":
                 rendering.write_xlsx(report, path)
@@ -107,6 +114,7 @@ def export_job_run(*, job_id: int) -> None:
                 with path.open("w", encoding="utf-8", newline="") as handle:
                     for chunk in rendering.csv_text(report):
                         handle.write(chunk)
+        path.chmod(0o600)  # person-level analysis files and unpublished figures: the server's user only
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE, progress=100, file_name=path.name)
     except analysis.NotAnonymous as exc:  # not a fault: the selection is too small to export safely
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc))
@@ -117,7 +125,9 @@ def export_job_run(*, job_id: int) -> None:
 
 def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
     """The finished file; logged as an export access event in the förbund's log, with its filters."""
-    filters = parse_filter(user=user, params=_query(job.params), default_year=timezone.localdate().year)
+    filters = parse_filter(
+        user=user, params=_query(job.params), default_year=timezone.localdate().year, default_external=job.external
+    )
     access_event_log(
         user=user,
         participant=None,

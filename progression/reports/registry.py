@@ -26,27 +26,27 @@ class UnknownReport(KeyError):
     pass
 
 
-def build_report(name: str, *, filters: ReportFilter, external: bool) -> Report:
+def build_report(name: str, *, filters: ReportFilter) -> Report:
     """Compute a report for filters already scoped to the user (parse_filter does that).
 
-    external=True publishes every figure protected by the cell-key method (disclosure.py)."""
+    filters.external publishes every figure protected by the cell-key method (disclosure.py)."""
     if name not in REPORTS:
         raise UnknownReport(name)
-    report = REPORTS[name][1](Context(filters=filters, external=external))
-    if external:
+    report = REPORTS[name][1](Context(filters=filters, external=filters.external))
+    if filters.external:
         report.definitions.append(disclosure.FOOTNOTE)
     return report
 
 
-def report_export(name: str, *, user: Any, filters: ReportFilter, external: bool, channel: str) -> Report:
+def report_export(name: str, *, user: Any, filters: ReportFilter, channel: str) -> Report:
     """A report that leaves Stegvis as it is built (a CSV download, figures fetched through the API),
     logged as an export in the förbund's access log. `channel` names it there, e.g. "exits.csv"."""
-    report = build_report(name, filters=filters, external=external)
+    report = build_report(name, filters=filters)
     access_event_log(
         user=user,
         participant=None,
         forbund=filters.forbund,
         action=AccessAction.EXPORT,
-        reason=f"Rapport {channel} ({'extern' if external else 'intern'}): {filters.describe()}",
+        reason=f"Rapport {channel} ({'extern' if filters.external else 'intern'}): {filters.describe()}",
     )
     return report

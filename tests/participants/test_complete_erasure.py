@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from participants.erasure import ERASED, ErasedIdentity, scrub
-from participants.models import AccessAction, AccessEvent, AccessLogReview
-from participants.services import access_log_review_record, identity_read, participant_erase
+from participants.models import AccessAction, AccessEvent, AccessLogReview, Consent, ConsentChannel, ConsentPurpose
+from participants.services import access_log_review_record, consent_record, identity_read, participant_erase
 from participants.tasks import expire_uploads
 from participants.uploads import upload_read, upload_store, uploads_expire
 from progression.goals import action_step_add, goal_set, milestone_add, milestone_set_status
-from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent
+from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent, ReportText
 from tests.factories import (
     EnrolmentFactory,
     personnummer_forms,
@@ -66,7 +66,7 @@ def test_erasure_leaves_the_name_phone_and_personnummer_nowhere(client, settings
     person = register_identified(forbund=world.sco, by=world.mentor_jonsbo, personnummer=PNR, name=NAME, contact=PHONE)
     other = register_identified(forbund=world.sco, by=world.mentor_jonsbo, personnummer=OTHER_PNR, name="Bo Kvar")
     enrolment = EnrolmentFactory(participant=person, insats=world.jonsbo, mentor=world.mentor_jonsbo)
-    EnrolmentFactory(participant=other, insats=world.jonsbo, mentor=world.mentor_jonsbo)
+    other_enrolment = EnrolmentFactory(participant=other, insats=world.jonsbo, mentor=world.mentor_jonsbo)
     mentor = world.mentor_jonsbo
 
     # Every free text a mentor or admin can type names her, in the ways people write.
@@ -78,6 +78,27 @@ def test_erasure_leaves_the_name_phone_and_personnummer_nowhere(client, settings
     )
     milestone_set_status(milestone=milestone, status=MilestoneStatus.ONGOING, by=mentor)
     action_step_add(goal=goal, what=f"Ring {NAME} på {PHONE_FORMS[2]}", who=f"{NAME} själv", due_date=None, by=mentor)
+    consent_record(
+        participant=person,
+        purpose=ConsentPurpose.SHARING,
+        granted=True,
+        recorded_by=mentor,
+        channel=ConsentChannel.WRITTEN,
+        text_version="2026-1",
+        member_authority=f"Försäkringskassan, handläggare för {NAME} {PHONE}",
+    )
+    # Texts of others that name her: another participant's plan, the report appendix, a volume category.
+    other_goal = goal_set(enrolment=other_enrolment, text=f"Bo vill arbeta ihop med {NAME}", by=mentor)
+    action_step_add(
+        goal=other_goal, what=f"Samordna med {NAME} {PHONE}", who=f"{NAME} (syster)", due_date=None, by=mentor
+    )
+    ReportText.objects.create(
+        insats=world.jonsbo,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        kontakt=f"Kontakt: {NAME} {PHONE}",
+        bakgrund=f"Deltagaren {NAME} berättar om skogen.",
+    )
     identity_read(user=mentor, participant=person, reason=f"Ringa {NAME} på {PHONE}")
     identity_read(user=mentor, participant=other, reason=f"Bo frågade om {NAME}, {PHONE_FORMS[4]}")
     access_log_review_record(
@@ -112,7 +133,15 @@ def test_erasure_leaves_the_name_phone_and_personnummer_nowhere(client, settings
     assert set(Goal.objects.filter(enrolment=enrolment).values_list("text", flat=True)) == {ERASED}
     assert Milestone.objects.get().text == ERASED
     assert ActionPlanStep.objects.filter(what=ERASED, who=ERASED).count() == 1
-    assert set(PlanEvent.objects.values_list("description", flat=True)) == {ERASED}
+    assert set(PlanEvent.objects.filter(goal__enrolment=enrolment).values_list("description", flat=True)) == {ERASED}
+    assert Consent.objects.get(purpose=ConsentPurpose.SHARING).member_authority == (
+        f"Försäkringskassan, handläggare för {ERASED} {ERASED}"
+    )
+    assert Goal.objects.get(enrolment=other_enrolment).text == f"Bo vill arbeta ihop med {ERASED}"
+    step = ActionPlanStep.objects.get(goal__enrolment=other_enrolment)
+    assert (step.what, step.who) == (f"Samordna med {ERASED} {ERASED}", f"{ERASED} (syster)")
+    text = ReportText.objects.get()
+    assert (text.kontakt, text.bakgrund) == (f"Kontakt: {ERASED} {ERASED}", f"Deltagaren {ERASED} berättar om skogen.")
     read_of_other = AccessEvent.objects.get(participant=other, action=AccessAction.VIEW)
     assert read_of_other.reason == f"Bo frågade om {ERASED}, {ERASED}"
     assert AccessLogReview.objects.get().note == f"Läsningarna av {ERASED} ({ERASED}) var befogade"
@@ -123,7 +152,9 @@ def test_erasure_leaves_the_name_phone_and_personnummer_nowhere(client, settings
     ) == {ERASED}
     # The plan's dates and statuses stay: the history of what happened, without the words.
     assert Milestone.objects.get().status == MilestoneStatus.ONGOING
-    assert PlanEvent.objects.count() == 5  # two målbilder, a delmål and its status, a step
+    assert (
+        PlanEvent.objects.filter(goal__enrolment=enrolment).count() == 5
+    )  # two målbilder, a delmål, its status, a step
 
 
 @pytest.mark.django_db

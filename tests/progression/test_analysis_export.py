@@ -15,14 +15,14 @@ from django.http import QueryDict
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from participants.models import AccessEvent, Consent, ConsentPurpose
+from participants.models import AccessEvent, Consent, ConsentPurpose, Role
 from participants.services import consent_record, participant_create
 from progression import analysis, scoring
 from progression.models import DimensionScore, ExportJob
 from progression.reports.filters import parse_filter
 from surveys.models import AssessmentSession, SessionStatus
 from surveys.sessions import session_submit
-from tests.factories import InsatsFactory, registry_world
+from tests.factories import InsatsFactory, registry_world, user_with_role
 from tests.reports.helpers import enrol
 from tests.surveys.factories import measured_enrolment, shipped_version, valid_answers
 
@@ -120,13 +120,16 @@ def test_web_export_is_a_logged_job_and_key_reuse_is_for_admins(client, world, d
 
 # --- k-anonymity ------------------------------------------------------------------------------------
 
-QUASI_IDENTIFIER_COLUMNS = ["insats", "kon", "fodelsear", "inskrivningsdatum", "avslutsdatum"]
+# Every background column someone outside could know about a person, insats to år i offentlig försörjning.
+QUASI_IDENTIFIER_COLUMNS = analysis.LONG_COLUMNS[3:15]
+EVERYTHING_LEFT_OUT = ("*",) * analysis.QUASI_IDENTIFIER_COUNT
 
 
 @pytest.fixture
 def cohort(settings, tmp_path):
-    """120 people with research consent in Jonsbo and Backaberg (sco) with varied kön, birth years and
-    dates, two of them in a third, small insats; every enrolment with one reading."""
+    """120 people with research consent in Jonsbo and Backaberg (sco) with varied kön, birth years,
+    dates, exits, incomes, education and years in public support, two of them in a third, small
+    insats; every enrolment with one reading."""
     settings.MEDIA_ROOT = tmp_path
     people = registry_world()
     small = InsatsFactory(code="lilla", name="Lilla gruppen", forbund=people.sco)
@@ -140,8 +143,18 @@ def cohort(settings, tmp_path):
                                text_version="test", recorded_by=people.admin_sco)  # fmt: skip
         insats = small if index >= 120 else (people.jonsbo if index % 2 else people.backaberg)
         start = date(2025, 1, 1) + timedelta(days=rng.randint(0, 330))
-        enrolment = enrol(person, insats, start, end=start + timedelta(days=rng.randint(10, 200)), reason="arbete",
-                          before="forsorjningsstod", after="ingen_offentlig")  # fmt: skip
+        enrolment = enrol(
+            person,
+            insats,
+            start,
+            end=start + timedelta(days=rng.randint(10, 200)),
+            reason=rng.choice(["arbete", "arbete", "studier", "fortsatt_rehab"]),
+            before=rng.choice(["forsorjningsstod", "forsorjningsstod", "aktivitetsstod"]),
+            before_extent=rng.choice(["1", "1", "0.5"]),
+            after=rng.choice(["ingen_offentlig", "forsorjningsstod"]),
+            education=rng.choice(["gymnasial", "forgymnasial"]),
+            years=f"{rng.randint(0, 120) / 10:.1f}",
+        )
         moment = datetime(start.year, start.month, start.day, 10, tzinfo=UTC)
         session = AssessmentSession.objects.create(
             enrolment=enrolment, version=version, perspective="self", client_uuid=uuid.uuid4(),
@@ -213,31 +226,69 @@ def test_a_few_unusual_people_have_their_quasi_identifiers_left_out_instead_of_c
         groups.setdefault(plan.quasi_identifiers(row), set()).add(row["participant_id"])
     assert min(len(members) for members in groups.values()) == plan.smallest_class >= 5
     if plan.suppressed:
-        assert groups[("*",) * 5] >= plan.suppressed and len(groups[("*",) * 5]) >= 5
+        assert groups[EVERYTHING_LEFT_OUT] >= plan.suppressed and len(groups[EVERYTHING_LEFT_OUT]) >= 5
         assert any(str(len(plan.suppressed)) in line and "ovanlig" in line for line in plan.describe())
 
 
 def test_the_coarsest_generalisation_leaves_one_group_of_everyone():
-    coarsest = replace(analysis.FINEST, **analysis.COARSEST)
+    coarsest = replace(analysis.FINEST, **{name: count - 1 for name, count in analysis.LEVELS.items()})
     row = {"insats__code": "jonsbo", "participant__kon": "man", "participant__birth_year": 1990,
-           "start_date": date(2025, 3, 1), "end_date": None}  # fmt: skip
-    assert coarsest.quasi_identifiers(row) == ("*",) * 5
-    assert coarsest.quasi_identifiers(row | {"end_date": date(2025, 9, 1), "participant__kon": "annat"}) == ("*",) * 5
+           "start_date": date(2025, 3, 1), "end_date": None, "exit_reason__code": None,
+           "income_before__code": "forsorjningsstod", "income_before_extent": 1, "income_after__code": None,
+           "income_after_extent": None, "education__code": "gymnasial", "years_in_public_support": 2.5}  # fmt: skip
+    assert coarsest.quasi_identifiers(row) == EVERYTHING_LEFT_OUT
+    other = row | {"end_date": date(2025, 9, 1), "participant__kon": "annat", "exit_reason__code": "arbete"}
+    assert coarsest.quasi_identifiers(other) == EVERYTHING_LEFT_OUT
 
 
-def test_a_selection_too_small_for_five_is_refused_before_anything_is_written(
+def test_years_in_public_support_are_never_written_exactly():
+    assert [analysis.FINEST.support_band(years) for years in (0, 0.9, 1, 2.5, 4.9, 9.9, 10, 33.3, None)] == [
+        "<1", "<1", "1-2", "2-3", "3-5", "5-10", ">10", ">10", ""
+    ]  # fmt: skip
+
+
+def test_a_forbund_with_fewer_than_five_is_refused_before_anything_is_written(
     cohort, client, django_capture_on_commit_callbacks, tmp_path
 ):
-    client.force_login(cohort.admin_sco)
-    url = reverse("analysis_export") + "?forbund=sco&insats=lilla&from=2025-01-01&to=2025-12-31"
+    for birth_year in (1970, 1980):  # two people with research consent in Västra Östergötland
+        person = participant_create(forbund=cohort.svo, kon="kvinna", birth_year=birth_year)
+        Consent.objects.create(participant=person, purpose=ConsentPurpose.RESEARCH, granted=True, channel="written",
+                               text_version="test", recorded_by=cohort.admin_sco)  # fmt: skip
+        enrol(person, cohort.natursteget, date(2025, 3, 1))
+    admin_svo = user_with_role(Role.ADMIN, username="admin-svo", forbund=cohort.svo)
+    client.force_login(admin_svo)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"shape": "wide", "format": "csv"})
+        response = client.post(reverse("analysis_export") + "?forbund=svo", {"shape": "wide", "format": "csv"})
     job = ExportJob.objects.get()
     assert job.status == "failed" and job.file_name == ""
-    assert "Urvalet har 2 personer med forskningssamtycke, färre än 5" in job.error
+    assert "Förbundet har färre än 5 personer med forskningssamtycke" in job.error
+    assert "2" not in job.error  # not even the exact small number
     assert not list((tmp_path / "exports").glob("*"))
     page = client.get(response.url)
-    assert "Exporten kunde inte göras: Urvalet har 2 personer" in page.text
+    assert "Exporten kunde inte göras: Förbundet har färre än 5 personer" in page.text
+
+
+def test_an_export_is_the_whole_forbund_and_says_so_whatever_the_link_asked(
+    cohort, client, django_capture_on_commit_callbacks
+):
+    """A file per insats, kön or period could be subtracted from the whole förbund's and tell what
+    that file generalised. Every export holds the same persons; the page says the rest is not used."""
+    client.force_login(cohort.admin_sco)
+    narrow = reverse("analysis_export") + "?forbund=sco&insats=jonsbo&kon=kvinna&from=2025-03-01&to=2025-03-31"
+    assert "urvalet för insats, kön, period används inte här" in client.get(narrow).text
+    backgrounds = []
+    for url in (narrow, reverse("analysis_export") + "?forbund=sco"):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, {"shape": "wide", "format": "csv"})
+        job = ExportJob.objects.latest("id")
+        download = client.get(reverse("export_download", args=[job.pk]))
+        with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:
+            header, *rows = list(csv.reader(io.StringIO(archive.read(archive.namelist()[0]).decode()), delimiter=";"))
+            readme = archive.read("LASMIG.txt").decode("utf-8")
+        assert len({row[0] for row in rows}) == 122
+        assert "Centrala Östergötland, alla insatser och alla år" in readme
+        backgrounds.append(Counter(tuple(row[3:15]) for row in rows))
+    assert backgrounds[0] == backgrounds[1]  # the same rows: nothing to subtract
 
 
 def test_a_csv_export_is_a_zip_with_the_data_and_las_mig(cohort, client, django_capture_on_commit_callbacks):

@@ -41,8 +41,10 @@ def query(**params: Any) -> QueryDict:
 
 def build(user: Any, name: str, *, external: bool = False, **params: Any) -> Report:
     """Parse the filters for the user (scope included) and build the report, as the views do."""
-    filters = parse_filter(user=user, params=query(**(PERIOD | params)), default_year=2025)
-    return build_report(name, filters=filters, external=external)
+    filters = parse_filter(
+        user=user, params=query(**(PERIOD | params), extern="1" if external else "0"), default_year=2025
+    )
+    return build_report(name, filters=filters)
 
 
 def enrol(

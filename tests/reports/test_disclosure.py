@@ -23,7 +23,7 @@ from progression.reports.disclosure import (
     published_amount,
     published_count,
 )
-from progression.reports.filters import AGE_BANDS
+from progression.reports.filters import AGE_BANDS, PRESETS, FilterError, preset_period
 from progression.reports.socioeconomic import MONEY_FIGURES
 from progression.templatetags.report_tags import num
 from tests.reports.conftest import survey_campaign
@@ -205,11 +205,20 @@ def test_the_same_persons_give_the_same_number_under_other_filters(small_world):
     women = build(coordinator, "participant-flow", external=True, kon="kvinna").data
     for line in ("registrations", "unique_persons", "started", "ended", "active_at_end"):
         assert women[line]["total"] == women[line]["kvinna"] == everyone[line]["kvinna"], line
-    # Backaberg has nobody in 2025: adding it to the filter changes no cell of any report.
+    # Naming every insats of the förbund is the whole förbund: the same persons, the same numbers.
     for name in REPORTS:
-        alone = build(coordinator, name, external=True, insats=["jonsbo", "sip-sco"]).data
-        with_empty = build(coordinator, name, external=True, insats=["jonsbo", "sip-sco", "backaberg"]).data
-        assert counts_in(alone) == counts_in(with_empty), name
+        whole = build(coordinator, name, external=True).data
+        named = build(coordinator, name, external=True, insats=["jonsbo", "sip-sco", "backaberg"]).data
+        assert counts_in(whole) == counts_in(named), name
+
+
+@pytest.mark.django_db
+def test_d_z_is_only_shown_inside(crowd):
+    """Next to the protected mean change, an exact d_z would give back the exact SD of the changes."""
+    inside = build(crowd.coordinator_sco, "progression").data["dimensions"]
+    outside = build(crowd.coordinator_sco, "progression", external=True).data["dimensions"]
+    assert inside and all(line["d_z"] is not None for line in inside)
+    assert outside and all(line["d_z"] is None for line in outside)
 
 
 @pytest.mark.django_db
@@ -273,28 +282,39 @@ def crowd(world):
     return world
 
 
-def filter_pairs(starts: list[date]) -> list[tuple[str, dict, dict]]:
-    """Pairs of filters an analyst could ask for that differ by one insats, one kön, one age band or
-    one day (at a day when someone started, so that the difference is a real person)."""
-    everything = {"insats": ["jonsbo", "backaberg", "sip-sco"]}
+GRID_PERIODS = [preset_period(code, 2025) for code, _label in PRESETS]
+NESTED_CHAIN = ["tertial1", "halvar1", "delar", "helar"]  # each period holds the one before
+
+
+def grid_pairs() -> list[tuple[str, dict, dict]]:
+    """Pairs of external reports on the publication grid that an analyst could subtract: the whole
+    förbund and one insats (in the crowd, the rest is the other insats), one kön or age band and
+    the whole, and every pair of nested standard periods."""
     pairs = [
-        ("en insats", everything, {"insats": ["jonsbo", "sip-sco"]}),
-        ("en insats", everything, {"insats": ["backaberg", "sip-sco"]}),
+        ("en insats", {}, {"insats": ["jonsbo"]}),
+        ("en insats", {}, {"insats": ["backaberg"]}),
         ("ett kön", {}, {"kon": "kvinna"}),
         ("ett kön", {}, {"kon": "man"}),
         *(("en åldersgrupp", {}, {"aldersgrupp": band}) for band in AGE_BANDS),
     ]
-    for day in sorted(set(starts) - {date(2025, 1, 1)})[::9]:
-        pairs.append(("en dag", {"from": day.isoformat()}, {"from": (day + timedelta(days=1)).isoformat()}))
-        pairs.append(("en dag", {"to": day.isoformat()}, {"to": (day - timedelta(days=1)).isoformat()}))
-    return pairs
+    nested = [
+        (outer, inner)
+        for outer in GRID_PERIODS
+        for inner in GRID_PERIODS
+        if inner != outer and outer[0] <= inner[0] and inner[1] <= outer[1]
+    ]
+    return pairs + [("en period", _period(outer), _period(inner)) for outer, inner in nested]
+
+
+def _period(period: tuple[date, date]) -> dict:
+    return {"from": period[0].isoformat(), "to": period[1].isoformat()}
 
 
 @pytest.mark.django_db
-def test_no_pair_of_filters_that_differ_by_one_insats_kon_age_band_or_day_reveals_a_count(crowd):
+def test_no_pair_of_grid_reports_that_differ_by_one_insats_kon_age_band_or_period_reveals_a_count(crowd):
     coordinator = crowd.coordinator_sco
     differences = guessed = 0
-    for kind, first, second in filter_pairs(crowd.starts):
+    for kind, first, second in grid_pairs():
         for name in ALL_REPORTS:
             published = [counts_in(build(coordinator, name, external=True, **p).data) for p in (first, second)]
             exact = [counts_in(build(coordinator, name, **p).data) for p in (first, second)]
@@ -318,16 +338,80 @@ def test_no_pair_of_filters_that_differ_by_one_insats_kon_age_band_or_day_reveal
 
 
 @pytest.mark.django_db
-def test_all_insatser_minus_all_but_one_is_noise_not_the_hidden_cells(crowd):
-    """The outside check's attack on the old suppression: subtract "all but one insats" from "all
-    insatser" to recover the one insats' cells. Against the protected numbers no difference is
-    certain, and over all reports most differences are not the insats' exact cells (one cell can
-    match by chance: that is what noise does)."""
+def test_reports_off_the_grid_are_refused_for_external_use(crowd):
+    """The outside review's attack: a chain of reports whose period grows a day at a time pins exact
+    counts (every step's difference is bounded noise around a real difference). Off the grid
+    (free dates, a selection of insatser) only internal, exact figures are made."""
+    coordinator = crowd.coordinator_sco
+    day = sorted(crowd.starts)[10]
+    for params, field in [
+        ({"from": "2025-01-01", "to": day.isoformat()}, "period"),
+        ({"from": day.isoformat(), "to": "2025-12-31"}, "period"),
+        ({"from": "2025-01-01", "to": "2026-12-31"}, "period"),  # two years: not a standard period
+        ({"insats": ["jonsbo", "sip-sco"]}, "insats"),
+    ]:
+        with pytest.raises(FilterError) as refused:
+            build(coordinator, "participant-flow", external=True, **params)
+        assert set(refused.value.errors) == {field}
+        assert "extern spridning" in refused.value.errors[field]
+        assert build(coordinator, "participant-flow", **params).data  # the internal view is there
+
+
+def chain_candidates(published: list[int]) -> list[set[int]]:
+    """What an analyst who knows the perturbation table learns from the published counts of a
+    chain of nested sets (each holds the one before, so the true counts never fall): each
+    candidate set narrowed by its neighbours' until nothing changes."""
+    candidates = [possible_true_counts(value, limit=value + 10) for value in published]
+    changed = True
+    while changed:
+        changed = False
+        for index in range(len(candidates)):
+            low = max((min(c) for c in candidates[:index]), default=0)
+            high = min((max(c) for c in candidates[index + 1 :]), default=10**9)
+            narrowed = {value for value in candidates[index] if low <= value <= high}
+            if narrowed != candidates[index]:
+                candidates[index], changed = narrowed, True
+    return candidates
+
+
+@pytest.mark.django_db
+def test_the_chain_of_nested_standard_periods_never_pins_a_difference_of_one_to_four(crowd):
+    """The same chain attack on the grid: tertial 1 ⊂ halvår 1 ⊂ delår ⊂ helår. For every count that
+    can only grow along the chain, what the analyst can conclude about each step's difference."""
+    coordinator = crowd.coordinator_sco
+    chains = steps = 0
+    for name in ALL_REPORTS:
+        for filters in ({}, {"insats": ["jonsbo"]}, {"insats": ["backaberg"]}, {"kon": "kvinna"}):
+            periods = [_period(preset_period(code, 2025)) for code in NESTED_CHAIN]
+            published = [counts_in(build(coordinator, name, external=True, **filters, **p).data) for p in periods]
+            exact = [counts_in(build(coordinator, name, **filters, **p).data) for p in periods]
+            for path in set.intersection(*(set(p) for p in published + exact)):
+                truth = [e[path] for e in exact]
+                if truth != sorted(truth) or truth[0] == truth[-1]:
+                    continue  # not a growing count along this chain
+                chains += 1
+                candidates = chain_candidates([p[path] for p in published])
+                for index in range(1, len(truth)):
+                    difference = truth[index] - truth[index - 1]
+                    possible = {b - a for a in candidates[index - 1] for b in candidates[index] if b >= a}
+                    assert difference in possible, (name, filters, path)
+                    if 1 <= difference <= 4:
+                        steps += 1
+                        assert len(possible) > 1, (name, filters, path, [p[path] for p in published], truth)
+    assert chains > 50 and steps > 20, (chains, steps)
+
+
+@pytest.mark.django_db
+def test_the_whole_forbund_minus_one_insats_is_noise_not_the_other_insats_cells(crowd):
+    """The outside check's attack on the old suppression, on the grid: in the crowd the förbund is
+    Jonsbo and Backaberg, so the whole förbund minus Jonsbo is Backaberg. Against the protected
+    numbers no difference is certain, and over all reports most differences are not Backaberg's
+    exact cells (one cell can match by chance: that is what noise does)."""
     coordinator = crowd.coordinator_sco
     hidden_cells = recovered_cells = 0
     for name in ALL_REPORTS:
-        everything = counts_in(build(coordinator, name, external=True, insats=["jonsbo", "backaberg", "sip-sco"]).data)
-        but_one = counts_in(build(coordinator, name, external=True, insats=["jonsbo", "sip-sco"]).data)
+        everything = counts_in(build(coordinator, name, external=True).data)
+        but_one = counts_in(build(coordinator, name, external=True, insats=["jonsbo"]).data)
         one = counts_in(build(coordinator, name, insats=["backaberg"]).data)
         paths = everything.keys() & but_one.keys() & one.keys()
         for path in [path for path in paths if 1 <= one[path] <= 4]:

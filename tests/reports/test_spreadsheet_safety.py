@@ -36,7 +36,7 @@ def volumes_report():
             registered_by=registrar,
         )
     filters = ReportFilter(forbund=world.sco, insatser=(sip,), date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))
-    return build_report("volumes", filters=filters, external=False)
+    return build_report("volumes", filters=filters)
 
 
 def test_csv_cells_that_would_be_formulas_are_written_as_text(volumes_report):

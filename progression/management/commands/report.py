@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--aldersgrupp", default="")
         parser.add_argument("--per-kon", action="store_true")
         parser.add_argument("--format", choices=["json", "csv"], default="json")
-        parser.add_argument("--extern", action="store_true", help="Hide small cells as for external distribution.")
+        parser.add_argument(
+            "--extern", action="store_true", help="Protected figures for external distribution (standard periods only)."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         # An operator at the console reads as a superuser would; nothing personal is in a report.
@@ -36,6 +38,7 @@ class Command(BaseCommand):
                 "kon": options["kon"],
                 "aldersgrupp": options["aldersgrupp"],
                 "per_kon": "1" if options["per_kon"] else "",
+                "extern": "1" if options["extern"] else "0",
             }
         )
         query.setlist("insats", list(options["insats"]))
@@ -43,7 +46,7 @@ class Command(BaseCommand):
             filters = parse_filter(user=operator, params=query, default_year=2026)
         except FilterError as exc:
             raise CommandError("; ".join(exc.errors.values())) from None
-        report = build_report(str(options["name"]), filters=filters, external=bool(options["extern"]))
+        report = build_report(str(options["name"]), filters=filters)
         if options["format"] == "csv":
             for line in rendering.csv_text(report, byte_order_mark=False):
                 self.stdout.write(line, ending="")
