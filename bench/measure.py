@@ -25,6 +25,8 @@ from bench.generate import World
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
+BENCH_NORMS_REASON = "Benchmark: nya normer ur de genererade läsningarna"
+
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0–100)."""
@@ -179,7 +181,7 @@ def rebuild_via_worker(worker: Service, *, chunk_size: int, timeout: float = 4 *
     phases: dict[str, float] = {}
     with RssSampler(worker.pid) as sampler:
         started = time.perf_counter()
-        job = rebuild_start(recompute_reference=True, chunk_size=chunk_size)
+        job = rebuild_start(new_norms_reason=BENCH_NORMS_REASON, chunk_size=chunk_size)
         phase = str(RebuildPhase.SCORES)
         phase_started = started
         while True:
@@ -207,7 +209,7 @@ def rebuild_inline(*, chunk_size: int) -> RebuildResult:
     from progression.rebuild import progression_rebuild_inline
 
     started = time.perf_counter()
-    progression_rebuild_inline(recompute_reference=True, chunk_size=chunk_size, report=lambda _line: None)
+    progression_rebuild_inline(new_norms_reason=BENCH_NORMS_REASON, chunk_size=chunk_size, report=lambda _line: None)
     return RebuildResult(time.perf_counter() - started)
 
 

@@ -7,7 +7,8 @@ import time
 from django.utils import timezone
 
 from participants.models import Enrolment
-from progression.models import DimensionScore, Progression, ReferenceStatistic
+from progression import norms
+from progression.models import DimensionScore, Progression
 from progression.scoring import ALGORITHM_VERSION, SCORED_STATUSES, reliable_change
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item
 
@@ -52,7 +53,8 @@ def naive_rebuild(*, fraction: float = 1.0) -> tuple[float, float]:
                     "algorithm_version": ALGORITHM_VERSION,
                 },
             )
-    references = {(r.instrument_id, r.dimension_code, r.perspective): r for r in ReferenceStatistic.objects.all()}
+    norm_set = norms.norm_set_for_progression()
+    references = {(r.version_id, r.dimension_code, r.perspective): r for r in norm_set.norms.all()}
     for enrolment in Enrolment.objects.filter(id__lte=last).iterator():
         readings: dict[tuple, list] = {}
         for score in (
@@ -70,11 +72,12 @@ def naive_rebuild(*, fraction: float = 1.0) -> tuple[float, float]:
         for (instrument_id, code, perspective), scores in readings.items():
             first, latest = scores[0], scores[-1]
             change = latest.score - first.score if len(scores) >= 2 else None
-            reference = references.get((instrument_id, code, perspective))
+            reference = references.get((first.session.version_id, code, perspective))
+            usable = reference is not None and reference.usable
             verdict = reliable_change(
                 change=change,
-                baseline_sd=reference.sd if reference else None,
-                reliability=reference.reliability if reference else None,
+                baseline_sd=reference.sd if usable else None,
+                reliability=reference.reliability if usable else None,
             )
             Progression.objects.update_or_create(
                 enrolment=enrolment,
@@ -94,6 +97,8 @@ def naive_rebuild(*, fraction: float = 1.0) -> tuple[float, float]:
                     "rci": verdict.rci,
                     "classification": verdict.classification,
                     "meets_mid": verdict.meets_mid,
+                    "norm_set": norm_set,
+                    "norm": reference,
                     "algorithm_version": ALGORITHM_VERSION,
                 },
             )

@@ -239,6 +239,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "progression.tasks.rebuild_chunk": {"queue": "long"},
     "progression.tasks.run_export": {"queue": "long"},
+    "progression.tasks.norms_complete": {"queue": "long"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -265,6 +266,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participants.tasks.expire_uploads",
         "schedule": crontab(minute=20),
     },
+    "complete-norms": {
+        "task": "progression.tasks.norms_complete",
+        "schedule": crontab(hour=1, minute=40),
+    },
     "erase-expired-identities": {
         "task": "participants.tasks.erase_expired_identities",
         "schedule": crontab(hour=2, minute=30),
@@ -285,3 +290,6 @@ LOGGING = {
 
 # The consent text participants agree to; bump when the text changes (stored with each consent).
 CONSENT_TEXT_VERSION = ENV.get("STEGVIS_CONSENT_TEXT_VERSION", "2026-1")
+# A norm resting on fewer baselines than this classifies nothing ("för få för att bedöma"); each
+# norm set records the minimum it was made with (progression/norms.py).
+NORM_MINIMUM_N = int(ENV.get("STEGVIS_NORM_MINIMUM_N", "30"))

@@ -210,6 +210,7 @@ def seed_participants() -> int:
                 consent_channel=ConsentChannel.WRITTEN,
                 consent_text_version="2026-1",
                 today=DEMO_TODAY,
+                is_demo=True,
             )
             purposes = [ConsentPurpose.PROGRESSION] + ([ConsentPurpose.RESEARCH] if index % 3 != 1 else [])
             for purpose in purposes if not anonymous else []:

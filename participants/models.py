@@ -316,6 +316,8 @@ class Participant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     identity_erased_at = models.DateTimeField("identitet raderad", null=True, blank=True)
     record_key = record_key_field()
+    # Made by seed_demo: left out of the norms as soon as there are readings of real participants.
+    is_demo = models.BooleanField("demodata", default=False, db_default=False)
 
     class Meta:
         verbose_name = "deltagare"

@@ -106,13 +106,21 @@ def _age_errors(*, age: int, guardian_consent: bool, needs_consent: bool) -> dic
 
 
 @transaction.atomic
-def participant_create(*, forbund: Forbund, kon: str, birth_year: int, is_anonymous: bool = False) -> Participant:
-    """Create a pseudonymous participant; retries the (astronomically rare) pseudonym collision."""
+def participant_create(
+    *, forbund: Forbund, kon: str, birth_year: int, is_anonymous: bool = False, is_demo: bool = False
+) -> Participant:
+    """Create a pseudonymous participant; retries the (astronomically rare) pseudonym collision.
+    is_demo marks seed_demo's synthetic people (left out of the norms once there are real ones)."""
     for _ in range(PSEUDONYM_ATTEMPTS):
         pseudonym = pseudonym_generate(forbund=forbund)
         if not Participant.objects.filter(pseudonym=pseudonym).exists():
             return Participant.objects.create(
-                forbund=forbund, pseudonym=pseudonym, kon=kon, birth_year=birth_year, is_anonymous=is_anonymous
+                forbund=forbund,
+                pseudonym=pseudonym,
+                kon=kon,
+                birth_year=birth_year,
+                is_anonymous=is_anonymous,
+                is_demo=is_demo,
             )
     raise RuntimeError("Kunde inte skapa en unik pseudonym")
 
@@ -132,6 +140,7 @@ def participant_register(
     guardian_consent: bool = False,
     today: date | None = None,
     from_file: bool = False,
+    is_demo: bool = False,
 ) -> Participant:
     """Register a person: identified (vault + registration consent) or anonymous (kön, födelseår only).
 
@@ -179,14 +188,16 @@ def participant_register(
     if errors:
         raise ValidationError(errors)
     if anonymous or parsed is None or birth_year is None:
-        return participant_create(forbund=forbund, kon=kon, birth_year=int(birth_year or 0), is_anonymous=True)
+        return participant_create(
+            forbund=forbund, kon=kon, birth_year=int(birth_year or 0), is_anonymous=True, is_demo=is_demo
+        )
     index = crypto.pnr_index(parsed.normalised)
     existing = IdentityRecord.objects.filter(forbund=forbund, pnr_index=index).select_related("participant").first()
     if existing:
         raise ParticipantAlreadyRegistered(existing.participant)
     try:
         with transaction.atomic():
-            participant = participant_create(forbund=forbund, kon=kon, birth_year=birth_year)
+            participant = participant_create(forbund=forbund, kon=kon, birth_year=birth_year, is_demo=is_demo)
             IdentityRecord.objects.create(
                 participant=participant,
                 forbund=forbund,

@@ -1,32 +1,45 @@
 from django.contrib import admin
 
 from participants.admin import ForbundScopedAdmin, SharedReferenceAdmin
-from progression.models import CostParameter, ImpactAssumptions, ReferenceStatistic, ReliabilitySetting
+from progression.models import CostParameter, ImpactAssumptions, Norm, NormSet, ReliabilitySetting
 
 
-@admin.register(ReferenceStatistic)
-class ReferenceStatisticAdmin(SharedReferenceAdmin):
-    """The norms behind reliable change, with how many readings each rests on (read-only)."""
-
-    list_display = [
-        "instrument",
+class NormInline(admin.TabularInline):
+    model = Norm
+    fields = [
+        "version",
         "dimension_code",
         "perspective",
         "n",
         "mean",
         "sd",
-        "alpha",
-        "alpha_n",
         "reliability",
-        "reliability_source",
-        "computed_at",
+        "reliability_note",
+        "usable",
     ]
-    list_filter = ["instrument", "perspective", "reliability_source"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(NormSet)
+class NormSetAdmin(SharedReferenceAdmin):
+    """The norm sets, read-only: a new one is made on the norms page (Normer), with a reason."""
+
+    list_display = ["version", "created_at", "created_by", "reason", "minimum_n", "demo_excluded"]
+    readonly_fields = [*list_display, "algorithm_version"]
+    inlines = [NormInline]
 
     def has_add_permission(self, request: object, *args: object) -> bool:
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
 
 

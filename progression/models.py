@@ -1,5 +1,5 @@
 """Derived data: dimension scores, progression (stegförflyttning) with reliable change, the
-reference statistics they rest on, insats summaries, and goals with action plans.
+versioned norms they rest on, insats summaries, and goals with action plans.
 
 Scores, progression and summaries are rebuildable from the readings at any time; each row carries
 the algorithm_version that produced it (see progression/scoring.py)."""
@@ -58,37 +58,85 @@ class ReliabilitySetting(models.Model):
         return f"{self.dimension_code}: {self.test_retest}"
 
 
-class ReferenceStatistic(models.Model):
-    """The norms reliable change rests on, per dimension and perspective: the baseline standard
-    deviation (first readings in the reference population) and the reliability used.
+class ReliabilitySource(models.TextChoices):
+    TEST_RETEST = "test_retest", "Konfigurerad test–retest"
+    CRONBACH = "cronbach", "Cronbachs α"
+    NONE = "none", "Saknas"
 
-    They are computed deliberately (`manage.py rebuild_progression --recompute-reference`), not on
-    every reading, so that a participant's classification does not shift when others are added."""
 
-    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.CASCADE, related_name="+")
-    dimension_code = models.SlugField(max_length=60)
-    perspective = models.CharField(max_length=10)
-    n = models.PositiveIntegerField("antal baslinjemätningar")
-    mean = models.FloatField(null=True)
-    sd = models.FloatField("standardavvikelse vid baslinjen", null=True)
-    alpha = models.FloatField("Cronbachs α", null=True)
-    alpha_n = models.PositiveIntegerField("antal mätningar bakom α", default=0)
-    reliability = models.FloatField("reliabilitet som används", null=True)
-    reliability_source = models.CharField(max_length=20)
+class NormSet(models.Model):
+    """One version of the norms reliable change rests on. A new version is an explicit act with a
+    reason (progression.norms.norm_set_create), never a side effect of a reading: a participant's
+    classification must not shift because someone else was measured. The one exception is logged
+    as such: norms.norms_complete adds norms for keys that have none usable yet, copying every
+    usable norm unchanged."""
+
+    version = models.PositiveIntegerField("version", unique=True)
+    created_at = models.DateTimeField("skapad", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reason = models.CharField("skäl", max_length=500)
+    minimum_n = models.PositiveIntegerField("minsta antal baslinjer")
+    demo_excluded = models.BooleanField("demodata utelämnad", default=False)
     algorithm_version = models.PositiveSmallIntegerField()
-    computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "referensvärde"
-        verbose_name_plural = "referensvärden"
+        verbose_name = "normversion"
+        verbose_name_plural = "normversioner"
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Normversion {self.version}"
+
+
+class Norm(models.Model):
+    """The norm of one instrument version, dimension and perspective in a norm set: the baselines
+    (first readings) it rests on, their mean and SD (SD₀), and the reliability used with its source.
+    Usable for reliable change only with at least the set's minimum_n baselines and a reliability."""
+
+    norm_set = models.ForeignKey(NormSet, on_delete=models.CASCADE, related_name="norms")
+    version = models.ForeignKey("surveys.InstrumentVersion", on_delete=models.PROTECT, related_name="+")
+    dimension_code = models.SlugField(max_length=60)
+    perspective = models.CharField(max_length=10)
+    n = models.PositiveIntegerField("antal baslinjer")
+    baseline_from = models.DateField("första baslinjen")
+    baseline_to = models.DateField("senaste baslinjen")
+    mean = models.FloatField("medel vid baslinjen")
+    sd = models.FloatField("standardavvikelse vid baslinjen (SD₀)", null=True)
+    alpha = models.FloatField("Cronbachs α", null=True)
+    alpha_n = models.PositiveIntegerField("antal mätningar bakom α", default=0)
+    alpha_low = models.FloatField("α, 95 % KI nedre (Feldt)", null=True)
+    alpha_high = models.FloatField("α, 95 % KI övre (Feldt)", null=True)
+    reliability = models.FloatField("reliabilitet som används", null=True)
+    reliability_source = models.CharField(max_length=15, choices=ReliabilitySource.choices)
+    reliability_note = models.CharField("reliabilitetens källa", max_length=400)
+    usable = models.BooleanField("används för tillförlitlig förändring")
+
+    class Meta:
+        verbose_name = "norm"
+        verbose_name_plural = "normer"
         constraints = [
             models.UniqueConstraint(
-                fields=["instrument", "dimension_code", "perspective"], name="one_reference_per_dimension"
+                fields=["norm_set", "version", "dimension_code", "perspective"], name="one_norm_per_key_and_set"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.dimension_code}/{self.perspective}"
+        return f"{self.dimension_code}/{self.perspective} (v{self.norm_set_id})"
+
+    @property
+    def sem(self) -> float | None:
+        """Standard error of measurement, SD₀·√(1 − r)."""
+        if self.sd is None or self.reliability is None:
+            return None
+        return self.sd * (1 - self.reliability) ** 0.5
+
+    @property
+    def threshold(self) -> float | None:
+        """The smallest change in points that is reliable: 1.96·√2·SEM."""
+        sem = self.sem
+        return None if sem is None else 1.96 * (2**0.5) * sem
 
 
 class Classification(models.TextChoices):
@@ -96,6 +144,7 @@ class Classification(models.TextChoices):
     UNCHANGED = "unchanged", "Oförändrad"
     WORSE = "worse", "Tillförlitligt försämrad"
     INSUFFICIENT = "insufficient", "För få mätningar"
+    NO_NORM = "no_norm", "För få för att bedöma"
 
 
 class Progression(models.Model):
@@ -118,6 +167,10 @@ class Progression(models.Model):
     rci = models.FloatField(null=True)
     classification = models.CharField(max_length=15, choices=Classification.choices)
     meets_mid = models.BooleanField(null=True)
+    # The norm set in force when the row was computed, and the norm of the first reading's instrument
+    # version, dimension and perspective in it (None: the set has no norm for that key).
+    norm_set = models.ForeignKey(NormSet, on_delete=models.PROTECT, related_name="+", null=True)
+    norm = models.ForeignKey(Norm, on_delete=models.PROTECT, related_name="+", null=True)
     algorithm_version = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -248,7 +301,7 @@ class PlanEvent(models.Model):
 
 class RebuildPhase(models.TextChoices):
     SCORES = "scores", "Poäng"
-    REFERENCE = "reference", "Referensvärden"
+    REFERENCE = "reference", "Normer"
     PROGRESSION = "progression", "Stegförflyttning"
     SUMMARIES = "summaries", "Sammanställningar"
     DONE = "done", "Klar"
@@ -267,7 +320,10 @@ class RebuildJob(models.Model):
     phase can be resumed by publishing exactly its missing chunks (progression.rebuild)."""
 
     phase = models.CharField(max_length=15, choices=RebuildPhase.choices, default=RebuildPhase.SCORES)
-    recompute_reference = models.BooleanField(default=False)
+    # A new norm set is made before progression is recomputed when a reason is given (the explicit
+    # act); otherwise the norm set in force is completed (progression.norms.norms_complete).
+    new_norms_reason = models.CharField(max_length=500, blank=True)
+    new_norms_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     chunk_size = models.PositiveIntegerField()
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)

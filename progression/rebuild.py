@@ -11,15 +11,17 @@ unfinished one."""
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from participants.models import Enrolment, Insats
-from progression import scoring
+from progression import norms, scoring
 from progression.models import (
     ACTIVE_REBUILD_PHASES,
     InsatsSummary,
+    NormSet,
     Progression,
     RebuildChunk,
     RebuildJob,
@@ -59,19 +61,34 @@ def summaries_all() -> int:
     return scoring.insats_summaries_update(insats_ids=insats_ids)
 
 
+def norms_phase(*, new_norms_reason: str, new_norms_by: AbstractBaseUser | None) -> str:
+    """Between scores and progression: a new norm set when a reason is given (the explicit act),
+    else the set in force completed with norms for keys that have none usable. The progression
+    phase then classifies every row with it."""
+    if new_norms_reason:
+        norm_set = norms.norm_set_create(by=new_norms_by, reason=new_norms_reason)
+        return f"Nya normer: version {norm_set.version} ({norm_set.norms.count()} normer)"
+    completed, keys = norms.norms_complete()
+    if completed is None:
+        return f"Normer: version {norms.current_norm_set().version} gäller"
+    return f"Normer: version {completed.version} ({len(keys)} kompletterade)"
+
+
 def progression_rebuild_inline(
-    *, recompute_reference: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE, report: Callable[[str], None] = print
+    *,
+    new_norms_reason: str = "",
+    new_norms_by: AbstractBaseUser | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    report: Callable[[str], None] = print,
 ) -> None:
     """The whole rebuild in this process, chunk by chunk, reporting progress."""
-    scoring.tables_analyze(scoring.SOURCE_TABLES)
+    norms.tables_analyze(scoring.SOURCE_TABLES)
     ranges = session_ranges(chunk_size)
     for number, (low, high) in enumerate(ranges, 1):
         score_chunk(low, high)
         report(f"Poäng: {number}/{len(ranges)}")
     scoring.derived_tables_analyze()
-    if recompute_reference or not scoring.ReferenceStatistic.objects.exists():
-        count = scoring.reference_statistics_compute()
-        report(f"Referensvärden: {count}")
+    report(norms_phase(new_norms_reason=new_norms_reason, new_norms_by=new_norms_by))
     Progression.objects.all().delete()
     ranges = enrolment_ranges(chunk_size)
     for number, (low, high) in enumerate(ranges, 1):
@@ -87,14 +104,19 @@ def progression_rebuild_inline(
 STALLED_AFTER = timedelta(minutes=10)  # a phase with no chunk done for this long is resumed
 
 
-def rebuild_start(*, recompute_reference: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE) -> RebuildJob:
+def rebuild_start(
+    *, new_norms_reason: str = "", new_norms_by: AbstractBaseUser | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> RebuildJob:
     """Create a rebuild job and put its first phase on the long-job queue. An unfinished earlier
     job is superseded: its chunks still in the queue, or delivered again later, do nothing."""
     RebuildJob.objects.filter(phase__in=ACTIVE_REBUILD_PHASES).update(
         phase=RebuildPhase.SUPERSEDED, finished_at=timezone.now()
     )
     job = RebuildJob.objects.create(
-        recompute_reference=recompute_reference, chunk_size=chunk_size, progressed_at=timezone.now()
+        new_norms_reason=new_norms_reason,
+        new_norms_by=new_norms_by,
+        chunk_size=chunk_size,
+        progressed_at=timezone.now(),
     )
     transaction.on_commit(lambda: _start_phase(job.pk, RebuildPhase.SCORES))
     return job
@@ -122,7 +144,7 @@ def _phase_bounds(phase: str) -> tuple[int | None, int | None]:
 def _start_phase(job_id: int, phase: str) -> None:
     """Prepare a phase, record its chunks' bounds and publish them."""
     if phase == RebuildPhase.SCORES:
-        scoring.tables_analyze(scoring.SOURCE_TABLES)
+        norms.tables_analyze(scoring.SOURCE_TABLES)
     else:
         scoring.derived_tables_analyze()  # the previous phase rewrote a table the next one reads
     job = RebuildJob.objects.get(pk=job_id)
@@ -170,8 +192,9 @@ def chunk_run(job_id: int, phase: str, low: int, high: int) -> None:
     if phase == RebuildPhase.SCORES:
         score_chunk(low, high)
     elif phase == RebuildPhase.REFERENCE:
-        if job.recompute_reference or not scoring.ReferenceStatistic.objects.exists():
-            scoring.reference_statistics_compute()
+        made_already = NormSet.objects.filter(reason=job.new_norms_reason, created_at__gte=job.started_at).exists()
+        if not (job.new_norms_reason and made_already):  # a redelivered chunk makes no second set
+            norms_phase(new_norms_reason=job.new_norms_reason, new_norms_by=job.new_norms_by)
     elif phase == RebuildPhase.PROGRESSION:
         progression_chunk(low, high)
     elif phase == RebuildPhase.SUMMARIES:

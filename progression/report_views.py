@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.celery import app as celery_app
 from participants import access
 from participants.access import Page
 from participants.models import AccessAction
@@ -278,4 +279,61 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
         request,
         "progression/analysis_export.html",
         {**_filter_context(request, filters), "is_admin": is_admin, "error": error, "not_used": not_used},
+    )
+
+
+NORM_REASON_SHORTEST = 10
+
+
+@page_access(Page.REPORTS)
+def norms_page(request: HttpRequest) -> HttpResponse:
+    """The norms reliable change rests on: the set in force, every earlier version with who made it
+    and why, and for the operator (norms are shared by every förbund) a new set with a reason."""
+    from progression import norms, rebuild
+    from progression.models import ACTIVE_REBUILD_PHASES, Norm, NormSet, RebuildJob
+
+    may_create = access.can_edit_shared_reference_data(request.user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not may_create:
+            raise PermissionDenied("Bara driftansvarig kan göra nya normer: de gäller alla förbund.")
+        reason = request.POST.get("reason", "").strip()
+        if len(reason) < NORM_REASON_SHORTEST:
+            errors["reason"] = f"Skriv varför nya normer behövs (minst {NORM_REASON_SHORTEST} tecken); skälet sparas."
+        if request.POST.get("confirm") != "1":
+            errors["confirm"] = "Bekräfta att alla klassificeringar räknas om mot de nya normerna."
+        if not errors:
+            if celery_app.conf.task_always_eager:  # the embedded default: now, in this request
+                rebuild.progression_rebuild_inline(
+                    new_norms_reason=reason, new_norms_by=request.user, report=lambda line: None
+                )
+                messages.success(request, "Nya normer är gjorda och all stegförflyttning är omräknad.")
+            else:
+                rebuild.rebuild_start(new_norms_reason=reason, new_norms_by=request.user)
+                messages.success(request, "Nya normer görs och all stegförflyttning räknas om; förloppet syns nedan.")
+            return redirect(f"{reverse('norms')}?{request.GET.urlencode()}")
+    current = norms.current_norm_set()
+    job = RebuildJob.objects.order_by("-id").first()
+    rows = (
+        Norm.objects.filter(norm_set=current)
+        .select_related("version__instrument")
+        .order_by("version__instrument__code", "version__number", "perspective", "dimension_code")
+        if current
+        else Norm.objects.none()
+    )
+    return render(
+        request,
+        "progression/norms.html",
+        {
+            "reports": REPORTS.items(),
+            "query": request.GET.urlencode(),
+            "current": current,
+            "norms": rows,
+            "history": NormSet.objects.select_related("created_by").order_by("-version")[:50],
+            "job": job,
+            "rebuilding": job is not None and job.phase in ACTIVE_REBUILD_PHASES,
+            "may_create": may_create,
+            "errors": errors,
+            "reason": request.POST.get("reason", ""),
+        },
     )

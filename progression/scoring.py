@@ -9,9 +9,8 @@ Definitions (DESIGN.md §4):
 - progression: first and latest scored reading per enrolment, instrument, dimension and perspective;
   change = latest − first.
 - RCI = change / √(2 · SD₀² · (1 − r)); reliably improved when RCI ≥ 1.96, worse when ≤ −1.96.
-  SD₀ is the sample SD of first readings in the reference population; r is Cronbach's α of the
-  first readings (listwise complete) when the dimension has ≥ 2 items, else a configured
-  test–retest value (ReliabilitySetting, default DEFAULT_TEST_RETEST).
+  SD₀ and r come from the norm set in force (progression/norms.py); a key without a usable norm
+  is not classified ("för få för att bedöma").
 - MID: change ≥ 0.5 · SD₀.
 """
 
@@ -20,19 +19,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.backends.utils import CursorWrapper
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from participants.models import Enrolment
-from progression.models import Classification, ReferenceStatistic, ReliabilitySetting
-from surveys.models import AssessmentSession, Item, SessionStatus
+from progression import norms
+from progression.models import Classification
+from surveys.models import AssessmentSession, SessionStatus
 
 ALGORITHM_VERSION = 1
 RCI_THRESHOLD = 1.96
 MID_FACTOR = 0.5
-DEFAULT_TEST_RETEST = 0.80  # used for single-item dimensions until a förbund configures its own
-REBUILD_WORK_MEM = "256MB"  # PostgreSQL work_mem for the norms' one-pass sort and hash
 
 # Turned and rescaled answer value (0–100), in SQL that PostgreSQL and SQLite both run.
 RESCALED_SQL = """
@@ -109,12 +106,13 @@ def sessions_score_range(*, first_session_id: int, last_session_id: int) -> int:
 # readings, the first and the latest. {where} narrows the readings (an enrolment range or list).
 READINGS_SQL = """
     SELECT enrolment_id, instrument_id, dimension_code, perspective, n,
-           first_session, first_score, latest_session, latest_score, latest_at
+           first_session, first_version, first_score, latest_session, latest_score, latest_at
     FROM (
         SELECT s.enrolment_id, v.instrument_id, d.code AS dimension_code, s.perspective,
                COUNT(*) OVER w AS n,
                FIRST_VALUE(s.id) OVER w AS first_session,
                FIRST_VALUE(ds.score) OVER w AS first_score,
+               FIRST_VALUE(s.version_id) OVER w AS first_version,
                LAST_VALUE(s.id) OVER w AS latest_session,
                LAST_VALUE(ds.score) OVER w AS latest_score,
                LAST_VALUE(s.occurred_at) OVER w AS latest_at,
@@ -131,181 +129,6 @@ READINGS_SQL = """
 """
 
 
-# --- Reference statistics ------------------------------------------------------------------------
-
-# The first scored reading per progression key, derived once into a temporary table (with planner
-# statistics) that the norms and Cronbach's α are computed from.
-FIRST_READINGS_SQL = """
-    CREATE TEMPORARY TABLE stegvis_first_readings AS
-    SELECT enrolment_id, instrument_id, dimension_code, perspective, session_id, version_id, score
-    FROM (
-        SELECT s.enrolment_id, v.instrument_id, d.code AS dimension_code, s.perspective, s.id AS session_id,
-               s.version_id, ds.score,
-               ROW_NUMBER() OVER (PARTITION BY s.enrolment_id, v.instrument_id, d.code, s.perspective
-                                  ORDER BY s.occurred_at, s.id) AS position
-        FROM progression_dimensionscore ds
-        JOIN surveys_assessmentsession s ON s.id = ds.session_id
-        JOIN surveys_instrumentversion v ON v.id = s.version_id
-        JOIN surveys_dimension d ON d.id = ds.dimension_id
-        WHERE ds.score IS NOT NULL AND s.status = 'submitted' AND NOT s.consent_withdrawn
-    ) readings
-    WHERE position = 1
-"""
-
-BASELINES_SQL = """
-    SELECT instrument_id, dimension_code, perspective, COUNT(*), SUM(score), SUM(score * score)
-    FROM stegvis_first_readings
-    GROUP BY instrument_id, dimension_code, perspective
-"""
-
-# Item sums of the listwise complete first readings (every ladder item of the dimension asked in
-# the perspective answered), and of their totals, for every dimension and perspective at once.
-ALPHA_SUMS_SQL = f"""
-    WITH asked AS (
-        SELECT i.version_id, d.code AS dimension_code, p.perspective, COUNT(*) AS items
-        FROM surveys_item i
-        JOIN surveys_dimension d ON d.id = i.dimension_id
-        JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
-        CROSS JOIN (SELECT 'self' AS perspective UNION ALL SELECT 'mentor' UNION ALL SELECT 'agreed') p
-        WHERE i.applies_to = 'both' OR i.applies_to = p.perspective
-        GROUP BY i.version_id, d.code, p.perspective
-    ),
-    turned AS (
-        SELECT f.instrument_id, f.dimension_code, f.perspective, f.session_id, f.version_id,
-               i.code AS item_code, {RESCALED_SQL} AS x
-        FROM stegvis_first_readings f
-        JOIN surveys_item i ON i.version_id = f.version_id
-        JOIN surveys_dimension d ON d.id = i.dimension_id AND d.code = f.dimension_code
-        JOIN surveys_scale sc ON sc.id = i.scale_id AND sc.kind = 'ladder'
-        JOIN surveys_answer a ON a.session_id = f.session_id AND a.item_id = i.id AND a.value IS NOT NULL
-        WHERE i.applies_to = 'both' OR i.applies_to = f.perspective
-    ),
-    complete AS (
-        SELECT t.instrument_id, t.dimension_code, t.perspective, t.session_id
-        FROM turned t
-        JOIN asked k ON k.version_id = t.version_id AND k.dimension_code = t.dimension_code
-                    AND k.perspective = t.perspective
-        GROUP BY t.instrument_id, t.dimension_code, t.perspective, t.session_id, k.items
-        HAVING COUNT(*) = k.items
-    ),
-    kept AS (
-        SELECT t.* FROM turned t
-        JOIN complete c ON c.session_id = t.session_id AND c.instrument_id = t.instrument_id
-                       AND c.dimension_code = t.dimension_code AND c.perspective = t.perspective
-    )
-    SELECT instrument_id, dimension_code, perspective, 'item', COUNT(*), SUM(x), SUM(x * x)
-    FROM kept GROUP BY instrument_id, dimension_code, perspective, item_code
-    UNION ALL
-    SELECT instrument_id, dimension_code, perspective, 'total', COUNT(*), SUM(total), SUM(total * total)
-    FROM (SELECT instrument_id, dimension_code, perspective, session_id, SUM(x) AS total
-          FROM kept GROUP BY instrument_id, dimension_code, perspective, session_id) totals
-    GROUP BY instrument_id, dimension_code, perspective
-"""  # noqa: S608 - module constants only
-
-
-@dataclass
-class AlphaSums:
-    """Count, sum and sum of squares per item, and of the per-reading totals."""
-
-    items: list[tuple[int, float, float]]
-    total: tuple[int, float, float] | None = None
-
-
-def cronbach_alpha(sums: AlphaSums) -> float | None:
-    """α = k/(k−1) · (1 − Σ var(item) / var(total)), sample variances; None below 2 items or 3 readings."""
-    k = len(sums.items)
-    if k < 2 or sums.total is None or sums.total[0] < 3:
-        return None
-    total_var = _variance(*sums.total)
-    if total_var <= 0:
-        return None
-    return k / (k - 1) * (1 - sum(_variance(*item) for item in sums.items) / total_var)
-
-
-def _variance(count: int, total: float, total_sq: float) -> float:
-    """Sample variance from a count, a sum and a sum of squares."""
-    return max(total_sq - total * total / count, 0.0) / (count - 1)
-
-
-def _rating_items_asked() -> dict[tuple[int, str, str], int]:
-    """Ladder items each perspective is asked per dimension (the largest count over versions)."""
-    asked_items: dict[tuple[int, str, str], int] = {}
-    for perspective in ("self", "mentor", "agreed"):
-        asked = ["both"] if perspective == "agreed" else ["both", perspective]
-        for row in (
-            Item.objects.filter(dimension__is_rating=True, scale__kind="ladder", applies_to__in=asked)
-            .values("version__instrument_id", "dimension__code", "version_id")
-            .annotate(n=Count("id"))
-        ):
-            key = (row["version__instrument_id"], row["dimension__code"], perspective)
-            asked_items[key] = max(asked_items.get(key, 0), row["n"])
-    return asked_items
-
-
-def _large_work_memory(cursor: CursorWrapper) -> None:
-    """Let PostgreSQL sort and hash a whole rebuild step in memory (this transaction only)."""
-    if connection.vendor == "postgresql":
-        cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
-
-
-@transaction.atomic
-def reference_statistics_compute() -> int:
-    """Recompute the norms (baseline mean and SD, α, the reliability used) from every first reading."""
-    with connection.cursor() as cursor:
-        _large_work_memory(cursor)
-        cursor.execute("DROP TABLE IF EXISTS stegvis_first_readings")
-        cursor.execute(FIRST_READINGS_SQL)
-        cursor.execute("ANALYZE stegvis_first_readings")  # temporary tables are never analysed automatically
-        cursor.execute(BASELINES_SQL)
-        baselines = cursor.fetchall()
-        cursor.execute(ALPHA_SUMS_SQL)
-        alpha_sums: dict[tuple[int, str, str], AlphaSums] = {}
-        for instrument_id, dimension_code, perspective, kind, count, total, total_sq in cursor.fetchall():
-            sums = alpha_sums.setdefault((instrument_id, dimension_code, perspective), AlphaSums(items=[]))
-            row = (int(count), float(total), float(total_sq))
-            if kind == "item":
-                sums.items.append(row)
-            else:
-                sums.total = row
-        cursor.execute("DROP TABLE stegvis_first_readings")
-    asked_items = _rating_items_asked()
-    configured = {(r.instrument_id, r.dimension_code): r for r in ReliabilitySetting.objects.all()}
-    rows = []
-    for instrument_id, dimension_code, perspective, n, total, total_sq in baselines:
-        key = (instrument_id, dimension_code, perspective)
-        n = int(n)
-        sd = math.sqrt(_variance(n, float(total), float(total_sq))) if n > 1 else None
-        alpha, alpha_n = None, 0
-        if asked_items.get(key, 0) >= 2 and key in alpha_sums:
-            sums = alpha_sums[key]
-            alpha, alpha_n = cronbach_alpha(sums), sums.total[0] if sums.total else 0
-        setting = configured.get((instrument_id, dimension_code))
-        if alpha is not None and alpha > 0:
-            reliability, source = alpha, "cronbach"
-        elif setting is not None:
-            reliability, source = setting.test_retest, "configured"
-        else:
-            reliability, source = DEFAULT_TEST_RETEST, "default"
-        rows.append(
-            ReferenceStatistic(
-                instrument_id=instrument_id,
-                dimension_code=dimension_code,
-                perspective=perspective,
-                n=n,
-                mean=float(total) / n,
-                sd=sd,
-                alpha=alpha,
-                alpha_n=alpha_n,
-                reliability=reliability,
-                reliability_source=source,
-                algorithm_version=ALGORITHM_VERSION,
-            )
-        )
-    ReferenceStatistic.objects.all().delete()
-    ReferenceStatistic.objects.bulk_create(rows)
-    return len(rows)
-
-
 # --- Progression ----------------------------------------------------------------------------------
 
 
@@ -317,12 +140,13 @@ class ReliableChange:
 
 
 def reliable_change(*, change: float | None, baseline_sd: float | None, reliability: float | None) -> ReliableChange:
-    """Classify a change against measurement error: RCI = change / √(2·SD₀²·(1−r))."""
+    """Classify a change against measurement error: RCI = change / √(2·SD₀²·(1−r)). baseline_sd and
+    reliability are None when the row's norm is missing or not usable (too few baselines, no
+    reliability): then nothing is classified."""
     if change is None:
         return ReliableChange(None, Classification.INSUFFICIENT, None)
     if not baseline_sd or reliability is None or reliability >= 1:
-        # No usable norm yet (too few baselines): say so rather than call the change "unchanged".
-        return ReliableChange(None, Classification.INSUFFICIENT, None)
+        return ReliableChange(None, Classification.NO_NORM, None)
     standard_error_of_difference = math.sqrt(2 * baseline_sd**2 * (1 - reliability))
     rci = change / standard_error_of_difference
     if rci >= RCI_THRESHOLD:
@@ -334,37 +158,34 @@ def reliable_change(*, change: float | None, baseline_sd: float | None, reliabil
     return ReliableChange(rci, classification, change >= MID_FACTOR * baseline_sd)
 
 
-def _ensure_reference_statistics() -> None:
-    """The first reading ever processed computes the norms; afterwards they change only on request."""
-    if not ReferenceStatistic.objects.exists():
-        reference_statistics_compute()
-
-
 # Progression rows of the enrolments selected by {where} (on the readings s), with the change, the
-# RCI, its classification and the MID computed in SQL against the stored norms — the same rules as
-# reliable_change() below, which the tests hold this statement to.
+# RCI, its classification and the MID computed in SQL against the norm set in force — the same
+# rules as reliable_change() above, which the tests hold this statement to. A row uses the norm of
+# its first reading's instrument version, dimension and perspective, if usable; the row keeps the
+# norm's SD₀ and reliability either way, and records the set and the norm.
 PROGRESSIONS_SQL = """
     INSERT INTO progression_progression
         (enrolment_id, instrument_id, dimension_code, perspective, n_readings, first_session_id, first_score,
          latest_session_id, latest_score, latest_on, change, baseline_sd, reliability, rci, classification,
-         meets_mid, algorithm_version)
+         meets_mid, norm_set_id, norm_id, algorithm_version)
     SELECT enrolment_id, instrument_id, dimension_code, perspective, n, first_session, first_score,
            latest_session, latest_score, {latest_on}, change, sd, reliability, rci,
-           CASE WHEN rci IS NULL THEN %s WHEN rci >= %s THEN %s WHEN rci <= %s THEN %s ELSE %s END,
+           CASE WHEN change IS NULL THEN %s WHEN rci IS NULL THEN %s
+                WHEN rci >= %s THEN %s WHEN rci <= %s THEN %s ELSE %s END,
            CASE WHEN rci IS NULL THEN NULL ELSE change >= %s * sd END,
-           %s
+           %s, norm_id, %s
     FROM (
-        SELECT r.*, ref.sd, ref.reliability,
-               CASE WHEN r.change IS NULL OR ref.sd IS NULL OR ref.sd = 0 OR ref.reliability IS NULL
-                         OR ref.reliability >= 1 THEN NULL
+        SELECT r.*, ref.id AS norm_id, ref.sd, ref.reliability,
+               CASE WHEN r.change IS NULL OR ref.id IS NULL OR NOT ref.usable OR NOT ref.sd > 0
+                         OR NOT ref.reliability < 1 THEN NULL
                     ELSE r.change / SQRT(2 * ref.sd * ref.sd * (1 - ref.reliability)) END AS rci
         FROM (
             SELECT readings.*, CASE WHEN n >= 2 THEN latest_score - first_score END AS change
             FROM ({readings}) readings
         ) r
-        LEFT JOIN progression_referencestatistic ref
-               ON ref.instrument_id = r.instrument_id AND ref.dimension_code = r.dimension_code
-              AND ref.perspective = r.perspective
+        LEFT JOIN progression_norm ref
+               ON ref.norm_set_id = %s AND ref.version_id = r.first_version
+              AND ref.dimension_code = r.dimension_code AND ref.perspective = r.perspective
     ) progressions
 """
 
@@ -372,23 +193,25 @@ PROGRESSIONS_SQL = """
 def _progressions_store(enrolments: str, params: list[object]) -> int:
     """Replace the progression rows of the enrolments selected by `enrolments` (SQL on column
     enrolment_id, with its params); returns rows stored."""
-    _ensure_reference_statistics()
+    norm_set_id = norms.norm_set_for_progression().pk
     latest_on, date_params = connection.ops.datetime_cast_date_sql("latest_at", (), settings.TIME_ZONE)
     sql = PROGRESSIONS_SQL.format(latest_on=latest_on, readings=READINGS_SQL.format(where=f"AND s.{enrolments}"))
     verdicts = [
         Classification.INSUFFICIENT.value,
+        Classification.NO_NORM.value,
         RCI_THRESHOLD,
         Classification.IMPROVED.value,
         -RCI_THRESHOLD,
         Classification.WORSE.value,
         Classification.UNCHANGED.value,
         MID_FACTOR,
+        norm_set_id,
         ALGORITHM_VERSION,
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM progression_progression WHERE {enrolments}", params)  # noqa: S608
-        # Placeholders in order: the date conversion, the verdicts, then the readings' filter.
-        cursor.execute(sql, [*date_params, *verdicts, *params])
+        # Placeholders in order: the date conversion, the verdicts, the readings' filter, the norm set.
+        cursor.execute(sql, [*date_params, *verdicts, *params, norm_set_id])
         return cursor.rowcount
 
 
@@ -538,23 +361,13 @@ def enrolments_progress(*, enrolment_ids: list[int]) -> int:
     return stored
 
 
-def tables_analyze(tables: tuple[str, ...]) -> None:
-    """Refresh the planner statistics of tables a rebuild reads or has just rewritten (PostgreSQL's
-    autovacuum gets to them only later, and a plan made for an empty table is slow on a full one).
-    ANALYZE reads a sample, so this takes about a second even for the largest tables."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {table}")
-
-
 def derived_tables_analyze() -> None:
-    tables_analyze(DERIVED_TABLES)
+    norms.tables_analyze(DERIVED_TABLES)
 
 
-# The readings a rebuild scores (they may just have been imported or restored) and what it derives.
-SOURCE_TABLES = ("surveys_assessmentsession", "surveys_answer")
+# Every table a rebuild reads (the readings may just have been imported or restored; the small
+# instrument tables too, or PostgreSQL plans a nested loop over them), and what it derives.
+SOURCE_TABLES = norms.NORM_SOURCE_TABLES
 DERIVED_TABLES = (
     "progression_sessionscoring",
     "progression_dimensionscore",
@@ -597,3 +410,16 @@ def progression_sweep(*, limit: int = 2000) -> int:
         sessions_score(session_ids=[session_id for session_id, _ in pending])
         enrolments_progress(enrolment_ids=[enrolment_id for _, enrolment_id in pending])
     return len(pending)
+
+
+def norms_complete_and_reclassify(*, chunk_size: int = 500) -> int:
+    """Nightly, and whenever asked: complete the norm set in force (norms.norms_complete) and
+    reclassify the progression rows of the keys whose norms it added. Returns the enrolments
+    reclassified."""
+    norm_set, keys = norms.norms_complete()
+    if norm_set is None or not keys:
+        return 0
+    enrolment_ids = norms.enrolments_with_keys(keys)
+    for start in range(0, len(enrolment_ids), chunk_size):
+        enrolments_progress(enrolment_ids=enrolment_ids[start : start + chunk_size])
+    return len(enrolment_ids)

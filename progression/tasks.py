@@ -43,3 +43,9 @@ def expire_exports() -> int:
 def rebuild_resume_stalled() -> int:
     """Every few minutes: continue a rebuild phase that has made no progress for a while."""
     return rebuild.rebuild_resume_stalled()
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+def norms_complete() -> int:
+    """Nightly: norms for keys that have none usable yet, and their rows reclassified."""
+    return scoring.norms_complete_and_reclassify()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("rapporter/", report_views.dashboard, name="report_dashboard"),
     path("rapporter/texter/", report_views.report_texts, name="report_texts"),
     path("rapporter/analysexport/", report_views.analysis_export, name="analysis_export"),
+    path("rapporter/normer/", report_views.norms_page, name="norms"),
     path("rapporter/<slug:name>/", report_views.report_page, name="report_page"),
     path("rapporter/<slug:name>/csv/", report_views.report_csv, name="report_csv"),
     path("rapporter/<slug:name>/export/", report_views.export_start, name="export_start"),

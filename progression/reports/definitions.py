@@ -725,6 +725,8 @@ def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[s
     return {tuple(line[:3]): dict(zip(names, line[:-1], strict=True)) for line in lines if line[3]}
 
 
+PERSPECTIVE_LABELS = {"self": "Deltagaren", "mentor": "Handledaren", "agreed": "Gemensam"}
+
 # Scores and their changes lie within 0–100 (changes −100…100): one enrolment moves a sum by at most this.
 SCORE_RANGE = 100.0
 
@@ -754,6 +756,8 @@ def progression(ctx: Context) -> Report:
             name: ctx.count(Cell(row[name], row[f"key_{name}"] or 0))
             for name in ("improved", "unchanged", "worse", "mid")
         } | {"n": ctx.count(Cell(n, key))}
+        classes = {name: counts[name] for name in ("improved", "unchanged", "worse")}
+        classified_shares = shares_summing_to_100(classes)
         dimensions.append(
             {
                 "instrument": row["instrument__code"],
@@ -764,10 +768,10 @@ def progression(ctx: Context) -> Report:
                 "mean_latest": _rounded(mean("sum_latest", "senaste"), 2),
                 "mean_change": _rounded(mean_change, 2),
                 "d_z": _rounded(d_z, 3),
-                "share_improved": share(counts["improved"], counts["n"]),
-                "share_unchanged": share(counts["unchanged"], counts["n"]),
-                "share_worse": share(counts["worse"], counts["n"]),
-                "share_mid": share(counts["mid"], counts["n"]),
+                # Of the enrolments classified against a usable norm (the rest: för få för att bedöma),
+                # by largest remainder so that the three add up to exactly 100.
+                **{f"share_{name}": value for name, value in classified_shares.items()},
+                "share_mid": share(counts["mid"], sum(classes.values())),
             }
         )
     table = Table(
@@ -788,7 +792,7 @@ def progression(ctx: Context) -> Report:
         [
             [
                 d["dimension"].capitalize(),
-                "Deltagaren" if d["perspective"] == "self" else "Handledaren",
+                PERSPECTIVE_LABELS.get(d["perspective"], d["perspective"]),
                 d["n"],
                 d["mean_first"],
                 d["mean_latest"],
@@ -824,7 +828,9 @@ def progression(ctx: Context) -> Report:
         charts,
         [
             "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden.",
-            "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96. "
+            "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96, mot normen för instrumentversion, område och "
+            "vem som bedömer (se Normer). Andelarna förbättrad, oförändrad och försämrad räknas av dem som "
+            "kunnat bedömas mot en norm och summerar till 100; övriga är för få för att bedöma. "
             "MID: förändring ≥ 0,5 × baslinjens standardavvikelse. "
             "d_z = medelförändring ÷ förändringens standardavvikelse"
             + (

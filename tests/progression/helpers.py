@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from participants.models import Enrolment, Forbund, Insats, Role
 from participants.services import enrolment_create
-from progression.models import DimensionScore, InsatsSummary, Progression
+from progression import norms
+from progression.models import DimensionScore, InsatsSummary, NormSet, Progression
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, InstrumentVersion, Item
 from surveys.sessions import session_submit
 from tests.factories import (
@@ -280,3 +281,9 @@ def snapshot_differences(expected: dict[str, list[tuple]], actual: dict[str, lis
                 if not _same_value(a, b, tolerance):
                     problems.append(f"{table} {key} {name}: {a!r} != {b!r}")
     return problems
+
+
+def norms_now(*, minimum_n: int = 5) -> NormSet:
+    """A new norm set from the readings so far, as an operator makes one (small test data: a lower
+    minimum n than the default 30)."""
+    return norms.norm_set_create(by=None, reason="Test: normer ur läsningarna hittills", minimum_n=minimum_n)

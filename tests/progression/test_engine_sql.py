@@ -1,15 +1,16 @@
 """The set-based engine's SQL against its Python definitions: the RCI, classification and MID that
 PROGRESSIONS_SQL computes equal reliable_change() for every stored row, norms that allow no
-verdict give "insufficient", and the summaries kept by difference fall back to a full recompute when
+verdict give "för få för att bedöma", and the summaries kept by difference fall back to a full recompute when
 they are out of step with the progression rows."""
 
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from django.test import override_settings
 
 from progression import scoring
-from progression.models import Classification, InsatsSummary, Progression, ReferenceStatistic
+from progression.models import Classification, InsatsSummary, Norm, Progression
 from progression.rebuild import progression_rebuild_inline
 from surveys.models import AssessmentSession
 from tests.progression.helpers import (
@@ -45,7 +46,8 @@ def _readings(seed: int, enrolments: int = 12) -> World:
                 effects = {info.dimension: 0.0 for info in infos}
                 answers.update(rating_answers(rng, infos, perspective, base + growth * visit / 2, effects))
                 submit(world, enrolment, version, perspective, answers, START + timedelta(days=days))
-    progression_rebuild_inline(recompute_reference=True, report=lambda message: None)
+    with override_settings(NORM_MINIMUM_N=5):
+        progression_rebuild_inline(new_norms_reason="Test", report=lambda message: None)
     return world
 
 
@@ -81,24 +83,18 @@ def test_sql_reliable_change_equals_the_python_definition_for_every_row():
 
 def test_norms_without_spread_or_with_perfect_reliability_give_no_verdict():
     _readings(seed=5, enrolments=6)
-    no_spread = ReferenceStatistic.objects.filter(perspective="self").first()
-    perfect = ReferenceStatistic.objects.filter(perspective="mentor").first()
-    ReferenceStatistic.objects.filter(pk=no_spread.pk).update(sd=0)
-    ReferenceStatistic.objects.filter(pk=perfect.pk).update(reliability=1.0)
+    usable = Norm.objects.filter(usable=True)
+    no_spread = usable.filter(perspective="self").first()
+    perfect = usable.filter(perspective="mentor").first()
+    Norm.objects.filter(pk=no_spread.pk).update(sd=0)
+    Norm.objects.filter(pk=perfect.pk).update(reliability=1.0)
     progression_rebuild_inline(report=lambda message: None)
 
-    for reference in (no_spread, perfect):
-        rows = Progression.objects.filter(
-            instrument_id=reference.instrument_id,
-            dimension_code=reference.dimension_code,
-            perspective=reference.perspective,
-            n_readings__gte=2,
-        )
+    for norm in (no_spread, perfect):
+        rows = Progression.objects.filter(norm=norm, n_readings__gte=2)
         assert rows.exists()
-        assert set(rows.values_list("classification", "rci", "meets_mid")) == {
-            (Classification.INSUFFICIENT, None, None)
-        }
-    assert Progression.objects.exclude(classification=Classification.INSUFFICIENT).exists()
+        assert set(rows.values_list("classification", "rci", "meets_mid")) == {(Classification.NO_NORM, None, None)}
+    assert Progression.objects.filter(classification=Classification.IMPROVED).exists()
 
 
 def _process_a_new_reading(world: World) -> None:

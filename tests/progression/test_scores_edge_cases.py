@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from progression import scoring
-from progression.models import DimensionScore, ReferenceStatistic
+from progression.models import DimensionScore, Norm, ReliabilitySource
 from surveys.loading import InstrumentDefinitionError
 from surveys.models import AssessmentSession
-from tests.progression.helpers import enrol, item_entry, prov_definition, submit, world_create
+from tests.progression.helpers import enrol, item_entry, norms_now, prov_definition, submit, world_create
 from tests.surveys.factories import load
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def _first_readings(version, answer_sets: list[dict]) -> None:  # noqa: ANN001
     for answers in answer_sets:
         submit(world, enrol(world, world.insatser[0]), version, "self", answers, OCCURRED_AT)
     scoring.sessions_score(session_ids=list(AssessmentSession.objects.values_list("pk", flat=True)))
-    scoring.reference_statistics_compute()
+    norms_now()
 
 
 def _cronbach(matrix: np.ndarray) -> float:
@@ -46,9 +46,12 @@ def test_no_alpha_when_no_first_reading_answers_every_item():
         )
     _first_readings(version, answer_sets)
 
-    reference = ReferenceStatistic.objects.get(instrument=version.instrument, dimension_code="motivation")
+    reference = Norm.objects.get(version=version, dimension_code="motivation")
     assert (reference.alpha, reference.alpha_n) == (None, 0)
-    assert (reference.reliability, reference.reliability_source) == (scoring.DEFAULT_TEST_RETEST, "default")
+    # No reliability to borrow: the key classifies nothing rather than use a number without a source.
+    assert (reference.reliability, reference.reliability_source) == (None, ReliabilitySource.NONE)
+    assert not reference.usable
+    assert "α kunde inte beräknas" in reference.reliability_note
 
 
 def test_alpha_for_a_dimension_with_two_items_in_the_self_form():
@@ -60,7 +63,7 @@ def test_alpha_for_a_dimension_with_two_items_in_the_self_form():
     _first_readings(version, [{"halsa_1": 5, "halsa_2": 5, "kontakt": 1, "ens_1": a, "ens_self": b} for a, b in pairs])
 
     expected = _cronbach((np.array(pairs, dtype=float) - 1) * 100 / 9)
-    reference = ReferenceStatistic.objects.get(instrument=version.instrument, dimension_code="ensam")
+    reference = Norm.objects.get(version=version, dimension_code="ensam")
     assert reference.alpha is not None and math.isclose(reference.alpha, expected, abs_tol=1e-9)
     assert reference.alpha_n == 10
     assert reference.reliability_source == "cronbach"

@@ -40,10 +40,11 @@ from progression import scoring
 from progression.models import (
     DimensionScore,
     InsatsSummary,
+    Norm,
+    NormSet,
     Progression,
     RebuildJob,
     RebuildPhase,
-    ReferenceStatistic,
     SessionScoring,
 )
 from progression.rebuild import progression_rebuild_inline, rebuild_resume_stalled, rebuild_start
@@ -62,7 +63,7 @@ needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server sakn
 needs_postgres = pytest.mark.skipif(
     PG_BIN is None, reason="initdb saknas (/usr/lib/postgresql/*/bin; Debian-paketet postgresql)"
 )
-DERIVED = (SessionScoring, DimensionScore, ReferenceStatistic, Progression, InsatsSummary)
+DERIVED = (SessionScoring, DimensionScore, Progression, InsatsSummary)
 
 
 def free_port() -> int:
@@ -255,8 +256,10 @@ def table_differences(expected: dict[str, list[tuple]], actual: dict[str, list[t
 
 def clear_derived(*, keep_reference: bool = False) -> None:
     for model in DERIVED:
-        if not (keep_reference and model is ReferenceStatistic):
-            model.objects.all().delete()
+        model.objects.all().delete()
+    if not keep_reference:
+        Norm.objects.all().delete()
+        NormSet.objects.all().delete()
 
 
 # --- 1. Redis stopped while readings are submitted -----------------------------------------------

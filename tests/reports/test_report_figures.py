@@ -36,8 +36,11 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from participants.models import Enrolment, ExitReason, InsatsPeriod
+from participants.services import participant_create
+from progression.models import Classification
 from progression.reports.filters import FilterError, parse_filter, preset_period
-from tests.reports.helpers import build, query
+from tests.reports.helpers import build, enrol, progression_row, query
+from tests.surveys.factories import shipped_version
 
 pytestmark = pytest.mark.django_db
 
@@ -553,3 +556,23 @@ def test_user_without_report_role_gets_no_scope(world):
         parse_filter(user=world.mentor_jonsbo, params=query(), default_year=2025)
 
     assert error.value.errors == {"forbund": "Du har ingen behörighet att se rapporter."}
+
+
+def test_progression_shares_are_of_the_classified_add_up_to_100_and_joint_readings_are_gemensam(world):
+    """Rows without a usable norm (för få för att bedöma) are not in the shares' denominator, the
+    three classes add up to exactly 100.0 by largest remainder, and `agreed` is "Gemensam"."""
+    version = shipped_version("stegvis-progression")
+    verdicts = [Classification.IMPROVED] * 1 + [Classification.UNCHANGED] * 1 + [Classification.WORSE] * 1
+    verdicts += [Classification.NO_NORM] * 4
+    for number, verdict in enumerate(verdicts):
+        person = participant_create(forbund=world.sco, kon="kvinna", birth_year=1990)
+        enrolment = enrol(person, world.jonsbo, date(2025, 2, 1))
+        for perspective in ("self", "agreed"):
+            progression_row(enrolment, version, perspective=perspective, first=40, latest=50 + number,
+                            latest_on=date(2025, 10, 1), classification=verdict, mid=False)  # fmt: skip
+    lines = build(world.coordinator_sco, "progression").data["dimensions"]
+    for line in lines:
+        assert line["n"] == 7
+        assert (line["share_improved"], line["share_unchanged"], line["share_worse"]) == (33.4, 33.3, 33.3)
+    table = build(world.coordinator_sco, "progression").tables[0]
+    assert {row[1] for row in table.rows} == {"Deltagaren", "Gemensam"}

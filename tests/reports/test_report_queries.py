@@ -28,7 +28,7 @@ from progression.reports.filters import parse_filter
 from progression.reports.registry import build_report
 from tests.factories import exit_reason, operator, user_with_role
 from tests.progression.helpers import enrol as enrol_consenting
-from tests.progression.helpers import item_infos, rating_answers, submit, world_create
+from tests.progression.helpers import item_infos, norms_now, rating_answers, submit, world_create
 from tests.reports.conftest import JUNE
 from tests.reports.helpers import PERIOD, build, progression_row, query
 from tests.surveys.factories import shipped_version, valid_answers
@@ -259,7 +259,7 @@ def test_summaries_written_by_the_incremental_path_give_the_rows_report():
     for enrolment, ability in zip(enrolments, abilities, strict=True):
         for perspective in ("self", "mentor"):
             reading(enrolment, perspective, 0, ability)
-    scoring.reference_statistics_compute()  # the norms, deliberately, once the baselines are in
+    norms_now()  # the norms, deliberately, once the baselines are in
     growths = rng.normal(0.5, 1.5, size=len(enrolments))
     for index, enrolment in enumerate(enrolments[:-1]):  # the last one keeps its single reading
         for days in (30 + 20 * index, 200 + 25 * index):

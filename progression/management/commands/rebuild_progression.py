@@ -1,6 +1,7 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.celery import app as celery_app
 from progression import rebuild
@@ -10,28 +11,47 @@ from progression.models import RebuildJob, RebuildPhase
 class Command(BaseCommand):
     help = (
         "Recompute every dimension score, progression row and insats summary. Runs inline, or as a "
-        "Celery group on the workers with --workers (progress is shown either way)."
+        "Celery group on the workers with --workers (progress is shown either way). With "
+        "--recompute-reference and a --reason, a new norm set is made from the data first."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--recompute-reference",
             action="store_true",
-            help="Also recompute the reference statistics (baseline SD, α) first.",
+            help="Make a new norm set (baseline SD, reliability) from the data before reclassifying.",
         )
+        parser.add_argument("--reason", default="", help="Why new norms are made (stored with the norm set).")
+        parser.add_argument("--by", default="", help="The username the new norm set is recorded as made by.")
         parser.add_argument("--chunk-size", type=int, default=rebuild.DEFAULT_CHUNK_SIZE)
         parser.add_argument("--workers", action="store_true", help="Run the chunks on the Celery workers.")
 
     def handle(
-        self, *args: object, recompute_reference: bool, chunk_size: int, workers: bool, **options: object
+        self,
+        *args: object,
+        recompute_reference: bool,
+        reason: str,
+        by: str,
+        chunk_size: int,
+        workers: bool,
+        **options: object,
     ) -> None:
+        reason = reason.strip()
+        if recompute_reference and not reason:
+            raise CommandError('Nya normer kräver ett skäl: --reason "…" (det sparas med normversionen).')
+        if reason and not recompute_reference:
+            raise CommandError("--reason hör till --recompute-reference.")
+        user = None
+        if by:
+            user = get_user_model().objects.filter(username=by).first()
+            if user is None:
+                raise CommandError(f"Okänd användare: {by}")
+        norms = {"new_norms_reason": reason if recompute_reference else "", "new_norms_by": user}
         if not workers or celery_app.conf.task_always_eager:
-            rebuild.progression_rebuild_inline(
-                recompute_reference=recompute_reference, chunk_size=chunk_size, report=self.stdout.write
-            )
+            rebuild.progression_rebuild_inline(**norms, chunk_size=chunk_size, report=self.stdout.write)
             self.stdout.write(self.style.SUCCESS("Omräkningen är klar."))
             return
-        job = rebuild.rebuild_start(recompute_reference=recompute_reference, chunk_size=chunk_size)
+        job = rebuild.rebuild_start(**norms, chunk_size=chunk_size)
         while True:
             job = RebuildJob.objects.get(pk=job.pk)
             self.stdout.write(f"{job.get_phase_display()}: {job.chunks_done}/{job.chunks_total}")
