@@ -436,6 +436,14 @@ class CostParameter(models.Model):
         help_text="Tomt = alla ersättningsformer (schablon).",
     )
     yearly_cost_sek = models.DecimalField("kostnad per helårsekvivalent (kr)", max_digits=10, decimal_places=0)
+    public_share = models.DecimalField(
+        "andel som är offentlig kostnad",
+        max_digits=3,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="1,00 för en ersättning; för studiemedel bara bidragsdelen (lånet betalas tillbaka).",
+    )
     source = models.CharField("källa", max_length=500)
 
     class Meta:

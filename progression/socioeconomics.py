@@ -69,20 +69,31 @@ class EnrolmentEffect:
 
 
 class CostTable:
-    """Cost per helårsekvivalent for (year, kommun, income source), falling back from the most
-    specific parameter to the schablon, and to the latest earlier year."""
+    """Public cost per helårsekvivalent (the parameter's cost × its public share) for (year, kommun,
+    income source), falling back from the most specific parameter to the schablon. A year without
+    parameters uses the latest earlier year; a year before the first parameter year uses the first
+    (the nearest: a later year's prices, never a guess)."""
 
     def __init__(self) -> None:
         self.rows = {
             (p.year, p.kommun, p.income_source.code if p.income_source else None): float(p.yearly_cost_sek)
+            * float(p.public_share)
             for p in CostParameter.objects.select_related("income_source")
         }
         self.years = sorted({year for year, _, _ in self.rows})
 
+    def year_used(self, year: int) -> int | None:
+        """The parameter year that prices `year`: itself, else the latest earlier, else the first."""
+        earlier = [candidate for candidate in self.years if candidate <= year]
+        return earlier[-1] if earlier else (self.years[0] if self.years else None)
+
     def cost(self, *, year: int, kommun: str, source: str) -> float:
         if source == NO_SUPPORT:
             return 0.0
-        for candidate in [y for y in reversed(self.years) if y <= year] or list(reversed(self.years)):
+        used = self.year_used(year)
+        if used is None:
+            return 0.0
+        for candidate in [y for y in reversed(self.years) if y <= used]:
             for key in (
                 (candidate, kommun, source),
                 (candidate, kommun, None),

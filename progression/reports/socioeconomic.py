@@ -86,13 +86,16 @@ def socioeconomic(ctx: Context) -> Report:
     money_shown = None not in (before_hae, after_hae, before_cost, after_cost)
     reduction = before_cost - after_cost if money_shown else 0.0
     assumptions = se.Assumptions.for_forbund(f.forbund)
+    # The outer scenarios named by the size of what they give, not by their assumptions: when the
+    # public cost rose (a negative reduction), the generous assumptions give the lowest figure.
+    outer = sorted((se.LOW, se.HIGH), key=lambda a: se.claimable(yearly_reduction=reduction, assumptions=a, years=5))
     horizons = {
         name: {
             "assumptions": a.describe(),
             "year_1": _kr(se.claimable(yearly_reduction=reduction, assumptions=a, years=1)),
             "years_5": _kr(se.claimable(yearly_reduction=reduction, assumptions=a, years=5)),
         }
-        for name, a in (("low", se.LOW), ("central", assumptions), ("high", se.HIGH))
+        for name, a in (("low", outer[0]), ("central", assumptions), ("high", outer[1]))
     }
     payers = _payers(ctx, effects)
 
@@ -172,7 +175,7 @@ def socioeconomic(ctx: Context) -> Report:
                 ["Scenario", "Antaganden", "År 1", "5 år", "5 år per avslutad deltagare"],
                 [
                     [
-                        {"low": "Försiktigt", "central": "Huvudalternativ", "high": "Optimistiskt"}[k],
+                        {"low": "Lägst", "central": "Huvudalternativ", "high": "Högst"}[k],
                         h["assumptions"],
                         h["year_1"],
                         h["years_5"],

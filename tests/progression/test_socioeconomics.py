@@ -102,12 +102,15 @@ def test_claimable_over_one_and_five_years():
     assert se.claimable(yearly_reduction=100_000, assumptions=se.LOW, years=1) == pytest.approx(15_000)
 
 
-def _report(world, **params):
+def _filters(world, **params):
     query = QueryDict(mutable=True)
     query.update({"forbund": "sco", "from": "2026-01-01", "to": "2026-12-31", **params})
     query.setlist("insats", ["jonsbo"])
-    filters = parse_filter(user=world.coordinator_sco, params=query, default_year=2026)
-    return build_report("socioeconomic", filters=replace(filters, external=False)).data
+    return parse_filter(user=world.coordinator_sco, params=query, default_year=2026)
+
+
+def _report(world, **params):
+    return build_report("socioeconomic", filters=replace(_filters(world, **params), external=False)).data
 
 
 def test_report_aggregates_and_reacts_to_parameters(world):
@@ -122,16 +125,18 @@ def test_report_aggregates_and_reacts_to_parameters(world):
     assert data["transitions"]["forsorjningsstod"]["ingen_offentlig"] == 1
     assert data["transitions"]["total"]["total"] == 3
     assert data["helarsekvivalenter"] == {"before": 2.5, "after": 1.25, "change": -1.25}
-    # before 162 000 + 81 000 + 162 000; after 0 + 40 500 + 162 000
-    assert data["yearly_public_cost"] == {"before": 405_000, "after": 202_500, "change": -202_500}
-    assert data["claimable"]["central"]["year_1"] == round(202_500 * 0.7 * 0.5)
+    # before 162 000 + 81 000 + 162 000; after 0 + 40 500 + studiemedel's grant part 131 560 × 0.30
+    assert data["yearly_public_cost"] == {"before": 405_000, "after": 79_968, "change": -325_032}
+    assert data["claimable"]["central"]["year_1"] == round(325_032 * 0.7 * 0.5)
     assert data["insats_cost"] == {"total": 300_000, "participants": 3, "per_participant": 100_000}
     ImpactAssumptions.objects.create(
         forbund=world.sco, deadweight_pct=50, attribution_pct=40, dropoff_pct=25, discount_rate_pct=3
     )
-    assert _report(world)["claimable"]["central"]["year_1"] == round(202_500 * 0.5 * 0.4)
+    assert _report(world)["claimable"]["central"]["year_1"] == round(325_032 * 0.5 * 0.4)
     CostParameter.objects.filter(year=2026, kommun="", income_source=None).update(yearly_cost_sek=100_000)
-    assert _report(world)["yearly_public_cost"] == {"before": 250_000, "after": 125_000, "change": -125_000}
+    assert _report(world)["yearly_public_cost"] == {"before": 250_000, "after": 64_468, "change": -185_532}
+    CostParameter.objects.filter(year=2026, income_source__code="studiemedel").update(public_share=1)
+    assert _report(world)["yearly_public_cost"]["after"] == 25_000 + 131_560
 
 
 def test_small_groups_hide_money_in_external_output(world):
@@ -143,3 +148,38 @@ def test_small_groups_hide_money_in_external_output(world):
     assert data["n"] in (0, 5)  # one person: published as 0 or 5, never 1
     assert data["yearly_public_cost"] is None and data["claimable"] is None
     assert build_report("socioeconomic", filters=replace(filters, external=False)).data["yearly_public_cost"]["before"]
+
+
+def test_a_year_before_the_first_parameter_year_is_priced_with_the_first_never_the_latest(world):
+    CostParameter.objects.create(year=2029, kommun="", income_source=None, yearly_cost_sek=200_000, source="test")
+    table = se.CostTable()
+    first = min(table.years)
+    assert table.year_used(first - 3) == first  # before the first: the nearest, the first
+    assert table.year_used(2030) == max(table.years)  # after the last: the latest earlier
+    assert table.cost(year=first - 3, kommun="", source="forsorjningsstod") == 162_000
+    assert table.cost(year=2030, kommun="", source="forsorjningsstod") == 200_000
+
+
+def test_studiemedel_is_priced_as_its_grant_part_with_its_source():
+    studiemedel = CostParameter.objects.filter(income_source__code="studiemedel")
+    assert studiemedel.exists()
+    for parameter in studiemedel:
+        assert (parameter.yearly_cost_sek, parameter.public_share) == (131_560, Decimal("0.30"))
+        assert "CSN" in parameter.source and "lånet betalas tillbaka" in parameter.source
+    assert se.CostTable().cost(year=2025, kommun="", source="studiemedel") == pytest.approx(39_468)
+
+
+def test_scenarios_are_named_by_the_size_of_their_figure_when_costs_rise(world):
+    """Leaving försörjningsstöd for sjukpenning at a higher cost: the public cost rises, and the
+    scenario labelled lowest still gives the lowest figure."""
+    CostParameter.objects.create(
+        year=2026, kommun="", income_source=IncomeSource.objects.get(code="sjukpenning_rehab"),
+        yearly_cost_sek=300_000, source="test",
+    )  # fmt: skip
+    _ended(world, "forsorjningsstod", "1", "sjukpenning_rehab", "1")
+    claims = _report(world)["claimable"]
+    assert claims["central"]["years_5"] < 0
+    assert claims["low"]["years_5"] <= claims["central"]["years_5"] <= claims["high"]["years_5"]
+    table = build_report("socioeconomic", filters=_filters(world)).tables
+    labels = [row[0] for t in table for row in t.rows if row and row[0] in ("Lägst", "Huvudalternativ", "Högst")]
+    assert labels == ["Lägst", "Huvudalternativ", "Högst"]
