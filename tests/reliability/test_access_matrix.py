@@ -49,6 +49,7 @@ NO_OBJECT = {
     "report_dashboard",
     "report_texts",
     "analysis_export",
+    "norms",
     "api_insats_list",
     "api_participant_list",
     "api_session_list",
