@@ -29,7 +29,7 @@ def _answers(rng: random.Random, items: list[Item], level: float, perspective: s
         scale = item.scale
         if scale.kind == ScaleKind.LADDER:
             bias = -0.6 if perspective == "mentor" else 0.3
-            value = round(level + bias + rng.gauss(0, 1.1))
+            value = round(level + bias + rng.gauss(0, 0.7))
             answers[item.code] = max(scale.min_value, min(scale.max_value, value))
         elif scale.kind == ScaleKind.NUMBER:
             answers[item.code] = max(0, min(scale.max_value, round(level * 3 + rng.gauss(0, 3))))
@@ -69,7 +69,7 @@ def seed_readings() -> int:
         assignment = next(iter(enrolment.mentor_assignments.all()), None)
         mentor = assignment.mentor if assignment else None
         last_day = enrolment.end_date or DEMO_TODAY
-        level = rng.uniform(2.5, 5.0)
+        level = rng.uniform(2.0, 6.0)  # people differ more than one item's answer varies: α about 0.8
         growth = rng.uniform(-0.2, 0.9)
         day = enrolment.start_date + timedelta(days=7)
         readings = []

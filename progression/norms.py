@@ -348,16 +348,22 @@ def norm_set_for_progression() -> NormSet:
 @transaction.atomic
 def norms_complete() -> tuple[NormSet | None, list[Key]]:
     """Add the norms of keys the current set has none for (a perspective, instrument version or
-    dimension that appeared after it was made), and replace the unusable norms that the data now
-    make usable (enough baselines, a reliability), copying every other norm unchanged, as a new
-    logged set. Returns it (None if nothing changed) and the keys whose norms changed, whose
-    progression rows the caller reclassifies."""
+    dimension that appeared after it was made), and replace the unusable norms whose baselines have
+    changed (so that their n says how many there are now, and they are used once there are enough,
+    with a reliability), copying every usable norm unchanged, as a new logged set. Unusable norms
+    classify nothing, so replacing them moves no one's classification but the keys' own. Returns the
+    set (None if nothing changed) and the keys whose norms changed, whose progression rows the
+    caller reclassifies."""
     current = current_norm_set()
     if current is None:
         return norm_set_for_progression(), []
     computed = norms_compute(minimum_n=current.minimum_n)
     kept = {(n.version_id, n.dimension_code, n.perspective): n for n in current.norms.all()}
-    changed = [key for key, norm in computed.norms.items() if key not in kept or (norm.usable and not kept[key].usable)]
+    changed = [
+        key
+        for key, norm in computed.norms.items()
+        if key not in kept or (not kept[key].usable and (norm.usable or norm.n != kept[key].n))
+    ]
     if not changed:
         return None, []
     newly_usable = sum(computed.norms[key].usable for key in changed)
@@ -368,7 +374,7 @@ def norms_complete() -> tuple[NormSet | None, list[Key]]:
         by=None,
         reason=(
             f"Komplettering: normer för {len(changed)} nycklar utan användbar norm ({names}); "
-            f"{newly_usable} blev användbara. Användbara normer kopierade oförändrade."
+            f"{newly_usable} av dem används nu. Användbara normer kopierade oförändrade."
         )[:500],
         minimum_n=current.minimum_n,
         demo_excluded=computed.demo_excluded,

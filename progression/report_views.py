@@ -211,7 +211,9 @@ def report_texts(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Texterna är sparade.")
             return redirect(f"{reverse('report_texts')}?{request.GET.urlencode()}")
     return render(
-        request, "progression/report_texts.html", {**_filter_context(request, filters), "form": form, "insats": insats}
+        request,
+        "progression/report_texts.html",
+        {**_filter_context(request, filters), "form": form, "insats": insats, "name": "texter"},
     )
 
 
@@ -278,7 +280,13 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "progression/analysis_export.html",
-        {**_filter_context(request, filters), "is_admin": is_admin, "error": error, "not_used": not_used},
+        {
+            **_filter_context(request, filters),
+            "is_admin": is_admin,
+            "error": error,
+            "not_used": not_used,
+            "name": "analysexport",
+        },
     )
 
 
@@ -327,6 +335,7 @@ def norms_page(request: HttpRequest) -> HttpResponse:
         {
             "reports": REPORTS.items(),
             "query": request.GET.urlencode(),
+            "name": "normer",
             "current": current,
             "norms": rows,
             "history": NormSet.objects.select_related("created_by").order_by("-version")[:50],

@@ -92,6 +92,18 @@ def test_too_few_baselines_classify_nothing_and_say_so():
     changed = Progression.objects.filter(n_readings=2)
     assert set(changed.values_list("classification", "rci", "meets_mid")) == {(Classification.NO_NORM, None, None)}
     assert Classification.NO_NORM.label == "För få för att bedöma"
+
+    # More baselines, still too few: the nightly completion says how many there are now.
+    measured(world, 5, seed=9)
+    scoring.progression_sweep()
+    assert scoring.norms_complete_and_reclassify() == 13
+    refreshed = norms.current_norm_set().norms.get(
+        pk__gt=norm.pk, version=norm.version, dimension_code=norm.dimension_code, perspective="self"
+    )
+    assert (refreshed.n, refreshed.usable) == (13, False)
+    assert set(Progression.objects.filter(n_readings=2).values_list("classification", flat=True)) == {
+        Classification.NO_NORM
+    }
     assert set(Progression.objects.filter(n_readings=1).values_list("classification", flat=True)) <= {
         Classification.INSUFFICIENT
     }
