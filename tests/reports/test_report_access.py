@@ -326,6 +326,18 @@ def test_the_report_page_offers_external_figures_only_on_the_publication_grid(fi
     assert internal.status_code == 200
 
 
+def test_the_export_checkbox_unticked_gives_exact_figures_ticked_protected(figures, client):
+    """The form sends extern=0 from a hidden field and extern=1 from the checkbox after it: the
+    last value counts, so an unticked box is an internal export, never a protected one by default."""
+    client.force_login(figures.world.coordinator_sco)
+    for values, external in ((["0"], False), (["0", "1"], True)):
+        client.post("/rapporter/exits/export/", {**PARAMS, "format": "xlsx", "extern": values})
+        assert ExportJob.objects.latest("id").external is external
+    off_grid = {**PARAMS, "to": "2025-03-17", "format": "xlsx"}
+    assert client.post("/rapporter/exits/export/", {**off_grid, "extern": ["0", "1"]}).status_code == 400
+    assert client.post("/rapporter/exits/export/", {**off_grid, "extern": ["0"]}).status_code == 302
+
+
 def test_report_command_refuses_bad_filters(world):
     with pytest.raises(CommandError, match="Okänt förbund eller utanför din behörighet: nope"):
         call_command("report", "exits", "--forbund", "nope", "--from", "2025-01-01", "--to", "2025-12-31")
