@@ -26,20 +26,20 @@ class ErasedIdentity:
 
     def pattern(self) -> re.Pattern[str] | None:
         """Any of the identity's words as typed by a person, case-insensitive; None if nothing to find."""
-        alternatives = self._alternatives(word_boundary=r"\b")
+        alternatives = self._alternatives(before=NOT_AFTER_A_LETTER, after=GENITIVE + NOT_BEFORE_A_LETTER)
         return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
     def database_prefilter(self) -> str | None:
         """The same words as a PostgreSQL regular expression, without word boundaries (PostgreSQL's
         differ from Python's): it finds every row the pattern changes, and maybe a few more."""
-        alternatives = self._alternatives(word_boundary="")
+        alternatives = self._alternatives(before="", after="")
         return "|".join(alternatives) if alternatives else None
 
-    def _alternatives(self, *, word_boundary: str) -> list[str]:
+    def _alternatives(self, *, before: str, after: str) -> list[str]:
         name = self.name.strip()
-        alternatives = [re.escape(name)] if name else []
+        alternatives = [re.escape(name) + after] if name else []
         alternatives += [
-            f"{word_boundary}{re.escape(part)}{word_boundary}"
+            f"{before}{re.escape(part.strip('.,'))}{after}"
             for part in name.split()
             if len(part.strip(".,")) >= SHORTEST_NAME_PART
         ]
@@ -50,6 +50,12 @@ class ErasedIdentity:
 
 
 SEPARATOR = r"[-\s+.()]*"
+# A name part is a word of its own, not inside another word ("Wilmahuset" stays), an underscore
+# separating words ("Erik_Svensson"); the Swedish genitive belongs to the name ("Wilmas mamma",
+# "Lars:s", "Lars'").
+NOT_AFTER_A_LETTER = r"(?<![^\W_])"
+NOT_BEFORE_A_LETTER = r"(?![^\W_])"
+GENITIVE = r"(?:s|:s|')?"
 
 
 def _digit_runs(text: str) -> list[str]:

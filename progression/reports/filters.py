@@ -37,11 +37,16 @@ class ReportFilter:
     age_band: str = ""
     by_kon: bool = field(default=False)
     external: bool = False  # figures protected for spreading outside the organisation
-    all_insatser: bool = True  # every insats of the förbund the user reaches (no selection)
 
     @property
     def insats_ids(self) -> list[int]:
         return [insats.pk for insats in self.insatser]
+
+    @property
+    def all_insatser(self) -> bool:
+        """Every insats of the förbund, not only those the user reaches: a user who reaches a few
+        would otherwise publish a selection of them."""
+        return len(self.insatser) == Insats.objects.filter(forbund=self.forbund).count()
 
     def describe(self) -> str:
         parts = [
@@ -107,7 +112,13 @@ GRID_INSATS_ERROR = (
 
 
 def _external(params: Any, default: bool, errors: dict[str, str]) -> bool:
-    """extern=1 (protected figures) or extern=0 (exact, internal); missing or empty: the default."""
+    """extern=1 (protected figures) or extern=0 (exact, internal); missing or empty: the default.
+    Given twice with different values (a link extended with extern=1 after the user's extern=0) is
+    refused: which one was meant cannot be told."""
+    given = params.getlist("extern") if hasattr(params, "getlist") else [params.get("extern")]
+    if len({value for value in given if value}) > 1:
+        errors["extern"] = "Ange extern bara en gång: 1 (skyddade tal) eller 0 (exakta tal för internt bruk)."
+        return default
     raw = params.get("extern") or ""
     if not raw:
         return default
@@ -179,7 +190,6 @@ def parse_filter(*, user: Any, params: Any, default_year: int, default_external:
         if code
     ]
     insatser: tuple[Insats, ...] = ()
-    in_forbund: list[Insats] = []
     if forbund is not None:
         in_forbund = [insats for insats in allowed if insats.forbund_id == forbund.pk]
         if codes:
@@ -225,7 +235,6 @@ def parse_filter(*, user: Any, params: Any, default_year: int, default_external:
         age_band=age_band,
         by_kon=params.get("per_kon") in ("1", "true", "on"),
         external=external,
-        all_insatser=len(insatser) == len(in_forbund),
     )
     if external and (off_grid := grid_errors(filters)):
         raise FilterError(off_grid)

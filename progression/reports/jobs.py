@@ -140,10 +140,16 @@ def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
 
 
 def export_jobs_expire() -> int:
-    """Delete files (and rows) of exports past their keep time."""
+    """Delete files (and rows) of exports past their keep time, and any file in the export folder
+    that no job owns once it is as old as the keep time (a job deleted by hand, a crash mid-write)."""
     expired = list(ExportJob.objects.filter(expires_at__lt=timezone.now()))
     for job in expired:
         if job.file_name:
             (export_dir() / job.file_name).unlink(missing_ok=True)
     ExportJob.objects.filter(pk__in=[j.pk for j in expired]).delete()
+    owned = set(ExportJob.objects.exclude(file_name="").values_list("file_name", flat=True))
+    oldest_kept = timezone.now().timestamp() - KEEP_FILES_DAYS * 24 * 3600
+    for path in export_dir().iterdir():
+        if path.is_file() and path.name not in owned and path.stat().st_mtime < oldest_kept:
+            path.unlink(missing_ok=True)
     return len(expired)

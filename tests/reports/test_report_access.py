@@ -3,6 +3,7 @@ command, and CSV streaming."""
 
 import io
 import json
+import os
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -204,6 +205,15 @@ def test_expired_jobs_are_deleted_with_their_files(figures, client, media, djang
     assert client.get(f"/exporter/{new.pk}/fil/").status_code == 200
     assert export_jobs_expire() == 0
 
+    # A file no job owns (its job deleted by hand) goes once it is as old as the keep time.
+    orphan, young = export_dir() / "stegvis-analysis-wide-orphan.xlsx", export_dir() / "stegvis-young.csv"
+    orphan.write_text("x")
+    young.write_text("x")
+    week_ago = (timezone.now() - timedelta(days=8)).timestamp()
+    os.utime(orphan, (week_ago, week_ago))
+    export_jobs_expire()
+    assert not orphan.exists() and young.exists() and new_file.exists()
+
 
 def test_download_of_a_removed_file_is_404(figures, client, media, django_capture_on_commit_callbacks):
     client.force_login(figures.world.coordinator_sco)
@@ -326,16 +336,21 @@ def test_the_report_page_offers_external_figures_only_on_the_publication_grid(fi
     assert internal.status_code == 200
 
 
-def test_the_export_checkbox_unticked_gives_exact_figures_ticked_protected(figures, client):
-    """The form sends extern=0 from a hidden field and extern=1 from the checkbox after it: the
-    last value counts, so an unticked box is an internal export, never a protected one by default."""
+def test_the_export_form_asks_which_figures_and_a_repeated_extern_is_refused(figures, client):
     client.force_login(figures.world.coordinator_sco)
-    for values, external in ((["0"], False), (["0", "1"], True)):
-        client.post("/rapporter/exits/export/", {**PARAMS, "format": "xlsx", "extern": values})
+    page = client.get(f"/rapporter/exits/?{QUERY}").content.decode()
+    assert 'name="extern" value="1" checked' in page and 'name="extern" value="0"' in page
+    for value, external in (("0", False), ("1", True)):
+        client.post("/rapporter/exits/export/", {**PARAMS, "format": "xlsx", "extern": value})
         assert ExportJob.objects.latest("id").external is external
     off_grid = {**PARAMS, "to": "2025-03-17", "format": "xlsx"}
-    assert client.post("/rapporter/exits/export/", {**off_grid, "extern": ["0", "1"]}).status_code == 400
-    assert client.post("/rapporter/exits/export/", {**off_grid, "extern": ["0"]}).status_code == 302
+    assert client.post("/rapporter/exits/export/", {**off_grid, "extern": "1"}).status_code == 400
+    assert client.post("/rapporter/exits/export/", {**off_grid, "extern": "0"}).status_code == 302
+    # A link extended with extern=1 after the user's own extern=0: which was meant cannot be told.
+    for url in (f"/api/v1/rapporter/exits/?{QUERY}", f"/rapporter/exits/csv/?{QUERY}", f"/rapporter/exits/?{QUERY}"):
+        response = client.get(f"{url}&extern=0&extern=1")
+        assert response.status_code == 400, url
+    assert client.get(f"/rapporter/exits/?{QUERY}&extern=1&extern=1").status_code == 200
 
 
 def test_report_command_refuses_bad_filters(world):
