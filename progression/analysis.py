@@ -25,7 +25,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -77,7 +77,7 @@ def export_pseudonym(key: str, kind: str, value: int) -> str:
 K = 5  # every combination of the quasi-identifiers is shared by at least this many persons
 QUASI_IDENTIFIERS = (
     "insats, kön, födelseår, inskrivnings- och avslutsdatum, avslutsanledning, försörjning före och efter "
-    "(med omfattning), utbildning och år i offentlig försörjning"
+    "(med omfattning), utbildning, år i offentlig försörjning och antal mätningar per perspektiv"
 )
 LEFT_OUT = "*"  # a quasi-identifier generalised all the way: left out of the file
 MERGED_INSATS = "ovriga_insatser"
@@ -87,7 +87,13 @@ DATE_UNITS = ("month", "quarter", "half", "year", None)  # None: left out
 DATE_WORDS = {"month": "månad", "quarter": "kvartal", "half": "halvår", "year": "år"}
 # Years in public support, never exact (one decimal is a fingerprint): these bands, or left out.
 SUPPORT_BANDS = ((1, "<1"), (2, "1-2"), (3, "2-3"), (5, "3-5"), (10, "5-10"), (None, ">10"))
-QUASI_IDENTIFIER_COUNT = 12  # the background columns from insats to ar_i_offentlig_forsorjning
+# How many readings an enrolment has per perspective: someone who knows a person had two talks could
+# find their row by it. Exact, in these bands, or left out (the long shape shows it in its rows:
+# always exact there).
+READING_BANDS = ((1, "0"), (2, "1"), (3, "2"), (5, "3-4"), (None, "5+"))
+PERSPECTIVES = ("self", "mentor", "agreed")
+BACKGROUND_COUNT = 12  # the background columns from insats to ar_i_offentlig_forsorjning
+QUASI_IDENTIFIER_COUNT = BACKGROUND_COUNT + len(PERSPECTIVES)
 
 
 class NotAnonymous(ValueError):
@@ -106,6 +112,7 @@ class Generalisation:
     income: int = 0  # försörjning före and efter: 0 with omfattning, 1 without, 2 left out
     education: int = 0  # 0 as is, 1 left out
     support: int = 0  # år i offentlig försörjning: 0 in SUPPORT_BANDS, 1 left out
+    readings: int = 0  # readings per perspective: 0 exact, 1 in READING_BANDS, 2 left out
     merged_insatser: frozenset[str] = frozenset()
 
     def birth_band(self, year: int) -> str:
@@ -152,20 +159,40 @@ class Generalisation:
             return ""
         return next(label for upper, label in SUPPORT_BANDS if upper is None or years < upper)
 
+    def readings_cell(self, count: int) -> str:
+        if self.readings == 2:
+            return LEFT_OUT
+        if self.readings == 0:
+            return str(count)
+        return next(label for upper, label in READING_BANDS if upper is None or count < upper)
+
+    def part(self, name: str, row: dict[str, Any]) -> tuple[str, ...]:
+        """The cells one quasi-identifier (a key of LEVELS) writes for a row, at this level."""
+        if name == "insats":
+            return (self.insats_code(row["insats__code"]),)
+        if name == "kon":
+            return (self.kon_code(row["participant__kon"]),)
+        if name == "birth":
+            return (self.birth_band(row["participant__birth_year"]),)
+        if name == "dates":
+            return self.period(row["start_date"]), self.period(row["end_date"])
+        if name == "exit":
+            return (LEFT_OUT if self.exit else row["exit_reason__code"] or "",)
+        if name == "income":
+            return (
+                *self.income_cells(row["income_before__code"], row["income_before_extent"]),
+                *self.income_cells(row["income_after__code"], row["income_after_extent"]),
+            )
+        if name == "education":
+            return (LEFT_OUT if self.education else row["education__code"] or "",)
+        if name == "support":
+            return (self.support_band(row["years_in_public_support"]),)
+        return tuple(self.readings_cell(row[f"readings_{p}"]) for p in PERSPECTIVES)
+
     def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
-        """The twelve background cells as written, insats to år i offentlig försörjning."""
-        return (
-            self.insats_code(row["insats__code"]),
-            self.kon_code(row["participant__kon"]),
-            self.birth_band(row["participant__birth_year"]),
-            self.period(row["start_date"]),
-            self.period(row["end_date"]),
-            LEFT_OUT if self.exit else row["exit_reason__code"] or "",
-            *self.income_cells(row["income_before__code"], row["income_before_extent"]),
-            *self.income_cells(row["income_after__code"], row["income_after_extent"]),
-            LEFT_OUT if self.education else row["education__code"] or "",
-            self.support_band(row["years_in_public_support"]),
-        )
+        """The twelve background cells as written (insats to år i offentlig försörjning, in the
+        file's column order), then the readings per perspective."""
+        return tuple(cell for name in LEVELS for cell in self.part(name, row))
 
     def describe(self) -> list[str]:
         """What the file's reader needs to know, in Swedish."""
@@ -202,11 +229,25 @@ class Generalisation:
             if self.support
             else "År i offentlig försörjning redovisas i grupper (<1, 1-2, 2-3, 3-5, 5-10, >10), aldrig exakt."
         )
+        if self.readings == 1:
+            lines.append("Antal mätningar (kolumnerna …_antal) redovisas i grupper (0, 1, 2, 3-4, 5+).")
+        elif self.readings == 2:
+            lines.append(f"Antal mätningar (kolumnerna …_antal) är utelämnat ({LEFT_OUT}).")
         return lines
 
 
 FINEST = Generalisation()
-LEVELS = {"birth": 4, "dates": 5, "insats": 3, "kon": 3, "exit": 2, "income": 3, "education": 2, "support": 2}
+LEVELS = {
+    "birth": 4,
+    "dates": 5,
+    "insats": 3,
+    "kon": 3,
+    "exit": 2,
+    "income": 3,
+    "education": 2,
+    "support": 2,
+    "readings": 3,
+}
 # What a level coarser costs an evaluator, per quasi-identifier: kön matters most (reports are by kön),
 # then the insats and age; a date a little coarser, the extent of an income or the support band least.
 LOSS_PER_LEVEL = {
@@ -218,6 +259,7 @@ LOSS_PER_LEVEL = {
     "income": 1.0,
     "education": 1.0,
     "support": 0.5,
+    "readings": 1.0,
 }
 
 
@@ -232,6 +274,8 @@ class AnonymityPlan:
     persons: int
     smallest_class: int
     suppressed: frozenset[int] = frozenset()  # persons (participant ids) with every quasi-identifier left out
+    # In the long shape the rows show the number of readings, so suppressed persons leave the file.
+    suppressed_leave: bool = False
 
     def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
         if row["participant_id"] in self.suppressed:
@@ -243,10 +287,15 @@ class AnonymityPlan:
 
     def describe(self) -> list[str]:
         lines = self.generalisation.describe()
-        if self.suppressed:
+        if self.suppressed and self.suppressed_leave:
+            lines.append(
+                f"{len(self.suppressed)} av {self.persons} personer hade en ovanlig kombination (som antal "
+                "mätningar, som syns i radernas antal): de ingår inte i denna fil men i den breda formen."
+            )
+        elif self.suppressed:
             lines.append(
                 f"{len(self.suppressed)} av {self.persons} personer hade en ovanlig kombination: för dem är alla "
-                f"bakgrundsuppgifter och datum utelämnade ({LEFT_OUT})."
+                f"bakgrundsuppgifter, datum och antal mätningar utelämnade ({LEFT_OUT})."
             )
         return lines
 
@@ -265,7 +314,34 @@ QUASI_IDENTIFIER_FIELDS = (
     "income_after_extent",
     "education__code",
     "years_in_public_support",
+    *(f"readings_{perspective}" for perspective in PERSPECTIVES),
 )
+
+
+class QuasiTable:
+    """Every row's cells at every level of every quasi-identifier, worked out once, so that trying
+    thousands of generalisations is table look-ups rather than formatting dates again."""
+
+    def __init__(self, rows: list[dict[str, Any]], merged_insatser: frozenset[str]) -> None:
+        self.rows = rows
+        levels = {
+            name: [Generalisation(**{name: level}, merged_insatser=merged_insatser) for level in range(count)]
+            for name, count in LEVELS.items()
+        }
+        self.cells = [
+            [[generalisation.part(name, row) for generalisation in at_levels] for name, at_levels in levels.items()]
+            for row in rows
+        ]
+
+    def classes(self, generalisation: Generalisation, *, leaving_out: set[int] = frozenset()) -> dict[tuple, set[int]]:
+        """The persons behind each combination of quasi-identifiers, persons `leaving_out` aside."""
+        levels = [getattr(generalisation, name) for name in LEVELS]
+        found: dict[tuple, set[int]] = defaultdict(set)
+        for row, cells in zip(self.rows, self.cells, strict=True):
+            person = row["participant_id"]
+            if person not in leaving_out:
+                found[tuple(part[level] for part, level in zip(cells, levels, strict=True))].add(person)
+        return found
 
 
 def classes(rows: list[dict[str, Any]], generalisation: Generalisation) -> dict[tuple, set[int]]:
@@ -296,27 +372,31 @@ def _merged_small_insatser(rows: list[dict[str, Any]]) -> frozenset[str]:
     return frozenset(merged)
 
 
-def generalisations(rows: list[dict[str, Any]]) -> list[Generalisation]:
-    """Every combination of levels, least loss first (LOSS_PER_LEVEL; ties: finer dates first)."""
+def generalisations(rows: list[dict[str, Any]], *, shape: str = "wide") -> list[Generalisation]:
+    """Every combination of levels, least loss first (LOSS_PER_LEVEL; ties: finer dates first). In
+    the long shape the readings stay exact: the rows show how many there are."""
     merged = _merged_small_insatser(rows)
-    every = [
-        Generalisation(
-            **dict(zip(LEVELS, levels, strict=True)), merged_insatser=merged if levels[2] == 1 else frozenset()
-        )
-        for levels in product(*(range(count) for count in LEVELS.values()))
-    ]
+    every = []
+    for levels in product(*(range(count) for count in LEVELS.values())):
+        named = dict(zip(LEVELS, levels, strict=True))
+        if shape == "long" and named["readings"]:
+            continue
+        every.append(Generalisation(**named, merged_insatser=merged if named["insats"] == 1 else frozenset()))
     return sorted(
         every, key=lambda g: (sum(LOSS_PER_LEVEL[name] * getattr(g, name) for name in LOSS_PER_LEVEL), g.dates)
     )
 
 
-def suppression_needed(rows: list[dict[str, Any]], generalisation: Generalisation) -> frozenset[int] | None:
+def suppression_needed(
+    rows: list[dict[str, Any]], generalisation: Generalisation, table: QuasiTable | None = None
+) -> frozenset[int] | None:
     """The persons whose quasi-identifiers must all be left out for every combination to have at
     least K persons (they form one group of at least K themselves); None above SUPPRESSION_LIMIT."""
+    table = table or QuasiTable(rows, generalisation.merged_insatser)
     persons = len({row["participant_id"] for row in rows})
     suppressed: set[int] = set()
     while True:
-        groups = classes([row for row in rows if row["participant_id"] not in suppressed], generalisation)
+        groups = table.classes(generalisation, leaving_out=suppressed)
         small = {person for members in groups.values() if len(members) < K for person in members}
         if small:
             suppressed |= small
@@ -328,10 +408,12 @@ def suppression_needed(rows: list[dict[str, Any]], generalisation: Generalisatio
             return None
 
 
-def anonymity_plan(enrolments: QuerySet[Enrolment]) -> AnonymityPlan:
+def anonymity_plan(enrolments: QuerySet[Enrolment], *, shape: str = "wide") -> AnonymityPlan:
     """The generalisation with the least loss under which every combination of quasi-identifiers of
     these enrolments is shared by at least K persons, leaving out every quasi-identifier of at most
-    SUPPRESSION_LIMIT of the persons; no row is dropped. Raises NotAnonymous below K persons."""
+    SUPPRESSION_LIMIT of the persons (in the long shape, whose rows show the number of readings,
+    those persons leave the file instead). Raises NotAnonymous below K persons or when no
+    generalisation reaches K."""
     rows = list(enrolments.values(*QUASI_IDENTIFIER_FIELDS))
     persons = len({row["participant_id"] for row in rows})
     if not rows:  # an empty file points out no one
@@ -340,13 +422,18 @@ def anonymity_plan(enrolments: QuerySet[Enrolment]) -> AnonymityPlan:
         raise NotAnonymous(
             f"Förbundet har färre än {K} personer med forskningssamtycke: en analysexport skulle kunna peka ut någon."
         )
-    for generalisation in generalisations(rows):
-        suppressed = suppression_needed(rows, generalisation)
+    table = QuasiTable(rows, _merged_small_insatser(rows))
+    for generalisation in generalisations(rows, shape=shape):
+        suppressed = suppression_needed(rows, generalisation, table)
         if suppressed is not None:
-            plan = AnonymityPlan(generalisation, persons, 0, suppressed)
-            smallest = min(len(members) for members in _plan_classes(rows, plan).values())
+            plan = AnonymityPlan(generalisation, persons, 0, suppressed, suppressed_leave=shape == "long")
+            kept = [row for row in rows if not (plan.suppressed_leave and row["participant_id"] in suppressed)]
+            smallest = min(len(members) for members in _plan_classes(kept, plan).values())
             return replace(plan, smallest_class=smallest)
-    raise AssertionError("Everything left out is one class of every person")  # pragma: no cover
+    raise NotAnonymous(
+        "Antalet mätningar skiljer sig för mycket mellan förbundets personer för att den långa formen ska "
+        f"kunna delas av minst {K} personer i varje grupp. Välj den breda formen, där antalet kan grovindelas."
+    )
 
 
 def _plan_classes(rows: list[dict[str, Any]], plan: AnonymityPlan) -> dict[tuple, set[int]]:
@@ -384,8 +471,22 @@ def _readings(enrolment_ids: Any) -> QuerySet[DimensionScore]:
 
 
 def enrolments_in_file(filters: ReportFilter, shape: str) -> QuerySet[Enrolment]:
-    """The enrolments that get rows: all consenting ones (wide), those with a reading (long)."""
-    enrolments = _consenting_enrolments(filters)
+    """The enrolments that get rows: all consenting ones (wide), those with a reading (long), with
+    their number of readings per perspective (readings_self, …)."""
+    enrolments = _consenting_enrolments(filters).annotate(
+        **{
+            f"readings_{perspective}": Count(
+                "assessment_sessions",
+                filter=Q(
+                    assessment_sessions__perspective=perspective,
+                    assessment_sessions__status="submitted",
+                    assessment_sessions__consent_withdrawn=False,
+                ),
+                distinct=True,
+            )
+            for perspective in PERSPECTIVES
+        }
+    )
     if shape == "long":
         readings = DimensionScore.objects.filter(
             session__enrolment_id=OuterRef("pk"), session__status="submitted", session__consent_withdrawn=False
@@ -399,7 +500,7 @@ def _background(key: str, row: dict[str, Any], plan: AnonymityPlan) -> list[Any]
         export_pseudonym(key, "person", row["participant_id"]),
         export_pseudonym(key, "inskrivning", row["id"]),
         row["insats__forbund__code"],
-        *plan.quasi_identifiers(row),
+        *plan.quasi_identifiers(row)[:BACKGROUND_COUNT],
     ]
 
 
@@ -413,6 +514,7 @@ def long_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[
     background = {
         row["id"]: (row["participant_id"], _background(key, row, plan))
         for row in enrolments.values(*BACKGROUND_FIELDS).iterator()
+        if not (plan.suppressed_leave and row["participant_id"] in plan.suppressed)
     }
     scores = (
         _readings(list(background))
@@ -448,16 +550,18 @@ def wide_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[
     """One row per enrolment: background, then first, latest, change, n and classification per
     dimension and perspective."""
     enrolments = enrolments_in_file(filters, "wide")
+    enrolment_ids = enrolments.values("pk")
     keys = sorted(
-        set(Progression.objects.filter(enrolment__in=enrolments).values_list("dimension_code", "perspective"))
+        set(Progression.objects.filter(enrolment__in=enrolment_ids).values_list("dimension_code", "perspective"))
     )
     measures = ["forsta", "senaste", "forandring", "antal", "rci", "klassning"]
     yield BACKGROUND + [f"{d}_{p}_{m}" for d, p in keys for m in measures]
     progression: dict[int, dict[tuple[str, str], Progression]] = {}
-    for p in Progression.objects.filter(enrolment__in=enrolments).iterator(chunk_size=5000):
+    for p in Progression.objects.filter(enrolment__in=enrolment_ids).iterator(chunk_size=5000):
         progression.setdefault(p.enrolment_id, {})[(p.dimension_code, p.perspective)] = p
     for row in enrolments.values(*BACKGROUND_FIELDS).order_by("id").iterator(chunk_size=5000):
         cells = _background(key, row, plan)
+        readings = dict(zip(PERSPECTIVES, plan.quasi_identifiers(row)[BACKGROUND_COUNT:], strict=True))
         own = progression.get(row["id"], {})
         for dimension_key in keys:
             p = own.get(dimension_key)
@@ -466,7 +570,7 @@ def wide_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[
                     round(p.first_score, 4),
                     round(p.latest_score, 4),
                     None if p.change is None else round(p.change, 4),
-                    p.n_readings,
+                    readings[dimension_key[1]],  # the perspective's readings, as generalised
                     None if p.rci is None else round(p.rci, 4),
                     p.classification,
                 ]
@@ -496,7 +600,7 @@ def readme(*, filters: ReportFilter, shape: str, plan: AnonymityPlan, rows: int)
 def export_file(*, filters: ReportFilter, key: str, shape: str, file_format: str, stem: Path) -> Path:
     """Check k-anonymity (NotAnonymous if it cannot be reached), then write the file; its path."""
     filters = export_scope(filters)
-    plan = anonymity_plan(enrolments_in_file(filters, shape))
+    plan = anonymity_plan(enrolments_in_file(filters, shape), shape=shape)
     rows = (long_rows if shape == "long" else wide_rows)(filters, key, plan)
 
     def about(count: int) -> list[str]:

@@ -155,14 +155,17 @@ def cohort(settings, tmp_path):
             education=rng.choice(["gymnasial", "forgymnasial"]),
             years=f"{rng.randint(0, 120) / 10:.1f}",
         )
-        moment = datetime(start.year, start.month, start.day, 10, tzinfo=UTC)
-        session = AssessmentSession.objects.create(
-            enrolment=enrolment, version=version, perspective="self", client_uuid=uuid.uuid4(),
-            status=SessionStatus.SUBMITTED, occurred_at=moment, submitted_at=moment,
-        )  # fmt: skip
-        DimensionScore.objects.create(
-            session=session, dimension=dimension, score=rng.uniform(0, 100), answered=3, items=3, algorithm_version=1
-        )
+        readings = 1 + (index % 4 == 0) + (index % 13 == 0) * 3  # mostly 1, some 2, a few 4 or 5
+        for number in range(readings):
+            moment = datetime(start.year, start.month, start.day, 10, tzinfo=UTC) + timedelta(days=30 * number)
+            session = AssessmentSession.objects.create(
+                enrolment=enrolment, version=version, perspective="self", client_uuid=uuid.uuid4(),
+                status=SessionStatus.SUBMITTED, occurred_at=moment, submitted_at=moment,
+            )  # fmt: skip
+            DimensionScore.objects.create(
+                session=session, dimension=dimension, score=rng.uniform(0, 100), answered=3, items=3,
+                algorithm_version=1,
+            )  # fmt: skip
     people.filters = parse_filter(
         user=people.admin_sco, params=QueryDict("forbund=sco&from=2025-01-01&to=2025-12-31"), default_year=2025
     )
@@ -170,12 +173,23 @@ def cohort(settings, tmp_path):
 
 
 def classes_in(header: list[str], rows: list[list]) -> Counter:
-    """Distinct persons per combination of the quasi-identifier columns, counted from the file."""
+    """Distinct persons per combination of what an outsider could know, counted from the file: the
+    quasi-identifier columns, and how many readings a person has (the wide shape's …_antal columns;
+    in the long shape the person's number of rows per perspective)."""
     columns = [header.index(name) for name in QUASI_IDENTIFIER_COLUMNS]
+    columns += [index for index, name in enumerate(header) if name.endswith("_antal")]
+    rows_per_perspective: Counter = Counter()
+    if "perspektiv" in header:
+        rows_per_perspective = Counter((row[0], row[header.index("perspektiv")]) for row in rows)
     persons: dict[tuple, set] = {}
     for row in rows:
-        persons.setdefault(tuple(row[i] for i in columns), set()).add(row[0])
+        counts = tuple(rows_per_perspective[(row[0], p)] for p in ("self", "mentor", "agreed"))
+        persons.setdefault((*(row[i] for i in columns), counts), set()).add(row[0])
     return Counter({key: len(members) for key, members in persons.items()})
+
+
+def plan_for(cohort, shape: str) -> analysis.AnonymityPlan:  # noqa: ANN001
+    return analysis.anonymity_plan(analysis.enrolments_in_file(cohort.filters, shape), shape=shape)
 
 
 @pytest.mark.parametrize("shape", ["long", "wide"])
@@ -188,10 +202,11 @@ def test_every_combination_of_quasi_identifiers_is_shared_by_at_least_five_perso
     header, *rows = [list(row) for row in book["Data"].iter_rows(values_only=True)]
     readme = [row[0] for row in book["LÄS MIG"].iter_rows(values_only=True)]
     classes = classes_in(header, rows)
-    assert len({row[0] for row in rows}) == 122
+    # The long shape shows the readings in its rows: persons with an unusual number leave it.
+    assert len({row[0] for row in rows}) == 122 - (len(plan_for(cohort, shape).suppressed) if shape == "long" else 0)
     assert min(classes.values()) >= analysis.K, classes.most_common()[-3:]
     # What was generalised is in the file, and it is what the rows show.
-    plan = analysis.anonymity_plan(analysis.enrolments_in_file(cohort.filters, shape))
+    plan = analysis.anonymity_plan(analysis.enrolments_in_file(cohort.filters, shape), shape=shape)
     assert any("minst 5 personer" in line for line in readme)
     for line in plan.generalisation.describe():
         assert f"- {line}" in readme
@@ -235,7 +250,8 @@ def test_the_coarsest_generalisation_leaves_one_group_of_everyone():
     row = {"insats__code": "jonsbo", "participant__kon": "man", "participant__birth_year": 1990,
            "start_date": date(2025, 3, 1), "end_date": None, "exit_reason__code": None,
            "income_before__code": "forsorjningsstod", "income_before_extent": 1, "income_after__code": None,
-           "income_after_extent": None, "education__code": "gymnasial", "years_in_public_support": 2.5}  # fmt: skip
+           "income_after_extent": None, "education__code": "gymnasial", "years_in_public_support": 2.5,
+           "readings_self": 2, "readings_mentor": 2, "readings_agreed": 0}  # fmt: skip
     assert coarsest.quasi_identifiers(row) == EVERYTHING_LEFT_OUT
     other = row | {"end_date": date(2025, 9, 1), "participant__kon": "annat", "exit_reason__code": "arbete"}
     assert coarsest.quasi_identifiers(other) == EVERYTHING_LEFT_OUT
@@ -305,6 +321,7 @@ def test_a_csv_export_is_a_zip_with_the_data_and_las_mig(cohort, client, django_
         readme = archive.read("LASMIG.txt").decode("utf-8")
     assert names == [job.file_name.replace(".zip", ".csv"), "LASMIG.txt"]
     header, *rows = list(csv.reader(io.StringIO(data), delimiter=";"))
-    assert header == analysis.LONG_COLUMNS and len(rows) == 122
+    persons = 122 - len(plan_for(cohort, "long").suppressed)
+    assert header == analysis.LONG_COLUMNS and len({row[0] for row in rows}) == persons < len(rows)
     assert min(classes_in(header, rows).values()) >= analysis.K
     assert "k-anonymitet" in readme and "Generaliserat i denna fil:" in readme
