@@ -302,7 +302,8 @@ def _store(
 ) -> NormSet:
     from progression.scoring import ALGORITHM_VERSION
 
-    latest = NormSet.objects.select_for_update().aggregate(latest=Max("version"))["latest"] or 0
+    # Two sets made at once would both take the next version: the unique version refuses the second.
+    latest = NormSet.objects.aggregate(latest=Max("version"))["latest"] or 0
     norm_set = NormSet.objects.create(
         version=latest + 1,
         created_by=by,
