@@ -191,8 +191,8 @@ class Generalisation:
 
     def quasi_identifiers(self, row: dict[str, Any]) -> tuple[str, ...]:
         """The twelve background cells as written (insats to år i offentlig försörjning, in the
-        file's column order), then the readings per perspective."""
-        return tuple(cell for name in LEVELS for cell in self.part(name, row))
+        file's column order: FILE_ORDER), then the readings per perspective."""
+        return tuple(cell for name in FILE_ORDER for cell in self.part(name, row))
 
     def describe(self) -> list[str]:
         """What the file's reader needs to know, in Swedish."""
@@ -237,6 +237,8 @@ class Generalisation:
 
 
 FINEST = Generalisation()
+# The quasi-identifiers in the order of the file's columns (LONG_COLUMNS[3:15]), then the readings.
+FILE_ORDER = ("insats", "kon", "birth", "dates", "exit", "income", "education", "support", "readings")
 LEVELS = {
     "birth": 4,
     "dates": 5,

@@ -76,6 +76,29 @@ def test_only_people_with_research_consent_take_part(world):
     assert len(list(analysis.long_rows(world.filters, key, AS_RECORDED))) == 1
 
 
+def test_every_background_column_holds_its_own_value(world):
+    """As recorded (the finest level), each column says what its name says, in both shapes."""
+    _research(world, True)
+    scoring.enrolments_progress(enrolment_ids=[world.enrolment.pk])
+    enrolment, participant = world.enrolment, world.participant
+    start, band = enrolment.start_date, participant.birth_year - participant.birth_year % 5
+    expected = {
+        "insats": enrolment.insats.code,
+        "kon": participant.kon,
+        "fodelsear": f"{band}-{band + 4}",
+        "inskrivningsdatum": f"{start:%Y-%m}",
+        "avslutsdatum": "",
+        "forsorjning_fore": enrolment.income_before.code if enrolment.income_before else "",
+        "utbildning": enrolment.education.code if enrolment.education else "",
+    }
+    for rows in (analysis.long_rows, analysis.wide_rows):
+        header, first, *_ = list(rows(world.filters, analysis.new_key(), AS_RECORDED))
+        assert {name: first[header.index(name)] for name in expected} == expected, rows.__name__
+    header, *wide = list(analysis.wide_rows(world.filters, analysis.new_key(), AS_RECORDED))
+    antal = [wide[0][i] for i, name in enumerate(header) if name.endswith("_self_antal")]
+    assert antal and set(antal) == {"1"}  # one self-assessment
+
+
 def test_two_exports_cannot_be_joined_unless_they_share_a_key(world):
     _research(world, True)
     first, second = analysis.new_key(), analysis.new_key()
