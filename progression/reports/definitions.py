@@ -13,7 +13,19 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, IntegerField, Max, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, ExtractYear
 
 from participants.models import (
@@ -25,7 +37,7 @@ from participants.models import (
     MeasurementMode,
     VolumeRegistration,
 )
-from progression.models import Classification, Progression
+from progression.models import Classification, NormSet, Progression
 from progression.reports.base import (
     KON_COLUMNS,
     KON_LABELS,
@@ -38,7 +50,7 @@ from progression.reports.base import (
 )
 from progression.reports.disclosure import Cell
 from progression.reports.filters import AGE_BANDS
-from surveys.models import Item, SurveyAnswer, SurveyCampaign, SurveyResponse
+from surveys.models import AssessmentSession, Item, SessionStatus, SurveyAnswer, SurveyCampaign, SurveyResponse
 
 KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
 AGE_AT_START_BANDS = [
@@ -726,6 +738,51 @@ def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[s
 
 
 PERSPECTIVE_LABELS = {"self": "Deltagaren", "mentor": "Handledaren", "agreed": "Gemensam"}
+CAVEATS = [
+    "Regression mot medelvärdet: den som börjar lågt skattar ofta högre vid nästa mätning även utan "
+    "effekt, och tvärtom. Ingen jämförelsegrupp finns, så förändringen är inte insatsens effekt.",
+]
+
+
+def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
+    """Per perspective: the enrolments open in the period, those with at least two readings by its
+    end (who can be in n above) and those with fewer (the attrition, invisible in n)."""
+    f = ctx.filters
+    until = f.date_to
+    readings = {
+        perspective: Coalesce(
+            Subquery(
+                AssessmentSession.objects.filter(
+                    enrolment=OuterRef("pk"),
+                    perspective=perspective,
+                    status=SessionStatus.SUBMITTED,
+                    consent_withdrawn=False,
+                    occurred_at__date__lte=until,
+                )
+                .values("enrolment")
+                .annotate(count=Count("id"))
+                .values("count")
+            ),
+            0,
+        )
+        for perspective in PERSPECTIVE_LABELS
+    }
+    rows = enrolments(ctx).filter(open_in_period(ctx)).annotate(**{f"readings_{p}": e for p, e in readings.items()})
+    aggregates: dict[str, Any] = cell_aggregates("enrolled", Q())
+    for perspective in PERSPECTIVE_LABELS:
+        aggregates |= cell_aggregates(f"twice_{perspective}", Q(**{f"readings_{perspective}__gte": 2}))
+        aggregates |= cell_aggregates(f"fewer_{perspective}", Q(**{f"readings_{perspective}__lt": 2}))
+    totals = rows.aggregate(**aggregates)
+    enrolled = ctx.count(cell_from(totals, "enrolled"))
+    return {
+        perspective: {
+            "enrolled": enrolled,
+            "at_least_two": ctx.count(cell_from(totals, f"twice_{perspective}")),
+            "fewer_than_two": ctx.count(cell_from(totals, f"fewer_{perspective}")),
+        }
+        for perspective in PERSPECTIVE_LABELS
+    }
+
 
 # Scores and their changes lie within 0–100 (changes −100…100): one enrolment moves a sum by at most this.
 SCORE_RANGE = 100.0
@@ -818,16 +875,37 @@ def progression(ctx: Context) -> Report:
                     [("Första", [d["mean_first"] for d in own]), ("Senaste", [d["mean_latest"] for d in own])],
                 )
             )
+    attrition = _attrition(ctx)
+    attrition_table = Table(
+        "Bortfall: inskrivna under perioden utan två mätningar",
+        ["Vem", "Inskrivna", "Minst två mätningar", "Färre än två", "Färre än två %"],
+        [
+            [
+                PERSPECTIVE_LABELS[perspective],
+                counts["enrolled"],
+                counts["at_least_two"],
+                counts["fewer_than_two"],
+                share(counts["fewer_than_two"], counts["enrolled"]),
+            ]
+            for perspective, counts in attrition.items()
+        ],
+        "De med färre än två mätningar (vid periodens slut) kan inte ingå i n ovan.",
+    )
+    norm_set = NormSet.objects.order_by("-version").first()
     return Report(
         "progression",
         "Stegförflyttning",
         f,
         ctx.external,
-        {"dimensions": dimensions},
-        [table],
+        {"dimensions": dimensions, "attrition": attrition, "norm_set": norm_set.version if norm_set else None},
+        [table, attrition_table],
         charts,
         [
             "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden.",
+            *CAVEATS,
+            f"Klassificeringen räknas mot normversion {norm_set.version} (se Normer)."
+            if norm_set
+            else "Inga normer ännu.",
             "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96, mot normen för instrumentversion, område och "
             "vem som bedömer (se Normer). Andelarna förbättrad, oförändrad och försämrad räknas av dem som "
             "kunnat bedömas mot en norm och summerar till 100; övriga är för få för att bedöma. "

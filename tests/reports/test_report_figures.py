@@ -576,3 +576,25 @@ def test_progression_shares_are_of_the_classified_add_up_to_100_and_joint_readin
         assert (line["share_improved"], line["share_unchanged"], line["share_worse"]) == (33.4, 33.3, 33.3)
     table = build(world.coordinator_sco, "progression").tables[0]
     assert {row[1] for row in table.rows} == {"Deltagaren", "Gemensam"}
+
+
+def test_the_attrition_line_counts_the_enrolled_without_two_readings(world):
+    """Enrolled in 2025: one with two self-assessments, one with one, one with none. Only the first
+    can be in n; the attrition line shows the other two."""
+    version = shipped_version("stegvis-progression")
+    people = [participant_create(forbund=world.sco, kon="kvinna", birth_year=1990) for _ in range(3)]
+    two, one, _none = (enrol(person, world.jonsbo, date(2025, 2, 1)) for person in people)
+    progression_row(two, version, perspective="self", first=40, latest=60, latest_on=date(2025, 10, 1),
+                    classification=Classification.IMPROVED, mid=True)  # fmt: skip
+    progression_row(one, version, perspective="self", first=40, latest=40, latest_on=date(2025, 10, 1),
+                    classification=Classification.INSUFFICIENT, mid=None, n_readings=1)  # fmt: skip
+    report = build(world.coordinator_sco, "progression")
+    attrition = report.data["attrition"]
+    assert attrition["self"] == {"enrolled": 3, "at_least_two": 1, "fewer_than_two": 2}
+    assert attrition["mentor"] == {"enrolled": 3, "at_least_two": 0, "fewer_than_two": 3}
+    rows = {row[0]: row for row in report.tables[1].rows}
+    assert rows["Deltagaren"] == ["Deltagaren", 3, 1, 2, 66.7]
+    assert any("Regression mot medelvärdet" in line for line in report.definitions)
+    # A reading after the period's end does not count for it.
+    later = build(world.coordinator_sco, "progression", **{"from": "2025-01-01", "to": "2025-06-30"})
+    assert later.data["attrition"]["self"]["at_least_two"] == 0

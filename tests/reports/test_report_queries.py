@@ -139,9 +139,10 @@ def test_the_filters_are_read_in_one_query(figures, django_assert_max_num_querie
         ("income-sources", {"per_kon": "1"}, 2),
         # the felregistrering reasons, a planner setting, the summaries minus the felregistreringar's
         # rows; and a savepoint and its release, because the test runs in a transaction
-        ("progression", {}, 5),
-        ("progression", {"kon": "kvinna"}, 1),  # the rows
-        ("progression", {"from": "2025-01-01", "to": "2025-08-31"}, 1),  # not a calendar year: the rows
+        # and the attrition line and the norm version (2 more)
+        ("progression", {}, 7),
+        ("progression", {"kon": "kvinna"}, 3),  # the rows
+        ("progression", {"from": "2025-01-01", "to": "2025-08-31"}, 3),  # not a calendar year: the rows
     ],
 )
 def test_queries_per_report(summarised, django_assert_max_num_queries, name, params, queries):
@@ -165,7 +166,7 @@ def test_progression_without_summaries_reads_the_rows(summarised, django_assert_
     InsatsSummary.objects.all().delete()
     filters = parse_filter(user=summarised.world.coordinator_sco, params=query(**PERIOD), default_year=2025)
 
-    with django_assert_max_num_queries(6):  # the 5 of the summary path, then the rows
+    with django_assert_max_num_queries(8):  # the 5 of the summary path, then the rows, attrition and norms
         report = build_report("progression", filters=filters)
 
     halsa_self = [d for d in report.data["dimensions"] if (d["dimension"], d["perspective"]) == ("halsa", "self")]
