@@ -875,7 +875,10 @@ def progression(ctx: Context) -> Report:
                     [("Första", [d["mean_first"] for d in own]), ("Senaste", [d["mean_latest"] for d in own])],
                 )
             )
-    attrition = _attrition(ctx)
+    # The perspectives measured at all (joint readings are optional): a line of 100 % "fewer than
+    # two" for a perspective nobody uses would read as a failure.
+    measured = {d["perspective"] for d in dimensions}
+    attrition = {p: counts for p, counts in _attrition(ctx).items() if p in measured or counts["at_least_two"]}
     attrition_table = Table(
         "Bortfall: inskrivna under perioden utan två mätningar",
         ["Vem", "Inskrivna", "Minst två mätningar", "Färre än två", "Färre än två %"],
