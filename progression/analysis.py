@@ -346,18 +346,6 @@ class QuasiTable:
         return found
 
 
-def classes(rows: list[dict[str, Any]], generalisation: Generalisation) -> dict[tuple, set[int]]:
-    """The persons (participant ids) behind each combination of generalised quasi-identifiers."""
-    found: dict[tuple, set[int]] = defaultdict(set)
-    for row in rows:
-        found[generalisation.quasi_identifiers(row)].add(row["participant_id"])
-    return found
-
-
-def smallest_class(rows: list[dict[str, Any]], generalisation: Generalisation) -> int:
-    return min(len(members) for members in classes(rows, generalisation).values())
-
-
 def _merged_small_insatser(rows: list[dict[str, Any]]) -> frozenset[str]:
     """The insatser with fewer than K persons, and, while together they are still fewer than K, the
     next smallest: the insatser shown as MERGED_INSATS."""

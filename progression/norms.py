@@ -26,7 +26,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from progression.models import Norm, NormSet, Progression, ReliabilitySetting, ReliabilitySource
 from surveys.models import InstrumentVersion, Item
@@ -385,12 +385,10 @@ def norms_complete() -> tuple[NormSet | None, list[Key]]:
 
 def enrolments_with_keys(keys: list[Key]) -> list[int]:
     """The enrolments with a progression row whose first reading's version, dimension and
-    perspective is one of these keys (their rows use those keys' norms)."""
-    ids: set[int] = set()
+    perspective is one of these keys (their rows use those keys' norms): one query."""
+    if not keys:
+        return []
+    rows = Q()
     for version_id, dimension_code, perspective in keys:
-        ids |= set(
-            Progression.objects.filter(
-                first_session__version_id=version_id, dimension_code=dimension_code, perspective=perspective
-            ).values_list("enrolment_id", flat=True)
-        )
-    return sorted(ids)
+        rows |= Q(first_session__version_id=version_id, dimension_code=dimension_code, perspective=perspective)
+    return sorted(set(Progression.objects.filter(rows).values_list("enrolment_id", flat=True)))

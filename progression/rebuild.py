@@ -99,6 +99,26 @@ def progression_rebuild_inline(
     scoring.derived_tables_analyze()
 
 
+def rebuild_run(
+    *,
+    new_norms_reason: str = "",
+    new_norms_by: AbstractBaseUser | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: bool = True,
+    report: Callable[[str], None] = print,
+) -> RebuildJob | None:
+    """A rebuild where it can run: on the workers (the job, to follow), or inline when tasks run
+    eagerly (the embedded default) or workers=False (then None: it is done)."""
+    from config.celery import app as celery_app
+
+    if not workers or celery_app.conf.task_always_eager:
+        progression_rebuild_inline(
+            new_norms_reason=new_norms_reason, new_norms_by=new_norms_by, chunk_size=chunk_size, report=report
+        )
+        return None
+    return rebuild_start(new_norms_reason=new_norms_reason, new_norms_by=new_norms_by, chunk_size=chunk_size)
+
+
 # --- On the workers ------------------------------------------------------------------------------
 
 STALLED_AFTER = timedelta(minutes=10)  # a phase with no chunk done for this long is resumed

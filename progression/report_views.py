@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.celery import app as celery_app
 from participants import access
 from participants.access import Page
 from participants.models import AccessAction
@@ -311,13 +310,10 @@ def norms_page(request: HttpRequest) -> HttpResponse:
         if request.POST.get("confirm") != "1":
             errors["confirm"] = "Bekräfta att alla klassificeringar räknas om mot de nya normerna."
         if not errors:
-            if celery_app.conf.task_always_eager:  # the embedded default: now, in this request
-                rebuild.progression_rebuild_inline(
-                    new_norms_reason=reason, new_norms_by=request.user, report=lambda line: None
-                )
+            job = rebuild.rebuild_run(new_norms_reason=reason, new_norms_by=request.user, report=lambda line: None)
+            if job is None:
                 messages.success(request, "Nya normer är gjorda och all stegförflyttning är omräknad.")
             else:
-                rebuild.rebuild_start(new_norms_reason=reason, new_norms_by=request.user)
                 messages.success(request, "Nya normer görs och all stegförflyttning räknas om; förloppet syns nedan.")
             return redirect(f"{reverse('norms')}?{request.GET.urlencode()}")
     current = norms.current_norm_set()

@@ -3,7 +3,6 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.celery import app as celery_app
 from progression import rebuild
 from progression.models import RebuildJob, RebuildPhase
 
@@ -46,12 +45,16 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=by).first()
             if user is None:
                 raise CommandError(f"Okänd användare: {by}")
-        norms = {"new_norms_reason": reason if recompute_reference else "", "new_norms_by": user}
-        if not workers or celery_app.conf.task_always_eager:
-            rebuild.progression_rebuild_inline(**norms, chunk_size=chunk_size, report=self.stdout.write)
+        job = rebuild.rebuild_run(
+            new_norms_reason=reason if recompute_reference else "",
+            new_norms_by=user,
+            chunk_size=chunk_size,
+            workers=workers,
+            report=self.stdout.write,
+        )
+        if job is None:
             self.stdout.write(self.style.SUCCESS("Omräkningen är klar."))
             return
-        job = rebuild.rebuild_start(**norms, chunk_size=chunk_size)
         while True:
             job = RebuildJob.objects.get(pk=job.pk)
             self.stdout.write(f"{job.get_phase_display()}: {job.chunks_done}/{job.chunks_total}")
