@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+
+def sqlite_median_register(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """The embedded SQLite database has no median; the stegförflyttning report asks for one."""
+    if connection.vendor == "sqlite":
+        from progression.reports.statistics import SqliteMedian
+
+        connection.connection.create_aggregate("MEDIAN", 1, SqliteMedian)
 
 
 class ProgressionConfig(AppConfig):
@@ -17,3 +28,4 @@ class ProgressionConfig(AppConfig):
         participant_hooks.PROGRESSION_WITHDRAWAL_HANDLERS.append(hooks.progression_after_withdrawal)
         participant_hooks.ERASURE_HANDLERS.append(hooks.plan_texts_erase)
         participant_hooks.FORBUND_TEXT_FIELDS.extend(hooks.forbund_text_fields())
+        connection_created.connect(sqlite_median_register)

@@ -7,26 +7,29 @@ inside the organisation, protected by the cell-key method outside (disclosure.py
 
 A report costs a fixed, small number of queries whatever the data: one grouped or conditionally
 aggregated query per table instead of one per line (tests/reports/test_report_queries.py pins the
-counts). Stegförflyttning for a whole calendar year reads the per-insats summaries."""
+counts)."""
 
-from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 
 from participants.models import (
     EducationLevel,
@@ -37,7 +40,9 @@ from participants.models import (
     MeasurementMode,
     VolumeRegistration,
 )
-from progression.models import Classification, NormSet, Progression
+from progression import scoring
+from progression.models import NormSet, Progression
+from progression.reports import disclosure
 from progression.reports.base import (
     KON_COLUMNS,
     KON_LABELS,
@@ -50,7 +55,25 @@ from progression.reports.base import (
 )
 from progression.reports.disclosure import Cell
 from progression.reports.filters import AGE_BANDS
-from surveys.models import AssessmentSession, Item, SessionStatus, SurveyAnswer, SurveyCampaign, SurveyResponse
+from progression.reports.statistics import (
+    DaysBetween,
+    Interval,
+    Median,
+    d_z_interval,
+    d_z_value,
+    mean_interval,
+    reliable_change_threshold,
+    wilson_interval,
+)
+from surveys.models import (
+    AssessmentSession,
+    Item,
+    ScaleKind,
+    SessionStatus,
+    SurveyAnswer,
+    SurveyCampaign,
+    SurveyResponse,
+)
 
 KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
 AGE_AT_START_BANDS = [
@@ -599,24 +622,14 @@ def survey(ctx: Context) -> Report:
 
 
 ProgressionKey = tuple[str, str, str]  # instrument code, dimension code, perspective
-PROGRESSION_SUMS = (
-    "n",
-    "sum_first",
-    "sum_latest",
-    "sum_change",
-    "sum_change_sq",
-    "improved",
-    "unchanged",
-    "worse",
-    "mid",
-    "key_n",
-    "key_improved",
-    "key_unchanged",
-    "key_worse",
-    "key_mid",
-)
 PROGRESSION_GROUPS = ("instrument__code", "dimension_code", "perspective")
 PROGRESSION_ORDER = ("perspective", "dimension_code", "instrument__code")
+CLASSES = ("improved", "unchanged", "worse")
+STAGE_MOVES = ("up", "same", "down")
+DAYS_PER_MONTH = 365.25 / 12
+# A dimension score and a stage's first value in score units are computed in different orders:
+# a mean exactly on a stage's first value must not fall below it by a rounding error.
+STAGE_TOLERANCE = 1e-9
 
 
 def _key_sum(condition: Q) -> Coalesce:
@@ -624,117 +637,94 @@ def _key_sum(condition: Q) -> Coalesce:
     return Coalesce(Sum("enrolment__record_key", filter=condition), 0, output_field=BigIntegerField())
 
 
-def _progression_sums(rows: QuerySet[Progression]) -> dict[ProgressionKey, dict[str, Any]]:
-    """Counts and sums of the progression rows per instrument, dimension and perspective."""
-    grouped = (
-        rows.values(*PROGRESSION_GROUPS)
-        .annotate(
-            n=Count("id"),
-            sum_first=Sum("first_score"),
-            sum_latest=Sum("latest_score"),
-            sum_change=Sum("change"),
-            sum_change_sq=Sum(F("change") * F("change")),
-            improved=Count("id", filter=Q(classification=Classification.IMPROVED)),
-            unchanged=Count("id", filter=Q(classification=Classification.UNCHANGED)),
-            worse=Count("id", filter=Q(classification=Classification.WORSE)),
-            mid=Count("id", filter=Q(meets_mid=True)),
-            key_n=_key_sum(Q()),
-            key_improved=_key_sum(Q(classification=Classification.IMPROVED)),
-            key_unchanged=_key_sum(Q(classification=Classification.UNCHANGED)),
-            key_worse=_key_sum(Q(classification=Classification.WORSE)),
-            key_mid=_key_sum(Q(meets_mid=True)),
-        )
-        .order_by(*PROGRESSION_ORDER)
+def stage_starts() -> dict[tuple[int, str], list[float]]:
+    """Per instrument version and rating dimension answered on a ladder with stages: the score
+    (0–100) at which each stage after the first begins. A dimension's score is the mean of its
+    items' rescaled answers, so a mean ladder value between two stages (4.5 between 3–4 and 5–6)
+    belongs to the lower one: a stage is reached when the mean reaches its first value."""
+    starts: dict[tuple[int, str], list[float]] = {}
+    items = (
+        Item.objects.filter(dimension__is_rating=True, scale__kind=ScaleKind.LADDER)
+        .exclude(scale__stages=[])
+        .values_list("version_id", "dimension__code", "scale__min_value", "scale__max_value", "scale__stages")
+        .order_by("version_id", "dimension__order", "order")
     )
-    return {tuple(row[g] for g in PROGRESSION_GROUPS): row for row in grouped}
+    for version_id, code, low, high, stages in items:
+        if (version_id, code) not in starts and high > low:
+            firsts = sorted(stage["from"] for stage in stages)[1:]
+            starts[(version_id, code)] = [(first - low) * 100 / (high - low) for first in firsts]
+    return starts
 
 
-def progression_sums_from_rows(ctx: Context) -> dict[ProgressionKey, dict[str, Any]]:
-    """Progressions (≥ 2 readings) of the reported enrolments whose latest reading fell in the period."""
+def _stage(score: str, version: str, starts: dict[tuple[int, str], list[float]]) -> Case:
+    """The stage (0 = the first) of a progression row's first or latest score, by its reading's
+    instrument version; None for a dimension without stages."""
+    whens = []
+    for (version_id, code), firsts in starts.items():
+        at = Q(**{version: version_id}, dimension_code=code)
+        reached = [Q(**{f"{score}__gte": first - STAGE_TOLERANCE}) for first in firsts]
+        whens.extend(When(at & reached[number - 1], then=Value(number)) for number in range(len(firsts), 0, -1))
+        whens.append(When(at, then=Value(0)))
+    return Case(*whens, default=Value(None), output_field=IntegerField())
+
+
+def _cell(count: Count, condition: Q) -> dict[str, Any]:
+    return {"n": count, "key": _key_sum(condition)}
+
+
+def progression_figures(ctx: Context) -> dict[ProgressionKey, dict[str, Any]]:
+    """Per instrument, dimension and perspective, in one grouped query over the progression rows
+    (≥ 2 readings) of the reported enrolments whose latest reading fell in the period: the counts
+    and their record keys, the sums and sums of squares behind the means and their intervals, the
+    distinct persons, the months between first and latest reading, the error variance of the norms
+    used and the stage moves."""
     f = ctx.filters
-    return _progression_sums(
+    starts = stage_starts()
+    classified = Q(classification__in=CLASSES)
+    moved = {
+        "up": Q(stage_latest__gt=F("stage_first")),
+        "same": Q(stage_latest=F("stage_first")),
+        "down": Q(stage_latest__lt=F("stage_first")),
+    }
+    conditions = {
+        "n": Q(),
+        **{name: Q(classification=name) for name in CLASSES},
+        "mid": Q(meets_mid=True),
+        **{f"stage_{name}": condition for name, condition in moved.items()},
+    }
+    error_variance = F("baseline_sd") * F("baseline_sd") * (1 - F("reliability"))
+    rows = (
         Progression.objects.filter(
             enrolment__in=enrolments(ctx), n_readings__gte=2, latest_on__gte=f.date_from, latest_on__lte=f.date_to
         )
+        .annotate(
+            stage_first=_stage("first_score", "first_session__version_id", starts),
+            stage_latest=_stage("latest_score", "latest_session__version_id", starts),
+            days=DaysBetween(F("latest_on"), TruncDate("first_session__occurred_at")),
+        )
+        .values(*PROGRESSION_GROUPS)
+        .annotate(
+            **{name: Count("id", filter=condition) for name, condition in conditions.items()},
+            **{f"key_{name}": _key_sum(condition) for name, condition in conditions.items()},
+            persons=Count("enrolment__participant_id", distinct=True),
+            key_persons=Coalesce(
+                Sum("enrolment__participant__record_key", distinct=True), 0, output_field=BigIntegerField()
+            ),
+            sum_first=Sum("first_score"),
+            sum_first_sq=Sum(F("first_score") * F("first_score")),
+            sum_latest=Sum("latest_score"),
+            sum_latest_sq=Sum(F("latest_score") * F("latest_score")),
+            sum_change=Sum("change"),
+            sum_change_sq=Sum(F("change") * F("change")),
+            days_median=Median("days"),
+            days_min=Min("days"),
+            days_max=Max("days"),
+            error_variance_min=Min(error_variance, filter=classified, output_field=FloatField()),
+            error_variance_max=Max(error_variance, filter=classified, output_field=FloatField()),
+        )
+        .order_by(*PROGRESSION_ORDER)
     )
-
-
-# The summaries of some insatser for a year, minus the progression rows of their felregistreringar
-# (which the summaries hold and the reports leave out), per instrument, dimension and perspective;
-# summary_rows counts the summary rows behind each line. Plain SQL, because the ORM's compilation of
-# two aggregate queries costs more than running this one. The counts stay INTEGER so that their
-# sums come back as integers (PostgreSQL sums a BIGINT into a NUMERIC).
-SUMMARIES_MINUS_FELREGISTRERINGAR_SQL = """
-    SELECT i.code, parts.dimension_code, parts.perspective,
-           SUM(parts.n), SUM(parts.sum_first), SUM(parts.sum_latest), SUM(parts.sum_change),
-           SUM(parts.sum_change_sq), SUM(parts.improved), SUM(parts.unchanged), SUM(parts.worse),
-           SUM(parts.mid), CAST(SUM(parts.key_n) AS BIGINT), CAST(SUM(parts.key_improved) AS BIGINT),
-           CAST(SUM(parts.key_unchanged) AS BIGINT), CAST(SUM(parts.key_worse) AS BIGINT),
-           CAST(SUM(parts.key_mid) AS BIGINT), SUM(parts.summary_rows)
-    FROM (
-        SELECT s.instrument_id, s.dimension_code, s.perspective, s.n, s.sum_first, s.sum_latest,
-               s.sum_change, s.sum_change_sq, s.n_improved AS improved, s.n_unchanged AS unchanged,
-               s.n_worse AS worse, s.n_mid AS mid, s.key_n, s.key_improved, s.key_unchanged, s.key_worse,
-               s.key_mid, 1 AS summary_rows
-        FROM progression_insatssummary s
-        WHERE s.insats_id IN ({insatser}) AND s.year = %s
-        UNION ALL
-        SELECT p.instrument_id, p.dimension_code, p.perspective, -CAST(COUNT(*) AS INTEGER),
-               -SUM(p.first_score), -SUM(p.latest_score), -SUM(p.change), -SUM(p.change * p.change),
-               -CAST(SUM(CASE WHEN p.classification = 'improved' THEN 1 ELSE 0 END) AS INTEGER),
-               -CAST(SUM(CASE WHEN p.classification = 'unchanged' THEN 1 ELSE 0 END) AS INTEGER),
-               -CAST(SUM(CASE WHEN p.classification = 'worse' THEN 1 ELSE 0 END) AS INTEGER),
-               -CAST(SUM(CASE WHEN p.meets_mid THEN 1 ELSE 0 END) AS INTEGER),
-               -CAST(SUM(e.record_key) AS BIGINT),
-               -CAST(SUM(CASE WHEN p.classification = 'improved' THEN e.record_key ELSE 0 END) AS BIGINT),
-               -CAST(SUM(CASE WHEN p.classification = 'unchanged' THEN e.record_key ELSE 0 END) AS BIGINT),
-               -CAST(SUM(CASE WHEN p.classification = 'worse' THEN e.record_key ELSE 0 END) AS BIGINT),
-               -CAST(SUM(CASE WHEN p.meets_mid THEN e.record_key ELSE 0 END) AS BIGINT), 0
-        FROM progression_progression p
-        JOIN participants_enrolment e ON e.id = p.enrolment_id
-        WHERE e.insats_id IN ({insatser}) AND e.exit_reason_id IN ({reasons})
-          AND p.n_readings >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
-        GROUP BY p.instrument_id, p.dimension_code, p.perspective
-    ) parts
-    JOIN surveys_instrument i ON i.id = parts.instrument_id
-    GROUP BY i.code, parts.dimension_code, parts.perspective
-    ORDER BY parts.perspective, parts.dimension_code, i.code
-"""
-
-
-def progression_sums_from_summaries(ctx: Context) -> dict[ProgressionKey, dict[str, Any]] | None:
-    """The same sums as progression_sums_from_rows, read from InsatsSummary, for a calendar year
-    without kön or age filter; None when the summaries cannot answer.
-
-    InsatsSummary sums every enrolment of an insats with ≥ 2 readings by the year of the latest
-    reading (progression.scoring keeps it current with the rows). Two kinds of enrolment are left out
-    of the reports: felregistreringar, whose rows are subtracted here (few, found by their exit
-    reason), and anonymous participants, who cannot consent to progression measurement and so have
-    no readings. No summary row for the insatser and year means rows written without one (or no
-    rows at all), and a felregistrering's line without a summary row means a summary behind its
-    rows: then the rows decide."""
-    f = ctx.filters
-    year = f.date_from.year
-    insats_ids = per_person_insats_ids(ctx)
-    if f.kon or f.age_band or (f.date_from, f.date_to) != (date(year, 1, 1), date(year, 12, 31)) or not insats_ids:
-        return None
-    # The reasons' ids as values, not a subquery, so that the planner sees how rare they are and
-    # reaches the enrolments through their exit-reason index. IN (NULL) matches nothing.
-    reasons = list(ExitReason.objects.filter(excluded_from_reports=True).values_list("id", flat=True))
-    sql = SUMMARIES_MINUS_FELREGISTRERINGAR_SQL.format(
-        insatser=",".join(["%s"] * len(insats_ids)), reasons=",".join(["%s"] * len(reasons)) or "NULL"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The planner splits the few hundred index look-ups of the felregistreringar over parallel
-            # workers, whose start costs more than the work (at L: 45 ms with workers, 11 ms without).
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute(sql, [*insats_ids, year, *insats_ids, *reasons, f.date_from, f.date_to])
-        lines = cursor.fetchall()
-    if not lines or not all(line[-1] for line in lines):
-        return None
-    names = [*PROGRESSION_GROUPS, *PROGRESSION_SUMS]
-    return {tuple(line[:3]): dict(zip(names, line[:-1], strict=True)) for line in lines if line[3]}
+    return {tuple(row[g] for g in PROGRESSION_GROUPS): row for row in rows}
 
 
 PERSPECTIVE_LABELS = {"self": "Deltagaren", "mentor": "Handledaren", "agreed": "Gemensam"}
@@ -792,76 +782,183 @@ def _rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _interval(interval: Interval | None, digits: int) -> list[float] | None:
+    return None if interval is None else interval.rounded(digits).as_json()
+
+
+def interval_text(interval: list[float] | None, digits: int = 1) -> str | None:
+    """An interval for a table cell, "−1,2 till 3,4" (a true minus sign: a leading hyphen is a
+    formula to a spreadsheet)."""
+    if interval is None:
+        return None
+
+    def number(value: float) -> str:
+        return f"{value:.{digits}f}".replace(".", ",").replace("-", "\u2212")
+
+    return f"{number(interval[0])} till {number(interval[1])}"
+
+
+def _range(low: float | None, high: float | None, digits: int) -> list[float] | None:
+    return None if low is None or high is None else [round(low, digits), round(high, digits)]
+
+
+def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+    """One line of the report: the figures of one instrument, dimension and perspective, protected
+    outside the organisation. Outside, the intervals of the means and d_z are left out: next to the
+    protected means they would give back the exact SD, a second moment no protection covers."""
+    n, key = row["n"], row["key_n"] or 0
+    cells = {name: Cell(row[name], row[f"key_{name}"] or 0) for name in (*CLASSES, "mid", "n", "persons")}
+    cells |= {f"stage_{name}": Cell(row[f"stage_{name}"], row[f"key_stage_{name}"] or 0) for name in STAGE_MOVES}
+    cells["classified"] = sum((cells[name] for name in CLASSES), Cell())
+    cells["staged"] = sum((cells[f"stage_{name}"] for name in STAGE_MOVES), Cell())
+    counts = ctx.counts(cells)
+    # Shares of the published classes' own sum (outside, the published total may differ by its noise).
+    classified = sum(counts[name] for name in CLASSES)
+    stage_counts = {name: counts[f"stage_{name}"] for name in STAGE_MOVES}
+
+    def mean(total: str) -> float | None:
+        purpose = {"first": "första", "latest": "senaste", "change": "förändring"}[total]
+        return ctx.mean(Cell(n, key, row[f"sum_{total}"], SCORE_RANGE), purpose, None)
+
+    def exact_interval(total: str) -> list[float] | None:
+        if ctx.external:
+            return None
+        return _interval(mean_interval(n, row[f"sum_{total}"], row[f"sum_{total}_sq"]), 2)
+
+    d_z = None if ctx.external else d_z_value(n, row["sum_change"], row["sum_change_sq"])
+    months = None if row["days_median"] is None else row["days_median"] / DAYS_PER_MONTH
+    if ctx.external:
+        # The median is one person's duration (or two persons' mean): published in whole months, and
+        # only where a mean would be; the range (two persons' durations) stays inside.
+        months = round(months) if months is not None and counts["n"] >= disclosure.MINIMUM_FOR_MEANS else None
+    sem_range = [
+        None if row[f"error_variance_{end}"] is None else row[f"error_variance_{end}"] ** 0.5 for end in ("min", "max")
+    ]
+    classified_shares = shares_summing_to_100({name: counts[name] for name in CLASSES})
+    stage_shares = shares_summing_to_100(stage_counts)
+    return {
+        "instrument": row["instrument__code"],
+        "dimension": row["dimension_code"],
+        "perspective": row["perspective"],
+        "n": counts["n"],
+        "persons": counts["persons"],
+        **{f"mean_{total}": _rounded(mean(total), 2) for total in ("first", "latest", "change")},
+        **{f"mean_{total}_ci": exact_interval(total) for total in ("first", "latest", "change")},
+        "effect_size": "d_z",
+        "d_z": _rounded(d_z, 3),
+        "d_z_ci": _interval(d_z_interval(d_z, n), 3),
+        "months_median": _rounded(months, 1),
+        "months_range": None
+        if ctx.external
+        else _range(
+            None if row["days_min"] is None else row["days_min"] / DAYS_PER_MONTH,
+            None if row["days_max"] is None else row["days_max"] / DAYS_PER_MONTH,
+            1,
+        ),
+        "sem": _range(*sem_range, 2),
+        "threshold": _range(*(reliable_change_threshold(row[f"error_variance_{end}"]) for end in ("min", "max")), 2),
+        "classified": counts["classified"],
+        # Of the enrolments classified against a usable norm (the rest: för få för att bedöma),
+        # by largest remainder so that the three add up to exactly 100.
+        **{f"share_{name}": value for name, value in classified_shares.items()},
+        **{f"share_{name}_ci": _interval(wilson_interval(counts[name], classified), 1) for name in CLASSES},
+        "share_mid": share(counts["mid"], classified),
+        "share_mid_ci": _interval(wilson_interval(counts["mid"], classified), 1),
+        "staged": counts["staged"],
+        **{f"share_stage_{name}": value for name, value in stage_shares.items()},
+    }
+
+
+def _label(d: dict[str, Any]) -> list[str]:
+    return [d["dimension"].capitalize(), PERSPECTIVE_LABELS.get(d["perspective"], d["perspective"])]
+
+
+def _points(span: list[float] | None) -> float | str | None:
+    """One norm's value, or the range when the rows used several norms (several instrument versions)."""
+    if span is None:
+        return None
+    return span[0] if span[0] == span[1] else interval_text(span, 2)
+
+
 def progression(ctx: Context) -> Report:
     f = ctx.filters
-    sums = progression_sums_from_summaries(ctx)
-    if sums is None:
-        sums = progression_sums_from_rows(ctx)
-    dimensions = []
-    for row in sums.values():
-        n, key = row["n"], row["key_n"] or 0
-
-        def mean(total: str, purpose: str, n: int = n, key: int = key, row: dict = row) -> float | None:
-            return ctx.mean(Cell(n, key, row[total], SCORE_RANGE), purpose, None)
-
-        mean_change = mean("sum_change", "förändring")
-        # d_z only inside: published next to the protected mean it would give back the exact SD of
-        # the changes, a second moment no protection covers (differencing two SDs tells of one person).
-        variance = (row["sum_change_sq"] - row["sum_change"] ** 2 / n) / (n - 1) if n > 1 and not ctx.external else None
-        d_z = mean_change / variance**0.5 if mean_change is not None and variance and variance > 0 else None
-        counts = {
-            name: ctx.count(Cell(row[name], row[f"key_{name}"] or 0))
-            for name in ("improved", "unchanged", "worse", "mid")
-        } | {"n": ctx.count(Cell(n, key))}
-        classes = {name: counts[name] for name in ("improved", "unchanged", "worse")}
-        classified_shares = shares_summing_to_100(classes)
-        dimensions.append(
-            {
-                "instrument": row["instrument__code"],
-                "dimension": row["dimension_code"],
-                "perspective": row["perspective"],
-                "n": counts["n"],
-                "mean_first": _rounded(mean("sum_first", "första"), 2),
-                "mean_latest": _rounded(mean("sum_latest", "senaste"), 2),
-                "mean_change": _rounded(mean_change, 2),
-                "d_z": _rounded(d_z, 3),
-                # Of the enrolments classified against a usable norm (the rest: för få för att bedöma),
-                # by largest remainder so that the three add up to exactly 100.
-                **{f"share_{name}": value for name, value in classified_shares.items()},
-                "share_mid": share(counts["mid"], sum(classes.values())),
-            }
-        )
-    table = Table(
-        "Stegförflyttning per område",
+    dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx).values()]
+    means_table = Table(
+        "Medelvärden (poäng 0–100) med 95 % konfidensintervall",
         [
             "Område",
             "Vem",
-            "n",
+            "Personer",
+            "Inskrivningar",
             "Första",
             "Senaste",
             "Förändring",
+            "95 % KI förändring",
             "d_z",
-            "Förbättrad %",
-            "Oförändrad %",
-            "Försämrad %",
-            "≥ MID %",
+            "95 % KI d_z",
+            "Månader mellan (median)",
         ],
         [
             [
-                d["dimension"].capitalize(),
-                PERSPECTIVE_LABELS.get(d["perspective"], d["perspective"]),
+                *_label(d),
+                d["persons"],
                 d["n"],
                 d["mean_first"],
                 d["mean_latest"],
                 d["mean_change"],
+                interval_text(d["mean_change_ci"]),
                 d["d_z"],
-                d["share_improved"],
-                d["share_unchanged"],
-                d["share_worse"],
-                d["share_mid"],
+                interval_text(d["d_z_ci"], 2),
+                d["months_median"],
             ]
             for d in dimensions
         ],
+        "Intervallen för första och senaste finns i JSON-utdata och i definitionerna nedan.",
+    )
+    change_table = Table(
+        "Tillförlitlig förändring (RCI) per område",
+        [
+            "Område",
+            "Vem",
+            "Bedömda",
+            "SEM (poäng)",
+            "Gräns (poäng)",
+            "Förbättrad %",
+            "95 % KI",
+            "Oförändrad %",
+            "95 % KI",
+            "Försämrad %",
+            "95 % KI",
+            "≥ MID %",
+            "95 % KI",
+        ],
+        [
+            [
+                *_label(d),
+                d["classified"],
+                _points(d["sem"]),
+                _points(d["threshold"]),
+                *[
+                    value
+                    for name in (*CLASSES, "mid")
+                    for value in (d[f"share_{name}"], interval_text(d[f"share_{name}_ci"]))
+                ],
+            ]
+            for d in dimensions
+        ],
+        "Bedömda: inskrivningar som kunnat bedömas mot en norm med tillräckligt underlag. Gräns: den minsta "
+        "förändring som räknas som tillförlitlig (1,96 × √2 × SEM).",
+    )
+    stage_table = Table(
+        "Förflyttning mellan stegen på stegen",
+        ["Område", "Vem", "n", "Uppåt minst ett steg %", "Samma steg %", "Nedåt minst ett steg %"],
+        [
+            [*_label(d), d["staged"], d["share_stage_up"], d["share_stage_same"], d["share_stage_down"]]
+            for d in dimensions
+            if d["staged"]
+        ],
+        "Steget för medelvärdet av områdets frågor vid första och senaste mätningen (Står still, Tar emot "
+        "stöd, Provar, Lär mig, Klarar själv på den levererade stegen).",
     )
     charts = []
     for perspective, name in (("self", "Deltagarnas självskattning"), ("mentor", "Handledarnas bedömning")):
@@ -900,25 +997,36 @@ def progression(ctx: Context) -> Report:
         "Stegförflyttning",
         f,
         ctx.external,
-        {"dimensions": dimensions, "attrition": attrition, "norm_set": norm_set.version if norm_set else None},
-        [table, attrition_table],
+        {
+            "dimensions": dimensions,
+            "attrition": attrition,
+            "norm_set": norm_set.version if norm_set else None,
+            "algorithm_version": scoring.ALGORITHM_VERSION,
+        },
+        [means_table, change_table, stage_table, attrition_table],
         charts,
         [
-            "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden.",
+            "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden. Personer: "
+            "olika deltagare bland dem (en person kan ha fler inskrivningar).",
             *CAVEATS,
             f"Klassificeringen räknas mot normversion {norm_set.version} (se Normer)."
             if norm_set
             else "Inga normer ännu.",
-            "Poäng 0–100. Tillförlitlig förändring: |RCI| ≥ 1,96, mot normen för instrumentversion, område och "
-            "vem som bedömer (se Normer). Andelarna förbättrad, oförändrad och försämrad räknas av dem som "
-            "kunnat bedömas mot en norm och summerar till 100; övriga är för få för att bedöma. "
-            "MID: förändring ≥ 0,5 × baslinjens standardavvikelse. "
-            "d_z = medelförändring ÷ förändringens standardavvikelse"
+            "Poäng 0–100. 95 % KI för ett medel: medel ± t(n − 1) × SD ÷ √n. d_z = medelförändring ÷ "
+            "förändringens standardavvikelse (effektstorlek för upprepade mätningar på samma personer; Cohens "
+            "gränser för liten, medel och stor gäller andra d), med exakt 95 % KI ur den icke-centrala "
+            "t-fördelningen"
             + (
-                " (visas bara internt: bredvid det skyddade medlet skulle den ge den exakta spridningen)."
+                ". Utanför organisationen visas varken d_z eller medlens intervall: bredvid de skyddade medlen "
+                "skulle de ge den exakta spridningen."
                 if ctx.external
                 else "."
             ),
+            "Tillförlitlig förändring: |RCI| ≥ 1,96 mot normen för instrumentversion, område och vem som "
+            "bedömer; SEM = SD₀ × √(1 − r). Andelarna förbättrad, oförändrad och försämrad räknas av de "
+            "bedömda och summerar till 100; 95 % KI enligt Wilson. MID: förändring ≥ 0,5 × SD₀.",
+            "Månader mellan: median av tiden från första till senaste mätningen"
+            + (" i hela månader." if ctx.external else "; spann och KI för första och senaste finns i JSON-utdata."),
         ],
     )
 

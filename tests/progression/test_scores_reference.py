@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from django.db import transaction
 from django.test import override_settings
-from scipy import stats
+from scipy import optimize, stats
 
-from participants.models import Participant
+from participants.models import Participant, Role
 from progression import scoring
 from progression.models import (
     Classification,
@@ -32,8 +32,9 @@ from progression.models import (
     ReliabilitySetting,
 )
 from progression.rebuild import progression_rebuild_inline
-from surveys.models import AssessmentSession, SessionStatus
+from surveys.models import AssessmentSession, Item, SessionStatus
 from surveys.sessions import session_correct
+from tests.factories import user_with_role
 from tests.progression.helpers import (
     ItemInfo,
     asked,
@@ -44,6 +45,7 @@ from tests.progression.helpers import (
     submit,
     world_create,
 )
+from tests.reports.helpers import build
 from tests.surveys.factories import progression_consent, shipped_version, valid_answers
 
 pytestmark = pytest.mark.django_db
@@ -495,3 +497,154 @@ def test_every_insats_summary_and_its_effect_size_match_numpy(generated):
             problems += _differences(key, {"d_z": d_z}, {"d_z": from_sums})
     assert not problems, _report(problems)
     assert any(key[1] == 2026 for key in expected)  # the New Year reading counts in its local year
+
+
+# --- The stegförflyttning report's figures and their intervals ----------------------------------------
+
+DAYS_PER_MONTH = 365.25 / 12
+REPORT_ROUNDING = {2: 0.005 + 1e-9, 3: 0.0005 + 1e-9, 1: 0.05 + 1e-9}  # the report's decimals
+
+
+def _ladder_stage(generated: Generated, instrument_id: int, code: str, score: float) -> int | None:
+    """The stage of a dimension score: its mean ladder value against the stages' first values."""
+    items = _rating_items(generated.infos[instrument_id], "self" if code != "ensam" else "self").get(code) or [
+        info for info in generated.infos[instrument_id] if info.dimension == code and info.is_rating
+    ]
+    scale = Item.objects.filter(dimension_id=items[0].dimension_id).select_related("scale").first().scale
+    if scale.kind != "ladder" or not scale.stages:
+        return None
+    mean_value = scale.min_value + score * (scale.max_value - scale.min_value) / 100
+    return sum(1 for stage in scale.stages[1:] if mean_value >= stage["from"] - 1e-9)
+
+
+def _nct_bound(d_z: float, n: int, probability: float) -> float:
+    """The d_z whose noncentral t puts the observed t at `probability`: bisection inside three times
+    the approximate interval's half-width (Lakens 2013: 1.96·√(1/n + d_z²/2n)), not the app's walk."""
+    observed = d_z * math.sqrt(n)
+    reach = 3 * 1.96 * math.sqrt(1 + d_z * d_z / 2)  # the half-width in δ = d_z·√n, three times over
+    return optimize.bisect(
+        lambda delta: stats.nct.cdf(observed, n - 1, delta) - probability,
+        observed - reach,
+        observed + reach,
+        xtol=1e-10,
+    ) / math.sqrt(n)
+
+
+def expected_report_lines(generated: Generated, year: int) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Per instrument code, dimension and perspective: the report's figures from numpy and scipy."""
+    readings = {reading.pk: reading for reading in generated.readings}
+    references = expected_references(generated)
+    groups = defaultdict(list)
+    for (_, instrument_id, code, perspective), row in expected_progressions(generated).items():
+        if row["n_readings"] >= 2 and row["latest_on"].year == year:
+            groups[(instrument_id, code, perspective)].append(row)
+    lines = {}
+    for (instrument_id, code, perspective), rows in groups.items():
+        first = np.array([row["first_score"] for row in rows])
+        latest = np.array([row["latest_score"] for row in rows])
+        changes = latest - first
+        n = len(rows)
+        classes = [row["classification"] for row in rows]
+        classified = sum(
+            c in (Classification.IMPROVED, Classification.UNCHANGED, Classification.WORSE) for c in classes
+        )
+        months = [
+            (row["latest_on"] - readings[row["first_session_id"]].occurred_at.astimezone(STOCKHOLM).date()).days
+            / DAYS_PER_MONTH
+            for row in rows
+        ]
+        stages = [
+            (
+                _ladder_stage(generated, instrument_id, code, row["first_score"]),
+                _ladder_stage(generated, instrument_id, code, row["latest_score"]),
+            )
+            for row in rows
+        ]
+        reference = references[(instrument_id, code, perspective)]
+        sem = reference["sd"] * math.sqrt(1 - reference["reliability"]) if reference["usable"] else None
+        line = {
+            "n": n,
+            "persons": len({readings[row["first_session_id"]].participant.pk for row in rows}),
+            "mean_first": float(first.mean()),
+            "mean_latest": float(latest.mean()),
+            "mean_change": float(changes.mean()),
+            "classified": classified,
+            "improved": classes.count(Classification.IMPROVED),
+            "unchanged": classes.count(Classification.UNCHANGED),
+            "worse": classes.count(Classification.WORSE),
+            "mid": sum(1 for row in rows if row["meets_mid"]),
+            "months_median": float(np.median(months)),
+            "months_range": [min(months), max(months)],
+            "sem": sem,
+            "threshold": None if sem is None else stats.norm.ppf(0.975) * math.sqrt(2) * sem,
+            "stage_moves": [(a, b) for a, b in stages if a is not None and b is not None],
+            "changes": changes,
+            "first": first,
+            "latest": latest,
+        }
+        lines[(generated.instrument_codes[instrument_id], code, perspective)] = line
+    return lines
+
+
+def test_the_progression_report_matches_numpy_and_scipy_with_its_intervals(generated):
+    """Every figure of the internal stegförflyttning report, for every year with a latest reading,
+    against numpy and scipy from the generated answers: means and their t intervals, d_z and its
+    noncentral-t interval, Wilson intervals of the shares, SEM and the reliable-change threshold,
+    median months and the stage moves."""
+    _rebuilt(generated)
+    forbund = generated.readings[0].participant.forbund
+    coordinator = user_with_role(Role.COORDINATOR, forbund=forbund)
+    years = sorted(
+        {row["latest_on"].year for row in expected_progressions(generated).values() if row["n_readings"] >= 2}
+    )
+    assert len(years) >= 2
+    checked = 0
+    for year in years:
+        report = build(
+            coordinator, "progression", forbund=forbund.code, period="helar", ar=str(year), **{"from": "", "to": ""}
+        )
+        lines = expected_report_lines(generated, year)
+        got = {(d["instrument"], d["dimension"], d["perspective"]): d for d in report.data["dimensions"]}
+        assert got.keys() == lines.keys()
+        for key, want in lines.items():
+            d = got[key]
+            where = (year, *key)
+            assert (d["n"], d["persons"], d["classified"]) == (want["n"], want["persons"], want["classified"]), where
+            for name in ("first", "latest", "change"):
+                values = want[name] if name != "change" else want["changes"]
+                assert d[f"mean_{name}"] == pytest.approx(values.mean(), abs=REPORT_ROUNDING[2]), where
+                if want["n"] >= 2:
+                    low, high = stats.ttest_1samp(values, 0).confidence_interval(0.95)
+                    assert d[f"mean_{name}_ci"] == pytest.approx([low, high], abs=REPORT_ROUNDING[2]), where
+            changes = want["changes"]
+            if want["n"] >= 3 and np.std(changes, ddof=1) > 1e-6:
+                d_z = changes.mean() / np.std(changes, ddof=1)
+                assert d["d_z"] == pytest.approx(d_z, abs=REPORT_ROUNDING[3]), where
+                bounds = [_nct_bound(d_z, want["n"], 0.975), _nct_bound(d_z, want["n"], 0.025)]
+                assert d["d_z_ci"] == pytest.approx(bounds, abs=REPORT_ROUNDING[3]), where
+                assert d["d_z_ci"][0] < d["d_z"] < d["d_z_ci"][1]
+            shares = [d["share_improved"], d["share_unchanged"], d["share_worse"]]
+            if want["classified"]:
+                assert sum(shares) == pytest.approx(100.0), where  # largest remainder
+                for name in ("improved", "unchanged", "worse", "mid"):
+                    exact = 100 * want[name] / want["classified"]
+                    interval = stats.binomtest(want[name], want["classified"]).proportion_ci(0.95, method="wilson")
+                    assert d[f"share_{name}_ci"] == pytest.approx(
+                        [100 * interval.low, 100 * interval.high], abs=REPORT_ROUNDING[1]
+                    ), where
+                    assert abs((d[f"share_{name}"]) - exact) <= 0.1 + 1e-9, where
+                assert d["sem"] == pytest.approx([want["sem"]] * 2, abs=REPORT_ROUNDING[2]), where
+                assert d["threshold"] == pytest.approx([want["threshold"]] * 2, abs=REPORT_ROUNDING[2]), where
+            else:
+                assert shares == [None, None, None] and d["sem"] is None, where
+            assert d["months_median"] == pytest.approx(want["months_median"], abs=REPORT_ROUNDING[1]), where
+            assert d["months_range"] == pytest.approx(want["months_range"], abs=REPORT_ROUNDING[1]), where
+            moves = want["stage_moves"]
+            assert d["staged"] == len(moves), where
+            if moves:
+                up = sum(b > a for a, b in moves)
+                down = sum(b < a for a, b in moves)
+                assert abs(d["share_stage_up"] - 100 * up / len(moves)) <= 0.1 + 1e-9, where
+                assert abs(d["share_stage_down"] - 100 * down / len(moves)) <= 0.1 + 1e-9, where
+            checked += 1
+    assert checked >= 20

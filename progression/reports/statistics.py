@@ -1,0 +1,158 @@
+"""The uncertainty of the stegförflyttning report's group figures: 95 % intervals for a mean, for
+d_z and for a share, from the sums the report reads in SQL. docs/progression.md gives each formula
+with its source, so that an evaluator can reproduce every interval.
+
+Every function returns None where the figure does not exist (too few people, no spread) rather
+than a number that would look like one."""
+
+import math
+from dataclasses import dataclass
+
+from django.db.models import Aggregate, FloatField, Func
+from scipy import optimize, stats
+
+LEVEL = 0.95
+Z = float(stats.norm.ppf(1 - (1 - LEVEL) / 2))  # 1.959963…
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+    def rounded(self, digits: int) -> "Interval":
+        return Interval(round(self.low, digits), round(self.high, digits))
+
+    def as_json(self) -> list[float]:
+        return [self.low, self.high]
+
+
+def sample_sd(n: int, total: float, total_sq: float) -> float | None:
+    """The sample SD (n − 1) of n values from their sum and sum of squares; None below two values."""
+    if n < 2:
+        return None
+    return math.sqrt(max(0.0, (total_sq - total * total / n) / (n - 1)))
+
+
+def mean_interval(n: int, total: float, total_sq: float) -> Interval | None:
+    """mean ± t(n − 1, 0.975) · SD / √n."""
+    sd = sample_sd(n, total, total_sq)
+    if sd is None:
+        return None
+    half = float(stats.t.ppf(1 - (1 - LEVEL) / 2, n - 1)) * sd / math.sqrt(n)
+    mean = total / n
+    return Interval(mean - half, mean + half)
+
+
+def d_z_value(n: int, total: float, total_sq: float) -> float | None:
+    """d_z = mean change ÷ SD of the changes (Lakens 2013); None without spread."""
+    sd = sample_sd(n, total, total_sq)
+    if not sd or sd < 1e-9:
+        return None
+    return (total / n) / sd
+
+
+def d_z_interval(d_z: float | None, n: int) -> Interval | None:
+    """The exact interval of d_z from the noncentral t distribution: t = d_z·√n has n − 1 degrees of
+    freedom and noncentrality δ = d_z·√n; the bounds are the δ for which the observed t lies at the
+    97.5th and the 2.5th percentile, divided by √n."""
+    if d_z is None or n < 3:
+        return None
+    observed, df = d_z * math.sqrt(n), n - 1
+
+    def bound(probability: float) -> float | None:
+        """δ with nct.cdf(observed; df, δ) = probability. The cdf falls as δ grows, so the bound for
+        a high probability lies below the observed t: walk out from it in doubling steps until the
+        cdf passes the probability, then solve between the last two points (the cdf's far tails are
+        not computable, so the walk starts close)."""
+
+        def excess(delta: float) -> float:
+            return float(stats.nct.cdf(observed, df, delta)) - probability
+
+        direction = -1.0 if probability > 0.5 else 1.0
+        near, step = observed, 0.25
+        while step <= 64:
+            far = observed + direction * step
+            value = excess(far)
+            if math.isnan(value):
+                return None
+            if (value >= 0) == (direction < 0):
+                return optimize.brentq(excess, min(near, far), max(near, far), xtol=1e-12)
+            near, step = far, step * 2
+        return None
+
+    low, high = bound(1 - (1 - LEVEL) / 2), bound((1 - LEVEL) / 2)
+    if low is None or high is None:
+        return None
+    return Interval(low / math.sqrt(n), high / math.sqrt(n))
+
+
+def wilson_interval(part: int | None, whole: int | None) -> Interval | None:
+    """Wilson's score interval for part of whole, in percent (Wilson 1927; good at 0 %, 100 % and
+    small n, where the usual p ± 1.96·√(p(1 − p)/n) is not)."""
+    if part is None or not whole:
+        return None
+    p = min(part, whole) / whole
+    denominator = 1 + Z * Z / whole
+    centre = (p + Z * Z / (2 * whole)) / denominator
+    half = Z * math.sqrt(p * (1 - p) / whole + Z * Z / (4 * whole * whole)) / denominator
+    return Interval(100 * max(0.0, centre - half), 100 * min(1.0, centre + half))
+
+
+def reliable_change_threshold(error_variance: float | None) -> float | None:
+    """The smallest change in points classified as reliable: 1.96 · S_diff, S_diff = √2 · SEM and
+    SEM² = SD₀² · (1 − r) the error variance (Jacobson & Truax 1991)."""
+    if error_variance is None:
+        return None
+    return Z * math.sqrt(2 * max(0.0, error_variance))
+
+
+# --- SQL pieces the report's one grouped query uses -------------------------------------------------
+
+
+class Median(Aggregate):
+    """The median of a column: percentile_cont(0.5) in PostgreSQL, and a MEDIAN aggregate that
+    progression.apps registers on the embedded SQLite connection."""
+
+    function = "MEDIAN"
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN003, ANN201
+        return self.as_sql(
+            compiler,
+            connection,
+            template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
+            **extra_context,
+        )
+
+
+class DaysBetween(Func):
+    """Days from the second date to the first."""
+
+    output_field = FloatField()
+    arity = 2
+    template = "CAST((%(expressions)s) AS DOUBLE PRECISION)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN003, ANN201
+        return self.as_sql(
+            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra_context
+        )
+
+
+class SqliteMedian:
+    """MEDIAN for the embedded SQLite database (sqlite3.Connection.create_aggregate)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: float | None) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
