@@ -44,8 +44,18 @@ ALL_REPORTS = [*REPORTS, "socioeconomic"]
 PARAMS = {"forbund": "sco", "from": "2025-01-01", "to": "2025-12-31"}
 QUERY = "forbund=sco&from=2025-01-01&to=2025-12-31"
 KEYS = range(0, RECORD_KEY_SPACE, RECORD_KEY_SPACE // 20_000)  # 20 000 cell keys spread over the space
-# JSON fields that are not counts of persons: money, targets, what staff entered, derived differences.
-NOT_COUNTS = {"asked", "change", "change_pct", "target", "months_median", "norm_set", "algorithm_version", *MONEY_FIGURES}
+# JSON fields that are not counts of persons: money, targets, what staff entered, derived differences,
+# months and version numbers.
+NOT_COUNTS = {
+    "asked",
+    "change",
+    "change_pct",
+    "target",
+    "months_median",
+    "norm_set",
+    "algorithm_version",
+    *MONEY_FIGURES,
+}
 
 
 def counts_in(document: object, path: tuple = ()) -> dict[tuple, int]:
