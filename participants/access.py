@@ -357,6 +357,26 @@ def can_download_export(user: AnyUser, *, owner_id: int, forbund_code: str, insa
     return user.is_authenticated and owner_id == user.pk and can_read_reports_on(user, forbund_code, insats_codes)
 
 
+def forbund_for_reports(user: AnyUser) -> QuerySet[Forbund]:
+    """Förbund where the user reads reports on at least one insats (and sees its closed periods)."""
+    return forbund_where(user, REPORTING_ROLES)
+
+
+def forbund_for_period_closing(user: AnyUser) -> QuerySet[Forbund]:
+    """Förbund whose report periods the user may close: coordinator or admin for the whole förbund,
+    because a closed period freezes every insats's reports."""
+    return forbund_where(user, REPORTING_ROLES, forbund_wide=True)
+
+
+def can_close_period(user: AnyUser, forbund: Forbund) -> bool:
+    return forbund_for_period_closing(user).filter(pk=forbund.pk).exists()
+
+
+def can_reopen_period(user: AnyUser, forbund: Forbund) -> bool:
+    """Reopening a closed period (its published figures may then change): the förbund's admins."""
+    return forbund_administered_by(user).filter(pk=forbund.pk).exists()
+
+
 def can_use_admin_site(user: AnyUser) -> bool:
     """The Django admin: superusers and förbund-wide admins (who see only their förbund there)."""
     if not (user.is_authenticated and user.is_active):

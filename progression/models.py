@@ -5,6 +5,7 @@ Scores, progression and summaries are rebuildable from the readings at any time;
 the algorithm_version that produced it (see progression/scoring.py)."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -498,3 +499,77 @@ class ImpactAssumptions(models.Model):
 
     def __str__(self) -> str:
         return f"Antaganden {self.forbund}"
+
+
+# --- Closed report periods ------------------------------------------------------------------
+
+
+class ClosureStatus(models.TextChoices):
+    FREEZING = "freezing", "Fryses"
+    CLOSED = "closed", "Stängd"
+    FAILED = "failed", "Misslyckades"
+    REOPENED = "reopened", "Öppnad igen"
+
+
+class PeriodClosure(models.Model):
+    """A förbund's report period (a standard period of a year, e.g. helår 2025 for the
+    årsredovisning) closed by a coordinator: its reports are frozen as they were computed at closing
+    (FrozenReport), with the norm set and algorithm version in force, and the same report gives the
+    same figures later whatever readings arrive. Reopening is a förbund admin's action with a reason;
+    the frozen reports are kept for the record (progression/reports/periods.py)."""
+
+    forbund = models.ForeignKey("participants.Forbund", on_delete=models.CASCADE, related_name="+")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    label = models.CharField("period", max_length=40)
+    status = models.CharField(max_length=10, choices=ClosureStatus.choices, default=ClosureStatus.FREEZING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(auto_now_add=True)
+    norm_set = models.ForeignKey(NormSet, on_delete=models.PROTECT, related_name="+", null=True)
+    algorithm_version = models.PositiveSmallIntegerField()
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField("skäl att öppna igen", blank=True)
+
+    class Meta:
+        ordering = ["-date_from", "date_to", "-closed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forbund", "date_from", "date_to"],
+                condition=models.Q(status__in=["freezing", "closed"]),
+                name="one_closure_per_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(date_from__lte=models.F("date_to")), name="closure_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forbund_id} {self.label} ({self.get_status_display()})"
+
+
+class FrozenReport(models.Model):
+    """One report of a closed period as it was computed at closing: for the whole förbund (insats
+    None) or one insats, exact or protected, with or without the per-kön tables."""
+
+    closure = models.ForeignKey(PeriodClosure, on_delete=models.CASCADE, related_name="reports")
+    name = models.CharField(max_length=30)
+    insats = models.ForeignKey("participants.Insats", on_delete=models.CASCADE, related_name="+", null=True)
+    external = models.BooleanField()
+    by_kon = models.BooleanField(default=False)
+    content = models.JSONField(encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["closure", "name", "insats", "external", "by_kon"],
+                name="one_frozen_report_per_variant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.closure_id} {self.name} {self.insats_id or 'förbund'} {'extern' if self.external else 'intern'}"

@@ -18,7 +18,7 @@ from participants.models import AccessAction
 from participants.permissions import page_access
 from participants.services import access_event_log
 from progression.forms import ReportTextForm
-from progression.models import ExportJob, ExportStatus, InsatsSummary, ReportText
+from progression.models import ClosureStatus, ExportJob, ExportStatus, InsatsSummary, PeriodClosure, ReportText
 from progression.reports import rendering
 from progression.reports.filters import (
     PRESETS,
@@ -28,6 +28,7 @@ from progression.reports.filters import (
     parse_filter,
 )
 from progression.reports.jobs import PACK, export_job_create, export_job_download
+from progression.reports.periods import ClosureError, period_close, period_reopen
 from progression.reports.registry import REPORTS, build_report, report_export
 
 
@@ -342,3 +343,82 @@ def norms_page(request: HttpRequest) -> HttpResponse:
             "reason": request.POST.get("reason", ""),
         },
     )
+
+
+@page_access(Page.REPORTS)
+def periods_page(request: HttpRequest) -> HttpResponse:
+    """Closed report periods per förbund: who closed which period when, against which norms, the
+    progress of one being frozen, and the forms to close a period and (for admins) to reopen one."""
+    today = timezone.localdate()
+    closable = set(access.forbund_for_period_closing(request.user).values_list("pk", flat=True))
+    sections = []
+    for forbund in access.forbund_for_reports(request.user).order_by("name"):
+        closures = PeriodClosure.objects.filter(forbund=forbund).select_related("closed_by", "reopened_by", "norm_set")
+        sections.append(
+            {
+                "forbund": forbund,
+                "closures": closures,
+                "may_close": forbund.pk in closable,
+                "may_reopen": access.can_reopen_period(request.user, forbund),
+            }
+        )
+    return render(
+        request,
+        "progression/periods.html",
+        {
+            "reports": REPORTS.items(),
+            "query": request.GET.urlencode(),
+            "name": "perioder",
+            "sections": sections,
+            "presets": PRESETS,
+            "years": range(today.year, today.year - 6, -1),
+            "default_year": today.year - 1,
+            "freezing": any(c.status == ClosureStatus.FREEZING for s in sections for c in s["closures"]),
+        },
+    )
+
+
+@page_access(Page.REPORTS)
+@require_POST
+def period_close_view(request: HttpRequest, forbund: str) -> HttpResponse:
+    target = get_object_or_404(access.forbund_for_reports(request.user), code=forbund)
+    if not access.can_close_period(request.user, target):
+        raise PermissionDenied("Bara förbundets samordnare eller administratör kan stänga en period.")
+    back = f"{reverse('report_periods')}?{request.GET.urlencode()}"
+    year_raw = request.POST.get("ar", "")
+    if request.POST.get("confirm") != "1":
+        messages.error(request, "Bekräfta att rapporterna för perioden fryses innan du stänger den.")
+        return redirect(back)
+    if not (year_raw.isascii() and year_raw.isdigit() and len(year_raw) == 4):
+        messages.error(request, "Året måste skrivas med fyra siffror, t.ex. 2025.")
+        return redirect(back)
+    try:
+        closure = period_close(
+            by=request.user, forbund=target, preset=request.POST.get("period", ""), year=int(year_raw)
+        )
+    except ClosureError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, f"{closure.label} stängs: rapporterna fryses nu, förloppet syns nedan.")
+    return redirect(back)
+
+
+@page_access(Page.REPORTS)
+@require_POST
+def period_reopen_view(request: HttpRequest, closure_id: int) -> HttpResponse:
+    closure = get_object_or_404(
+        PeriodClosure.objects.filter(forbund__in=access.forbund_for_reports(request.user)), pk=closure_id
+    )
+    if not access.can_reopen_period(request.user, closure.forbund):
+        raise PermissionDenied("Bara förbundets administratör kan öppna en stängd period igen.")
+    back = f"{reverse('report_periods')}?{request.GET.urlencode()}"
+    if request.POST.get("confirm") != "1":
+        messages.error(request, "Bekräfta att perioden öppnas igen och att dess siffror då kan ändras.")
+        return redirect(back)
+    try:
+        period_reopen(by=request.user, closure=closure, reason=request.POST.get("reason", ""))
+    except ClosureError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, f"{closure.label} är öppnad igen; rapporterna räknas nu med dagens uppgifter.")
+    return redirect(back)

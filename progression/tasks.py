@@ -49,3 +49,10 @@ def rebuild_resume_stalled() -> int:
 def norms_complete() -> int:
     """Nightly: norms for keys that have none usable yet, and their rows reclassified."""
     return scoring.norms_complete_and_reclassify()
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+def freeze_period(closure_id: int) -> None:
+    from progression.reports.jobs import period_freeze_run
+
+    period_freeze_run(closure_id=closure_id)

@@ -40,6 +40,8 @@ class Report:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     definitions: list[str] = field(default_factory=list)
+    # Whether the figures are frozen with a closed period or may still change (periods.py).
+    period_status: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class Report:
             "title": self.title,
             "filters": self.filters.as_params(),
             "protected": self.external,
+            "period_status": self.period_status,
             **self.data,
         }
 

@@ -1,4 +1,5 @@
-"""Export jobs: a report or the PDF pack made in the background with progress, kept for a while."""
+"""Export jobs: a report or the PDF pack made in the background with progress, kept for a while;
+and freezing the reports of a period being closed (periods.py)."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -13,10 +14,10 @@ from django.utils import timezone
 from participants.models import AccessAction
 from participants.services import access_event_log
 from progression import analysis
-from progression.models import ExportJob, ExportStatus, ReportText
-from progression.reports import rendering
+from progression.models import ClosureStatus, ExportJob, ExportStatus, FrozenReport, PeriodClosure, ReportText
+from progression.reports import periods, rendering
 from progression.reports.filters import parse_filter
-from progression.reports.registry import REPORTS, build_report
+from progression.reports.registry import REPORTS, build_report, report_compute
 
 KEEP_FILES_DAYS = 7
 PACK = "pdf-pack"
@@ -153,3 +154,29 @@ def export_jobs_expire() -> int:
         if path.is_file() and path.name not in owned and path.stat().st_mtime < oldest_kept:
             path.unlink(missing_ok=True)
     return len(expired)
+
+
+def period_freeze_run(*, closure_id: int) -> None:
+    """Compute and store every frozen report of a period being closed (periods.py), with progress;
+    idempotent (a redelivered task starts over). A failure leaves the period open with the error."""
+    closure = PeriodClosure.objects.select_related("forbund").get(pk=closure_id)
+    if closure.status != ClosureStatus.FREEZING:
+        return
+    try:
+        variants = periods.frozen_variants(closure.forbund, list(REPORTS))
+        FrozenReport.objects.filter(closure=closure).delete()
+        for number, variant in enumerate(variants, 1):
+            report = report_compute(variant.name, periods.variant_filters(closure, variant))
+            FrozenReport.objects.create(
+                closure=closure,
+                name=variant.name,
+                insats=variant.insats,
+                external=variant.external,
+                by_kon=variant.by_kon,
+                content=periods.report_content(report),
+            )
+            PeriodClosure.objects.filter(pk=closure.pk).update(progress=99 * number // len(variants))
+        PeriodClosure.objects.filter(pk=closure.pk).update(status=ClosureStatus.CLOSED, progress=100)
+    except Exception as exc:  # the page tells the coordinator; the period stays open
+        PeriodClosure.objects.filter(pk=closure.pk).update(status=ClosureStatus.FAILED, error=str(exc)[:2000])
+        raise

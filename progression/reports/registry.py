@@ -6,7 +6,7 @@ from typing import Any
 
 from participants.models import AccessAction
 from participants.services import access_event_log
-from progression.reports import definitions, disclosure, socioeconomic
+from progression.reports import definitions, disclosure, periods, socioeconomic
 from progression.reports.base import Context, Report
 from progression.reports.filters import ReportFilter
 
@@ -27,11 +27,17 @@ class UnknownReport(KeyError):
 
 
 def build_report(name: str, *, filters: ReportFilter) -> Report:
-    """Compute a report for filters already scoped to the user (parse_filter does that).
+    """The report for filters already scoped to the user (parse_filter does that): as frozen when
+    its period was closed, otherwise computed now and marked preliminary (periods.py).
 
     filters.external publishes every figure protected by the cell-key method (disclosure.py)."""
     if name not in REPORTS:
         raise UnknownReport(name)
+    return periods.report_for_period(name, filters, report_compute)
+
+
+def report_compute(name: str, filters: ReportFilter) -> Report:
+    """The report computed from today's data (build_report, and freezing a closed period)."""
     report = REPORTS[name][1](Context(filters=filters, external=filters.external))
     if filters.external:
         report.definitions.append(disclosure.FOOTNOTE)

@@ -18,6 +18,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from participants.models import MeasurementMode, Role
 from participants.services import identity_read, volume_register
 from progression import goals
+from progression.models import ClosureStatus, PeriodClosure
 from progression.reports.jobs import export_job_create
 from surveys.satisfaction import survey_campaign_create
 from surveys.sessions import session_submit
@@ -50,6 +51,7 @@ NO_OBJECT = {
     "report_texts",
     "analysis_export",
     "norms",
+    "report_periods",
     "api_insats_list",
     "api_participant_list",
     "api_session_list",
@@ -128,6 +130,15 @@ def world():
     job = export_job_create(
         user=coordinator_svo, kind="participant-flow", file_format="csv", params={"forbund": "svo"}, external=True
     )
+    closure = PeriodClosure.objects.create(
+        forbund=ns.svo,
+        date_from=date(2025, 1, 1),
+        date_to=date(2025, 12, 31),
+        label="Helår 2025",
+        status=ClosureStatus.CLOSED,
+        closed_by=coordinator_svo,
+        algorithm_version=1,
+    )
     ns.other = other
     ns.coordinator_svo = coordinator_svo
     ns.secrets = [other.participant.pseudonym, other.insats.name, "SIP Västra", "Arbeta i kök"]
@@ -154,6 +165,8 @@ def world():
         "mentor_change": {"pseudonym": other.participant.pseudonym, "enrolment_id": other.enrolment.pk},
         "export_status": {"job_id": job.pk},
         "export_download": {"job_id": job.pk},
+        "period_close": {"forbund": "svo"},
+        "period_reopen": {"closure_id": closure.pk},
     }
     ns.reports = {"report_page", "report_csv", "export_start", "api_report"}
     return ns
@@ -278,6 +291,7 @@ COORDINATOR_READS = {
     "report_csv",
     "export_start",
     "api_report",
+    "period_close",  # a förbund-wide coordinator may close svo's periods (refused without confirmation)
 }
 
 
