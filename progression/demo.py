@@ -150,3 +150,23 @@ def seed_progression() -> None:
     """Everything recomputed; the norm set is completed with the demo baselines (a new set only
     when a key gained a usable norm, so seeding again makes none)."""
     rebuild.progression_rebuild_inline(report=lambda message: None)
+
+
+def seed_closed_period() -> list[str]:
+    """Helår of the year before DEMO_TODAY closed in every förbund with a förbund-wide coordinator,
+    as a coordinator closes it for the årsredovisning (idempotent: a closed year is left alone)."""
+    from participants.models import Forbund, Membership
+    from progression.models import ClosureStatus, PeriodClosure
+    from progression.reports.periods import period_close
+
+    year = DEMO_TODAY.year - 1
+    closed = []
+    for forbund in Forbund.objects.order_by("name"):
+        coordinator = Membership.objects.filter(forbund=forbund, role=Role.COORDINATOR).select_related("user").first()
+        already = PeriodClosure.objects.filter(
+            forbund=forbund, date_from=date(year, 1, 1), status__in=[ClosureStatus.CLOSED, ClosureStatus.FREEZING]
+        )
+        if coordinator is None or already.exists():
+            continue
+        closed.append(period_close(by=coordinator.user, forbund=forbund, preset="helar", year=year).label)
+    return closed

@@ -883,71 +883,49 @@ def _points(span: list[float] | None) -> float | str | None:
 def progression(ctx: Context) -> Report:
     f = ctx.filters
     dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx).values()]
+    # Outside the organisation the intervals of the means and d_z are not made (_dimension_figures):
+    # their columns are left out rather than shown empty.
+    exact = not ctx.external
     means_table = Table(
-        "Medelvärden (poäng 0–100) med 95 % konfidensintervall",
+        "Medelvärden (poäng 0–100)",
+        ["Område", "Vem", "Personer", "n", "Första", "Senaste", "Förändring"] + (["95 % KI"] if exact else []),
         [
-            "Område",
-            "Vem",
-            "Personer",
-            "Inskrivningar",
-            "Första",
-            "Senaste",
-            "Förändring",
-            "95 % KI förändring",
-            "d_z",
-            "95 % KI d_z",
-            "Månader mellan (median)",
-        ],
-        [
-            [
-                *_label(d),
-                d["persons"],
-                d["n"],
-                d["mean_first"],
-                d["mean_latest"],
-                d["mean_change"],
-                interval_text(d["mean_change_ci"]),
-                d["d_z"],
-                interval_text(d["d_z_ci"], 2),
-                d["months_median"],
-            ]
+            [*_label(d), d["persons"], d["n"], d["mean_first"], d["mean_latest"], d["mean_change"]]
+            + ([interval_text(d["mean_change_ci"])] if exact else [])
             for d in dimensions
         ],
-        "Intervallen för första och senaste finns i JSON-utdata och i definitionerna nedan.",
+        "n: inskrivningar (en person kan ha flera). "
+        + (
+            "95 % KI: konfidensintervallet för medelförändringen; intervallen för första och senaste finns i JSON-utdata."
+            if exact
+            else ""
+        ),
+    )
+    effect_table = Table(
+        "Effektstorlek, mätfel och tid" if exact else "Mätfel och tid",
+        (["Område", "Vem", "d_z", "95 % KI"] if exact else ["Område", "Vem"])
+        + ["SEM (poäng)", "Gräns (poäng)", "Månader"],
+        [
+            [*_label(d)]
+            + ([d["d_z"], interval_text(d["d_z_ci"], 2)] if exact else [])
+            + [_points(d["sem"]), _points(d["threshold"]), d["months_median"]]
+            for d in dimensions
+        ],
+        ("d_z: medelförändringen delad med förändringarnas standardavvikelse. " if exact else "")
+        + "Gräns: den minsta förändring som räknas som tillförlitlig, 1,96 × √2 × SEM. Månader: median av tiden "
+        + "mellan första och senaste mätningen"
+        + ("." if exact else ", i hela månader."),
     )
     change_table = Table(
-        "Tillförlitlig förändring (RCI) per område",
-        [
-            "Område",
-            "Vem",
-            "Bedömda",
-            "SEM (poäng)",
-            "Gräns (poäng)",
-            "Förbättrad %",
-            "95 % KI",
-            "Oförändrad %",
-            "95 % KI",
-            "Försämrad %",
-            "95 % KI",
-            "≥ MID %",
-            "95 % KI",
-        ],
-        [
-            [
-                *_label(d),
-                d["classified"],
-                _points(d["sem"]),
-                _points(d["threshold"]),
-                *[
-                    value
-                    for name in (*CLASSES, "mid")
-                    for value in (d[f"share_{name}"], interval_text(d[f"share_{name}_ci"]))
-                ],
-            ]
-            for d in dimensions
-        ],
-        "Bedömda: inskrivningar som kunnat bedömas mot en norm med tillräckligt underlag. Gräns: den minsta "
-        "förändring som räknas som tillförlitlig (1,96 × √2 × SEM).",
+        "Tillförlitlig förändring (RCI)",
+        ["Område", "Vem", "Bedömda", "Förbättrad %", "Oförändrad %", "Försämrad %", "≥ MID %"],
+        [[*_label(d), d["classified"], *[d[f"share_{name}"] for name in (*CLASSES, "mid")]] for d in dimensions],
+        "Bedömda: inskrivningar som kunnat bedömas mot en norm med tillräckligt underlag; andelarna räknas av dem.",
+    )
+    share_intervals_table = Table(
+        "Andelarnas 95 % konfidensintervall (Wilson)",
+        ["Område", "Vem", "Förbättrad", "Oförändrad", "Försämrad", "≥ MID"],
+        [[*_label(d), *[interval_text(d[f"share_{name}_ci"]) for name in (*CLASSES, "mid")]] for d in dimensions],
     )
     stage_table = Table(
         "Förflyttning mellan stegen på stegen",
@@ -1003,7 +981,7 @@ def progression(ctx: Context) -> Report:
             "norm_set": norm_set.version if norm_set else None,
             "algorithm_version": scoring.ALGORITHM_VERSION,
         },
-        [means_table, change_table, stage_table, attrition_table],
+        [means_table, effect_table, change_table, share_intervals_table, stage_table, attrition_table],
         charts,
         [
             "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden. Personer: "
@@ -1025,8 +1003,8 @@ def progression(ctx: Context) -> Report:
             "Tillförlitlig förändring: |RCI| ≥ 1,96 mot normen för instrumentversion, område och vem som "
             "bedömer; SEM = SD₀ × √(1 − r). Andelarna förbättrad, oförändrad och försämrad räknas av de "
             "bedömda och summerar till 100; 95 % KI enligt Wilson. MID: förändring ≥ 0,5 × SD₀.",
-            "Månader mellan: median av tiden från första till senaste mätningen"
-            + (" i hela månader." if ctx.external else "; spann och KI för första och senaste finns i JSON-utdata."),
+            "Stegen: medelvärdet av områdets frågor (1–10) placeras på stegen vid första och senaste mätningen; "
+            "ett medel mellan två steg räknas till det lägre.",
         ],
     )
 

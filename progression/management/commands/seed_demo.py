@@ -35,6 +35,8 @@ class Command(BaseCommand):
         responses = progression_demo.seed_surveys()
         progression_demo.seed_progression()
         self.stdout.write(f"Mätningar: {readings} nya, enkätsvar: {responses} nya; stegförflyttning omräknad.")
+        for label in progression_demo.seed_closed_period():
+            self.stdout.write(f"{label} stängd: rapporterna frysta.")
         self.stdout.write("")
         self.stdout.write(f"Demoinloggningar (lösenord för alla: {password})")
         for login in logins:
