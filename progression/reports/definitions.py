@@ -896,7 +896,7 @@ def progression(ctx: Context) -> Report:
         ],
         "n: inskrivningar (en person kan ha flera). "
         + (
-            "95 % KI: konfidensintervallet för medelförändringen; intervallen för första och senaste finns i JSON-utdata."
+            "95 % KI: konfidensintervallet för medelförändringen (för första och senaste: i JSON-utdata)."
             if exact
             else ""
         ),
