@@ -507,9 +507,7 @@ REPORT_ROUNDING = {2: 0.005 + 1e-9, 3: 0.0005 + 1e-9, 1: 0.05 + 1e-9}  # the rep
 
 def _ladder_stage(generated: Generated, instrument_id: int, code: str, score: float) -> int | None:
     """The stage of a dimension score: its mean ladder value against the stages' first values."""
-    items = _rating_items(generated.infos[instrument_id], "self" if code != "ensam" else "self").get(code) or [
-        info for info in generated.infos[instrument_id] if info.dimension == code and info.is_rating
-    ]
+    items = [info for info in generated.infos[instrument_id] if info.dimension == code and info.is_rating]
     scale = Item.objects.filter(dimension_id=items[0].dimension_id).select_related("scale").first().scale
     if scale.kind != "ladder" or not scale.stages:
         return None
