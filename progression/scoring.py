@@ -106,14 +106,17 @@ def sessions_score_range(*, first_session_id: int, last_session_id: int) -> int:
 # readings, the first and the latest. {where} narrows the readings (an enrolment range or list).
 READINGS_SQL = """
     SELECT enrolment_id, instrument_id, dimension_code, perspective, n,
-           first_session, first_version, first_score, latest_session, latest_score, latest_at
+           first_session, first_version, first_score, first_at, latest_session, latest_version, latest_score,
+           latest_at
     FROM (
         SELECT s.enrolment_id, v.instrument_id, d.code AS dimension_code, s.perspective,
                COUNT(*) OVER w AS n,
                FIRST_VALUE(s.id) OVER w AS first_session,
                FIRST_VALUE(ds.score) OVER w AS first_score,
                FIRST_VALUE(s.version_id) OVER w AS first_version,
+               FIRST_VALUE(s.occurred_at) OVER w AS first_at,
                LAST_VALUE(s.id) OVER w AS latest_session,
+               LAST_VALUE(s.version_id) OVER w AS latest_version,
                LAST_VALUE(ds.score) OVER w AS latest_score,
                LAST_VALUE(s.occurred_at) OVER w AS latest_at,
                ROW_NUMBER() OVER w AS position
@@ -158,22 +161,20 @@ def reliable_change(*, change: float | None, baseline_sd: float | None, reliabil
     return ReliableChange(rci, classification, change >= MID_FACTOR * baseline_sd)
 
 
-# Progression rows of the enrolments selected by {where} (on the readings s), with the change, the
-# RCI, its classification and the MID computed in SQL against the norm set in force — the same
-# rules as reliable_change() above, which the tests hold this statement to. A row uses the norm of
-# its first reading's instrument version, dimension and perspective, if usable; the row keeps the
-# norm's SD₀ and reliability either way, and records the set and the norm.
-PROGRESSIONS_SQL = """
-    INSERT INTO progression_progression
-        (enrolment_id, instrument_id, dimension_code, perspective, n_readings, first_session_id, first_score,
-         latest_session_id, latest_score, latest_on, change, baseline_sd, reliability, rci, classification,
-         meets_mid, norm_set_id, norm_id, algorithm_version)
+# Progression rows of the readings selected by {where} (on the readings s), with the change, the
+# RCI, its classification and the MID computed in SQL against a norm set — the same rules as
+# reliable_change() above, which the tests hold this statement to. A row uses the norm of its first
+# reading's instrument version, dimension and perspective, if usable; the row keeps the norm's SD₀
+# and reliability either way. The engine stores these rows (PROGRESSIONS_SQL); the stegförflyttning
+# report computes them from the readings up to a period's end (progression_rows_sql).
+PROGRESSION_ROWS_SQL = """
     SELECT enrolment_id, instrument_id, dimension_code, perspective, n, first_session, first_score,
-           latest_session, latest_score, {latest_on}, change, sd, reliability, rci,
+           latest_session, latest_score, {latest_on} AS latest_on, {first_on} AS first_on, first_version,
+           latest_version, change, sd, reliability, rci,
            CASE WHEN change IS NULL THEN %s WHEN rci IS NULL THEN %s
-                WHEN rci >= %s THEN %s WHEN rci <= %s THEN %s ELSE %s END,
-           CASE WHEN rci IS NULL THEN NULL ELSE change >= %s * sd END,
-           %s, norm_id, %s
+                WHEN rci >= %s THEN %s WHEN rci <= %s THEN %s ELSE %s END AS classification,
+           CASE WHEN rci IS NULL THEN NULL ELSE change >= %s * sd END AS meets_mid,
+           norm_id
     FROM (
         SELECT r.*, ref.id AS norm_id, ref.sd, ref.reliability,
                CASE WHEN r.change IS NULL OR ref.id IS NULL OR NOT ref.usable OR NOT ref.sd > 0
@@ -188,30 +189,45 @@ PROGRESSIONS_SQL = """
               AND ref.dimension_code = r.dimension_code AND ref.perspective = r.perspective
     ) progressions
 """
+PROGRESSIONS_SQL = """
+    INSERT INTO progression_progression
+        (enrolment_id, instrument_id, dimension_code, perspective, n_readings, first_session_id, first_score,
+         latest_session_id, latest_score, latest_on, change, baseline_sd, reliability, rci, classification,
+         meets_mid, norm_set_id, norm_id, algorithm_version)
+    SELECT enrolment_id, instrument_id, dimension_code, perspective, n, first_session, first_score,
+           latest_session, latest_score, latest_on, change, sd, reliability, rci, classification, meets_mid,
+           %s, norm_id, %s
+    FROM ({rows}) rows
+"""
+VERDICTS = [
+    Classification.INSUFFICIENT.value,
+    Classification.NO_NORM.value,
+    RCI_THRESHOLD,
+    Classification.IMPROVED.value,
+    -RCI_THRESHOLD,
+    Classification.WORSE.value,
+    Classification.UNCHANGED.value,
+    MID_FACTOR,
+]
+
+
+def progression_rows_sql(where: str, params: list[object], *, norm_set_id: int | None) -> tuple[str, list[object]]:
+    """PROGRESSION_ROWS_SQL for the readings that `where` selects (SQL on the readings s, starting
+    with AND, with its params), classified against the norm set; with its params in order."""
+    latest_on, latest_params = connection.ops.datetime_cast_date_sql("latest_at", (), settings.TIME_ZONE)
+    first_on, first_params = connection.ops.datetime_cast_date_sql("first_at", (), settings.TIME_ZONE)
+    sql = PROGRESSION_ROWS_SQL.format(latest_on=latest_on, first_on=first_on, readings=READINGS_SQL.format(where=where))
+    return sql, [*latest_params, *first_params, *VERDICTS, *params, norm_set_id]
 
 
 def _progressions_store(enrolments: str, params: list[object]) -> int:
     """Replace the progression rows of the enrolments selected by `enrolments` (SQL on column
     enrolment_id, with its params); returns rows stored."""
     norm_set_id = norms.norm_set_for_progression().pk
-    latest_on, date_params = connection.ops.datetime_cast_date_sql("latest_at", (), settings.TIME_ZONE)
-    sql = PROGRESSIONS_SQL.format(latest_on=latest_on, readings=READINGS_SQL.format(where=f"AND s.{enrolments}"))
-    verdicts = [
-        Classification.INSUFFICIENT.value,
-        Classification.NO_NORM.value,
-        RCI_THRESHOLD,
-        Classification.IMPROVED.value,
-        -RCI_THRESHOLD,
-        Classification.WORSE.value,
-        Classification.UNCHANGED.value,
-        MID_FACTOR,
-        norm_set_id,
-        ALGORITHM_VERSION,
-    ]
+    rows, rows_params = progression_rows_sql(f"AND s.{enrolments}", params, norm_set_id=norm_set_id)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM progression_progression WHERE {enrolments}", params)  # noqa: S608
-        # Placeholders in order: the date conversion, the verdicts, the readings' filter, the norm set.
-        cursor.execute(sql, [*date_params, *verdicts, *params, norm_set_id])
+        cursor.execute(PROGRESSIONS_SQL.format(rows=rows), [norm_set_id, ALGORITHM_VERSION, *rows_params])
         return cursor.rowcount
 
 

@@ -9,27 +9,25 @@ A report costs a fixed, small number of queries whatever the data: one grouped o
 aggregated query per table instead of one per line (tests/reports/test_report_queries.py pins the
 counts)."""
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
     ExpressionWrapper,
     F,
-    FloatField,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, ExtractYear, TruncDate
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
 
 from participants.models import (
     EducationLevel,
@@ -41,7 +39,7 @@ from participants.models import (
     VolumeRegistration,
 )
 from progression import scoring
-from progression.models import NormSet, Progression
+from progression.models import NormSet
 from progression.reports import disclosure
 from progression.reports.base import (
     KON_COLUMNS,
@@ -56,9 +54,7 @@ from progression.reports.base import (
 from progression.reports.disclosure import Cell
 from progression.reports.filters import AGE_BANDS
 from progression.reports.statistics import (
-    DaysBetween,
     Interval,
-    Median,
     d_z_interval,
     d_z_value,
     mean_interval,
@@ -632,11 +628,6 @@ DAYS_PER_MONTH = 365.25 / 12
 STAGE_TOLERANCE = 1e-9
 
 
-def _key_sum(condition: Q) -> Coalesce:
-    """The record keys of the enrolments behind the progression rows matching `condition` (0 if none)."""
-    return Coalesce(Sum("enrolment__record_key", filter=condition), 0, output_field=BigIntegerField())
-
-
 def stage_starts() -> dict[tuple[int, str], list[float]]:
     """Per instrument version and rating dimension answered on a ladder with stages: the score
     (0–100) at which each stage after the first begins. A dimension's score is the mean of its
@@ -656,75 +647,143 @@ def stage_starts() -> dict[tuple[int, str], list[float]]:
     return starts
 
 
-def _stage(score: str, version: str, starts: dict[tuple[int, str], list[float]]) -> Case:
-    """The stage (0 = the first) of a progression row's first or latest score, by its reading's
-    instrument version; None for a dimension without stages."""
-    whens = []
+def _stage_sql(score: str, version: str, starts: dict[tuple[int, str], list[float]]) -> tuple[str, list[Any]]:
+    """SQL for the stage (0 = the first) of a row's first or latest score, by its reading's
+    instrument version; NULL for a dimension without stages."""
+    whens: list[str] = []
+    params: list[Any] = []
     for (version_id, code), firsts in starts.items():
-        at = Q(**{version: version_id}, dimension_code=code)
-        reached = [Q(**{f"{score}__gte": first - STAGE_TOLERANCE}) for first in firsts]
-        whens.extend(When(at & reached[number - 1], then=Value(number)) for number in range(len(firsts), 0, -1))
-        whens.append(When(at, then=Value(0)))
-    return Case(*whens, default=Value(None), output_field=IntegerField())
+        for number in range(len(firsts), 0, -1):
+            whens.append(f"WHEN p.{version} = %s AND p.dimension_code = %s AND p.{score} >= %s THEN {number}")
+            params += [version_id, code, firsts[number - 1] - STAGE_TOLERANCE]
+        whens.append(f"WHEN p.{version} = %s AND p.dimension_code = %s THEN 0")
+        params += [version_id, code]
+    if not whens:
+        return "NULL", []
+    return f"CASE {' '.join(whens)} END", params
 
 
-def _cell(count: Count, condition: Q) -> dict[str, Any]:
-    return {"n": count, "key": _key_sum(condition)}
+def _counted(condition: str, name: str) -> str:
+    """A count and the sum of the enrolments' record keys of the rows matching `condition`."""
+    return (
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}, "
+        f"CAST(SUM(CASE WHEN {condition} THEN e.record_key ELSE 0 END) AS BIGINT) AS key_{name}"
+    )
 
 
-def progression_figures(ctx: Context) -> dict[ProgressionKey, dict[str, Any]]:
-    """Per instrument, dimension and perspective, in one grouped query over the progression rows
-    (≥ 2 readings) of the reported enrolments whose latest reading fell in the period: the counts
-    and their record keys, the sums and sums of squares behind the means and their intervals, the
-    distinct persons, the months between first and latest reading, the error variance of the norms
-    used and the stage moves."""
+# The progression of each reported enrolment as it stood at the period's end: its first reading ever
+# and its latest reading up to the last day, for the enrolments with at least two readings by then and
+# the latest of them in the period, summed per instrument, dimension and perspective. Readings after
+# the period never move an enrolment out of it. A stored progression row whose latest reading is no
+# later than the period's end is that state already (stored); a key with later readings is computed
+# again from its readings up to the end by the engine's own rules (scoring.PROGRESSION_ROWS_SQL)
+# against the norm set in force (recomputed).
+PROGRESSION_FIGURES_SQL = """
+    WITH stored AS (
+        SELECT p.enrolment_id, p.instrument_id, p.dimension_code, p.perspective, p.n_readings AS n,
+               p.first_score, p.latest_score, p.latest_on, {first_on} AS first_on,
+               fs.version_id AS first_version, ls.version_id AS latest_version, p.change,
+               p.baseline_sd AS sd, p.reliability, p.classification, p.meets_mid
+        FROM progression_progression p
+        JOIN surveys_assessmentsession fs ON fs.id = p.first_session_id
+        JOIN surveys_assessmentsession ls ON ls.id = p.latest_session_id
+        WHERE p.enrolment_id IN ({enrolments})
+    ),
+    recomputed AS (
+        SELECT r.enrolment_id, r.instrument_id, r.dimension_code, r.perspective, r.n, r.first_score,
+               r.latest_score, r.latest_on, r.first_on, r.first_version, r.latest_version, r.change, r.sd,
+               r.reliability, r.classification, r.meets_mid
+        FROM ({rows}) r
+        JOIN stored ON stored.enrolment_id = r.enrolment_id AND stored.instrument_id = r.instrument_id
+                   AND stored.dimension_code = r.dimension_code AND stored.perspective = r.perspective
+        WHERE stored.latest_on > %s
+    )
+    SELECT i.code AS instrument__code, p.dimension_code, p.perspective,
+           {counts},
+           COUNT(DISTINCT e.participant_id) AS persons,
+           CAST(SUM(DISTINCT pp.record_key) AS BIGINT) AS key_persons,
+           SUM(p.first_score) AS sum_first, SUM(p.first_score * p.first_score) AS sum_first_sq,
+           SUM(p.latest_score) AS sum_latest, SUM(p.latest_score * p.latest_score) AS sum_latest_sq,
+           SUM(p.change) AS sum_change, SUM(p.change * p.change) AS sum_change_sq,
+           {median} AS days_median, MIN(p.days) AS days_min, MAX(p.days) AS days_max,
+           MIN(CASE WHEN p.classification IN ({classes}) THEN p.sd * p.sd * (1 - p.reliability) END)
+               AS error_variance_min,
+           MAX(CASE WHEN p.classification IN ({classes}) THEN p.sd * p.sd * (1 - p.reliability) END)
+               AS error_variance_max
+    FROM (
+        SELECT p.*, {days} AS days, {stage_first} AS stage_first, {stage_latest} AS stage_latest
+        FROM (
+            SELECT * FROM stored WHERE latest_on <= %s
+            UNION ALL
+            SELECT * FROM recomputed
+        ) p
+    ) p
+    JOIN participants_enrolment e ON e.id = p.enrolment_id
+    JOIN participants_participant pp ON pp.id = e.participant_id
+    JOIN surveys_instrument i ON i.id = p.instrument_id
+    WHERE p.n >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
+    GROUP BY i.code, p.dimension_code, p.perspective
+    ORDER BY p.perspective, p.dimension_code, i.code
+"""
+
+
+def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[ProgressionKey, dict[str, Any]]:
+    """Per instrument, dimension and perspective, in one statement (PROGRESSION_FIGURES_SQL): the
+    counts and their record keys, the sums and sums of squares behind the means and their
+    intervals, the distinct persons, the days between first and latest reading, the error variance
+    of the norms used and the stage moves."""
     f = ctx.filters
     starts = stage_starts()
-    classified = Q(classification__in=CLASSES)
-    moved = {
-        "up": Q(stage_latest__gt=F("stage_first")),
-        "same": Q(stage_latest=F("stage_first")),
-        "down": Q(stage_latest__lt=F("stage_first")),
-    }
-    conditions = {
-        "n": Q(),
-        **{name: Q(classification=name) for name in CLASSES},
-        "mid": Q(meets_mid=True),
-        **{f"stage_{name}": condition for name, condition in moved.items()},
-    }
-    error_variance = F("baseline_sd") * F("baseline_sd") * (1 - F("reliability"))
-    rows = (
-        Progression.objects.filter(
-            enrolment__in=enrolments(ctx), n_readings__gte=2, latest_on__gte=f.date_from, latest_on__lte=f.date_to
-        )
-        .annotate(
-            stage_first=_stage("first_score", "first_session__version_id", starts),
-            stage_latest=_stage("latest_score", "latest_session__version_id", starts),
-            days=DaysBetween(F("latest_on"), TruncDate("first_session__occurred_at")),
-        )
-        .values(*PROGRESSION_GROUPS)
-        .annotate(
-            **{name: Count("id", filter=condition) for name, condition in conditions.items()},
-            **{f"key_{name}": _key_sum(condition) for name, condition in conditions.items()},
-            persons=Count("enrolment__participant_id", distinct=True),
-            key_persons=Coalesce(
-                Sum("enrolment__participant__record_key", distinct=True), 0, output_field=BigIntegerField()
-            ),
-            sum_first=Sum("first_score"),
-            sum_first_sq=Sum(F("first_score") * F("first_score")),
-            sum_latest=Sum("latest_score"),
-            sum_latest_sq=Sum(F("latest_score") * F("latest_score")),
-            sum_change=Sum("change"),
-            sum_change_sq=Sum(F("change") * F("change")),
-            days_median=Median("days"),
-            days_min=Min("days"),
-            days_max=Max("days"),
-            error_variance_min=Min(error_variance, filter=classified, output_field=FloatField()),
-            error_variance_max=Max(error_variance, filter=classified, output_field=FloatField()),
-        )
-        .order_by(*PROGRESSION_ORDER)
+    enrolment_ids, enrolment_params = enrolments(ctx).values("id").query.sql_with_params()
+    until = timezone.make_aware(datetime.combine(f.date_to + timedelta(days=1), time.min))
+    # Only the readings of enrolments with a reading after the period are computed again.
+    later = f"SELECT enrolment_id FROM progression_progression WHERE enrolment_id IN ({enrolment_ids})"  # noqa: S608
+    rows, rows_params = scoring.progression_rows_sql(
+        f"AND s.enrolment_id IN ({later} AND latest_on > %s) AND s.occurred_at < %s",
+        [*enrolment_params, f.date_to, until],
+        norm_set_id=norm_set.pk if norm_set else None,
     )
-    return {tuple(row[g] for g in PROGRESSION_GROUPS): row for row in rows}
+    first_on, first_on_params = connection.ops.datetime_cast_date_sql("fs.occurred_at", (), settings.TIME_ZONE)
+    stage_first, first_params = _stage_sql("first_score", "first_version", starts)
+    stage_latest, latest_params = _stage_sql("latest_score", "latest_version", starts)
+    conditions = {
+        "n": "1 = 1",
+        **{name: f"p.classification = '{name}'" for name in CLASSES},
+        "mid": "p.meets_mid",
+        "stage_up": "p.stage_latest > p.stage_first",
+        "stage_same": "p.stage_latest = p.stage_first",
+        "stage_down": "p.stage_latest < p.stage_first",
+    }
+    postgresql = connection.vendor == "postgresql"
+    sql = PROGRESSION_FIGURES_SQL.format(
+        first_on=first_on,
+        enrolments=enrolment_ids,
+        rows=rows,
+        counts=", ".join(_counted(condition, name) for name, condition in conditions.items()),
+        classes=", ".join(f"'{name}'" for name in CLASSES),
+        median="percentile_cont(0.5) WITHIN GROUP (ORDER BY p.days)" if postgresql else "MEDIAN(p.days)",
+        days="CAST(p.latest_on - p.first_on AS DOUBLE PRECISION)"
+        if postgresql
+        else "julianday(p.latest_on) - julianday(p.first_on)",
+        stage_first=stage_first,
+        stage_latest=stage_latest,
+    )
+    params = [
+        *first_on_params,
+        *enrolment_params,
+        *rows_params,
+        f.date_to,
+        *first_params,
+        *latest_params,
+        f.date_to,
+        f.date_from,
+        f.date_to,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        lines = [dict(zip(names, line, strict=True)) for line in cursor.fetchall()]
+    return {tuple(line[g] for g in PROGRESSION_GROUPS): line for line in lines}
 
 
 PERSPECTIVE_LABELS = {"self": "Deltagaren", "mentor": "Handledaren", "agreed": "Gemensam"}
@@ -882,7 +941,8 @@ def _points(span: list[float] | None) -> float | str | None:
 
 def progression(ctx: Context) -> Report:
     f = ctx.filters
-    dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx).values()]
+    norm_set = NormSet.objects.order_by("-version").first()
+    dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx, norm_set).values()]
     # Outside the organisation the intervals of the means and d_z are not made (_dimension_figures):
     # their columns are left out rather than shown empty.
     exact = not ctx.external
@@ -969,7 +1029,6 @@ def progression(ctx: Context) -> Report:
         ],
         "De med färre än två mätningar (vid periodens slut) kan inte ingå i n ovan.",
     )
-    norm_set = NormSet.objects.order_by("-version").first()
     return Report(
         "progression",
         "Stegförflyttning",

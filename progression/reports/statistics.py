@@ -8,7 +8,6 @@ than a number that would look like one."""
 import math
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, FloatField, Func
 from scipy import optimize, stats
 
 LEVEL = 0.95
@@ -107,41 +106,12 @@ def reliable_change_threshold(error_variance: float | None) -> float | None:
     return Z * math.sqrt(2 * max(0.0, error_variance))
 
 
-# --- SQL pieces the report's one grouped query uses -------------------------------------------------
-
-
-class Median(Aggregate):
-    """The median of a column: percentile_cont(0.5) in PostgreSQL, and a MEDIAN aggregate that
-    progression.apps registers on the embedded SQLite connection."""
-
-    function = "MEDIAN"
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN003, ANN201
-        return self.as_sql(
-            compiler,
-            connection,
-            template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
-            **extra_context,
-        )
-
-
-class DaysBetween(Func):
-    """Days from the second date to the first."""
-
-    output_field = FloatField()
-    arity = 2
-    template = "CAST((%(expressions)s) AS DOUBLE PRECISION)"
-    arg_joiner = " - "
-
-    def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN003, ANN201
-        return self.as_sql(
-            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra_context
-        )
+# --- The embedded database ---------------------------------------------------------------------------
 
 
 class SqliteMedian:
-    """MEDIAN for the embedded SQLite database (sqlite3.Connection.create_aggregate)."""
+    """MEDIAN for the embedded SQLite database (sqlite3.Connection.create_aggregate); PostgreSQL
+    has percentile_cont (definitions.PROGRESSION_FIGURES_SQL)."""
 
     def __init__(self) -> None:
         self.values: list[float] = []

@@ -318,10 +318,21 @@ def expected_references(generated: Generated) -> dict[tuple[int, str, str], dict
     return references
 
 
-def expected_progressions(generated: Generated) -> dict[tuple[int, int, str, str], dict[str, Any]]:
+def expected_progressions(
+    generated: Generated, *, until: date | None = None
+) -> dict[tuple[int, int, str, str], dict[str, Any]]:
+    """Every progression row; with `until`, as it stood at the end of that (local) day: the readings
+    after it left out, the norms those of all readings (the norm set in force)."""
     references = expected_references(generated)
     expected = {}
-    for key, readings in _key_readings(generated).items():
+    for key, all_readings in _key_readings(generated).items():
+        readings = [
+            (reading, score)
+            for reading, score in all_readings
+            if until is None or reading.occurred_at.astimezone(STOCKHOLM).date() <= until
+        ]
+        if not readings:
+            continue
         (first, first_score), (latest, latest_score) = readings[0], readings[-1]
         reference = references[key[1:]]
         sd, r = reference["sd"], reference["reliability"]
@@ -529,11 +540,13 @@ def _nct_bound(d_z: float, n: int, probability: float) -> float:
 
 
 def expected_report_lines(generated: Generated, year: int) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Per instrument code, dimension and perspective: the report's figures from numpy and scipy."""
+    """Per instrument code, dimension and perspective: the report's figures from numpy and scipy, for
+    the enrolments as they stood at the year's end (a reading after it moves nobody out of the year)."""
     readings = {reading.pk: reading for reading in generated.readings}
     references = expected_references(generated)
     groups = defaultdict(list)
-    for (_, instrument_id, code, perspective), row in expected_progressions(generated).items():
+    as_of_year_end = expected_progressions(generated, until=date(year, 12, 31))
+    for (_, instrument_id, code, perspective), row in as_of_year_end.items():
         if row["n_readings"] >= 2 and row["latest_on"].year == year:
             groups[(instrument_id, code, perspective)].append(row)
     lines = {}
@@ -646,3 +659,10 @@ def test_the_progression_report_matches_numpy_and_scipy_with_its_intervals(gener
                 assert abs(d["share_stage_down"] - 100 * down / len(moves)) <= 0.1 + 1e-9, where
             checked += 1
     assert checked >= 20
+    stored = expected_progressions(generated)
+    moved = [
+        key
+        for key, row in expected_progressions(generated, until=date(years[0], 12, 31)).items()
+        if row["n_readings"] >= 2 and row["latest_on"].year == years[0] and stored[key]["latest_on"].year > years[0]
+    ]
+    assert moved  # enrolments measured again later still count in the earlier year, as they stood then

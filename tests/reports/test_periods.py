@@ -39,10 +39,11 @@ class Measured:
         self.coordinator = user_with_role(Role.COORDINATOR, forbund=self.world.forbund, password=password)
         self.admin = user_with_role(Role.ADMIN, forbund=self.world.forbund, password=password)
         self.enrolments = [enrol(self.world, self.world.insatser[i % 2]) for i in range(8)]
-        for index, enrolment in enumerate(self.enrolments):
-            for days in (0, 30):
+        for days in (0, 30):
+            for index, enrolment in enumerate(self.enrolments):
                 self.reading(enrolment, datetime(2025, 11, 1, 9, tzinfo=UTC) + timedelta(days=days), index * 0.2)
-        norms_now(minimum_n=5)
+            if days == 0:
+                norms_now(minimum_n=5)  # from the baselines, before the second readings are classified
 
     def reading(self, enrolment, occurred_at: datetime, level: float) -> None:  # noqa: ANN001
         effects = {info.dimension: 0.0 for info in self.infos}
@@ -97,6 +98,8 @@ def test_a_closed_year_gives_identical_figures_after_new_readings_arrive(measure
 
     for index, enrolment in enumerate(measured.enrolments):
         measured.reading(enrolment, datetime(2026, 3, 2, 9, tzinfo=UTC), 2 + index * 0.3)
+    for index, enrolment in enumerate(measured.enrolments[:4]):  # registered late, dated in the closed year
+        measured.reading(enrolment, datetime(2025, 12, 20, 9, tzinfo=UTC), 3 + index * 0.4)
 
     for variant in variants:
         name, selection, external = variant
@@ -106,8 +109,29 @@ def test_a_closed_year_gives_identical_figures_after_new_readings_arrive(measure
         assert report.period_status["norm_set"] == closure.norm_set.version
         assert any(line.startswith("Fryst: Helår 2025 stängdes") for line in report.definitions)
     live = report_compute("progression", build(user, "progression", **measured.params()).filters)
-    assert live.data["dimensions"] == []  # every latest reading is in 2026 now
-    assert before[("progression", SELECTIONS[0], False)][0]["dimensions"]
+    assert _figures(live) != before[("progression", "förbund", False)]  # the late readings moved it
+
+
+def test_readings_after_a_period_do_not_move_its_figures_even_before_it_is_closed(measured):
+    """Each enrolment counts in a period as it stood at the period's end: a reading next year
+    neither removes it from this year nor changes its latest score here."""
+    user = measured.coordinator
+    before = {
+        (name, external): _figures(build(user, name, external=external, **measured.params()))
+        for name in ("progression", "participant-flow")
+        for external in (False, True)
+    }
+    assert before[("progression", False)][0]["dimensions"][0]["n"] == 8
+
+    for index, enrolment in enumerate(measured.enrolments):
+        measured.reading(enrolment, datetime(2026, 3, 2, 9, tzinfo=UTC), 2 + index * 0.3)
+
+    for (name, external), figures in before.items():
+        report = build(user, name, external=external, **measured.params())
+        assert report.period_status == {"status": "preliminary"}
+        assert _figures(report) == figures, (name, external)
+    next_year = build(user, "progression", **measured.params(ar="2026"))
+    assert next_year.data["dimensions"][0]["n"] == 8  # the same enrolments, first to their 2026 reading
 
 
 def test_other_selections_and_open_periods_say_their_figures_may_change(measured, django_capture_on_commit_callbacks):
