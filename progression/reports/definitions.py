@@ -868,11 +868,13 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
     n, key = row["n"], row["key_n"] or 0
     cells = {name: Cell(row[name], row[f"key_{name}"] or 0) for name in (*CLASSES, "mid", "n", "persons")}
     cells |= {f"stage_{name}": Cell(row[f"stage_{name}"], row[f"key_stage_{name}"] or 0) for name in STAGE_MOVES}
-    cells["classified"] = sum((cells[name] for name in CLASSES), Cell())
-    cells["staged"] = sum((cells[f"stage_{name}"] for name in STAGE_MOVES), Cell())
     counts = ctx.counts(cells)
-    # Shares of the published classes' own sum (outside, the published total may differ by its noise).
-    classified = sum(counts[name] for name in CLASSES)
+    # Totals as the sums of their published parts, so that a protected table adds up: the shares and
+    # "Bedömda" agree, and there are never more persons than enrolments.
+    counts["classified"] = sum(counts[name] for name in CLASSES)
+    counts["staged"] = sum(counts[f"stage_{name}"] for name in STAGE_MOVES)
+    counts["persons"] = min(counts["persons"], counts["n"])
+    classified = counts["classified"]
     stage_counts = {name: counts[f"stage_{name}"] for name in STAGE_MOVES}
 
     def mean(total: str) -> float | None:
@@ -884,6 +886,12 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
             return None
         return _interval(mean_interval(n, row[f"sum_{total}"], row[f"sum_{total}_sq"]), 2)
 
+    means = {f"mean_{total}": mean(total) for total in ("first", "latest", "change")}
+    if ctx.external and None not in (means["mean_first"], means["mean_latest"]):
+        # The protected change is the protected latest minus the protected first, so that the three
+        # agree; it discloses nothing the two do not.
+        means["mean_change"] = means["mean_latest"] - means["mean_first"]
+    means = {name: _rounded(value, 2) for name, value in means.items()}
     d_z = None if ctx.external else d_z_value(n, row["sum_change"], row["sum_change_sq"])
     months = None if row["days_median"] is None else row["days_median"] / DAYS_PER_MONTH
     if ctx.external:
@@ -901,7 +909,7 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         "perspective": row["perspective"],
         "n": counts["n"],
         "persons": counts["persons"],
-        **{f"mean_{total}": _rounded(mean(total), 2) for total in ("first", "latest", "change")},
+        **means,
         **{f"mean_{total}_ci": exact_interval(total) for total in ("first", "latest", "change")},
         "effect_size": "d_z",
         "d_z": _rounded(d_z, 3),

@@ -54,6 +54,8 @@ NOT_COUNTS = {
     "months_median",
     "norm_set",
     "algorithm_version",
+    "classified",  # sums of published counts, so that a protected table adds up
+    "staged",
     *MONEY_FIGURES,
 }
 
