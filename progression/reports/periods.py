@@ -25,6 +25,7 @@ from progression.reports.filters import PRESETS, FilterError, ReportFilter, pres
 # Reports whose tables depend on the per-kön switch: frozen in both variants.
 BY_KON_REPORTS = {"income-sources"}
 REOPEN_REASON_SHORTEST = 10
+FIRST_CLOSABLE_YEAR = 2000
 PRELIMINARY = (
     "Preliminärt: perioden är inte stängd, och siffrorna kan ändras när nya mätningar och registreringar kommer in."
 )
@@ -90,6 +91,8 @@ def period_close(*, by: AbstractBaseUser, forbund: Forbund, preset: str, year: i
 
     if not access.can_close_period(by, forbund):
         raise ClosureError("Bara förbundets samordnare eller administratör kan stänga en period.")
+    if not FIRST_CLOSABLE_YEAR <= year <= timezone.localdate().year:
+        raise ClosureError(f"Året måste vara mellan {FIRST_CLOSABLE_YEAR} och {timezone.localdate().year}.")
     try:
         date_from, date_to = preset_period(preset, year)
     except FilterError as exc:

@@ -168,6 +168,9 @@ def test_closing_is_refused_with_a_message_where_it_must_be(measured, django_cap
         period_close(by=measured.coordinator, forbund=forbund, preset="helar", year=timezone.localdate().year)
     with pytest.raises(ClosureError, match="samordnare eller administratör"):
         period_close(by=measured.world.mentor, forbund=forbund, preset="helar", year=2025)
+    for year in (0, 1999, timezone.localdate().year + 1):
+        with pytest.raises(ClosureError, match="Året måste vara mellan 2000 och"):
+            period_close(by=measured.coordinator, forbund=forbund, preset="helar", year=year)
     with pytest.raises(ClosureError, match="Välj en period"):
         period_close(by=measured.coordinator, forbund=forbund, preset="manad", year=2025)
     _close(measured, django_capture_on_commit_callbacks)
@@ -212,6 +215,10 @@ def test_the_periods_page_closes_and_reopens_with_confirmation(measured, django_
         reverse("period_close", args=[forbund.code]), {"period": "helar", "ar": "20x5", "confirm": "1"}, follow=True
     )
     assert "Året måste skrivas med fyra siffror" in bad_year.content.decode()
+    year_zero = client.post(
+        reverse("period_close", args=[forbund.code]), {"period": "helar", "ar": "0000", "confirm": "1"}, follow=True
+    )
+    assert year_zero.status_code == 200 and "Året måste vara mellan 2000" in year_zero.content.decode()
     assert not PeriodClosure.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
