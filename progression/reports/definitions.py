@@ -793,43 +793,51 @@ CAVEATS = [
 ]
 
 
+def _readings_count(perspective: str, **when: Any) -> Coalesce:
+    """The enrolment's submitted readings in the perspective (consent kept) whose date matches `when`."""
+    return Coalesce(
+        Subquery(
+            AssessmentSession.objects.filter(
+                enrolment=OuterRef("pk"),
+                perspective=perspective,
+                status=SessionStatus.SUBMITTED,
+                consent_withdrawn=False,
+                **{f"occurred_at__date__{lookup}": day for lookup, day in when.items()},
+            )
+            .values("enrolment")
+            .annotate(count=Count("id"))
+            .values("count")
+        ),
+        0,
+    )
+
+
 def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
-    """Per perspective: the enrolments open in the period, those with at least two readings by its
-    end (who can be in n above) and those with fewer (the attrition, invisible in n)."""
+    """Per perspective, the enrolments open in the period in three parts that add up: measured in
+    it (at least two readings by its end, the latest in it: the enrolments behind n above), measured
+    only before it (two readings, none in the period), and fewer than two readings (the attrition)."""
     f = ctx.filters
-    until = f.date_to
-    readings = {
-        perspective: Coalesce(
-            Subquery(
-                AssessmentSession.objects.filter(
-                    enrolment=OuterRef("pk"),
-                    perspective=perspective,
-                    status=SessionStatus.SUBMITTED,
-                    consent_withdrawn=False,
-                    occurred_at__date__lte=until,
-                )
-                .values("enrolment")
-                .annotate(count=Count("id"))
-                .values("count")
-            ),
-            0,
-        )
-        for perspective in PERSPECTIVE_LABELS
-    }
-    rows = enrolments(ctx).filter(open_in_period(ctx)).annotate(**{f"readings_{p}": e for p, e in readings.items()})
-    aggregates: dict[str, Any] = cell_aggregates("enrolled", Q())
+    counts = {}
     for perspective in PERSPECTIVE_LABELS:
-        aggregates |= cell_aggregates(f"twice_{perspective}", Q(**{f"readings_{perspective}__gte": 2}))
-        aggregates |= cell_aggregates(f"fewer_{perspective}", Q(**{f"readings_{perspective}__lt": 2}))
+        counts[f"by_end_{perspective}"] = _readings_count(perspective, lte=f.date_to)
+        counts[f"in_period_{perspective}"] = _readings_count(perspective, gte=f.date_from, lte=f.date_to)
+    rows = enrolments(ctx).filter(open_in_period(ctx)).annotate(**counts)
+    aggregates: dict[str, Any] = cell_aggregates("enrolled", Q())
+    for p in PERSPECTIVE_LABELS:
+        twice = Q(**{f"by_end_{p}__gte": 2})
+        aggregates |= cell_aggregates(f"measured_{p}", twice & Q(**{f"in_period_{p}__gte": 1}))
+        aggregates |= cell_aggregates(f"before_{p}", twice & Q(**{f"in_period_{p}": 0}))
+        aggregates |= cell_aggregates(f"fewer_{p}", Q(**{f"by_end_{p}__lt": 2}))
     totals = rows.aggregate(**aggregates)
     enrolled = ctx.count(cell_from(totals, "enrolled"))
     return {
-        perspective: {
+        p: {
             "enrolled": enrolled,
-            "at_least_two": ctx.count(cell_from(totals, f"twice_{perspective}")),
-            "fewer_than_two": ctx.count(cell_from(totals, f"fewer_{perspective}")),
+            "measured": ctx.count(cell_from(totals, f"measured_{p}")),
+            "measured_before": ctx.count(cell_from(totals, f"before_{p}")),
+            "fewer_than_two": ctx.count(cell_from(totals, f"fewer_{p}")),
         }
-        for perspective in PERSPECTIVE_LABELS
+        for p in PERSPECTIVE_LABELS
     }
 
 
@@ -1021,21 +1029,28 @@ def progression(ctx: Context) -> Report:
     # The perspectives measured at all (joint readings are optional): a line of 100 % "fewer than
     # two" for a perspective nobody uses would read as a failure.
     measured = {d["perspective"] for d in dimensions}
-    attrition = {p: counts for p, counts in _attrition(ctx).items() if p in measured or counts["at_least_two"]}
+    attrition = {
+        p: counts
+        for p, counts in _attrition(ctx).items()
+        if p in measured or counts["measured"] or counts["measured_before"]
+    }
     attrition_table = Table(
-        "Bortfall: inskrivna under perioden utan två mätningar",
-        ["Vem", "Inskrivna", "Minst två mätningar", "Färre än två", "Färre än två %"],
+        "Bortfall: inskrivna under perioden och deras mätningar",
+        ["Vem", "Inskrivna", "Mätta under perioden", "Mätta bara före", "Färre än två", "Färre än två %"],
         [
             [
                 PERSPECTIVE_LABELS[perspective],
                 counts["enrolled"],
-                counts["at_least_two"],
+                counts["measured"],
+                counts["measured_before"],
                 counts["fewer_than_two"],
                 share(counts["fewer_than_two"], counts["enrolled"]),
             ]
             for perspective, counts in attrition.items()
         ],
-        "De med färre än två mätningar (vid periodens slut) kan inte ingå i n ovan.",
+        "Mätta under perioden: minst två mätningar vid periodens slut och den senaste under perioden (de "
+        "inskrivningar som n ovan räknas av; n per område kan vara något lägre om ett område saknar svar). "
+        "Mätta bara före: två mätningar, ingen under perioden. Färre än två: kan inte visa någon förändring.",
     )
     return Report(
         "progression",

@@ -582,7 +582,7 @@ def test_progression_shares_are_of_the_classified_add_up_to_100_and_joint_readin
 
 def test_the_attrition_line_counts_the_enrolled_without_two_readings(world):
     """Enrolled in 2025: one with two self-assessments, one with one, one with none. Only the first
-    can be in n; the attrition line shows the other two."""
+    can be in n; the attrition line shows the other two, and its parts add up to the enrolled."""
     version = shipped_version("stegvis-progression")
     people = [participant_create(forbund=world.sco, kon="kvinna", birth_year=1990) for _ in range(3)]
     two, one, _none = (enrol(person, world.jonsbo, date(2025, 2, 1)) for person in people)
@@ -592,13 +592,23 @@ def test_the_attrition_line_counts_the_enrolled_without_two_readings(world):
                     classification=Classification.INSUFFICIENT, mid=None, n_readings=1)  # fmt: skip
     report = build(world.coordinator_sco, "progression")
     attrition = report.data["attrition"]
-    assert attrition == {"self": {"enrolled": 3, "at_least_two": 1, "fewer_than_two": 2}}  # the only one used
+    assert attrition == {"self": {"enrolled": 3, "measured": 1, "measured_before": 0, "fewer_than_two": 2}}
     attrition = next(table for table in report.tables if table.title.startswith("Bortfall"))
     rows = {row[0]: row for row in attrition.rows}
-    assert rows["Deltagaren"] == ["Deltagaren", 3, 1, 2, 66.7]
+    assert rows["Deltagaren"] == ["Deltagaren", 3, 1, 0, 2, 66.7]  # the parts add up to the enrolled
     assert any("Regression mot medelvärdet" in line for line in report.definitions)
     # A reading after the period's end does not count for it.
     progression_row(one, version, perspective="mentor", first=40, latest=50, latest_on=date(2025, 5, 1),
                     classification=Classification.UNCHANGED, mid=False)  # fmt: skip
     earlier = build(world.coordinator_sco, "progression", **{"from": "2025-01-01", "to": "2025-06-30"})
-    assert earlier.data["attrition"] == {"mentor": {"enrolled": 3, "at_least_two": 1, "fewer_than_two": 2}}
+    assert earlier.data["attrition"] == {
+        "mentor": {"enrolled": 3, "measured": 1, "measured_before": 0, "fewer_than_two": 2}
+    }
+    # Measured in 2025 and still enrolled in 2026 without a reading there: measured only before.
+    next_year = build(world.coordinator_sco, "progression", **{"from": "2026-01-01", "to": "2026-12-31"})
+    assert next_year.data["attrition"]["self"] == {
+        "enrolled": 3,
+        "measured": 0,
+        "measured_before": 1,
+        "fewer_than_two": 2,
+    }
