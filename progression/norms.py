@@ -348,7 +348,8 @@ def norm_set_for_progression() -> NormSet:
 
 @transaction.atomic
 def norms_complete() -> tuple[NormSet | None, list[Key]]:
-    """Add the norms of keys the current set has none for (a perspective, instrument version or
+    """Replace every norm when the set in force rests on demo data and real baselines exist now. Else
+    add the norms of keys the current set has none for (a perspective, instrument version or
     dimension that appeared after it was made), and replace the unusable norms whose baselines have
     changed (so that their n says how many there are now, and they are used once there are enough,
     with a reliability), copying every usable norm unchanged, as a new logged set. Unusable norms
@@ -360,6 +361,17 @@ def norms_complete() -> tuple[NormSet | None, list[Key]]:
         return norm_set_for_progression(), []
     computed = norms_compute(minimum_n=current.minimum_n)
     kept = {(n.version_id, n.dimension_code, n.perspective): n for n in current.norms.all()}
+    if computed.demo_excluded and not current.demo_excluded:
+        # Real baselines have arrived while the set in force rests on demo data: every norm is
+        # replaced by one without it (a förbund's own data never gets demo norms).
+        norm_set = _store(
+            list(computed.norms.values()),
+            by=None,
+            reason="Demodata utesluten: det finns nu riktiga mätningar, och normerna räknas bara på dem.",
+            minimum_n=current.minimum_n,
+            demo_excluded=True,
+        )
+        return norm_set, sorted(set(kept) | set(computed.norms))
     changed = [
         key
         for key, norm in computed.norms.items()

@@ -160,6 +160,27 @@ def test_demo_data_never_sets_the_norms_once_real_data_exists():
 
 
 @override_settings(NORM_MINIMUM_N=10)
+def test_the_nightly_completion_drops_demo_norms_once_real_baselines_arrive():
+    """Without anyone asking for new norms: the completion replaces a demo-based set as soon as a
+    förbund's own people have baselines, and reclassifies every row against it."""
+    world = world_create()
+    measured(world, 12, demo=True, seed=3)
+    rebuild("Bara demodata")
+    measured(world, 11, seed=4)
+    scoring.progression_sweep()
+    assert not norms.current_norm_set().demo_excluded
+
+    reclassified = scoring.norms_complete_and_reclassify()
+
+    real = norms.current_norm_set()
+    assert real.demo_excluded and "Demodata utesluten" in real.reason
+    assert {norm.n for norm in real.norms.filter(perspective__in=["self", "mentor"])} == {11}
+    assert reclassified == 23  # every enrolment, demo and real
+    assert set(Progression.objects.values_list("norm_set_id", flat=True)) == {real.pk}
+    assert scoring.norms_complete_and_reclassify() == 0  # and once only
+
+
+@override_settings(NORM_MINIMUM_N=10)
 def test_a_perspective_that_appears_later_gets_a_norm_without_moving_anyone_elses():
     world = world_create()
     measured(world, 12, seed=5)
