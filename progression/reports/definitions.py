@@ -790,6 +790,9 @@ PERSPECTIVE_LABELS = {"self": "Deltagaren", "mentor": "Handledaren", "agreed": "
 CAVEATS = [
     "Regression mot medelvärdet: den som börjar lågt skattar ofta högre vid nästa mätning även utan "
     "effekt, och tvärtom. Ingen jämförelsegrupp finns, så förändringen är inte insatsens effekt.",
+    "Intervallen behandlar inskrivningarna som oberoende; har personer flera inskrivningar (Personer "
+    "mindre än n) blir intervallen något för smala.",
+    "Normerna räknas på alla förbunds förstamätningar i Stegvis och är desamma för alla förbund.",
 ]
 
 
@@ -964,18 +967,18 @@ def progression(ctx: Context) -> Report:
     exact = not ctx.external
     means_table = Table(
         "Medelvärden (poäng 0–100)",
-        ["Område", "Vem", "Personer", "n", "Första", "Senaste", "Förändring"] + (["95 % KI"] if exact else []),
+        ["Område", "Vem", "Personer", "n", "Första", "Senaste", "Förändring"],
+        [[*_label(d), d["persons"], d["n"], d["mean_first"], d["mean_latest"], d["mean_change"]] for d in dimensions],
+        "n: inskrivningar (en person kan ha flera).",
+    )
+    mean_intervals_table = Table(
+        "Medelvärdenas 95 % konfidensintervall",
+        ["Område", "Vem", "Första", "Senaste", "Förändring"],
         [
-            [*_label(d), d["persons"], d["n"], d["mean_first"], d["mean_latest"], d["mean_change"]]
-            + ([interval_text(d["mean_change_ci"])] if exact else [])
+            [*_label(d), *[interval_text(d[f"mean_{total}_ci"]) for total in ("first", "latest", "change")]]
             for d in dimensions
         ],
-        "n: inskrivningar (en person kan ha flera). "
-        + (
-            "95 % KI: konfidensintervallet för medelförändringen (för första och senaste: i JSON-utdata)."
-            if exact
-            else ""
-        ),
+        "Medel ± t(n − 1) × SD ÷ √n.",
     )
     effect_table = Table(
         "Effektstorlek, mätfel och tid" if exact else "Mätfel och tid",
@@ -1063,7 +1066,15 @@ def progression(ctx: Context) -> Report:
             "norm_set": norm_set.version if norm_set else None,
             "algorithm_version": scoring.ALGORITHM_VERSION,
         },
-        [means_table, effect_table, change_table, share_intervals_table, stage_table, attrition_table],
+        [
+            means_table,
+            *([mean_intervals_table] if exact else []),
+            effect_table,
+            change_table,
+            share_intervals_table,
+            stage_table,
+            attrition_table,
+        ],
         charts,
         [
             "Inskrivningar med minst två mätningar där den senaste mätningen gjordes under perioden. Personer: "
