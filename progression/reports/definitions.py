@@ -622,6 +622,7 @@ PROGRESSION_GROUPS = ("instrument__code", "dimension_code", "perspective")
 PROGRESSION_ORDER = ("perspective", "dimension_code", "instrument__code")
 CLASSES = ("improved", "unchanged", "worse")
 STAGE_MOVES = ("up", "same", "down")
+THIRDS = (1, 2, 3)  # of the first scores, lowest first: regression to the mean shows between them
 DAYS_PER_MONTH = 365.25 / 12
 # A dimension score and a stage's first value in score units are computed in different orders:
 # a mean exactly on a stage's first value must not fall below it by a rounding error.
@@ -711,17 +712,22 @@ PROGRESSION_FIGURES_SQL = """
            MAX(CASE WHEN p.classification IN ({classes}) THEN p.sd * p.sd * (1 - p.reliability) END)
                AS error_variance_max
     FROM (
-        SELECT p.*, {days} AS days, {stage_first} AS stage_first, {stage_latest} AS stage_latest
+        SELECT counted.*,
+               NTILE(3) OVER (PARTITION BY instrument_id, dimension_code, perspective
+                              ORDER BY first_score, enrolment_id) AS third
         FROM (
-            SELECT * FROM stored WHERE latest_on <= %s
-            UNION ALL
-            SELECT * FROM recomputed
-        ) p
+            SELECT p.*, {days} AS days, {stage_first} AS stage_first, {stage_latest} AS stage_latest
+            FROM (
+                SELECT * FROM stored WHERE latest_on <= %s
+                UNION ALL
+                SELECT * FROM recomputed
+            ) p
+            WHERE p.n >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
+        ) counted
     ) p
     JOIN participants_enrolment e ON e.id = p.enrolment_id
     JOIN participants_participant pp ON pp.id = e.participant_id
     JOIN surveys_instrument i ON i.id = p.instrument_id
-    WHERE p.n >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
     GROUP BY i.code, p.dimension_code, p.perspective
     ORDER BY p.perspective, p.dimension_code, i.code
 """
@@ -746,6 +752,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     first_on, first_on_params = connection.ops.datetime_cast_date_sql("fs.occurred_at", (), settings.TIME_ZONE)
     stage_first, first_params = _stage_sql("first_score", "first_version", starts)
     stage_latest, latest_params = _stage_sql("latest_score", "latest_version", starts)
+    classified = f"p.classification IN ({', '.join(repr(name) for name in CLASSES)})"
     conditions = {
         "n": "1 = 1",
         **{name: f"p.classification = '{name}'" for name in CLASSES},
@@ -753,6 +760,11 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
         "stage_up": "p.stage_latest > p.stage_first",
         "stage_same": "p.stage_latest = p.stage_first",
         "stage_down": "p.stage_latest < p.stage_first",
+        **{
+            f"third{third}_{name}": f"p.third = {third} AND {condition}"
+            for third in THIRDS
+            for name, condition in (("improved", "p.classification = 'improved'"), ("classified", classified))
+        },
     }
     postgresql = connection.vendor == "postgresql"
     sql = PROGRESSION_FIGURES_SQL.format(
@@ -879,6 +891,11 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
     n, key = row["n"], row["key_n"] or 0
     cells = {name: Cell(row[name], row[f"key_{name}"] or 0) for name in (*CLASSES, "mid", "n", "persons")}
     cells |= {f"stage_{name}": Cell(row[f"stage_{name}"], row[f"key_stage_{name}"] or 0) for name in STAGE_MOVES}
+    cells |= {
+        f"third{third}_{name}": Cell(row[f"third{third}_{name}"], row[f"key_third{third}_{name}"] or 0)
+        for third in THIRDS
+        for name in ("improved", "classified")
+    }
     counts = ctx.counts(cells)
     # Totals as the sums of their published parts, so that a protected table adds up: the shares and
     # "Bedömda" agree, and there are never more persons than enrolments.
@@ -943,6 +960,8 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         "share_mid": share(counts["mid"], classified),
         "share_mid_ci": _interval(wilson_interval(counts["mid"], classified), 1),
         "staged": counts["staged"],
+        # Reliably improved by third of the first score (lowest first), of those classified in it.
+        "improved_by_third": [share(counts[f"third{t}_improved"], counts[f"third{t}_classified"]) for t in THIRDS],
         **{f"share_stage_{name}": value for name, value in stage_shares.items()},
     }
 
@@ -1037,6 +1056,13 @@ def progression(ctx: Context) -> Report:
         for p, counts in _attrition(ctx).items()
         if p in measured or counts["measured"] or counts["measured_before"]
     }
+    thirds_table = Table(
+        "Förbättrade efter utgångsläge",
+        ["Område", "Vem", "Lägsta tredjedelen %", "Mittersta %", "Högsta tredjedelen %"],
+        [[*_label(d), *d["improved_by_third"]] for d in dimensions if d["classified"]],
+        "Andelen tillförlitligt förbättrade bland de bedömda i varje tredjedel av första mätningen. Att de "
+        "som började lägst förbättras oftare är delvis regression mot medelvärdet, inte bara insatsens verkan.",
+    )
     attrition_table = Table(
         "Bortfall: inskrivna under perioden och deras mätningar",
         ["Vem", "Inskrivna", "Mätta under perioden", "Mätta bara före", "Färre än två", "Färre än två %"],
@@ -1073,6 +1099,7 @@ def progression(ctx: Context) -> Report:
             change_table,
             share_intervals_table,
             stage_table,
+            thirds_table,
             attrition_table,
         ],
         charts,

@@ -573,7 +573,18 @@ def expected_report_lines(generated: Generated, year: int) -> dict[tuple[str, st
         ]
         reference = references[(instrument_id, code, perspective)]
         sem = reference["sd"] * math.sqrt(1 - reference["reliability"]) if reference["usable"] else None
+        # NTILE(3): sorted by first score (then enrolment), groups as equal as can be, larger first.
+        ordered = sorted(rows, key=lambda row: (row["first_score"], readings[row["first_session_id"]].enrolment_id))
+        sizes = [n // 3 + (1 if third < n % 3 else 0) for third in range(3)]
+        thirds = [ordered[sum(sizes[:third]) : sum(sizes[: third + 1])] for third in range(3)]
+        classified_classes = (Classification.IMPROVED, Classification.UNCHANGED, Classification.WORSE)
+        by_third = []
+        for part in thirds:
+            judged = [row for row in part if row["classification"] in classified_classes]
+            improved = sum(row["classification"] == Classification.IMPROVED for row in judged)
+            by_third.append(round(100 * improved / len(judged), 1) if judged else None)
         line = {
+            "improved_by_third": by_third,
             "n": n,
             "persons": len({readings[row["first_session_id"]].participant.pk for row in rows}),
             "mean_first": float(first.mean()),
@@ -650,6 +661,8 @@ def test_the_progression_report_matches_numpy_and_scipy_with_its_intervals(gener
                 assert shares == [None, None, None] and d["sem"] is None, where
             assert d["months_median"] == pytest.approx(want["months_median"], abs=REPORT_ROUNDING[1]), where
             assert d["months_range"] == pytest.approx(want["months_range"], abs=REPORT_ROUNDING[1]), where
+            if want["classified"]:
+                assert d["improved_by_third"] == want["improved_by_third"], where
             moves = want["stage_moves"]
             assert d["staged"] == len(moves), where
             if moves:
