@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Count,
@@ -740,7 +741,10 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     of the norms used and the stage moves."""
     f = ctx.filters
     starts = stage_starts()
-    enrolment_ids, enrolment_params = enrolments(ctx).values("id").query.sql_with_params()
+    try:
+        enrolment_ids, enrolment_params = enrolments(ctx).values("id").query.sql_with_params()
+    except EmptyResultSet:  # no insats that registers people (a volume insats alone)
+        return {}
     until = timezone.make_aware(datetime.combine(f.date_to + timedelta(days=1), time.min))
     # Only the readings of enrolments with a reading after the period are computed again.
     later = f"SELECT enrolment_id FROM progression_progression WHERE enrolment_id IN ({enrolment_ids})"  # noqa: S608
@@ -793,7 +797,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
+        names = [column[0] for column in cursor.description]
         lines = [dict(zip(names, line, strict=True)) for line in cursor.fetchall()]
     return {tuple(line[g] for g in PROGRESSION_GROUPS): line for line in lines}
 

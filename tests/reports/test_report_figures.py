@@ -451,6 +451,12 @@ def test_progression(figures, progression_data):
         assert row["mean_change"] == pytest.approx(changes.mean())
 
 
+def test_progression_of_a_volume_insats_alone_is_empty_not_an_error(figures, progression_data):
+    report = build(figures.world.coordinator_sco, "progression", insats="sip-sco")
+
+    assert report.data["dimensions"] == [] and report.data["attrition"] == {}
+
+
 def test_progression_kon_filter(figures, progression_data):
     report = build(figures.world.coordinator_sco, "progression", kon="kvinna")
 
