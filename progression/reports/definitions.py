@@ -689,7 +689,7 @@ PROGRESSION_FIGURES_SQL = """
         FROM progression_progression p
         JOIN surveys_assessmentsession fs ON fs.id = p.first_session_id
         JOIN surveys_assessmentsession ls ON ls.id = p.latest_session_id
-        WHERE p.enrolment_id IN ({enrolments})
+        WHERE p.enrolment_id IN ({enrolments}) AND p.latest_on >= %s
     ),
     recomputed AS (
         SELECT r.enrolment_id, r.instrument_id, r.dimension_code, r.perspective, r.n, r.first_score,
@@ -787,6 +787,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     params = [
         *first_on_params,
         *enrolment_params,
+        f.date_from,  # a row whose latest reading came before the period cannot be in it
         *rows_params,
         f.date_to,
         *first_params,
