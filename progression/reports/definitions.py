@@ -620,7 +620,6 @@ def survey(ctx: Context) -> Report:
 
 ProgressionKey = tuple[str, str, str]  # instrument code, dimension code, perspective
 PROGRESSION_GROUPS = ("instrument__code", "dimension_code", "perspective")
-PROGRESSION_ORDER = ("perspective", "dimension_code", "instrument__code")
 CLASSES = ("improved", "unchanged", "worse")
 STAGE_MOVES = ("up", "same", "down")
 THIRDS = (1, 2, 3)  # of the first scores, lowest first: regression to the mean shows between them
