@@ -51,6 +51,7 @@ class Report:
             "protected": self.external,
             "period_status": self.period_status,
             **self.data,
+            "definitions": self.definitions,
         }
 
 

@@ -9,7 +9,7 @@ A report costs a fixed, small number of queries whatever the data: one grouped o
 aggregated query per table instead of one per line (tests/reports/test_report_queries.py pins the
 counts)."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -741,14 +741,17 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     f = ctx.filters
     starts = stage_starts()
     try:
-        enrolment_ids, enrolment_params = enrolments(ctx).values("id").query.sql_with_params()
+        # Open in the period, as the Bortfall table counts them, so that n is one of its parts.
+        counted = enrolments(ctx).filter(open_in_period(ctx))
+        enrolment_ids, enrolment_params = counted.values("id").query.sql_with_params()
     except EmptyResultSet:  # no insats that registers people (a volume insats alone)
         return {}
-    until = timezone.make_aware(datetime.combine(f.date_to + timedelta(days=1), time.min))
+    # The last moment of the period's last day, local time, as the database stores moments (UTC).
+    until = connection.ops.adapt_datetimefield_value(timezone.make_aware(datetime.combine(f.date_to, time.max)))
     # Only the readings of enrolments with a reading after the period are computed again.
     later = f"SELECT enrolment_id FROM progression_progression WHERE enrolment_id IN ({enrolment_ids})"  # noqa: S608
     rows, rows_params = scoring.progression_rows_sql(
-        f"AND s.enrolment_id IN ({later} AND latest_on > %s) AND s.occurred_at < %s",
+        f"AND s.enrolment_id IN ({later} AND latest_on > %s) AND s.occurred_at <= %s",
         [*enrolment_params, f.date_to, until],
         norm_set_id=norm_set.pk if norm_set else None,
     )
@@ -841,23 +844,23 @@ def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
         counts[f"by_end_{perspective}"] = _readings_count(perspective, lte=f.date_to)
         counts[f"in_period_{perspective}"] = _readings_count(perspective, gte=f.date_from, lte=f.date_to)
     rows = enrolments(ctx).filter(open_in_period(ctx)).annotate(**counts)
-    aggregates: dict[str, Any] = cell_aggregates("enrolled", Q())
+    aggregates: dict[str, Any] = {}
     for p in PERSPECTIVE_LABELS:
         twice = Q(**{f"by_end_{p}__gte": 2})
         aggregates |= cell_aggregates(f"measured_{p}", twice & Q(**{f"in_period_{p}__gte": 1}))
         aggregates |= cell_aggregates(f"before_{p}", twice & Q(**{f"in_period_{p}": 0}))
         aggregates |= cell_aggregates(f"fewer_{p}", Q(**{f"by_end_{p}__lt": 2}))
     totals = rows.aggregate(**aggregates)
-    enrolled = ctx.count(cell_from(totals, "enrolled"))
-    return {
-        p: {
-            "enrolled": enrolled,
+    attrition = {}
+    for p in PERSPECTIVE_LABELS:
+        parts = {
             "measured": ctx.count(cell_from(totals, f"measured_{p}")),
             "measured_before": ctx.count(cell_from(totals, f"before_{p}")),
             "fewer_than_two": ctx.count(cell_from(totals, f"fewer_{p}")),
         }
-        for p in PERSPECTIVE_LABELS
-    }
+        # The sum of the published parts, so that the line adds up outside too (inside, exactly so).
+        attrition[p] = {"enrolled": sum(parts.values()), **parts}
+    return attrition
 
 
 # Scores and their changes lie within 0–100 (changes −100…100): one enrolment moves a sum by at most this.
@@ -900,10 +903,12 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         for third in THIRDS
         for name in ("improved", "classified")
     }
+    cells["no_norm"] = cells["n"] - sum((cells[name] for name in CLASSES), Cell())
     counts = ctx.counts(cells)
-    # Totals as the sums of their published parts, so that a protected table adds up: the shares and
-    # "Bedömda" agree, and there are never more persons than enrolments.
+    # Totals as the sums of their published parts, so that a protected table adds up: the shares,
+    # "Bedömda" and n agree, and there are never more persons than enrolments (inside, exactly so).
     counts["classified"] = sum(counts[name] for name in CLASSES)
+    counts["n"] = counts["classified"] + counts["no_norm"]
     counts["staged"] = sum(counts[f"stage_{name}"] for name in STAGE_MOVES)
     counts["persons"] = min(counts["persons"], counts["n"])
     classified = counts["classified"]
@@ -965,7 +970,11 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         "share_mid_ci": _interval(wilson_interval(counts["mid"], classified), 1),
         "staged": counts["staged"],
         # Reliably improved by third of the first score (lowest first), of those classified in it.
-        "improved_by_third": [share(counts[f"third{t}_improved"], counts[f"third{t}_classified"]) for t in THIRDS],
+        # Inside only: outside, thirds of a line are small cells whose noise (1–4 shown as 0 or 5)
+        # would swamp the pattern they are there to show.
+        "improved_by_third": None
+        if ctx.external
+        else [share(counts[f"third{t}_improved"], counts[f"third{t}_classified"]) for t in THIRDS],
         **{f"share_stage_{name}": value for name, value in stage_shares.items()},
     }
 
@@ -1063,7 +1072,7 @@ def progression(ctx: Context) -> Report:
     thirds_table = Table(
         "Förbättrade efter utgångsläge",
         ["Område", "Vem", "Lägsta tredjedelen %", "Mittersta %", "Högsta tredjedelen %"],
-        [[*_label(d), *d["improved_by_third"]] for d in dimensions if d["classified"]],
+        [[*_label(d), *d["improved_by_third"]] for d in dimensions if d["classified"] and d["improved_by_third"]],
         "Andelen tillförlitligt förbättrade bland de bedömda i varje tredjedel av första mätningen. Att de "
         "som började lägst förbättras oftare är delvis regression mot medelvärdet, inte bara insatsens verkan.",
     )
@@ -1103,7 +1112,7 @@ def progression(ctx: Context) -> Report:
             change_table,
             share_intervals_table,
             stage_table,
-            thirds_table,
+            *([thirds_table] if exact else []),
             attrition_table,
         ],
         charts,

@@ -111,6 +111,10 @@ def export_job_run(*, job_id: int) -> None:
             _progress(job, 50)
             if job.file_format == "xlsx":
                 rendering.write_xlsx(report, path)
+            elif job.file_format == "pdf":
+                rendering.write_pdf(
+                    reports=[report], texts=[], title=report.title, subtitle=filters.describe(), path=path
+                )
             else:
                 with path.open("w", encoding="utf-8", newline="") as handle:
                     for chunk in rendering.csv_text(report):

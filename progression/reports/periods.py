@@ -123,6 +123,8 @@ def period_reopen(*, by: AbstractBaseUser, closure: PeriodClosure, reason: str) 
     if not access.can_reopen_period(by, closure.forbund):
         raise ClosureError("Bara förbundets administratör kan öppna en stängd period igen.")
     reason = reason.strip()
+    if "\x00" in reason:
+        raise ClosureError("Skälet innehåller ett tecken som inte kan sparas (NUL); skriv det igen.")
     if len(reason) < REOPEN_REASON_SHORTEST:
         raise ClosureError(f"Skriv varför perioden öppnas igen (minst {REOPEN_REASON_SHORTEST} tecken); skälet sparas.")
     updated = PeriodClosure.objects.filter(

@@ -17,7 +17,8 @@ from surveys import charts as svg
 
 
 def csv_rows(report: Report) -> Iterator[list[Any]]:
-    """Rows for a CSV file: a heading line per table, then its columns and rows."""
+    """Rows for a CSV or XLSX file: a heading line per table, its columns, rows and note; then the
+    report's definitions and caveats."""
     yield [report.title, report.filters.describe(), disclosure.SHORT_NOTE if report.external else "Exakta tal"]
     for table in report.tables:
         yield []
@@ -25,6 +26,11 @@ def csv_rows(report: Report) -> Iterator[list[Any]]:
         yield table.columns
         for row in table.rows:
             yield ["" if value is None else value for value in row]
+        if table.note:
+            yield [table.note]
+    yield []
+    for line in report.definitions:  # the caveats, the norm version, frozen or preliminary
+        yield [line]
 
 
 def csv_text(report: Report, *, byte_order_mark: bool = True) -> Iterator[str]:
@@ -46,9 +52,6 @@ def write_xlsx(report: Report, path: Path) -> None:
     sheet = book.create_sheet(report.title[:31])
     for row in csv_rows(report):
         sheet.append(xlsx_row(sheet, row))
-    sheet.append([])
-    for line in report.definitions:
-        sheet.append(xlsx_row(sheet, [line]))
     book.save(path)
 
 

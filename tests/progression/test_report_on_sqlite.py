@@ -40,6 +40,12 @@ for days, later in ((0, False), (40, False), (400, True)):
             scoring.session_process(session_id=submit(world, enrolment, version, perspective, answers, moment).pk)
     if days == 0:
         norms_now(minimum_n=5)
+# Half an hour into New Year's Day in Stockholm (still 31 December in UTC): after the period.
+late = valid_answers(version, "mentor")
+late.update(rating_answers(rng, infos, "mentor", 3.0, {info.dimension: 0.0 for info in infos}))
+scoring.session_process(
+    session_id=submit(world, enrolments[0], version, "mentor", late, datetime(2025, 12, 31, 23, 30, tzinfo=UTC)).pk
+)
 filters = ReportFilter(
     forbund=world.forbund, insatser=tuple(world.insatser), date_from=date(2025, 1, 1), date_to=date(2025, 12, 31)
 )
@@ -59,5 +65,5 @@ def test_the_progression_report_runs_on_the_embedded_sqlite_database(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     # Six enrolments measured twice in 2025 (40 days apart, median 1.3 months) and again in 2026,
-    # counted in 2025 as they stood at its end.
+    # counted in 2025 as they stood at its end; a reading at 00:30 on 1 January (local time) is not in 2025.
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"n": 6, "months": 1.3, "classified": 6}

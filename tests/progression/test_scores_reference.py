@@ -21,7 +21,7 @@ from django.db import transaction
 from django.test import override_settings
 from scipy import optimize, stats
 
-from participants.models import Participant, Role
+from participants.models import Enrolment, Participant, Role
 from progression import scoring
 from progression.models import (
     Classification,
@@ -101,6 +101,8 @@ def _generate() -> Generated:
     planned = []
     for index in range(ENROLMENTS):
         enrolment = enrol(world, world.insatser[index % 3])
+        # Enrolled before the first reading (the report counts enrolments open in its period).
+        Enrolment.objects.filter(pk=enrolment.pk).update(start_date=date(2024, 1, 1))
         ability, growth = rng.normal(0, 1), rng.normal(0.5, 1.2)
         effects = {info.dimension: rng.normal(0, 0.6) for infos_ in infos.values() for info in infos_}
         start = datetime(2024, 9, 1, 8, tzinfo=UTC) + timedelta(days=int(rng.integers(0, 300)))

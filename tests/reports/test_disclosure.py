@@ -60,12 +60,17 @@ NOT_COUNTS = {
 }
 
 
+# Totals published as the sums of their published parts (so that a protected stegförflyttning table
+# adds up): by the first and last key of their path. Their parts carry the method's noise.
+SUMS_OF_PUBLISHED = {("dimensions", "n"), ("attrition", "enrolled")}
+
+
 def counts_in(document: object, path: tuple = ()) -> dict[tuple, int]:
     """Every count of persons (or rows) in a report's JSON, by its path."""
     found = {}
     if isinstance(document, dict):
         for key, value in document.items():
-            if key not in NOT_COUNTS:
+            if key not in NOT_COUNTS and (path[:1] + (key,)) not in SUMS_OF_PUBLISHED:
                 found |= counts_in(value, (*path, key))
     elif isinstance(document, list):
         for index, value in enumerate(document):

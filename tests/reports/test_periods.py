@@ -254,3 +254,23 @@ def test_a_protected_progression_report_adds_up(measured):
         assert line["mean_change_ci"] is None and line["d_z"] is None and line["months_range"] is None
     assert all(len(table.columns) == len(row) for table in report.tables for row in table.rows)
     assert not any("KI" in column for column in report.tables[0].columns)
+
+
+def test_a_far_year_and_a_frozen_csv(measured, django_capture_on_commit_callbacks, client):
+    """Year 9999 is a report without figures, not a server error; a frozen report's CSV says that it
+    is frozen and carries the caveats."""
+    assert build(measured.coordinator, "progression", **measured.params(ar="9999")).data["dimensions"] == []
+    _close(measured, django_capture_on_commit_callbacks)
+    client.force_login(measured.coordinator)
+    query = f"?forbund={measured.world.forbund.code}&period=helar&ar=2025&extern=1"
+    response = client.get(reverse("report_csv", kwargs={"name": "progression"}) + query)
+    text = b"".join(response.streaming_content).decode()
+    assert "Fryst: Helår 2025" in text and "Regression mot medelvärdet" in text
+
+
+def test_a_reopen_reason_with_a_nul_byte_is_refused(measured, django_capture_on_commit_callbacks):
+    closure = _close(measured, django_capture_on_commit_callbacks)
+    with pytest.raises(ClosureError, match="NUL"):
+        period_reopen(by=measured.admin, closure=closure, reason="Fel i mars\x00 och april")
+    closure.refresh_from_db()
+    assert closure.status == ClosureStatus.CLOSED
