@@ -844,23 +844,23 @@ def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
         counts[f"by_end_{perspective}"] = _readings_count(perspective, lte=f.date_to)
         counts[f"in_period_{perspective}"] = _readings_count(perspective, gte=f.date_from, lte=f.date_to)
     rows = enrolments(ctx).filter(open_in_period(ctx)).annotate(**counts)
-    aggregates: dict[str, Any] = {}
+    aggregates: dict[str, Any] = cell_aggregates("enrolled", Q())
     for p in PERSPECTIVE_LABELS:
         twice = Q(**{f"by_end_{p}__gte": 2})
         aggregates |= cell_aggregates(f"measured_{p}", twice & Q(**{f"in_period_{p}__gte": 1}))
         aggregates |= cell_aggregates(f"before_{p}", twice & Q(**{f"in_period_{p}": 0}))
         aggregates |= cell_aggregates(f"fewer_{p}", Q(**{f"by_end_{p}__lt": 2}))
     totals = rows.aggregate(**aggregates)
-    attrition = {}
-    for p in PERSPECTIVE_LABELS:
-        parts = {
+    enrolled = ctx.count(cell_from(totals, "enrolled"))
+    return {
+        p: {
+            "enrolled": enrolled,
             "measured": ctx.count(cell_from(totals, f"measured_{p}")),
             "measured_before": ctx.count(cell_from(totals, f"before_{p}")),
             "fewer_than_two": ctx.count(cell_from(totals, f"fewer_{p}")),
         }
-        # The sum of the published parts, so that the line adds up outside too (inside, exactly so).
-        attrition[p] = {"enrolled": sum(parts.values()), **parts}
-    return attrition
+        for p in PERSPECTIVE_LABELS
+    }
 
 
 # Scores and their changes lie within 0–100 (changes −100…100): one enrolment moves a sum by at most this.
@@ -903,15 +903,15 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         for third in THIRDS
         for name in ("improved", "classified")
     }
-    cells["no_norm"] = cells["n"] - sum((cells[name] for name in CLASSES), Cell())
+    cells["classified"] = sum((cells[name] for name in CLASSES), Cell())
+    cells["staged"] = sum((cells[f"stage_{name}"] for name in STAGE_MOVES), Cell())
     counts = ctx.counts(cells)
-    # Totals as the sums of their published parts, so that a protected table adds up: the shares,
-    # "Bedömda" and n agree, and there are never more persons than enrolments (inside, exactly so).
-    counts["classified"] = sum(counts[name] for name in CLASSES)
-    counts["n"] = counts["classified"] + counts["no_norm"]
-    counts["staged"] = sum(counts[f"stage_{name}"] for name in STAGE_MOVES)
-    counts["persons"] = min(counts["persons"], counts["n"])
-    classified = counts["classified"]
+    # Outside, every total is its own protected count (±2), closer to the truth than a sum of
+    # protected parts; only what cannot be is ruled out: more persons, assessed or staged than n.
+    for part in ("persons", "classified", "staged"):
+        counts[part] = min(counts[part], counts["n"])
+    # The shares are of the published classes' own sum, so that they add up to 100.
+    classified = sum(counts[name] for name in CLASSES)
     stage_counts = {name: counts[f"stage_{name}"] for name in STAGE_MOVES}
 
     def mean(total: str) -> float | None:

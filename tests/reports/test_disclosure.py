@@ -54,15 +54,11 @@ NOT_COUNTS = {
     "months_median",
     "norm_set",
     "algorithm_version",
-    "classified",  # sums of published counts, so that a protected table adds up
+    "persons",  # protected counts, but (stegförflyttning) never shown above n
+    "classified",
     "staged",
     *MONEY_FIGURES,
 }
-
-
-# Totals published as the sums of their published parts (so that a protected stegförflyttning table
-# adds up): by the first and last key of their path. Their parts carry the method's noise.
-SUMS_OF_PUBLISHED = {("dimensions", "n"), ("attrition", "enrolled")}
 
 
 def counts_in(document: object, path: tuple = ()) -> dict[tuple, int]:
@@ -70,7 +66,7 @@ def counts_in(document: object, path: tuple = ()) -> dict[tuple, int]:
     found = {}
     if isinstance(document, dict):
         for key, value in document.items():
-            if key not in NOT_COUNTS and (path[:1] + (key,)) not in SUMS_OF_PUBLISHED:
+            if key not in NOT_COUNTS:
                 found |= counts_in(value, (*path, key))
     elif isinstance(document, list):
         for index, value in enumerate(document):

@@ -243,14 +243,16 @@ def test_the_periods_page_closes_and_reopens_with_confirmation(measured, django_
 
 
 def test_a_protected_progression_report_adds_up(measured):
-    """Outside the organisation: change = latest − first, never more persons than enrolments, and
-    Bedömda is the sum of the classes the shares are taken of."""
+    """Outside the organisation: change = latest − first, never more persons, assessed or staged
+    than enrolments, and the shares add up to 100."""
     report = build(measured.coordinator, "progression", external=True, **measured.params())
     assert report.data["dimensions"]
     for line in report.data["dimensions"]:
         if line["mean_first"] is not None:
             assert line["mean_change"] == pytest.approx(line["mean_latest"] - line["mean_first"], abs=0.011)
-        assert line["persons"] <= line["n"]
+        assert line["persons"] <= line["n"] and line["classified"] <= line["n"] and line["staged"] <= line["n"]
+        if line["share_improved"] is not None:
+            assert line["share_improved"] + line["share_unchanged"] + line["share_worse"] == pytest.approx(100)
         assert line["mean_change_ci"] is None and line["d_z"] is None and line["months_range"] is None
     assert all(len(table.columns) == len(row) for table in report.tables for row in table.rows)
     assert not any("KI" in column for column in report.tables[0].columns)
