@@ -69,14 +69,16 @@ def d_z_interval(d_z: float | None, n: int) -> Interval | None:
             return float(stats.nct.cdf(observed, df, delta)) - probability
 
         direction = -1.0 if probability > 0.5 else 1.0
-        near, step = observed, 0.25
-        while step <= 64:
+        # Start at half the approximate interval's half-width (Lakens 2013, in units of δ), so that
+        # the first step or two bracket the bound.
+        near, step = observed, 0.5 * Z * math.sqrt(1 + d_z * d_z / 2)
+        while step <= 64 * (1 + abs(observed)):
             far = observed + direction * step
             value = excess(far)
             if math.isnan(value):
                 return None
             if (value >= 0) == (direction < 0):
-                return optimize.brentq(excess, min(near, far), max(near, far), xtol=1e-12)
+                return optimize.brentq(excess, min(near, far), max(near, far), xtol=1e-10)
             near, step = far, step * 2
         return None
 
