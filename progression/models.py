@@ -135,9 +135,11 @@ class Norm(models.Model):
 
     @property
     def threshold(self) -> float | None:
-        """The smallest change in points that is reliable: 1.96·√2·SEM."""
+        """The smallest change in points that is reliable: 1.96·√2·SEM (the report's own rule)."""
+        from progression.reports.statistics import reliable_change_threshold
+
         sem = self.sem
-        return None if sem is None else 1.96 * (2**0.5) * sem
+        return None if sem is None else reliable_change_threshold(sem * sem)
 
 
 class Classification(models.TextChoices):

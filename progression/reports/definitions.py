@@ -737,12 +737,11 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     of the norms used and the stage moves."""
     f = ctx.filters
     starts = stage_starts()
-    try:
-        # Open in the period, as the Bortfall table counts them, so that n is one of its parts.
-        counted = enrolments(ctx).filter(open_in_period(ctx))
-        enrolment_ids, enrolment_params = counted.values("id").query.sql_with_params()
-    except EmptyResultSet:  # no insats that registers people (a volume insats alone)
+    # Open in the period, as the Bortfall table counts them, so that n is one of its parts.
+    ids = _ids_sql(enrolments(ctx).filter(open_in_period(ctx)))
+    if ids is None:
         return {}
+    enrolment_ids, enrolment_params = ids
     until = _period_moments(ctx)[1]
     # Only the readings of enrolments with a reading after the period are computed again.
     later = f"SELECT enrolment_id FROM progression_progression WHERE enrolment_id IN ({enrolment_ids})"  # noqa: S608
@@ -754,7 +753,8 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     first_on, first_on_params = connection.ops.datetime_cast_date_sql("fs.occurred_at", (), settings.TIME_ZONE)
     stage_first, first_params = _stage_sql("first_score", "first_version", starts)
     stage_latest, latest_params = _stage_sql("latest_score", "latest_version", starts)
-    classified = f"p.classification IN ({', '.join(repr(name) for name in CLASSES)})"
+    classes = ", ".join(f"'{name}'" for name in CLASSES)
+    classified = f"p.classification IN ({classes})"
     conditions = {
         "n": "1 = 1",
         **{name: f"p.classification = '{name}'" for name in CLASSES},
@@ -774,7 +774,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
         enrolments=enrolment_ids,
         rows=rows,
         counts=", ".join(_counted(condition, name) for name, condition in conditions.items()),
-        classes=", ".join(f"'{name}'" for name in CLASSES),
+        classes=classes,
         median="percentile_cont(0.5) WITHIN GROUP (ORDER BY p.days)" if postgresql else "MEDIAN(p.days)",
         days="CAST(p.latest_on - p.first_on AS DOUBLE PRECISION)"
         if postgresql
@@ -833,6 +833,16 @@ ATTRITION_SQL = """
 """
 
 
+def _ids_sql(rows: QuerySet[Enrolment]) -> tuple[str, list[Any]] | None:
+    """The ids of the rows as an SQL subquery with its params; None when the filter can match
+    nothing (no insats that registers people: Django refuses an empty IN list)."""
+    try:
+        sql, params = rows.values("id").query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, list(params)
+
+
 def _period_moments(ctx: Context) -> tuple[Any, Any]:
     """The first and the last moment of the period (local time), as the database stores moments."""
     f = ctx.filters
@@ -850,8 +860,9 @@ def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
     open_enrolments = enrolments(ctx).filter(open_in_period(ctx))
     enrolled = cell_from(open_enrolments.aggregate(**cell_aggregates("enrolled", Q())), "enrolled")
     measured: dict[str, tuple[Cell, Cell]] = {}
-    if enrolled.count:  # (no enrolment: nothing to count, and no list of ids to put in SQL)
-        ids, ids_params = open_enrolments.values("id").query.sql_with_params()
+    ids_sql = _ids_sql(open_enrolments)
+    if ids_sql is not None:
+        ids, ids_params = ids_sql
         start, end = _period_moments(ctx)
         with connection.cursor() as cursor:
             cursor.execute(ATTRITION_SQL.format(enrolments=ids), [start, *ids_params, SessionStatus.SUBMITTED, end])

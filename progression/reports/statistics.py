@@ -101,11 +101,14 @@ def wilson_interval(part: int | None, whole: int | None) -> Interval | None:
 
 
 def reliable_change_threshold(error_variance: float | None) -> float | None:
-    """The smallest change in points classified as reliable: 1.96 · S_diff, S_diff = √2 · SEM and
-    SEM² = SD₀² · (1 − r) the error variance (Jacobson & Truax 1991)."""
+    """The smallest change in points classified as reliable: the engine's RCI cut (1.96) · S_diff,
+    S_diff = √2 · SEM and SEM² = SD₀² · (1 − r) the error variance (Jacobson & Truax 1991). The
+    report and the Normer page both print this, so it is the classification's own rule."""
+    from progression.scoring import RCI_THRESHOLD
+
     if error_variance is None:
         return None
-    return Z * math.sqrt(2 * max(0.0, error_variance))
+    return RCI_THRESHOLD * math.sqrt(2 * max(0.0, error_variance))
 
 
 # --- The embedded database ---------------------------------------------------------------------------

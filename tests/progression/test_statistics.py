@@ -50,7 +50,7 @@ def test_mean_interval_and_d_z_from_sums_equal_numpy():
     low, high = stats.ttest_1samp(changes, 0).confidence_interval(0.95)
     assert mean_interval(n, total, squares).as_json() == pytest.approx([low, high])
     assert d_z_value(n, total, squares) == pytest.approx(changes.mean() / changes.std(ddof=1))
-    assert reliable_change_threshold(36.0 * (1 - 0.8)) == pytest.approx(1.959964 * math.sqrt(2) * 6 * math.sqrt(0.2))
+    assert reliable_change_threshold(36.0 * (1 - 0.8)) == pytest.approx(1.96 * math.sqrt(2) * 6 * math.sqrt(0.2))
 
 
 def test_the_embedded_databases_median_is_the_middle_value_or_the_mean_of_the_two():
