@@ -600,7 +600,7 @@ def expected_report_lines(generated: Generated, year: int) -> dict[tuple[str, st
             "months_median": float(np.median(months)),
             "months_range": [min(months), max(months)],
             "sem": sem,
-            "threshold": None if sem is None else RCI_CUT * math.sqrt(2) * sem  # the classification's own cut,
+            "threshold": None if sem is None else RCI_CUT * math.sqrt(2) * sem,  # the classification's own cut
             "stage_moves": [(a, b) for a, b in stages if a is not None and b is not None],
             "changes": changes,
             "first": first,
