@@ -109,6 +109,12 @@ class Insats(models.Model):
         "kommun", max_length=100, blank=True, help_text="Väljer kommunens kostnadsparametrar när sådana finns."
     )
     active = models.BooleanField("aktiv", default=True)
+    reading_interval_weeks = models.PositiveSmallIntegerField(
+        "mätrytm (veckor)",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="Hur ofta ett målbildssamtal med mätning görs. Mina deltagare visar vem som står på tur.",
+    )
 
     class Meta:
         verbose_name = "insats"

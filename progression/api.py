@@ -116,7 +116,7 @@ class GoalWriteSerializer(serializers.Serializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["id", "text", "status", "target_date", "achieved_on"]
+        fields = ["id", "text", "area", "status", "target_date", "achieved_on"]
 
 
 class ActionPlanStepSerializer(serializers.ModelSerializer):
@@ -207,3 +207,97 @@ class EnrolmentGoalsApi(APIView):
     def _payload(enrolment: Enrolment) -> dict:
         goal = selectors.goal_current(enrolment=enrolment)
         return EnrolmentGoalsSerializer({"enrolment": enrolment.pk, "goal": goal}).data
+
+
+# --- The målbildssamtal's plan, from the tablet's outbox -----------------------------------------
+
+
+class NewMilestoneSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, max_length=500, trim_whitespace=False)
+    area = serializers.CharField(allow_blank=True, required=False, default="", help_text="Områdets kod, t.ex. halsa")
+    target_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class NewStepSerializer(serializers.Serializer):
+    what = serializers.CharField(allow_blank=True, max_length=500, trim_whitespace=False)
+    who = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=False)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ConversationSaveSerializer(serializers.Serializer):
+    client_uuid = serializers.UUIDField(help_text="Enhetens id för samtalet: samma id sparas bara en gång")
+    occurred_at = serializers.DateTimeField(help_text="När samtalet hölls")
+    goal = serializers.CharField(
+        allow_blank=True, required=False, default="", max_length=2000, help_text="Målbilden (tom: behåll den aktiva)"
+    )
+    milestones = NewMilestoneSerializer(many=True, required=False, default=list, max_length=20)
+    steps = NewStepSerializer(many=True, required=False, default=list, max_length=20)
+    achieved = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Delmål som nåtts (id)"
+    )
+
+
+class ConversationSavedSerializer(serializers.Serializer):
+    client_uuid = serializers.UUIDField()
+    enrolment = serializers.IntegerField()
+    goal = GoalSerializer(allow_null=True)
+
+
+ROW_NAMES = {"milestones": "Delmål", "steps": "Steg"}
+
+
+def _rows_named(errors: dict) -> dict[str, list[str]]:
+    """DRF's errors of the plan's rows ([{}, {"target_date": [...]}]) as messages naming the row."""
+    named: dict[str, list[str]] = {}
+    for field, value in errors.items():
+        if field in ROW_NAMES and isinstance(value, list) and value and isinstance(value[0], dict):
+            for number, row in enumerate(value, start=1):
+                for messages in row.values():
+                    named.setdefault(field, []).extend(f"{ROW_NAMES[field]} {number}: {m}" for m in messages)
+        else:
+            named[field] = value if isinstance(value, list) else [value]
+    return named
+
+
+class ConversationSaveApi(APIView):
+    """Save the plan agreed in a målbildssamtal (målbild, delmål tied to an area, delmål reached,
+    handlingsplan) in one request. Sent by the tablet's outbox: a resend of the same client_uuid
+    changes nothing and answers as the first time."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        operation_id="conversation_save",
+        request=ConversationSaveSerializer,
+        responses={201: ConversationSavedSerializer, **error_responses(400, 403, 404)},
+    )
+    def post(self, request: Request, enrolment_id: int) -> Response:
+        enrolment = _enrolment(request, enrolment_id)
+        access.require(
+            access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),
+            "Du kan inte ändra planen här.",
+        )
+        data = ConversationSaveSerializer(data=request.data)
+        if not data.is_valid():
+            raise serializers.ValidationError(_rows_named(data.errors))
+        values = data.validated_data
+        try:
+            saved = goals.conversation_save(
+                enrolment=enrolment,
+                client_uuid=values["client_uuid"],
+                occurred_at=values["occurred_at"],
+                by=request.user,
+                goal_text=values["goal"],
+                milestones=[goals.NewMilestone(**row) for row in values["milestones"]],
+                steps=[goals.NewStep(**row) for row in values["steps"]],
+                achieved=values["achieved"],
+            )
+        except ValidationError as exc:
+            raise api_validation_error(exc) from None
+        goal = selectors.goal_current(enrolment=enrolment)
+        return Response(
+            ConversationSavedSerializer(
+                {"client_uuid": saved.client_uuid, "enrolment": enrolment.pk, "goal": goal}
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )

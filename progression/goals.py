@@ -1,14 +1,19 @@
-"""Services for the målbild, delmål and handlingsplan. Every change appends a PlanEvent."""
+"""Services for the målbild, delmål and handlingsplan. Every change appends a PlanEvent.
 
-from datetime import date
+conversation_save is the målbildssamtal's one write from the tablet: the whole agreed plan at once."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from participants.models import Enrolment
-from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent
+from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent, SavedConversation
+from surveys.selectors import progression_areas
 
 
 def _event(goal: Goal, by: AbstractBaseUser, description: str) -> None:
@@ -40,13 +45,20 @@ def goal_set(*, enrolment: Enrolment, text: str, by: AbstractBaseUser) -> Goal:
 
 
 @transaction.atomic
-def milestone_add(*, goal: Goal, text: str, target_date: date | None, by: AbstractBaseUser) -> Milestone:
-    """Add a delmål."""
+def milestone_add(
+    *, goal: Goal, text: str, target_date: date | None, by: AbstractBaseUser, area: str = ""
+) -> Milestone:
+    """Add a delmål, tied to an area of the instrument (Hälsa, Vardag …) or to none."""
     _open(goal.enrolment)
     if not text.strip():
         raise ValidationError({"text": "Skriv delmålet."})
-    milestone = Milestone.objects.create(goal=goal, text=text.strip(), target_date=target_date)
-    _event(goal, by, f"Nytt delmål: {milestone.text}")
+    areas = progression_areas()
+    if area and area not in areas:
+        raise ValidationError(
+            {"area": f"Området {area!r} finns inte i instrumentet. Välj ett av: {', '.join(areas.values())}."}
+        )
+    milestone = Milestone.objects.create(goal=goal, text=text.strip(), target_date=target_date, area=area)
+    _event(goal, by, f"Nytt delmål{f' ({areas[area]})' if area else ''}: {milestone.text}")
     return milestone
 
 
@@ -90,3 +102,106 @@ def action_step_mark(*, step: ActionPlanStep, done: bool, by: AbstractBaseUser) 
     step.save(update_fields=["done_on"])
     _event(step.goal, by, f"Steg '{step.what}': {'klart' if done else 'inte klart'}")
     return step
+
+
+# --- The målbildssamtal's plan, saved from the tablet --------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewMilestone:
+    text: str
+    area: str = ""
+    target_date: date | None = None
+
+
+@dataclass(frozen=True)
+class NewStep:
+    what: str
+    who: str
+    due_date: date | None = None
+
+
+def _plan_errors(
+    *,
+    goal: Goal | None,
+    goal_text: str,
+    milestones: list[NewMilestone],
+    steps: list[NewStep],
+    achieved: list[int],
+    occurred_on: date,
+) -> dict[str, list[str]]:
+    """Every problem of a plan at once, each naming its row in words, so the mentor fixes all in one go."""
+    errors: dict[str, list[str]] = {}
+    if not goal_text.strip() and goal is None:
+        errors.setdefault("goal", []).append("Skriv målbilden: deltagaren har ingen ännu.")
+    areas = progression_areas()
+    for number, milestone in enumerate(milestones, start=1):
+        if not milestone.text.strip():
+            errors.setdefault("milestones", []).append(f"Delmål {number}: skriv vad delmålet är.")
+        if milestone.area and milestone.area not in areas:
+            errors.setdefault("milestones", []).append(f"Delmål {number}: området {milestone.area!r} finns inte.")
+        if milestone.target_date and milestone.target_date < occurred_on:
+            errors.setdefault("milestones", []).append(
+                f"Delmål {number}: Klart senast ({milestone.target_date:%Y-%m-%d}) ligger före samtalet."
+            )
+    for number, step in enumerate(steps, start=1):
+        if not step.what.strip():
+            errors.setdefault("steps", []).append(f"Steg {number} i handlingsplanen: skriv vad som ska göras.")
+        if not step.who.strip():
+            errors.setdefault("steps", []).append(f"Steg {number} i handlingsplanen: välj vem som gör det.")
+    open_ids = (
+        set(goal.milestones.exclude(status=MilestoneStatus.ACHIEVED).values_list("id", flat=True)) if goal else set()
+    )
+    if set(achieved) - open_ids:
+        errors.setdefault("achieved", []).append("Ett delmål som markerades uppnått finns inte längre i planen.")
+    return errors
+
+
+@transaction.atomic
+def conversation_save(
+    *,
+    enrolment: Enrolment,
+    client_uuid: uuid.UUID,
+    occurred_at: datetime,
+    by: AbstractBaseUser,
+    goal_text: str,
+    milestones: list[NewMilestone],
+    steps: list[NewStep],
+    achieved: list[int],
+) -> SavedConversation:
+    """The plan agreed in a målbildssamtal, in one write: the målbild (kept when unchanged), delmål
+    reached, new delmål tied to an area and new steps of the handlingsplan. Saved once per
+    client_uuid: the tablet may send it again after a lost answer, and nothing is added twice."""
+    done = SavedConversation.objects.filter(client_uuid=client_uuid).first()
+    if done is not None:
+        if done.enrolment_id != enrolment.pk:
+            raise ValidationError({"client_uuid": "Samtalet är redan sparat för en annan inskrivning."})
+        return done
+    _open(enrolment)
+    goal = Goal.objects.filter(enrolment=enrolment, active=True).first()
+    errors = _plan_errors(
+        goal=goal,
+        goal_text=goal_text,
+        milestones=milestones,
+        steps=steps,
+        achieved=achieved,
+        occurred_on=timezone.localdate(occurred_at),
+    )
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            saved = SavedConversation.objects.create(
+                client_uuid=client_uuid, enrolment=enrolment, by=by, occurred_at=occurred_at
+            )
+    except IntegrityError:  # the same plan, sent twice at the same moment: the first one holds
+        return SavedConversation.objects.get(client_uuid=client_uuid)
+    if goal_text.strip():
+        goal = goal_set(enrolment=enrolment, text=goal_text, by=by)
+    for milestone in Milestone.objects.filter(goal=goal, pk__in=achieved):
+        milestone_set_status(milestone=milestone, status=MilestoneStatus.ACHIEVED, by=by)
+    for new in milestones:
+        milestone_add(goal=goal, text=new.text, area=new.area, target_date=new.target_date, by=by)
+    for new in steps:
+        action_step_add(goal=goal, what=new.what, who=new.who, due_date=new.due_date, by=by)
+    return saved

@@ -258,6 +258,9 @@ class Milestone(models.Model):
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
     text = models.CharField("delmål", max_length=500)
+    area = models.SlugField(
+        "område", max_length=60, blank=True, help_text="Stegförflyttningsinstrumentets område (dimensionens kod)."
+    )
     status = models.CharField(max_length=10, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED)
     target_date = models.DateField("klart senast", null=True, blank=True)
     achieved_on = models.DateField("uppnått", null=True, blank=True)
@@ -285,6 +288,19 @@ class ActionPlanStep(models.Model):
 
     def __str__(self) -> str:
         return self.what[:60]
+
+
+class SavedConversation(models.Model):
+    """A målbildssamtal's plan saved from the tablet, once: the device's UUID makes a resend harmless."""
+
+    client_uuid = models.UUIDField(unique=True)
+    enrolment = models.ForeignKey("participants.Enrolment", on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField("samtalet hölls")
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.occurred_at:%Y-%m-%d}"
 
 
 class PlanEvent(models.Model):

@@ -30,6 +30,7 @@ api_urlpatterns = [
         name="api_enrolment_progression",
     ),
     path("inskrivningar/<int:enrolment_id>/mal/", api.EnrolmentGoalsApi.as_view(), name="api_enrolment_goals"),
+    path("inskrivningar/<int:enrolment_id>/samtal/", api.ConversationSaveApi.as_view(), name="api_conversation_save"),
     path("bedomningar/<uuid:client_uuid>/poang/", api.SessionScoresApi.as_view(), name="api_session_scores"),
     path("rapporter/<slug:name>/", report_api.ReportApi.as_view(), name="api_report"),
 ]

@@ -13,6 +13,7 @@ from participants.models import record_key_field
 
 # Languages an instrument text may have. Swedish is required; the others fall back to it.
 LANGUAGES = ("sv", "en", "sv_lattlast")
+PROGRESSION_INSTRUMENT = "stegvis-progression"  # the instrument of the målbildssamtal
 DEFAULT_LANGUAGE = "sv"
 
 

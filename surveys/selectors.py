@@ -13,12 +13,15 @@ from surveys.models import (
     DEFAULT_LANGUAGE,
     ITEMS_ASKED_IN,
     LANGUAGES,
+    PROGRESSION_INSTRUMENT,
     WORDING_FOR,
     Answer,
     AssessmentSession,
+    Dimension,
     InstrumentVersion,
     Item,
     Scale,
+    ScaleKind,
     SessionStatus,
     VersionStatus,
 )
@@ -168,6 +171,38 @@ def _form_scale(scale: Scale, language: str) -> FormScale:
             for option in scale.options
         ),
     )
+
+
+def area_labels(*, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Every instrument's area (dimension) names by code, in the language, a later version's wording
+    winning. Pages, charts and exports name an area by this, never by its code."""
+    rows = Dimension.objects.order_by("version__instrument__code", "version__number").values_list("code", "label")
+    return {code: _in_language(label, language) for code, label in rows}
+
+
+def progression_areas() -> dict[str, str]:
+    """The areas a delmål can be tied to: the rating dimensions of the målbildssamtal's instrument."""
+    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    if version is None:
+        return {}
+    rows = version.dimensions.filter(is_rating=True).order_by("order").values_list("code", "label")
+    return {code: _in_language(label, DEFAULT_LANGUAGE) for code, label in rows}
+
+
+def ladder_stages(*, language: str = DEFAULT_LANGUAGE) -> tuple[FormStage, ...]:
+    """The ladder's stages (1–2 Står still … 9–10 Klarar själv) of the målbildssamtal's instrument."""
+    version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    scale = version.scales.filter(kind=ScaleKind.LADDER).first() if version else None
+    return _form_scale(scale, language).stages if scale else ()
+
+
+def stage_of(value: float | None, stages: tuple[FormStage, ...]) -> str:
+    """The stage word of a ladder value: the stage it is in; a mean between two stages (4,5) belongs
+    to the lower one, as in the stegförflyttning report."""
+    if value is None or not stages:
+        return ""
+    reached = [stage for stage in stages if stage.first <= value]
+    return (reached[-1] if reached else stages[0]).label
 
 
 def _in_language(texts: dict[str, str], language: str) -> str:

@@ -7,7 +7,15 @@ integer (see docs/instruments.md), and None or a missing key means "not answered
 
 from collections.abc import Mapping
 
-from surveys.models import ITEMS_ASKED_IN, InstrumentVersion, Perspective, Scale, ScaleKind
+from surveys.models import (
+    DEFAULT_LANGUAGE,
+    ITEMS_ASKED_IN,
+    WORDING_FOR,
+    InstrumentVersion,
+    Item,
+    Perspective,
+    ScaleKind,
+)
 from surveys.selectors import instrument_version_items
 
 FORM_NAME = {
@@ -33,26 +41,34 @@ def validate_answers(
         if item is None:
             errors[code] = f"Okänd fråga: {code}"
         elif item.applies_to not in asked:
-            errors[code] = f"Fråga {code} ingår inte i {FORM_NAME[perspective]}"
+            errors[code] = f"Frågan {_question(item, perspective)} ingår inte i {FORM_NAME[perspective]}."
         elif value is not None:
-            message = _value_error(code, item.scale, value)
+            message = _value_error(item, perspective, value)
             if message:
                 errors[code] = message
     for code, item in items.items():
         if require_answers and item.required and item.applies_to in asked and answers.get(code) is None:
-            errors[code] = f"Fråga {code} måste besvaras"
+            errors[code] = f"Svara på frågan {_question(item, perspective)}"
     return errors
 
 
-def _value_error(code: str, scale: Scale, value: object) -> str | None:
+def _question(item: Item, perspective: str) -> str:
+    """The question in words, as the form showed it (its code only if it has no wording at all)."""
+    texts = item.texts.get(WORDING_FOR.get(perspective, "")) or next(iter(item.texts.values()), {})
+    text = texts.get(DEFAULT_LANGUAGE) or item.code
+    return f"”{text}”"
+
+
+def _value_error(item: Item, perspective: str, value: object) -> str | None:
     """Why a value does not fit the scale, or None when it does."""
+    scale, question = item.scale, _question(item, perspective)
     if not isinstance(value, int) or isinstance(value, bool):
-        return f"Svaret på fråga {code} måste vara ett heltal, inte {value!r}"
+        return f"Svaret på frågan {question} måste vara ett heltal, inte {value!r}."
     if scale.kind in (ScaleKind.LADDER, ScaleKind.NUMBER):
         if not scale.min_value <= value <= scale.max_value:
-            return f"Svaret på fråga {code} måste vara ett heltal mellan {scale.min_value} och {scale.max_value}"
+            return f"Svaret på frågan {question} måste vara ett heltal mellan {scale.min_value} och {scale.max_value}."
         return None
     if value not in scale.option_values:
         choices = ", ".join(f"{option['value']} ({option['label']['sv']})" for option in scale.options)
-        return f"Svaret på fråga {code} måste vara ett av värdena {choices}"
+        return f"Svaret på frågan {question} måste vara ett av värdena {choices}."
     return None

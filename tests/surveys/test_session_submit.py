@@ -285,7 +285,7 @@ def test_a_missing_required_item_is_refused(world, version, codes, missing):
     errors = _refused(world, version, answers)
 
     assert list(errors) == [item]
-    assert "måste besvaras" in errors[item][0]
+    assert errors[item][0].startswith("Svara på frågan ”")
 
 
 def test_a_mentor_assessment_without_its_mentor_only_item_is_refused(world, version, codes):

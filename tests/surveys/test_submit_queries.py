@@ -138,7 +138,7 @@ def test_a_newly_published_version_is_used_by_the_next_submission(world):
 
     missing = _post(world, _test_instrument_body(world))
     stored = _post(world, _test_instrument_body(world, halsa_3=5))
-    assert missing.json() == {"halsa_3": ["Fråga halsa_3 måste besvaras"]}
+    assert missing.json() == {"halsa_3": ["Svara på frågan ”Deltagaren mår bra.”"]}
     assert stored.status_code == 201 and stored.json()["version"] == 2
     assert AssessmentSession.objects.get(client_uuid=stored.json()["client_uuid"]).version == version_2
 

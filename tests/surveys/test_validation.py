@@ -38,7 +38,7 @@ def test_optional_items_may_be_left_out_or_none(version):
 def test_agreed_reading_takes_the_items_both_perspectives_rate(version):
     assert _errors(version, {"halsa_1": 5, "halsa_2": 5}, "agreed") == {}
     assert _errors(version, {"halsa_1": 5, "halsa_2": 5, "kontakt": 1}, "agreed") == {
-        "kontakt": "Fråga kontakt ingår inte i den gemensamma bedömningen"
+        "kontakt": "Frågan ”Har du en kontakt?” ingår inte i den gemensamma bedömningen."
     }
 
 
@@ -47,30 +47,32 @@ def test_unknown_item(version):
 
 
 def test_item_from_the_other_perspective(version):
-    assert _errors(version, {**VALID_SELF, "prognos": 3}) == {"prognos": "Fråga prognos ingår inte i självskattningen"}
+    assert _errors(version, {**VALID_SELF, "prognos": 3}) == {
+        "prognos": "Frågan ”Tror du på deltagaren?” ingår inte i självskattningen."
+    }
     assert _errors(version, {**VALID_MENTOR, "kontakt": 1}, "mentor") == {
-        "kontakt": "Fråga kontakt ingår inte i handledarens bedömning"
+        "kontakt": "Frågan ”Har du en kontakt?” ingår inte i handledarens bedömning."
     }
 
 
 @pytest.mark.parametrize("value", [0, 11, -3])
 def test_ladder_value_out_of_range(version, value):
     assert _errors(version, {**VALID_SELF, "halsa_1": value}) == {
-        "halsa_1": "Svaret på fråga halsa_1 måste vara ett heltal mellan 1 och 10"
+        "halsa_1": "Svaret på frågan ”Jag mår bra.” måste vara ett heltal mellan 1 och 10."
     }
 
 
 @pytest.mark.parametrize("value", [-1, 61])
 def test_number_out_of_range(version, value):
     assert _errors(version, {**VALID_SELF, "timmar": value}) == {
-        "timmar": "Svaret på fråga timmar måste vara ett heltal mellan 0 och 60"
+        "timmar": "Svaret på frågan ”Mina timmar i veckan” måste vara ett heltal mellan 0 och 60."
     }
 
 
 @pytest.mark.parametrize(("value", "shown"), [("5", "'5'"), (5.0, "5.0"), (True, "True"), ([5], "[5]")])
 def test_wrong_type(version, value, shown):
     assert _errors(version, {**VALID_SELF, "halsa_1": value}) == {
-        "halsa_1": f"Svaret på fråga halsa_1 måste vara ett heltal, inte {shown}"
+        "halsa_1": f"Svaret på frågan ”Jag mår bra.” måste vara ett heltal, inte {shown}."
     }
 
 
@@ -78,8 +80,8 @@ def test_required_item_missing_or_none(version):
     answers = {**VALID_SELF, "halsa_2": None}
     del answers["kontakt"]
     assert _errors(version, answers) == {
-        "halsa_2": "Fråga halsa_2 måste besvaras",
-        "kontakt": "Fråga kontakt måste besvaras",
+        "halsa_2": "Svara på frågan ”Jag har ont.”",
+        "kontakt": "Svara på frågan ”Har du en kontakt?”",
     }
 
 
@@ -90,14 +92,14 @@ def test_required_items_of_the_other_perspective_are_not_demanded(version):
 
 def test_choice_value_not_among_the_options(version):
     assert _errors(version, {**VALID_MENTOR, "prognos": 4}, "mentor") == {
-        "prognos": "Svaret på fråga prognos måste vara ett av värdena 3 (Ja), 2 (Kanske), 1 (Nej)"
+        "prognos": "Svaret på frågan ”Tror du på deltagaren?” måste vara ett av värdena 3 (Ja), 2 (Kanske), 1 (Nej)."
     }
 
 
 def test_yes_no_takes_1_or_0(version):
     assert _errors(version, {**VALID_SELF, "kontakt": 1}) == {}
     assert _errors(version, {**VALID_SELF, "kontakt": 2}) == {
-        "kontakt": "Svaret på fråga kontakt måste vara ett av värdena 1 (Ja), 0 (Nej)"
+        "kontakt": "Svaret på frågan ”Har du en kontakt?” måste vara ett av värdena 1 (Ja), 0 (Nej)."
     }
 
 
