@@ -31,6 +31,7 @@ SHELL_ASSETS = [
     "stegvis/icon-512.png",
     "surveys/capture.js",
     "surveys/conversation.js",
+    "progression/caseload.js",
 ]
 LOGIN_AGAIN = "Du är inte inloggad längre. Logga in igen; inget som är sparat på surfplattan går förlorat."
 

@@ -9,7 +9,6 @@ urlpatterns = [
     path("enhet/status/", offline.device_status, name="device_status"),
     path("enhet/sidor/", offline.caseload_pages, name="caseload_pages"),
     path("enhet/las-upp/", offline.device_unlock, name="device_unlock"),
-    path("mentor/", views.mentor_home, name="mentor_home"),
     path("samordnare/", views.coordinator_home, name="coordinator_home"),
     path("administration/", views.admin_home, name="admin_home"),
     path("insatser/<slug:code>/", views.insats_detail, name="insats_detail"),

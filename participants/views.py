@@ -16,21 +16,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "participants/no_role.html", status=403)
 
 
-@page_access(Page.CASELOAD)
-def mentor_home(request: HttpRequest) -> HttpResponse:
-    insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.CASELOAD))
-    enrolments = enrolment_list_for_user(user=request.user).filter(insats__in=insatser)
-    my_enrolments = [e for e in enrolments if e.current_mentor_id == request.user.id]
-    other_enrolments = [e for e in enrolments if e.current_mentor_id != request.user.id]
-    for enrolment in my_enrolments:  # the caseload's målbildssamtal, which the tablet keeps offline
-        enrolment.extra_links = [link for hook in hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)][:1]
-    return render(
-        request,
-        "participants/mentor_home.html",
-        {"insatser": insatser, "my_enrolments": my_enrolments, "other_enrolments": other_enrolments},
-    )
-
-
 @page_access(Page.COORDINATOR_START)
 def coordinator_home(request: HttpRequest) -> HttpResponse:
     if hooks.COORDINATOR_START:

@@ -1,12 +1,23 @@
 """Reads for progression: a participant's journey, goals, and what the API returns."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from participants.models import Enrolment, MentorAssignment
-from progression.models import ActionPlanStep, DimensionScore, Goal, Milestone, PlanEvent, Progression
+from progression.models import (
+    ActionPlanStep,
+    DimensionScore,
+    Goal,
+    Milestone,
+    MilestoneStatus,
+    PlanEvent,
+    Progression,
+)
 from surveys.models import Answer, AssessmentSession, Perspective, ScaleKind, SessionStatus
 
 
@@ -117,3 +128,55 @@ def goal_current(*, enrolment: Enrolment) -> Goal | None:
 
 def plan_history(*, enrolment: Enrolment) -> QuerySet[PlanEvent]:
     return PlanEvent.objects.filter(goal__enrolment=enrolment).select_related("by").order_by("-at", "-id")
+
+
+# --- The mentor's caseload: who is due for a målbildssamtal ---------------------------------------
+
+
+@dataclass
+class CaseloadRow:
+    enrolment: Enrolment
+    last_reading: date | None
+    next_due: date
+    open_milestones: int
+
+    @property
+    def days_overdue(self) -> int:
+        return (timezone.localdate() - self.next_due).days
+
+    @property
+    def days_until(self) -> int:
+        return -self.days_overdue
+
+
+def caseload_rows(*, enrolments: QuerySet[Enrolment]) -> list[CaseloadRow]:
+    """The enrolments with their last reading, the next reading due by the insats' rhythm (from the
+    inskrivning when there is none yet) and their open delmål; whoever is due first comes first.
+    One SQL statement."""
+    readings = AssessmentSession.objects.filter(
+        enrolment=OuterRef("pk"), status=SessionStatus.SUBMITTED, consent_withdrawn=False
+    ).order_by("-occurred_at")
+    open_milestones = (
+        Milestone.objects.filter(goal__enrolment=OuterRef("pk"), goal__active=True)
+        .exclude(status=MilestoneStatus.ACHIEVED)
+        .values("goal__enrolment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    annotated = enrolments.annotate(
+        last_reading_at=Subquery(readings.values("occurred_at")[:1]),
+        open_milestone_count=Coalesce(Subquery(open_milestones), 0),
+    ).select_related("insats", "participant")
+    rows = []
+    for enrolment in annotated:
+        last = timezone.localdate(enrolment.last_reading_at) if enrolment.last_reading_at else None
+        rhythm = timedelta(weeks=enrolment.insats.reading_interval_weeks)
+        rows.append(
+            CaseloadRow(
+                enrolment=enrolment,
+                last_reading=last,
+                next_due=last + rhythm if last else enrolment.start_date,
+                open_milestones=enrolment.open_milestone_count,
+            )
+        )
+    return sorted(rows, key=lambda row: (row.next_due, row.enrolment.participant.pseudonym))

@@ -3,6 +3,8 @@ from django.urls import path
 from progression import api, report_api, report_views, views
 
 urlpatterns = [
+    path("mentor/", views.mentor_home, name="mentor_home"),
+    path("samtal/<int:enrolment_id>/jamforelse/", views.conversation_compare, name="conversation_compare"),
     path("resa/<int:enrolment_id>/", views.journey, name="journey"),
     path("resa/<int:enrolment_id>/malbild/", views.goal_save, name="goal_save"),
     path("resa/<int:enrolment_id>/delmal/", views.milestone_add, name="milestone_add"),

@@ -1,21 +1,48 @@
 """The participant's journey: readings over time, progression, goals and action plan."""
 
+import re
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from participants import access
-from participants.models import Enrolment
-from participants.selectors import enrolment_list_for_user
+from participants.access import Page
+from participants.models import Enrolment, Forbund
+from participants.permissions import page_access
+from participants.selectors import enrolment_list_for_user, insats_overview
+from participants.services import participant_lookup
 from progression import goals, selectors
 from progression.forms import GoalForm, MilestoneForm, StepForm
 from progression.models import ActionPlanStep, Classification, Milestone, MilestoneStatus
 from surveys import charts
-from surveys.models import Perspective
+from surveys.models import PROGRESSION_INSTRUMENT, Perspective
+from surveys.selectors import (
+    FormStage,
+    InstrumentForm,
+    instrument_version_current,
+    instrument_version_form,
+    ladder_stages,
+    progression_areas,
+    session_answers,
+    session_dimension_means,
+    session_list_for_enrolment,
+    stage_of,
+)
+
+GAP_TO_TALK_ABOUT = 3  # steps on the ladder between the two readings of an area: "prata om"
+LOW_LADDER_VALUE = 5  # below the ladder's middle (Står still, Tar emot stöd): an area to set a delmål in
+
+
+PERSONNUMMER_LIKE = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
 
 
 def _enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
@@ -210,3 +237,170 @@ def step_mark(request: HttpRequest, enrolment_id: int, step_id: int) -> HttpResp
     step = get_object_or_404(ActionPlanStep, pk=step_id, goal__enrolment=enrolment)
     goals.action_step_mark(step=step, done=request.POST.get("done") == "1", by=request.user)
     return _done(request, enrolment)
+
+
+# --- Mina deltagare: the caseload, who is due -------------------------------------------------------
+
+
+def _search_personnummer(user: Any, enrolments: QuerySet[Enrolment], query: str) -> tuple[list[int], str]:
+    """The caseload's participants with this personnummer, found through the HMAC index in each
+    förbund of the caseload where the user may look personnummer up; a hit is logged."""
+    forbunds = Forbund.objects.filter(pk__in=enrolments.values("insats__forbund"))
+    allowed = [forbund for forbund in forbunds if access.can_look_up_personnummer(user, forbund)]
+    if not allowed:
+        return [], "Du har inte behörighet att söka på personnummer. Sök på pseudonym i stället."
+    found = []
+    for forbund in allowed:
+        try:
+            hit = participant_lookup(user=user, forbund=forbund, personnummer=query, reason="Sökning i Mina deltagare")
+        except ValidationError as exc:
+            return [], " ".join(exc.messages)
+        if hit is not None:
+            found.append(hit.pk)
+    return found, ""
+
+
+@page_access(Page.CASELOAD)
+def mentor_home(request: HttpRequest) -> HttpResponse:
+    """Mina deltagare: the mentor's own participants, whoever is due for a reading first."""
+    insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.CASELOAD))
+    enrolments = enrolment_list_for_user(user=request.user).filter(insats__in=insatser)
+    mine = enrolments.filter(current_mentor_id=request.user.pk)
+    query = request.GET.get("q", "").strip()
+    search_error = ""
+    if PERSONNUMMER_LIKE.match(query.replace(" ", "")):
+        found, search_error = _search_personnummer(request.user, mine, query)
+        mine = mine.filter(participant__in=found)
+    elif query:
+        mine = mine.filter(participant__pseudonym__icontains=query)
+    rows = selectors.caseload_rows(enrolments=mine)
+    by_name = request.GET.get("sortera") == "namn"
+    if by_name:
+        rows.sort(key=lambda row: row.enrolment.participant.pseudonym)
+    return render(
+        request,
+        "progression/caseload.html",
+        {
+            "insatser": insatser,
+            "rows": rows,
+            "query": query,
+            "search_error": search_error,
+            "by_name": by_name,
+            "other_enrolments": enrolments.exclude(current_mentor_id=request.user.pk),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+# --- The målbildssamtal's last screen: compare and agree the plan ---------------------------------
+
+
+def _area_rows(
+    form: InstrumentForm, self_answers: dict, mentor_answers: dict, stages: tuple[FormStage, ...]
+) -> list[dict[str, Any]]:
+    """Per rating area: both readings' means on the ladder with their stage words, and the gap."""
+    rows = []
+    for dimension in form.dimensions:
+        if not dimension.is_rating:
+            continue
+        codes = [item.code for item in dimension.items]
+        means = {}
+        for who, answers in (("self", self_answers), ("mentor", mentor_answers)):
+            values = [answers[code] for code in codes if answers.get(code) is not None]
+            means[who] = sum(values) / len(values) if values else None
+        gap = means["mentor"] - means["self"] if None not in means.values() else None
+        rows.append(
+            {
+                "code": dimension.code,
+                "label": dimension.label,
+                "items": " ".join(codes),
+                "self": means["self"],
+                "self_stage": stage_of(means["self"], stages),
+                "mentor": means["mentor"],
+                "mentor_stage": stage_of(means["mentor"], stages),
+                "gap": gap,
+                "talk_about": gap is not None and abs(gap) >= GAP_TO_TALK_ABOUT,
+                "low": min(v for v in means.values() if v is not None) < LOW_LADDER_VALUE
+                if any(v is not None for v in means.values())
+                else False,
+            }
+        )
+    return rows
+
+
+@login_required
+def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+    """The conversation's last screen: the latest self-assessment and assessment side by side per
+    area on the ladder, and the plan agreed from them (målbild, delmål tied to an area, delmål
+    reached, handlingsplan), saved with one button through the tablet's outbox. Readings of this
+    conversation still on the device are shown in their place (surveys/conversation.js)."""
+    enrolments = access.enrolments_writable_by(request.user).filter(end_date__isnull=True)
+    enrolment = get_object_or_404(enrolments.select_related("participant", "insats"), pk=enrolment_id)
+    history = list(session_list_for_enrolment(enrolment=enrolment))
+    latest = {s.perspective: s for s in history}  # oldest first, so the last one wins
+    self_session = latest.get(Perspective.SELF)
+    mentor_session = latest.get(Perspective.MENTOR)
+    version = (mentor_session or self_session).version if (mentor_session or self_session) else None
+    version = version or instrument_version_current(code=PROGRESSION_INSTRUMENT)
+    if version is None:
+        raise Http404("Inget stegförflyttningsinstrument är laddat.")
+    form = instrument_version_form(version=version, perspective=Perspective.MENTOR, language="sv")
+    self_form_texts = instrument_version_form(version=version, perspective=Perspective.SELF, language="sv")
+    self_texts = {item.code: item.text for d in self_form_texts.dimensions for item in d.items}
+    self_answers = session_answers(session=self_session) if self_session else {}
+    mentor_answers = session_answers(session=mentor_session) if mentor_session else {}
+    stages = ladder_stages()
+    rows = []
+    for dimension in form.dimensions:
+        for item in dimension.items:
+            s, m = self_answers.get(item.code), mentor_answers.get(item.code)
+            rows.append(
+                {
+                    "dimension": dimension.label,
+                    "text": self_texts.get(item.code, item.text),
+                    "code": item.code,
+                    "self": s,
+                    "mentor": m,
+                    "gap": (m - s) if s is not None and m is not None else None,
+                    "is_rating": dimension.is_rating,
+                }
+            )
+    areas = _area_rows(form, self_answers, mentor_answers, stages)
+    means = session_dimension_means(session_ids=[s.pk for s in history])
+    radar = charts.radar_svg(
+        title="Självskattning och handledarens bedömning per område (stegen 1–10)",
+        axes=[area["label"] for area in areas],
+        series=[
+            charts.Series("Deltagaren", [area["self"] for area in areas]),
+            charts.Series("Handledaren", [area["mentor"] for area in areas]),
+        ],
+        min_value=1,
+        max_value=10,
+    )
+    previous = [
+        {"session": s, "means": [means.get(s.pk, {}).get(area["code"]) for area in areas]} for s in reversed(history)
+    ]
+    goal = selectors.goal_current(enrolment=enrolment)
+    labels = progression_areas()
+    open_milestones = [m for m in goal.milestones.all() if m.status != MilestoneStatus.ACHIEVED] if goal else []
+    for milestone in open_milestones:
+        milestone.area_label = labels.get(milestone.area, "")
+    return render(
+        request,
+        "progression/conversation.html",
+        {
+            "enrolment": enrolment,
+            "rows": rows,
+            "areas": areas,
+            "radar": radar,
+            "previous": previous,
+            "self_session": self_session,
+            "mentor_session": mentor_session,
+            "goal": goal,
+            "open_milestones": open_milestones,
+            "area_choices": labels.items(),
+            "stages": [{"first": st.first, "last": st.last, "label": st.label} for st in stages],
+            "rhythm_days": enrolment.insats.reading_interval_weeks * 7,
+            "save_url": reverse("api_conversation_save", args=[enrolment.pk]),
+        },
+    )

@@ -7,7 +7,6 @@ urlpatterns = [
     path("samtal/<int:enrolment_id>/sjalvskattning/", views.self_form, name="self_form"),
     path("samtal/<int:enrolment_id>/sjalvskattning/klar/", views.self_done, name="self_done"),
     path("samtal/<int:enrolment_id>/bedomning/", views.mentor_form, name="mentor_form"),
-    path("samtal/<int:enrolment_id>/jamforelse/", views.conversation_compare, name="conversation_compare"),
     path("samtal/<int:enrolment_id>/lank/", views.self_link_new, name="self_link_new"),
     path("s/<str:token>/", views.public_self_form, name="public_self_form"),
     path("s/<str:token>/skicka/", views.public_self_submit, name="public_self_submit"),

@@ -15,23 +15,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from participants import access
-from participants import hooks as participant_hooks
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
-from surveys import charts
 from surveys.forms import CampaignForm, SelfLinkForm
-from surveys.models import LANGUAGES, InstrumentPurpose, Perspective, SurveyCampaign
+from surveys.models import LANGUAGES, PROGRESSION_INSTRUMENT, InstrumentPurpose, Perspective, SurveyCampaign
 from surveys.satisfaction import SurveyClosed, survey_campaign_create, survey_campaign_open, survey_response_submit
 from surveys.selectors import (
     instrument_version_current,
     instrument_version_form,
-    session_answers,
-    session_dimension_means,
     session_list_for_enrolment,
 )
 from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit
 
-PROGRESSION_INSTRUMENT = "stegvis-progression"
 NO_CONSENT = (
     "Deltagaren har inte samtyckt till mätning av stegförflyttning, så inga bedömningar kan göras. "
     "Registrera samtycket på deltagarsidan när deltagaren har gett det."
@@ -171,78 +166,6 @@ def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def self_done(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     return render(request, "surveys/self_done.html", {"enrolment": enrolment, "participant_mode": True})
-
-
-@login_required
-def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpResponse:
-    """The latest self-assessment and assessment side by side. On the tablet, readings of this
-    conversation that are still on the device are shown in their place (surveys/conversation.js)."""
-    enrolment = _enrolment_for_mentor(request, enrolment_id)
-    history = list(session_list_for_enrolment(enrolment=enrolment))
-    latest = {s.perspective: s for s in history}  # oldest first, so the last one wins
-    self_session = latest.get(Perspective.SELF)
-    mentor_session = latest.get(Perspective.MENTOR)
-    version = (mentor_session or self_session).version if (mentor_session or self_session) else None
-    version = version or instrument_version_current(code=PROGRESSION_INSTRUMENT)
-    if version is None:
-        raise Http404("Inget stegförflyttningsinstrument är laddat.")
-    form = instrument_version_form(version=version, perspective=Perspective.MENTOR, language="sv")
-    self_form_texts = instrument_version_form(version=version, perspective=Perspective.SELF, language="sv")
-    self_texts = {item.code: item.text for d in self_form_texts.dimensions for item in d.items}
-    self_answers = session_answers(session=self_session) if self_session else {}
-    mentor_answers = session_answers(session=mentor_session) if mentor_session else {}
-    rows = []
-    for dimension in form.dimensions:
-        for item in dimension.items:
-            s, m = self_answers.get(item.code), mentor_answers.get(item.code)
-            rows.append(
-                {
-                    "dimension": dimension.label,
-                    "text": self_texts.get(item.code, item.text),
-                    "code": item.code,
-                    "self": s,
-                    "mentor": m,
-                    "gap": (m - s) if s is not None and m is not None else None,
-                    "is_rating": dimension.is_rating,
-                    "scale": item.scale,
-                }
-            )
-    rating_dimensions = [d for d in form.dimensions if d.is_rating]
-    means = session_dimension_means(session_ids=[s.pk for s in history])
-    radar = charts.radar_svg(
-        title="Självskattning och handledarens bedömning per område (1–10)",
-        axes=[d.label for d in rating_dimensions],
-        series=[
-            charts.Series(
-                "Deltagaren",
-                [means.get(self_session.pk, {}).get(d.code) if self_session else None for d in rating_dimensions],
-            ),
-            charts.Series(
-                "Handledaren",
-                [means.get(mentor_session.pk, {}).get(d.code) if mentor_session else None for d in rating_dimensions],
-            ),
-        ],
-        min_value=1,
-        max_value=10,
-    )
-    previous = [
-        {"session": s, "means": [means.get(s.pk, {}).get(d.code) for d in rating_dimensions]} for s in reversed(history)
-    ]
-    plan_links = [link for hook in participant_hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)]
-    return render(
-        request,
-        "surveys/compare.html",
-        {
-            "enrolment": enrolment,
-            "plan_links": plan_links,
-            "rows": rows,
-            "radar": radar,
-            "dimensions": rating_dimensions,
-            "previous": previous,
-            "self_session": self_session,
-            "mentor_session": mentor_session,
-        },
-    )
 
 
 # --- self-assessment by link ----------------------------------------------------------------

@@ -55,6 +55,11 @@ def answer_current_step(page: Page, pick: Pick) -> int:
     """Answer every choice question on the visible step by tapping its label; returns how many."""
     step = page.locator("[data-step]:not([hidden])")
     expect(step).to_have_count(1)
+    return answer_questions(step, pick)
+
+
+def answer_questions(step: Any, pick: Pick) -> int:
+    """Answer every choice question in `step` (a locator) by tapping its label; returns how many."""
     answered = 0
     for fieldset in step.locator("fieldset.item").all():
         radios = fieldset.locator("input[type=radio]")
@@ -71,7 +76,11 @@ def answer_current_step(page: Page, pick: Pick) -> int:
 
 def answer_steps(page: Page, pick: Pick, *, until: int | None = None) -> int:
     """Answer the form step by step with Nästa, stopping on the last step (or after step `until`,
-    without pressing Nästa). Returns the number of the step the form is on."""
+    without pressing Nästa). Returns the number of the step the form is on. The mentor's form has
+    every area on one page: it is answered as one step."""
+    if page.locator("form[data-single-page]").count():
+        answer_questions(page.locator("form[data-single-page]"), pick)
+        return 1
     while True:
         current, total = step_counter(page)
         answer_current_step(page, pick)

@@ -136,6 +136,7 @@ def test_an_admin_of_two_forbund_cannot_carry_an_insats_or_staff_between_them(cl
             "name": "Backaberg",
             "category": "forberedande",
             "measurement_mode": "per_person",
+            "reading_interval_weeks": "6",
             "active": "on",
             "periods-TOTAL_FORMS": "0",
             "periods-INITIAL_FORMS": "0",

@@ -135,7 +135,8 @@ def test_an_answer_outside_the_options_is_refused_with_a_message(campaign, code,
         survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers={"nns_3": 4, code: value})
 
     assert list(excinfo.value.message_dict) == [code]
-    assert code in excinfo.value.message_dict[code][0]
+    message = excinfo.value.message_dict[code][0]
+    assert message.startswith("Svaret på frågan ”") and code not in message, "the question in words, not its code"
     assert _stored() == (0, 0)
 
 

@@ -24,6 +24,7 @@
   var submitButton = form.querySelector("[data-submit]");
   var current = 0;
   var clientUuid = null;
+  var singlePage = form.hasAttribute("data-single-page");  // the mentor's form: every area on one page
 
   function setStatus(text, kind) {
     if (!status) { return; }
@@ -55,12 +56,12 @@
     return device.set(draftKey, { client_uuid: clientUuid, answers: answers(), step: current, saved_at: new Date().toISOString() });
   }
 
-  function showErrors(list) {
+  function showErrors(list, title) {
     var box = document.querySelector("[data-errors]");
     if (!box || !list || !list.length) { return; }
     box.innerHTML = "";
     var heading = document.createElement("h2");
-    heading.textContent = "Svaren skickades inte: något behöver rättas";
+    heading.textContent = title || "Svaren skickades inte: något behöver rättas";
     var ul = document.createElement("ul");
     list.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; ul.appendChild(li); });
     box.appendChild(heading);
@@ -69,8 +70,57 @@
     box.focus();
   }
 
+  /* --- Required answers: named in words, focus on the question ---------------------------------- */
+
+  function questionText(fieldset) {
+    var legend = fieldset.querySelector("legend").cloneNode(true);
+    Array.prototype.forEach.call(legend.querySelectorAll(".optional, .field-error"), function (el) { el.remove(); });
+    return legend.textContent.trim();
+  }
+
+  function unanswered(stepList) {
+    var missing = [];
+    stepList.forEach(function (step) {
+      Array.prototype.forEach.call(step.querySelectorAll("fieldset.item"), function (fieldset) {
+        if (fieldset.querySelector("input[required]") && !fieldset.querySelector("input:checked")) { missing.push(fieldset); }
+      });
+    });
+    return missing;
+  }
+
+  function clearMissing(fieldset) {
+    fieldset.classList.remove("missing");
+    var message = fieldset.querySelector(".field-error");
+    if (message) { message.remove(); }
+    fieldset.removeAttribute("aria-describedby");
+  }
+
+  /* Refuse to go on while a required question is unanswered: say which, in words, and go to it. */
+  function complain(missing, title) {
+    missing.forEach(function (fieldset) {
+      clearMissing(fieldset);
+      var message = document.createElement("p");
+      message.className = "field-error";
+      message.id = fieldset.id + "-error";
+      message.textContent = "Svara på den här frågan.";
+      fieldset.querySelector("legend").insertAdjacentElement("afterend", message);
+      fieldset.setAttribute("aria-describedby", message.id);
+      fieldset.classList.add("missing");
+    });
+    showErrors(missing.map(function (fieldset) { return "Svara på frågan ”" + questionText(fieldset) + "”"; }), title);
+    var first = missing[0].querySelector("input");
+    first.focus();
+    if (first.scrollIntoView) { missing[0].scrollIntoView({ block: "center" }); }
+  }
+
+  function clearErrors() {
+    var box = document.querySelector("[data-errors]");
+    if (box) { box.hidden = true; box.innerHTML = ""; }
+  }
+
   function show(index) {
     if (!steps.length) { return; }
+    if (singlePage) { current = 0; return; }
     current = Math.max(0, Math.min(index, steps.length - 1));
     steps.forEach(function (step, i) { step.hidden = i !== current; });
     if (progress) { progress.textContent = "Steg " + (current + 1) + " av " + steps.length; }
@@ -178,11 +228,30 @@
   form.addEventListener("input", saveDraft);
   form.addEventListener("change", saveDraft);
   if (prevButton) { prevButton.addEventListener("click", function () { show(current - 1); saveDraft(); }); }
-  if (nextButton) { nextButton.addEventListener("click", function () { show(current + 1); saveDraft(); }); }
+  if (nextButton) {
+    nextButton.addEventListener("click", function () {
+      var missing = unanswered([steps[current]]);
+      if (missing.length) { complain(missing, "Svara på frågan innan du går vidare"); return; }
+      clearErrors();
+      show(current + 1);
+      saveDraft();
+    });
+  }
+  form.addEventListener("change", function (event) {
+    var fieldset = event.target.closest && event.target.closest("fieldset.item");
+    if (fieldset && fieldset.classList.contains("missing")) { clearMissing(fieldset); }
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (!clientUuid) { return; }
+    var missing = unanswered(steps);
+    if (missing.length) {
+      var step = missing[0].closest("[data-step]");
+      if (!singlePage) { show(steps.indexOf(step)); missing = unanswered([step]); }
+      complain(missing, "Svaren är inte skickade: svara på frågan först");
+      return;
+    }
     var item = tablet ? tabletItem() : publicItem();
     // First on the device for good, then the draft goes: at no moment are the answers only in memory.
     device.queue(item).then(function () {
@@ -196,7 +265,12 @@
     });
   });
 
-  form.classList.add("js-steps");
+  if (singlePage) {
+    [prevButton, nextButton].forEach(function (button) { if (button) { button.hidden = true; } });
+    if (progress) { progress.parentNode.hidden = true; }
+  } else {
+    form.classList.add("js-steps");
+  }
   start().then(function (step) { show(step); }, function () {
     clientUuid = form.dataset.clientUuid || device.uuid();
     show(0);

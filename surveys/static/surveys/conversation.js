@@ -74,6 +74,10 @@
     document.addEventListener("stegvis:device", showStates);
 
     var handover = hub.querySelector("form[data-handover]");
+    var showCode = handover.querySelector("[data-show-code]");
+    if (showCode) {
+      showCode.addEventListener("change", function () { handover.elements.code.type = showCode.checked ? "text" : "password"; });
+    }
     handover.addEventListener("submit", function (event) {
       event.preventDefault();
       var error = handover.querySelector("[data-handover-error]");
@@ -81,11 +85,6 @@
       if (!/^[0-9]{4,6}$/.test(code)) {
         text(error, "Koden ska vara 4–6 siffror.");
         handover.elements.code.focus();
-        return;
-      }
-      if (code !== handover.elements.code_again.value.trim()) {
-        text(error, "Koderna är inte likadana. Skriv samma kod två gånger.");
-        handover.elements.code_again.focus();
         return;
       }
       var salt = device.uuid();
@@ -193,10 +192,45 @@
   /* --- The comparison -------------------------------------------------------------------------- */
 
   var compare = document.querySelector("[data-compare]");
+  var stages = JSON.parse((document.getElementById("ladder-stages") || {}).textContent || "[]");
+
+  function decimal(value) { return value.toFixed(1).replace(".", ","); }
+
+  /* The ladder's stage word of a value; between two stages (4,5) the lower one. */
+  function stageOf(value) {
+    var reached = stages.filter(function (stage) { return stage.first <= value; });
+    return (reached[reached.length - 1] || stages[0] || { label: "" }).label;
+  }
+
+  function showMean(cell, values) {
+    cell.textContent = "";
+    if (!values.length) { cell.textContent = "–"; return null; }
+    var mean = values.reduce(function (a, b) { return a + b; }, 0) / values.length;
+    var value = document.createElement("span");
+    value.className = "ladder-value";
+    value.textContent = decimal(mean);
+    var word = document.createElement("span");
+    word.className = "stage-word";
+    word.textContent = stageOf(mean);
+    cell.appendChild(value);
+    cell.appendChild(document.createTextNode(" "));
+    cell.appendChild(word);
+    return mean;
+  }
+
+  function badge(cell) {
+    var span = document.createElement("span");
+    span.className = "badge";
+    span.textContent = "prata om";
+    cell.appendChild(document.createTextNode(" "));
+    cell.appendChild(span);
+  }
+
   if (compare) {
     readings(compare.dataset.enrolment).then(function (today) {
       if (!today.self && !today.mentor) { return; }
       var pending = false;
+      var answer = {};
       Array.prototype.forEach.call(document.querySelectorAll("tr[data-item]"), function (row) {
         var code = row.dataset.item;
         ["self", "mentor"].forEach(function (perspective) {
@@ -206,41 +240,301 @@
         });
         var s = Number(row.querySelector("[data-self]").textContent);
         var m = Number(row.querySelector("[data-mentor]").textContent);
+        answer[code] = { self: s, mentor: m };
         var gap = row.querySelector("[data-gap]");
-        if (row.hasAttribute("data-rating") && !isNaN(s) && !isNaN(m)) {
-          var difference = m - s;
-          gap.textContent = (difference > 0 ? "+" : "") + difference;
-          if (Math.abs(difference) >= 3) {
-            var badge = document.createElement("span");
-            badge.className = "badge";
-            badge.textContent = "prata om";
-            gap.appendChild(document.createTextNode(" "));
-            gap.appendChild(badge);
-          }
-        } else {
-          gap.textContent = "–";
-        }
+        gap.textContent = row.hasAttribute("data-rating") && !isNaN(s) && !isNaN(m) ? (m > s ? "+" : "") + (m - s) : "–";
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("tr[data-area]"), function (row) {
+        var codes = row.dataset.items.split(" ");
+        var pick = function (who) {
+          return codes.map(function (code) { return (answer[code] || {})[who]; }).filter(function (v) { return !isNaN(v); });
+        };
+        var s = showMean(row.querySelector("[data-self-mean]"), pick("self"));
+        var m = showMean(row.querySelector("[data-mentor-mean]"), pick("mentor"));
+        var gap = row.querySelector("[data-area-gap]");
+        gap.textContent = s !== null && m !== null ? (m > s ? "+" : "") + decimal(m - s) : "–";
+        if (s !== null && m !== null && Math.abs(m - s) >= 3) { badge(gap); }
+        row.classList.toggle("attention", (s !== null && m !== null && Math.abs(m - s) >= 3) ||
+          Math.min(s === null ? 10 : s, m === null ? 10 : m) < 5);
       });
       ["self", "mentor"].forEach(function (perspective) {
         if (today[perspective] && today[perspective].state !== "sent") { pending = true; }
       });
       document.querySelector("[data-device-readings]").hidden = !pending;
-      var caption = document.querySelector("table.compare caption");
+      var caption = document.querySelector("table.areas caption");
       if (caption) {
-        caption.textContent = "Svar per fråga: dagens " + ["self", "mentor"].filter(function (p) { return today[p]; })
+        caption.textContent = "Per område på stegen 1–10: dagens " + ["self", "mentor"].filter(function (p) { return today[p]; })
           .map(function (p) { return p === "self" ? "självskattning" : "bedömning"; }).join(" och ") +
           (pending ? " (sparat på surfplattan)" : "");
       }
     });
+  }
 
-    var finish = document.querySelector("[data-finish]");
-    if (finish) {
-      finish.addEventListener("click", function () {
-        var enrolment = compare.dataset.enrolment;
-        device.get("conversation:" + enrolment).then(function (conversation) {
-          return forget(enrolment, conversation);
-        }).then(function () { window.location.assign(finish.dataset.next); });
+  /* --- The plan: målbild, delmål tied to an area, handlingsplan; saved with one button ------------ */
+
+  var plan = document.querySelector("form[data-plan]");
+  if (plan) {
+    var planKey = "plan:" + plan.dataset.enrolment;
+    var formKey = "plan-" + plan.dataset.enrolment;
+    var rhythmDays = Number(plan.dataset.rhythmDays) || 42;
+    var planUuid = null;
+    var rowCount = 0;
+
+    var isoDate = function (days) {
+      var d = new Date();
+      d.setDate(d.getDate() + days);
+      return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2);
+    };
+    Array.prototype.forEach.call(document.querySelectorAll("template"), function (template) {
+      template.innerHTML = template.innerHTML.replace(/<span class="meta" data-date-of="next"><\/span>/g,
+        '<span class="meta" data-date-of="next">' + isoDate(rhythmDays) + "</span>");
+    });
+
+    var addRow = function (kind, values) {
+      rowCount += 1;
+      var template = document.getElementById(kind === "milestone" ? "milestone-row" : "step-row");
+      var holder = document.createElement("div");
+      holder.innerHTML = template.innerHTML.replace(/__n__/g, String(rowCount));
+      var row = holder.firstElementChild;
+      plan.querySelector(kind === "milestone" ? "[data-milestones]" : "[data-steps]").appendChild(row);
+      fillRow(row, values || {});
+      number(kind);
+      return row;
+    };
+
+    /* Rows are numbered as they stand, so a message's "Delmål 2" is the second one on the screen. */
+    var number = function (kind) {
+      var rows = plan.querySelectorAll(kind === "milestone" ? "[data-milestone-row]" : "[data-step-row]");
+      Array.prototype.forEach.call(rows, function (row, index) {
+        var name = (kind === "milestone" ? "Delmål " : "Steg ") + (index + 1);
+        row.querySelector("legend").textContent = name;
+        row.querySelector("[data-remove-row]").textContent = "Ta bort " + name.toLowerCase();
       });
-    }
+      var hint = plan.querySelector("[data-no-milestones]");
+      if (hint && kind === "milestone") { hint.hidden = rows.length > 0; }
+    };
+
+    var radio = function (row, prefix) { return row.querySelector('input[type=radio][name^="' + prefix + '-"]:checked'); };
+
+    var fillRow = function (row, values) {
+      Object.keys(values).forEach(function (name) {
+        var field = row.querySelector('[name="' + name + '"]');
+        if (field) { field.value = values[name]; return; }
+        var option = row.querySelector('input[type=radio][name^="' + name + '-"][value="' + values[name] + '"]');
+        if (option) { option.checked = true; }
+      });
+      showChoices(row);
+    };
+
+    var showChoices = function (row) {
+      var when = radio(row, "when");
+      row.querySelector('[name="date"]').hidden = !when || when.value !== "date";
+      var other = row.querySelector('[name="who_other"]');
+      if (other) { var who = radio(row, "who"); other.hidden = !who || who.value !== "other"; }
+    };
+
+    var rowValues = function (row) {
+      var values = {};
+      Array.prototype.forEach.call(row.querySelectorAll("input:not([type=radio]), select"), function (field) {
+        values[field.name] = field.value;
+      });
+      ["who", "when"].forEach(function (prefix) { var r = radio(row, prefix); if (r) { values[prefix] = r.value; } });
+      return values;
+    };
+
+    var state = function () {
+      return {
+        client_uuid: planUuid,
+        goal: plan.elements.goal.value,
+        achieved: Array.prototype.filter.call(plan.querySelectorAll("[name=achieved]"), function (b) { return b.checked; })
+          .map(function (b) { return b.value; }),
+        milestones: Array.prototype.map.call(plan.querySelectorAll("[data-milestone-row]"), rowValues),
+        steps: Array.prototype.map.call(plan.querySelectorAll("[data-step-row]"), rowValues)
+      };
+    };
+
+    var restore = function (saved) {
+      planUuid = saved.client_uuid || planUuid;
+      if (typeof saved.goal === "string") { plan.elements.goal.value = saved.goal; }
+      Array.prototype.forEach.call(plan.querySelectorAll("[name=achieved]"), function (box) {
+        box.checked = (saved.achieved || []).indexOf(box.value) !== -1;
+      });
+      plan.querySelector("[data-milestones]").innerHTML = "";
+      plan.querySelector("[data-steps]").innerHTML = "";
+      (saved.milestones || []).forEach(function (values) { addRow("milestone", values); });
+      (saved.steps || []).forEach(function (values) { addRow("step", values); });
+      if (!plan.querySelector("[data-step-row]")) { addRow("step"); }
+      number("milestone");
+    };
+
+    var saveDraft = function () { return device.set(planKey, state()); };
+
+    var dateOf = function (choice, picked) {
+      if (choice === "next") { return isoDate(rhythmDays); }
+      if (choice === "date") { return picked || null; }
+      if (choice === "none" || !choice) { return null; }
+      return isoDate(Number(choice));
+    };
+
+    var blank = function (values) { return !(values.what || "").trim() && !values.who; };
+
+    /* Every problem at once, each naming its row and moving focus to the first. */
+    var problems = function () {
+      var list = [];
+      if (!plan.elements.goal.value.trim() && !plan.dataset.currentGoal) {
+        list.push({ text: "Skriv målbilden: deltagaren har ingen ännu.", field: plan.elements.goal });
+      }
+      Array.prototype.forEach.call(plan.querySelectorAll("[data-milestone-row]"), function (row, index) {
+        var values = rowValues(row);
+        if (!(values.text || "").trim()) {
+          list.push({ text: "Delmål " + (index + 1) + ": skriv vad delmålet är, eller ta bort det.", field: row.querySelector("[name=text]") });
+        }
+        if (values.when === "date" && !values.date) {
+          list.push({ text: "Delmål " + (index + 1) + ": välj ett datum.", field: row.querySelector("[name=date]") });
+        } else if (values.when === "date" && values.date < isoDate(0)) {
+          list.push({ text: "Delmål " + (index + 1) + ": datumet har redan passerat.", field: row.querySelector("[name=date]") });
+        }
+      });
+      Array.prototype.forEach.call(plan.querySelectorAll("[data-step-row]"), function (row, index) {
+        var values = rowValues(row);
+        if (blank(values)) { return; }
+        if (!(values.what || "").trim()) {
+          list.push({ text: "Steg " + (index + 1) + ": skriv vad som ska göras.", field: row.querySelector("[name=what]") });
+        }
+        if (!values.who) {
+          list.push({ text: "Steg " + (index + 1) + ": välj vem som gör det.", field: row.querySelector('input[name^="who-"]') });
+        } else if (values.who === "other" && !(values.who_other || "").trim()) {
+          list.push({ text: "Steg " + (index + 1) + ": skriv vem som gör det.", field: row.querySelector("[name=who_other]") });
+        }
+        if (values.when === "date" && !values.date) {
+          list.push({ text: "Steg " + (index + 1) + ": välj ett datum.", field: row.querySelector("[name=date]") });
+        }
+      });
+      return list;
+    };
+
+    var showProblems = function (list) {
+      var box = plan.querySelector("[data-plan-errors]");
+      box.innerHTML = "";
+      Array.prototype.forEach.call(plan.querySelectorAll("[aria-invalid]"), function (el) { el.removeAttribute("aria-invalid"); });
+      if (!list.length) { box.hidden = true; return; }
+      var heading = document.createElement("h2");
+      heading.textContent = "Samtalet är inte sparat: något behöver rättas";
+      var ul = document.createElement("ul");
+      list.forEach(function (problem) {
+        var li = document.createElement("li");
+        li.textContent = problem.text;
+        ul.appendChild(li);
+        if (problem.field) { problem.field.setAttribute("aria-invalid", "true"); }
+      });
+      box.appendChild(heading);
+      box.appendChild(ul);
+      box.hidden = false;
+      var first = list[0].field;
+      if (first) { first.focus(); } else { box.focus(); }
+    };
+
+    var body = function () {
+      var values = state();
+      return {
+        client_uuid: planUuid,
+        occurred_at: new Date().toISOString(),
+        goal: values.goal.trim() === (plan.dataset.currentGoal || "").trim() ? "" : values.goal,
+        achieved: values.achieved.map(Number),
+        milestones: values.milestones.map(function (row) {
+          return { text: row.text, area: row.area || "", target_date: dateOf(row.when, row.date) };
+        }),
+        steps: values.steps.filter(function (row) { return !blank(row); }).map(function (row) {
+          return { what: row.what, who: row.who === "other" ? row.who_other : row.who, due_date: dateOf(row.when, row.date) };
+        })
+      };
+    };
+
+    plan.addEventListener("click", function (event) {
+      var remove = event.target.closest("[data-remove-row]");
+      if (remove) {
+        var row = remove.closest(".plan-row");
+        var kind = row.hasAttribute("data-milestone-row") ? "milestone" : "step";
+        row.parentNode.removeChild(row);
+        number(kind);
+        saveDraft();
+        return;
+      }
+      if (event.target.closest("[data-add-step]")) {
+        addRow("step").querySelector("[name=what]").focus();
+        saveDraft();
+      }
+    });
+    /* "+ Delmål" beside an area (in the table above the form) or without one. */
+    document.addEventListener("click", function (event) {
+      var add = event.target.closest("[data-add-milestone]");
+      if (!add) { return; }
+      var row = addRow("milestone", { area: add.dataset.addMilestone });
+      row.querySelector("[name=text]").focus();
+      saveDraft();
+    });
+    plan.addEventListener("change", function (event) {
+      var row = event.target.closest(".plan-row");
+      if (row) { showChoices(row); }
+      saveDraft();
+    });
+    plan.addEventListener("input", saveDraft);
+
+    plan.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var list = problems();
+      showProblems(list);
+      if (list.length) { return; }
+      var status = plan.querySelector("[data-plan-status]");
+      var item = {
+        client_uuid: planUuid,
+        url: plan.dataset.saveUrl,
+        auth: true,
+        user: document.body.dataset.deviceUser,
+        body: body(),
+        draft: state(),
+        enrolment: Number(plan.dataset.enrolment),
+        form_key: formKey,
+        form_url: window.location.pathname,
+        label: "Samtalets plan " + plan.dataset.pseudonym,
+        queued_at: new Date().toISOString(),
+        state: "waiting"
+      };
+      // On the device for good first; then the draft and the conversation's record go.
+      device.queue(item).then(function () {
+        return Promise.all([device.del(planKey), device.get("conversation:" + plan.dataset.enrolment)]);
+      }).then(function (values) {
+        return forget(plan.dataset.enrolment, values[1]);
+      }).then(function () {
+        plan.hidden = true;
+        var saved = document.querySelector("[data-plan-saved]");
+        saved.hidden = false;
+        saved.focus();
+        return device.flush().then(function () { return device.outbox(); }).then(function (items) {
+          var still = items.filter(function (queued) { return queued.client_uuid === item.client_uuid; })[0];
+          var text = document.querySelector("[data-plan-saved-text]");
+          if (!still) { text.textContent = "Planen är sparad och skickad."; }
+          else if (still.state === "error") { text.textContent = "Planen skickades inte: " + still.errors.join(" ") + " Öppna samtalet igen och rätta."; }
+        });
+      }).catch(function () {
+        status.textContent = "Planen kunde inte sparas på surfplattan. Låt sidan vara öppen och försök igen.";
+        status.className = "sync-status error";
+      });
+    });
+
+    /* A plan in the making, or one the server refused, comes back into the form. */
+    Promise.all([device.get(planKey), device.outbox()]).then(function (values) {
+      var draft = values[0];
+      var refused = values[1].filter(function (item) { return item.form_key === formKey && item.state === "error"; })[0];
+      if (refused) {
+        planUuid = refused.client_uuid;
+        restore(refused.draft || {});
+        device.unqueue(refused.client_uuid);
+        showProblems((refused.errors || []).map(function (text) { return { text: text }; }));
+        return;
+      }
+      planUuid = (draft && draft.client_uuid) || device.uuid();
+      restore(draft || {});
+    }).catch(function () { planUuid = device.uuid(); restore({}); });
   }
 })();

@@ -1,0 +1,60 @@
+/* Mina deltagare on the tablet: the pseudonym search filters as the mentor types (also offline; a
+   personnummer goes to the server, which looks it up and logs it), and each participant's readings
+   and plans still on this device are counted. Uses device.js (window.StegvisDevice). */
+(function () {
+  "use strict";
+
+  var table = document.querySelector("[data-caseload]");
+  var search = document.querySelector("[data-caseload-search]");
+  var device = window.StegvisDevice;
+  var PERSONNUMMER = /^(\d{2})?\d{6}[-+]?\d{4}$/;
+
+  function filter() {
+    if (!table) { return; }
+    var query = search.elements.q.value.trim().toLowerCase();
+    if (PERSONNUMMER.test(query.replace(/\s/g, ""))) { return; }
+    var shown = 0;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      var match = row.dataset.pseudonym.toLowerCase().indexOf(query) !== -1;
+      row.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    table.hidden = shown === 0;
+    document.querySelector("[data-no-match]").hidden = shown !== 0;
+  }
+
+  if (search) {
+    search.elements.q.addEventListener("input", filter);
+    search.addEventListener("submit", function (event) {
+      // A pseudonym is found on the page, even offline; only a personnummer needs the server.
+      if (table && !PERSONNUMMER.test(search.elements.q.value.replace(/\s/g, ""))) {
+        event.preventDefault();
+        filter();
+      }
+    });
+  }
+
+  function countUnsent() {
+    if (!device || !table) { return; }
+    device.summary().then(function (summary) {
+      var byEnrolment = {};
+      summary.items.forEach(function (item) {
+        if (item.enrolment) { byEnrolment[item.enrolment] = (byEnrolment[item.enrolment] || 0) + 1; }
+      });
+      Array.prototype.forEach.call(table.querySelectorAll("[data-unsent]"), function (cell) {
+        var n = byEnrolment[cell.dataset.unsent] || 0;
+        cell.textContent = n ? String(n) : "0";
+        cell.classList.toggle("waiting", n > 0);
+      });
+      var total = document.querySelector("[data-unsent-total]");
+      if (total) {
+        total.textContent = summary.items.length
+          ? summary.items.length + (summary.items.length === 1 ? " sak väntar" : " saker väntar") + " på att skickas från surfplattan."
+          : "";
+      }
+    });
+  }
+
+  countUnsent();
+  document.addEventListener("stegvis:device", countUnsent);
+})();
