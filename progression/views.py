@@ -295,6 +295,14 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
 # --- The målbildssamtal's last screen: compare and agree the plan ---------------------------------
 
 
+def signed(value: float | None, *, decimals: int = 0) -> str:
+    """A difference as Swedish typography writes it: +1,5, −2, 0 (a true minus sign)."""
+    if value is None:
+        return "–"
+    text = f"{value:+.{decimals}f}".replace(".", ",").replace("-", "−")
+    return text.lstrip("+") if value == 0 else text
+
+
 def _area_rows(
     form: InstrumentForm, self_answers: dict, mentor_answers: dict, stages: tuple[FormStage, ...]
 ) -> list[dict[str, Any]]:
@@ -319,6 +327,7 @@ def _area_rows(
                 "mentor": means["mentor"],
                 "mentor_stage": stage_of(means["mentor"], stages),
                 "gap": gap,
+                "gap_text": signed(gap, decimals=1),
                 "talk_about": gap is not None and abs(gap) >= GAP_TO_TALK_ABOUT,
                 "low": min(v for v in means.values() if v is not None) < LOW_LADDER_VALUE
                 if any(v is not None for v in means.values())
@@ -361,7 +370,7 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
                     "code": item.code,
                     "self": s,
                     "mentor": m,
-                    "gap": (m - s) if s is not None and m is not None else None,
+                    "gap": signed(m - s) if s is not None and m is not None and dimension.is_rating else "–",
                     "is_rating": dimension.is_rating,
                 }
             )

@@ -32,20 +32,32 @@ def _fmt(number: float) -> str:
 def radar_svg(
     *, title: str, axes: Sequence[str], series: Sequence[Series], min_value: float, max_value: float, size: int = 360
 ) -> SafeString:
-    """A radar (spider) chart with one polygon per series; missing values sit at the centre."""
+    """A radar (spider) chart with one polygon per series; missing values sit at the centre. Even
+    series mark their points with squares, odd ones with circles (colour is never the only cue), and
+    the view is widened so that the longest axis label fits beside the chart."""
     centre = size / 2
-    radius = size / 2 - 95
+    radius = size / 2 - 40
     count = len(axes)
     if count < 3:
         return mark_safe("")  # noqa: S308 - nothing to draw
+    label_room = max(0, max(len(label) for label in axes) * 7.6 + 24 - 40)  # 13 px text beside the rim
 
     def point(index: int, value: float | None) -> tuple[float, float]:
         share = 0.0 if value is None else (value - min_value) / (max_value - min_value)
         angle = -math.pi / 2 + 2 * math.pi * index / count
         return centre + radius * share * math.cos(angle), centre + radius * share * math.sin(angle)
 
+    def marker(number: int, x: float, y: float, half: float) -> str:
+        if number % 2:
+            return f'<circle {_paint(number)} cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(half)}"/>'
+        return (
+            f'<rect {_paint(number)} x="{_fmt(x - half)}" y="{_fmt(y - half)}" '
+            f'width="{_fmt(2 * half)}" height="{_fmt(2 * half)}"/>'
+        )
+
     parts = [
-        f'<svg class="chart radar" viewBox="0 0 {size} {size + 26 * len(series)}" role="img" '
+        f'<svg class="chart radar" viewBox="{_fmt(-label_room)} 0 {_fmt(size + 2 * label_room)} '
+        f'{size + 26 * len(series)}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     for ring in (0.25, 0.5, 0.75, 1.0):
@@ -62,10 +74,11 @@ def radar_svg(
             'stroke="#c9d1dc"/>'
         )
         angle = -math.pi / 2 + 2 * math.pi * index / count
-        lx, ly = centre + (radius + 18) * math.cos(angle), centre + (radius + 18) * math.sin(angle)
+        lx, ly = centre + (radius + 12) * math.cos(angle), centre + (radius + 12) * math.sin(angle)
         anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if math.cos(angle) > 0 else "end")
+        shift = -2 if math.sin(angle) < -0.9 else (12 if math.sin(angle) > 0.9 else 5)
         parts.append(
-            f'<text class="axis-label" x="{_fmt(lx)}" y="{_fmt(ly + 5)}" text-anchor="{anchor}" '
+            f'<text class="axis-label" x="{_fmt(lx)}" y="{_fmt(ly + shift)}" text-anchor="{anchor}" '
             f'font-size="13">{escape(label)}</text>'
         )
     for number, line in enumerate(series):
@@ -73,16 +86,13 @@ def radar_svg(
         parts.append(f'<polygon {_paint(number)} points="{polygon}" fill-opacity="0.18" stroke-width="2.5"/>')
         for index, value in enumerate(line.values):
             if value is not None:
-                x, y = point(index, value)
-                parts.append(f'<circle {_paint(number)} cx="{_fmt(x)}" cy="{_fmt(y)}" r="4"/>')
+                parts.append(marker(number, *point(index, value), 4.5))
     for number, line in enumerate(series):
         lx = 20
         ly = size + 4 + 26 * number
-        marker = f'<rect {_paint(number)} x="{_fmt(lx)}" y="{_fmt(ly)}" width="16" height="16"/>'
-        if number % 2:  # second series also differs by shape, not only colour
-            marker = f'<circle {_paint(number)} cx="{_fmt(lx + 8)}" cy="{_fmt(ly + 8)}" r="8"/>'
         parts.append(
-            marker + f'<text x="{_fmt(lx + 24)}" y="{_fmt(ly + 13)}" font-size="14">{escape(line.name)}</text>'
+            marker(number, lx + 8, ly + 8, 8)
+            + f'<text x="{_fmt(lx + 24)}" y="{_fmt(ly + 13)}" font-size="14">{escape(line.name)}</text>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above

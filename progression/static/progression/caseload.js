@@ -43,8 +43,8 @@
       });
       Array.prototype.forEach.call(table.querySelectorAll("[data-unsent]"), function (cell) {
         var n = byEnrolment[cell.dataset.unsent] || 0;
-        cell.textContent = n ? String(n) : "0";
-        cell.classList.toggle("waiting", n > 0);
+        cell.textContent = n + (n === 1 ? " sak på surfplattan" : " saker på surfplattan");
+        cell.hidden = n === 0;
       });
       var total = document.querySelector("[data-unsent-total]");
       if (total) {

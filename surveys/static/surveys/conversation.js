@@ -196,6 +196,12 @@
 
   function decimal(value) { return value.toFixed(1).replace(".", ","); }
 
+  /* A difference as Swedish typography writes it: +1,5, −2, 0. */
+  function signed(value, decimals) {
+    if (value === 0) { return "0"; }
+    return (value > 0 ? "+" : "−") + Math.abs(value).toFixed(decimals).replace(".", ",");
+  }
+
   /* The ladder's stage word of a value; between two stages (4,5) the lower one. */
   function stageOf(value) {
     var reached = stages.filter(function (stage) { return stage.first <= value; });
@@ -242,7 +248,7 @@
         var m = Number(row.querySelector("[data-mentor]").textContent);
         answer[code] = { self: s, mentor: m };
         var gap = row.querySelector("[data-gap]");
-        gap.textContent = row.hasAttribute("data-rating") && !isNaN(s) && !isNaN(m) ? (m > s ? "+" : "") + (m - s) : "–";
+        gap.textContent = row.hasAttribute("data-rating") && !isNaN(s) && !isNaN(m) ? signed(m - s, 0) : "–";
       });
       Array.prototype.forEach.call(document.querySelectorAll("tr[data-area]"), function (row) {
         var codes = row.dataset.items.split(" ");
@@ -252,7 +258,7 @@
         var s = showMean(row.querySelector("[data-self-mean]"), pick("self"));
         var m = showMean(row.querySelector("[data-mentor-mean]"), pick("mentor"));
         var gap = row.querySelector("[data-area-gap]");
-        gap.textContent = s !== null && m !== null ? (m > s ? "+" : "") + decimal(m - s) : "–";
+        gap.textContent = s !== null && m !== null ? signed(m - s, 1) : "–";
         if (s !== null && m !== null && Math.abs(m - s) >= 3) { badge(gap); }
         row.classList.toggle("attention", (s !== null && m !== null && Math.abs(m - s) >= 3) ||
           Math.min(s === null ? 10 : s, m === null ? 10 : m) < 5);
@@ -507,6 +513,7 @@
         return forget(plan.dataset.enrolment, values[1]);
       }).then(function () {
         plan.hidden = true;
+        Array.prototype.forEach.call(document.querySelectorAll("[data-add-milestone]"), function (b) { b.hidden = true; });
         var saved = document.querySelector("[data-plan-saved]");
         saved.hidden = false;
         saved.focus();
