@@ -23,6 +23,10 @@ FORBUND_TEXT_FIELDS: list[tuple[Any, str, str]] = []
 # f(enrolment, user) -> [(label, url)] shown as buttons on the participant page for an enrolment.
 ENROLMENT_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
 
+# f(enrolment, user) -> [{"title", "text", "links": [(label, url)]}]: what to do before an avslut
+# (a final reading, the exit survey), shown on the avslut form and its confirmation.
+ENROLMENT_CLOSING: list[Callable[[Any, Any], list[dict[str, Any]]]] = []
+
 # f(insats, user) -> [(label, url)] shown as buttons on the insats page.
 INSATS_LINKS: list[Callable[[Any, Any], list[tuple[str, str]]]] = []
 

@@ -30,6 +30,7 @@ from participants.services import (
     consent_record,
     enrolment_change_mentor,
     enrolment_close,
+    enrolment_close_check,
     enrolment_of_existing,
     identity_read,
     identity_rectify,
@@ -306,14 +307,24 @@ def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
 
 @login_required
 def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
+    """Avslut in two steps: the form (with what to do first: a final reading, the exit survey), then a
+    confirmation that repeats what will be recorded. Only the confirmed post closes the enrolment."""
     participant = _participant_or_404(request, pseudonym)
     enrolment = _writable_enrolment(request, participant, enrolment_id)
     form = forms.EnrolmentCloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    confirming = request.method == "POST" and form.is_valid() and "change" not in request.POST
+    if confirming:
+        try:
+            enrolment_close_check(enrolment=enrolment, **_without_extent(form.cleaned_data))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            confirming = False
+    if confirming and request.POST.get("confirm") == "1":
         try:
             enrolment_close(by=request.user, enrolment=enrolment, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
+            confirming = False
         else:
             messages.success(request, f"Inskrivningen i {enrolment.insats.name} är avslutad.")
             if not access.participants_readable_by(request.user).filter(pk=participant.pk).exists():
@@ -325,16 +336,31 @@ def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int
             return redirect("participant_detail", pseudonym=pseudonym)
     return render(
         request,
-        "participants/simple_form.html",
+        "participants/enrolment_close.html",
         {
             "participant": participant,
+            "enrolment": enrolment,
             "form": form,
-            "title": f"Avsluta inskrivning i {enrolment.insats.name}",
-            "submit": "Avsluta inskrivningen",
-            "intro": "Felregistrering tar bort inskrivningen ur alla rapporter, och handledarna i insatsen "
-            "förlorar genast åtkomsten till personen genom den.",
+            "confirming": confirming,
+            "summary": _close_summary(form) if confirming else [],
+            "prompts": [prompt for hook in hooks.ENROLMENT_CLOSING for prompt in hook(enrolment, request.user)],
         },
     )
+
+
+def _without_extent(data: dict) -> dict:
+    return {key: value for key, value in data.items() if key != "income_after_extent"}
+
+
+def _close_summary(form: forms.EnrolmentCloseForm) -> list[tuple[str, str]]:
+    data = form.cleaned_data
+    income = data["income_after"]
+    extent = f" ({data['income_after_extent'] * 100:.0f} %)" if income else ""
+    return [
+        ("Avslutsdatum", f"{data['end_date']:%Y-%m-%d}"),
+        ("Avslutsanledning", str(data["exit_reason"])),
+        ("Försörjning efter insatsen", f"{income}{extent}" if income else "Inte angiven"),
+    ]
 
 
 @login_required

@@ -675,6 +675,32 @@ def enrolment_change_mentor(
     return MentorAssignment.objects.create(enrolment=enrolment, mentor=mentor, start_date=from_date)
 
 
+def enrolment_close_check(
+    *,
+    enrolment: Enrolment,
+    end_date: date,
+    exit_reason: ExitReason | None,
+    income_after: IncomeSource | None,
+    today: date | None = None,
+) -> None:
+    """Whether an avslut can be recorded as given; a ValidationError names every problem. The avslut
+    page asks this before its confirmation, and enrolment_close before it writes."""
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    if enrolment.end_date is not None:
+        errors["end_date"] = f"Inskrivningen avslutades redan {enrolment.end_date:%Y-%m-%d}."
+    elif end_date < enrolment.start_date:
+        errors["end_date"] = f"Avslutsdatum kan inte ligga före inskrivningsdatum ({enrolment.start_date:%Y-%m-%d})."
+    elif end_date > today:
+        errors["end_date"] = "Avslutsdatum kan inte ligga i framtiden."
+    if exit_reason is None:
+        errors["exit_reason"] = "Ange avslutsanledning."
+    elif income_after is None and not exit_reason.excluded_from_reports:
+        errors["income_after"] = "Ange försörjningskälla efter insatsen."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def enrolment_close(
     *,
@@ -689,21 +715,10 @@ def enrolment_close(
     """Avslut: end date, avslutsanledning and income source after. Felregistrering is an exit reason,
     and it ends every mentor's access through the enrolment at once (access.NOT_FELREGISTRERING)."""
     _require_writable(by, enrolment)
-    today = today or timezone.localdate()
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
-    errors: dict[str, str] = {}
-    if enrolment.end_date is not None:
-        errors["end_date"] = f"Inskrivningen avslutades redan {enrolment.end_date:%Y-%m-%d}."
-    elif end_date < enrolment.start_date:
-        errors["end_date"] = f"Avslutsdatum kan inte ligga före inskrivningsdatum ({enrolment.start_date:%Y-%m-%d})."
-    elif end_date > today:
-        errors["end_date"] = "Avslutsdatum kan inte ligga i framtiden."
-    if exit_reason is None:
-        errors["exit_reason"] = "Ange avslutsanledning."
-    elif income_after is None and not exit_reason.excluded_from_reports:
-        errors["income_after"] = "Ange försörjningskälla efter insatsen."
-    if errors:
-        raise ValidationError(errors)
+    enrolment_close_check(
+        enrolment=enrolment, end_date=end_date, exit_reason=exit_reason, income_after=income_after, today=today
+    )
     enrolment.end_date = end_date
     enrolment.exit_reason = exit_reason
     enrolment.income_after = income_after

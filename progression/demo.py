@@ -7,19 +7,26 @@ import random
 import uuid
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, Role
+from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, MentorAssignment, Role
 from participants.selectors import consent_granted
 from progression import goals, rebuild
+from progression.models import Milestone, MilestoneStatus
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, ScaleKind, SurveyCampaign
 from surveys.satisfaction import survey_campaign_create, survey_response_submit
 from surveys.selectors import instrument_version_current
 from surveys.sessions import session_submit
 
 DEMO_TODAY = date(2026, 11, 24)
-MILESTONES = ["Komma i tid tre dagar i veckan", "Prova praktik i caféet", "Besöka Komvux studievägledare"]
+# Delmål and the area of the instrument each is tied to.
+MILESTONES = {
+    "Komma i tid tre dagar i veckan": "vardag",
+    "Prova praktik i caféet": "arbetsmarknad",
+    "Besöka Komvux studievägledare": "jobbsokande",
+}
 STEPS = [("Boka möte med Arbetsförmedlingen", "Handledaren"), ("Skriva ett CV", "Deltagaren")]
 
 
@@ -104,15 +111,55 @@ def seed_readings() -> int:
                 ),
                 by=mentor,
             )
-            for text in rng.sample(MILESTONES, 2):
+            for text in rng.sample(sorted(MILESTONES), 2):
                 goals.milestone_add(
-                    goal=goal, text=text, target_date=DEMO_TODAY + timedelta(days=rng.randint(14, 120)), by=mentor
+                    goal=goal,
+                    text=text,
+                    area=MILESTONES[text],
+                    target_date=DEMO_TODAY + timedelta(days=rng.randint(14, 120)),
+                    by=mentor,
                 )
             for what, who in STEPS:
                 goals.action_step_add(
                     goal=goal, what=what, who=who, due_date=DEMO_TODAY + timedelta(days=21), by=mentor
                 )
     return created
+
+
+@transaction.atomic
+def seed_journeys() -> int:
+    """A story on the journey page: in each mentor's three longest open enrolments with a plan, a
+    delmål was reached at the third reading, and the first of them changed mentor half-way (from a
+    colleague who has left). Idempotent: enrolments with a delmål reached are left alone."""
+    told = 0
+    for insats in Insats.objects.filter(memberships__role=Role.MENTOR).distinct():
+        enrolments = (
+            Enrolment.objects.filter(insats=insats, end_date__isnull=True, goals__active=True)
+            .exclude(goals__milestones__achieved_on__isnull=False)
+            .order_by("start_date")[:3]
+        )
+        for number, enrolment in enumerate(enrolments):
+            days = sorted(
+                {timezone.localdate(at) for at in enrolment.assessment_sessions.values_list("occurred_at", flat=True)}
+            )
+            current = enrolment.mentor_assignments.filter(end_date__isnull=True).select_related("mentor").first()
+            if len(days) < 4 or current is None:
+                continue
+            milestone = Milestone.objects.filter(goal__enrolment=enrolment, goal__active=True).order_by("id").first()
+            goals.milestone_set_status(milestone=milestone, status=MilestoneStatus.ACHIEVED, by=current.mentor)
+            Milestone.objects.filter(pk=milestone.pk).update(achieved_on=days[2])  # reached back then
+            if number == 0:
+                former, _ = get_user_model().objects.get_or_create(
+                    username=f"tidigare-handledare-{insats.code}",
+                    defaults={"first_name": "Kim", "last_name": "Tidigare", "is_active": False},
+                )
+                handover = days[len(days) // 2]
+                MentorAssignment.objects.create(
+                    enrolment=enrolment, mentor=former, start_date=enrolment.start_date, end_date=handover
+                )
+                MentorAssignment.objects.filter(pk=current.pk).update(start_date=handover)
+            told += 1
+    return told
 
 
 @transaction.atomic

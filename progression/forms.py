@@ -10,6 +10,7 @@ class GoalForm(forms.Form):
 
 class MilestoneForm(forms.Form):
     text = forms.CharField(label="Delmål", max_length=500)
+    area = forms.CharField(label="Område", max_length=60, required=False)
     target_date = forms.DateField(label="Klart senast", required=False, widget=DateInput)
 
 

@@ -30,6 +30,7 @@ from progression.reports.filters import (
 from progression.reports.jobs import PACK, export_job_create, export_job_download
 from progression.reports.periods import ClosureError, period_close, period_reopen
 from progression.reports.registry import REPORTS, build_report, report_export
+from surveys.selectors import area_labels
 
 
 def _filters(request: HttpRequest, *, default_external: bool = False):  # noqa: ANN202
@@ -326,6 +327,10 @@ def norms_page(request: HttpRequest) -> HttpResponse:
         if current
         else Norm.objects.none()
     )
+    labels = area_labels()
+    rows = list(rows)
+    for row in rows:
+        row.area = labels.get(row.dimension_code, row.dimension_code)
     return render(
         request,
         "progression/norms.html",

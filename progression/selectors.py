@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -18,7 +17,7 @@ from progression.models import (
     PlanEvent,
     Progression,
 )
-from surveys.models import Answer, AssessmentSession, Perspective, ScaleKind, SessionStatus
+from surveys.models import Answer, AssessmentSession, ScaleKind, SessionStatus
 
 
 @dataclass
@@ -71,35 +70,6 @@ def activity_hours(*, enrolment: Enrolment) -> list[tuple[AssessmentSession, int
         .order_by("session__occurred_at", "session_id")
     )
     return [(a.session, a.value) for a in answers]
-
-
-def mentor_self_gaps(*, readings: list[Reading]) -> list[dict[str, Any]]:
-    """For each mentor reading, the gap to the participant's self-rating of the same day, per dimension."""
-    gaps = []
-    for reading in readings:
-        if reading.session.perspective != Perspective.MENTOR:
-            continue
-        same_day = [
-            r
-            for r in readings
-            if r.session.perspective == Perspective.SELF
-            and r.session.occurred_at.date() == reading.session.occurred_at.date()
-        ]
-        if not same_day:
-            continue
-        self_reading = same_day[-1]
-        gaps.append(
-            {
-                "date": reading.session.occurred_at.date(),
-                "gaps": {
-                    code: (score - self_reading.scores[code])
-                    if score is not None and self_reading.scores.get(code) is not None
-                    else None
-                    for code, score in reading.scores.items()
-                },
-            }
-        )
-    return gaps
 
 
 def mentor_history(*, enrolment: Enrolment) -> QuerySet[MentorAssignment]:

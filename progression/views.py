@@ -1,6 +1,7 @@
 """The participant's journey: readings over time, progression, goals and action plan."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from participants.selectors import enrolment_list_for_user, insats_overview
 from participants.services import participant_lookup
 from progression import goals, selectors
 from progression.forms import GoalForm, MilestoneForm, StepForm
-from progression.models import ActionPlanStep, Classification, Milestone, MilestoneStatus
+from progression.models import ActionPlanStep, Milestone, MilestoneStatus
 from surveys import charts
 from surveys.models import PROGRESSION_INSTRUMENT, Perspective
 from surveys.selectors import (
@@ -53,90 +54,104 @@ def _can_plan(request: HttpRequest, enrolment: Enrolment) -> bool:
     return enrolment.end_date is None and access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists()
 
 
+def _journey_story(enrolment: Enrolment, readings: list, dimensions: list[tuple[str, str]]) -> dict[str, Any]:
+    """The journey for people: each area's readings on the ladder over time with the hours per week,
+    delmål reached and mentor changes on one timeline, and each area's stage move in words."""
+    stages = ladder_stages()
+    ladder = session_dimension_means(session_ids=[r.session.pk for r in readings])
+    by_perspective: dict[str, list] = {Perspective.SELF: [], Perspective.MENTOR: []}
+    for reading in readings:
+        if reading.session.perspective in by_perspective:
+            by_perspective[reading.session.perspective].append(reading.session)
+    lanes, moves = [], []
+    for code, label in dimensions:
+        series = [
+            [(timezone.localdate(s.occurred_at), ladder[s.pk][code]) for s in sessions if code in ladder.get(s.pk, {})]
+            for sessions in by_perspective.values()
+        ]
+        latest = (series[0] or series[1])[-1][1] if (series[0] or series[1]) else None
+        note = f"{latest:.1f} {stage_of(latest, stages)}".replace(".", ",") if latest is not None else ""
+        lanes.append(charts.Lane(label=label, series=series, min_value=1, max_value=10, note=note))
+        move = {"code": code, "label": label}
+        for key, points in zip(("self", "mentor"), series, strict=True):
+            if points:
+                first, last = points[0][1], points[-1][1]
+                move[key] = {
+                    "first": first,
+                    "latest": last,
+                    "first_stage": stage_of(first, stages),
+                    "latest_stage": stage_of(last, stages),
+                    "single": len(points) == 1,
+                }
+        moves.append(move)
+    hours = selectors.activity_hours(enrolment=enrolment)
+    if hours:
+        hour_series = [
+            [(timezone.localdate(s.occurred_at), float(v)) for s, v in hours if s.perspective == perspective]
+            for perspective in by_perspective
+        ]
+        lanes.append(
+            charts.Lane(
+                label="Timmar/vecka",
+                series=hour_series,
+                min_value=0,
+                max_value=max(40, max(v for _, v in hours)),
+                note=f"{hours[-1][1]} tim/v",
+            )
+        )
+    reached = Milestone.objects.filter(goal__enrolment=enrolment, achieved_on__isnull=False).order_by("achieved_on")
+    mentors = list(selectors.mentor_history(enrolment=enrolment))
+    events = [charts.Event(day=m.achieved_on, label=f"Delmål uppnått: {m.text}", kind="goal") for m in reached]
+    events += [
+        charts.Event(
+            day=a.start_date, label=f"Ny handledare: {a.mentor.get_full_name() or a.mentor.username}", kind="mentor"
+        )
+        for a in mentors[1:]
+    ]
+    end = enrolment.end_date or timezone.localdate()
+    timeline = None
+    if readings or hours:
+        timeline = charts.timeline_svg(
+            title="Resan: varje område på stegen 1–10 över tid, timmar i aktivitet, uppnådda delmål och handledarbyten",
+            start=enrolment.start_date,
+            end=max(end, enrolment.start_date + timedelta(days=30)),
+            lanes=lanes,
+            series_names=["Deltagaren", "Handledaren"],
+            events=events,
+        )
+    return {"timeline": timeline, "moves": moves, "reached": reached, "mentors": mentors}
+
+
 @login_required
 def journey(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment(request, enrolment_id)
     readings = selectors.readings_for_enrolment(enrolment=enrolment)
     dimensions = selectors.dimensions_for_enrolment(enrolment=enrolment)
-    dates = sorted({r.session.occurred_at.date() for r in readings})
-    labels = [d.strftime("%Y-%m-%d") for d in dates]
-
-    def series(perspective: str, code: str) -> list[float | None]:
-        by_date = {
-            r.session.occurred_at.date(): r.scores.get(code) for r in readings if r.session.perspective == perspective
-        }
-        return [by_date.get(d) for d in dates]
-
-    line_charts = [
-        (
-            label,
-            charts.line_svg(
-                title=f"{label} över tid (0–100)",
-                x_labels=labels,
-                series=[
-                    charts.Series("Deltagaren", series(Perspective.SELF, code)),
-                    charts.Series("Handledaren", series(Perspective.MENTOR, code)),
-                ],
-                min_value=0,
-                max_value=100,
-                width=520,
-                height=230,
-            ),
-        )
-        for code, label in dimensions
-    ]
-    radars = []
-    for perspective, name in [
-        (Perspective.SELF, "Deltagarens självskattning"),
-        (Perspective.MENTOR, "Handledarens bedömning"),
-    ]:
-        own = [r for r in readings if r.session.perspective == perspective]
-        if own:
-            radars.append(
-                charts.radar_svg(
-                    title=f"{name}: första och senaste mätningen (0–100)",
-                    axes=[label for _, label in dimensions],
-                    series=[
-                        charts.Series(
-                            f"Första {own[0].session.occurred_at:%Y-%m-%d}",
-                            [own[0].scores.get(c) for c, _ in dimensions],
-                        ),
-                        charts.Series(
-                            f"Senaste {own[-1].session.occurred_at:%Y-%m-%d}",
-                            [own[-1].scores.get(c) for c, _ in dimensions],
-                        ),
-                    ],
-                    min_value=0,
-                    max_value=100,
-                )
-            )
-    hours = selectors.activity_hours(enrolment=enrolment)
-    hours_chart = None
-    if hours:
-        hours_chart = charts.line_svg(
-            title="Timmar i aktivitet per vecka",
-            x_labels=[s.occurred_at.strftime("%Y-%m-%d") for s, _ in hours],
-            series=[charts.Series("Timmar per vecka", [float(v) for _, v in hours])],
-            min_value=0,
-            max_value=max(40, max(v for _, v in hours)),
-            width=520,
-            height=200,
-        )
+    ladder = session_dimension_means(session_ids=[r.session.pk for r in readings])
+    classification = {
+        (p.dimension_code, p.perspective): p for p in selectors.progression_for_enrolment(enrolment=enrolment)
+    }
+    story = _journey_story(enrolment, readings, dimensions)
+    for move in story["moves"]:
+        for key, perspective in (("self", Perspective.SELF), ("mentor", Perspective.MENTOR)):
+            if key in move:
+                move[key]["progression"] = classification.get((move["code"], perspective))
     goal = selectors.goal_current(enrolment=enrolment)
+    labels = progression_areas()
+    if goal:
+        for milestone in goal.milestones.all():
+            milestone.area_label = labels.get(milestone.area, "")
     return render(
         request,
         "progression/journey.html",
         {
             "enrolment": enrolment,
-            "readings": readings,
+            "readings": [
+                {"session": r.session, "means": [ladder.get(r.session.pk, {}).get(code) for code, _ in dimensions]}
+                for r in readings
+            ],
             "dimensions": dimensions,
-            "line_charts": line_charts,
-            "radars": radars,
-            "progressions": selectors.progression_for_enrolment(enrolment=enrolment),
-            "gaps": selectors.mentor_self_gaps(readings=readings),
-            "mentors": selectors.mentor_history(enrolment=enrolment),
-            "hours": hours,
-            "hours_chart": hours_chart,
+            **story,
             "goal": goal,
             "history": selectors.plan_history(enrolment=enrolment)[:30],
             "can_plan": _can_plan(request, enrolment),
@@ -144,7 +159,7 @@ def journey(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "milestone_form": MilestoneForm(),
             "step_form": StepForm(),
             "statuses": MilestoneStatus.choices,
-            "classification": Classification,
+            "area_choices": labels.items(),
         },
     )
 

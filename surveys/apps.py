@@ -13,4 +13,5 @@ class SurveysConfig(AppConfig):
         hooks.PROGRESSION_WITHDRAWAL_HANDLERS.append(privacy.sessions_on_progression_withdrawn)
         hooks.ENROLMENT_LINKS.append(navigation.conversation_links)
         hooks.INSATS_LINKS.append(navigation.insats_links)
+        hooks.ENROLMENT_CLOSING.append(navigation.closing_prompts)
         hooks.OFFLINE_PAGES.append(navigation.offline_pages)

@@ -5,6 +5,7 @@ picture works on the tablet, in the browser and in a PDF. Colours come from CSS 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -184,5 +185,139 @@ def bar_svg(
             f'<rect {_paint(number)} x="{lx}" y="{height - 18}" width="12" height="12"/>'
             f'<text x="{lx + 18}" y="{height - 8}" font-size="12">{escape(line.name)}</text>'
         )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
+
+
+# --- A journey on one timeline --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One row of a timeline: each series' dated values on a common scale, and a note at its end."""
+
+    label: str
+    series: Sequence[Sequence[tuple[date, float]]]
+    min_value: float
+    max_value: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A moment marked across the timeline: a delmål reached ("goal") or a change of mentor ("mentor")."""
+
+    day: date
+    label: str
+    kind: str
+
+
+MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+
+def _month_ticks(start: date, end: date) -> list[date]:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    every = 1 if months <= 9 else 2 if months <= 18 else 3 if months <= 36 else 6
+    tick = date(start.year, start.month, 1)
+    ticks = []
+    while tick <= end:
+        if tick >= start and (tick.month - 1) % every == 0:
+            ticks.append(tick)
+        tick = date(tick.year + tick.month // 12, tick.month % 12 + 1, 1)
+    return ticks
+
+
+def timeline_svg(
+    *,
+    title: str,
+    start: date,
+    end: date,
+    lanes: Sequence[Lane],
+    series_names: Sequence[str],
+    events: Sequence[Event] = (),
+    width: int = 720,
+) -> SafeString:
+    """Lanes over one time axis (e.g. each area on the ladder, and hours per week), with events drawn
+    across them: the whole of a participant's journey in one picture that fits a tablet screen.
+    Series differ by shape (square, circle) as well as colour; the page gives the same as text."""
+    left = max(90, round(max((len(lane.label) for lane in lanes), default=0) * 8.4 + 16))  # bold 13 px labels
+    right = max(60, round(max((len(lane.note) for lane in lanes), default=0) * 6.8 + 14))  # 12 px notes
+    top, lane_h, gap = 26, 48, 6
+    plot_w = width - left - right
+    days = max((end - start).days, 1)
+    height = top + len(lanes) * (lane_h + gap) + 64
+
+    def x(day: date) -> float:
+        return left + plot_w * min(max((day - start).days, 0), days) / days
+
+    def marker(number: int, cx: float, cy: float, half: float) -> str:
+        if number % 2:
+            return f'<circle {_paint(number)} cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="{_fmt(half)}"/>'
+        return (
+            f'<rect {_paint(number)} x="{_fmt(cx - half)}" y="{_fmt(cy - half)}" '
+            f'width="{_fmt(2 * half)}" height="{_fmt(2 * half)}"/>'
+        )
+
+    parts = [
+        f'<svg class="chart timeline" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    bottom = top + len(lanes) * (lane_h + gap)
+    for tick in _month_ticks(start, end):
+        tx = x(tick)
+        label = MONTHS[tick.month - 1] + (
+            f" {tick.year}" if tick.month == 1 or tick == _month_ticks(start, end)[0] else ""
+        )
+        parts.append(
+            f'<line x1="{_fmt(tx)}" y1="{top - 4}" x2="{_fmt(tx)}" y2="{bottom}" stroke="#e1e6ee"/>'
+            f'<text x="{_fmt(tx)}" y="{bottom + 14}" text-anchor="middle" font-size="11">{escape(label)}</text>'
+        )
+    for index, lane in enumerate(lanes):
+        y0 = top + index * (lane_h + gap)
+
+        def y(value: float, y0: float = y0, lane: Lane = lane) -> float:
+            share = (value - lane.min_value) / ((lane.max_value - lane.min_value) or 1)
+            return y0 + lane_h - 4 - (lane_h - 8) * share
+
+        parts.append(
+            f'<rect x="{left}" y="{y0}" width="{plot_w}" height="{lane_h}" fill="#f5f7fa" stroke="#e1e6ee"/>'
+            f'<line x1="{left}" y1="{_fmt(y((lane.min_value + lane.max_value) / 2))}" x2="{left + plot_w}" '
+            f'y2="{_fmt(y((lane.min_value + lane.max_value) / 2))}" stroke="#e1e6ee" stroke-dasharray="2 3"/>'
+            f'<text x="{left - 8}" y="{y0 + lane_h / 2 + 5}" text-anchor="end" font-size="13" '
+            f'font-weight="600">{escape(lane.label)}</text>'
+            f'<text x="{width - right + 8}" y="{y0 + lane_h / 2 + 5}" font-size="12">{escape(lane.note)}</text>'
+        )
+        for number, points in enumerate(lane.series):
+            if len(points) > 1:
+                path = " ".join(f"{_fmt(x(day))},{_fmt(y(value))}" for day, value in points)
+                parts.append(f'<polyline {_paint(number, fill=False)} points="{path}" stroke-width="2"/>')
+            parts.extend(marker(number, x(day), y(value), 3.5) for day, value in points)
+    for event in events:
+        ex = x(event.day)
+        if event.kind == "mentor":
+            parts.append(
+                f'<line x1="{_fmt(ex)}" y1="{top - 8}" x2="{_fmt(ex)}" y2="{bottom}" stroke="#7a4fa3" '
+                f'stroke-dasharray="4 3" stroke-width="1.5"><title>{escape(event.label)}</title></line>'
+            )
+        else:
+            parts.append(
+                f'<g><title>{escape(event.label)}</title><circle cx="{_fmt(ex)}" cy="{top - 12}" r="8" '
+                f'fill="#2e7d4f"/><text x="{_fmt(ex)}" y="{top - 8}" text-anchor="middle" font-size="11" '
+                'fill="#fff">✓</text></g>'
+            )
+    ly = bottom + 34
+    lx = left
+    for number, name in enumerate(series_names):
+        parts.append(
+            marker(number, lx + 6, ly - 4, 6) + f'<text x="{lx + 16}" y="{ly}" font-size="12">{escape(name)}</text>'
+        )
+        lx += 30 + 7 * len(name)
+    parts.append(
+        f'<circle cx="{lx + 6}" cy="{ly - 4}" r="7" fill="#2e7d4f"/><text x="{lx + 6}" y="{ly}" '
+        f'text-anchor="middle" font-size="10" fill="#fff">✓</text>'
+        f'<text x="{lx + 18}" y="{ly}" font-size="12">Delmål uppnått</text>'
+        f'<line x1="{lx + 130}" y1="{ly - 12}" x2="{lx + 130}" y2="{ly + 2}" stroke="#7a4fa3" '
+        f'stroke-dasharray="4 3" stroke-width="1.5"/><text x="{lx + 138}" y="{ly}" font-size="12">Ny handledare</text>'
+    )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above

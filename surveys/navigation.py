@@ -3,11 +3,14 @@
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from participants import access
 from participants.models import ConsentPurpose
 from participants.selectors import consent_granted
-from surveys.models import LANGUAGES
+from surveys.models import LANGUAGES, AssessmentSession, InstrumentPurpose, SessionStatus, SurveyCampaign
+
+RECENT_READING_DAYS = 14  # a reading this recent counts as the final one
 
 
 def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
@@ -20,6 +23,64 @@ def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
         ("Målbildssamtal", reverse("conversation_hub", args=[enrolment.pk])),
         ("Länk för självskattning", reverse("self_link_new", args=[enrolment.pk])),
     ]
+
+
+def closing_prompts(enrolment: Any, user: Any) -> list[dict[str, Any]]:
+    """Before an avslut: take a final reading, and hand the participant the exit survey."""
+    prompts = []
+    latest = (
+        AssessmentSession.objects.filter(enrolment=enrolment, status=SessionStatus.SUBMITTED, consent_withdrawn=False)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    hub = (
+        [("Gör slutmätningen", reverse("conversation_hub", args=[enrolment.pk]))] if enrolment.end_date is None else []
+    )
+    if latest is None:
+        prompts.append({"title": "Slutmätning", "text": "Deltagaren har ingen mätning ännu.", "links": hub})
+    else:
+        days = (timezone.localdate() - timezone.localdate(latest)).days
+        text = f"Senaste mätningen gjordes {timezone.localdate(latest):%Y-%m-%d}"
+        if days > RECENT_READING_DAYS:
+            text += (
+                f", för {days} dagar sedan. Gör en slutmätning i ett sista målbildssamtal, så att resan får sitt slut."
+            )
+            prompts.append({"title": "Slutmätning", "text": text, "links": hub})
+        else:
+            prompts.append({"title": "Slutmätning", "text": text + ": den räknas som slutmätning.", "links": []})
+    today = timezone.localdate()
+    campaign = (
+        SurveyCampaign.objects.filter(
+            insats=enrolment.insats,
+            closed=False,
+            version__instrument__purpose=InstrumentPurpose.EXIT_SURVEY,
+            period_start__lte=today,
+            period_end__gte=today,
+        )
+        .order_by("-period_start")
+        .first()
+    )
+    if campaign is not None:
+        prompts.append(
+            {
+                "title": "Avslutsenkät",
+                "text": "Ge deltagaren avslutsenkäten nu, innan ni skiljs åt. Den är anonym: visa QR-koden eller "
+                "ge länken:",
+                "share": reverse("public_survey", args=[campaign.token]),
+                "links": [("Visa QR-koden", reverse("campaign_detail", args=[enrolment.insats.code, campaign.pk]))],
+            }
+        )
+    elif enrolment.insats.measurement_mode == "per_person":
+        prompts.append(
+            {
+                "title": "Avslutsenkät",
+                "text": f"{enrolment.insats.name} har ingen öppen avslutsenkät. "
+                "Skapa en, så kan deltagaren svara anonymt.",
+                "links": [("Deltagarenkäter", reverse("campaign_list", args=[enrolment.insats.code]))],
+            }
+        )
+    return prompts
 
 
 def offline_pages(enrolment: Any) -> list[str]:

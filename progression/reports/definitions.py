@@ -68,6 +68,7 @@ from surveys.models import (
     SurveyCampaign,
     SurveyResponse,
 )
+from surveys.selectors import area_labels
 
 KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
 AGE_AT_START_BANDS = [
@@ -997,7 +998,7 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _label(d: dict[str, Any]) -> list[str]:
-    return [d["dimension"].capitalize(), PERSPECTIVE_LABELS.get(d["perspective"], d["perspective"])]
+    return [d["area"], PERSPECTIVE_LABELS.get(d["perspective"], d["perspective"])]
 
 
 def _points(span: list[float] | None) -> float | str | None:
@@ -1011,6 +1012,9 @@ def progression(ctx: Context) -> Report:
     f = ctx.filters
     norm_set = NormSet.objects.order_by("-version").first()
     dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx, norm_set).values()]
+    labels = area_labels()
+    for d in dimensions:
+        d["area"] = labels.get(d["dimension"], d["dimension"])  # the area's name, never its code
     # Outside the organisation the intervals of the means and d_z are not made (_dimension_figures):
     # their columns are left out rather than shown empty.
     exact = not ctx.external
@@ -1074,7 +1078,7 @@ def progression(ctx: Context) -> Report:
                 Chart(
                     "radar",
                     f"{name}: medel första och senaste (0–100)",
-                    [d["dimension"].capitalize() for d in own],
+                    [d["area"] for d in own],
                     [("Första", [d["mean_first"] for d in own]), ("Senaste", [d["mean_latest"] for d in own])],
                 )
             )

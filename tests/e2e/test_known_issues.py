@@ -59,25 +59,11 @@ def test_wide_tables_can_be_scrolled_with_the_keyboard(browsing, measured_world)
     assert not _violations(browsing, "scrollable-region-focusable")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="surveys/charts.py radar_svg: axis labels are anchored 18 px outside a radius of size/2 − 95, "
-    "so long labels ('Arbetsmarknad' at 13 px) start left of x = 0 and are clipped ('rbetsmarknad'). "
-    "Widen the viewBox (e.g. a horizontal margin) or shorten/wrap the labels.",
-)
 def test_radar_axis_labels_fit_inside_the_chart(browsing, measured_world):
     page = _compare_page(browsing, measured_world)
     assert page.evaluate(TEXTS_OUTSIDE_CHART, "svg.chart.radar") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="surveys/charts.py radar_svg draws every series' points as circles; the legend and the compare "
-    "page's caption ('Deltagaren: fyrkant, handledaren: cirkel') promise squares for the participant, so "
-    "the two readings differ by colour only (WCAG 1.4.1). Draw <rect> markers for even-numbered series.",
-)
 def test_radar_points_differ_by_shape_as_the_caption_says(browsing, measured_world):
     page = _compare_page(browsing, measured_world)
     expect(page.locator("figcaption")).to_contain_text("Deltagaren: fyrkant")
@@ -113,14 +99,6 @@ def test_dashboard_trend_counts_participants_not_dimensions(browsing, measured_w
     assert re.fullmatch(rf"{timezone.localdate().year}: \d+ av 6", row.locator(".trend").inner_text().strip())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Dimension codes are shown instead of their Swedish labels: 'Halsa', 'Jobbsokande' for Hälsa, "
-    "Jobbsökande – progression/reports/definitions.py progression() (d['dimension'].capitalize() in the "
-    "table and the radar axes) and progression/templates/progression/journey.html "
-    "(p.dimension_code|capfirst in 'Stegförflyttning'). Use the dimension's label.",
-)
 def test_progression_pages_name_areas_with_their_swedish_labels(browsing, measured_world):
     report = _page(browsing, measured_world.coordinator, "/rapporter/progression/", DESKTOP)
     assert "Jobbsökande" in report.locator("svg.chart.radar").first.text_content()

@@ -289,7 +289,7 @@ def _page_requests(person, enrolment):  # noqa: ANN001
         (
             "post",
             reverse("enrolment_close", args=[p, enrolment.pk]),
-            {"end_date": "2026-06-01", "exit_reason": "avbrott"},
+            {"end_date": "2026-06-01", "exit_reason": "avbrott", "confirm": "1"},
         ),
         ("get", reverse("mentor_change", args=[p, enrolment.pk]), {}),
         ("get", reverse("participant_export", args=[p, "json"]), {}),
@@ -668,9 +668,12 @@ def test_close_on_the_page_with_felregistrering_needs_no_income_after(client, wo
     response = client.post(url, {"end_date": "2026-06-01", "exit_reason": "arbete", "income_after_extent": "1.00"})
     assert response.status_code == 200
     assert "Ange försörjningskälla efter insatsen" in response.text
-    response = client.post(
-        url, {"end_date": "2026-06-01", "exit_reason": "felregistrering", "income_after_extent": "1.00"}
-    )
+    data = {"end_date": "2026-06-01", "exit_reason": "felregistrering", "income_after_extent": "1.00"}
+    confirmation = client.post(url, data)
+    assert confirmation.status_code == 200 and "Bekräfta avslutet" in confirmation.text
+    enrolment.refresh_from_db()
+    assert enrolment.end_date is None, "nothing is closed before the confirmation"
+    response = client.post(url, {**data, "confirm": "1"})
     assert response.status_code == 302
     enrolment.refresh_from_db()
     assert (enrolment.end_date, enrolment.exit_reason.code, enrolment.income_after) == (

@@ -32,9 +32,13 @@ class Command(BaseCommand):
         for line in instruments:
             self.stdout.write(f"Instrument {line}")
         readings = progression_demo.seed_readings()
+        journeys = progression_demo.seed_journeys()
         responses = progression_demo.seed_surveys()
         progression_demo.seed_progression()
-        self.stdout.write(f"Mätningar: {readings} nya, enkätsvar: {responses} nya; stegförflyttning omräknad.")
+        self.stdout.write(
+            f"Mätningar: {readings} nya, enkätsvar: {responses} nya, {journeys} resor med uppnått delmål; "
+            "stegförflyttning omräknad."
+        )
         for label in progression_demo.seed_closed_period():
             self.stdout.write(f"{label} stängd: rapporterna frysta.")
         self.stdout.write("")
