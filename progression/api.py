@@ -247,13 +247,14 @@ ROW_NAMES = {"milestones": "Delmål", "steps": "Steg"}
 
 
 def _rows_named(errors: dict) -> dict[str, list[str]]:
-    """DRF's errors of the plan's rows ([{}, {"target_date": [...]}]) as messages naming the row."""
+    """DRF's errors of the plan's rows ({1: {"target_date": [...]}}, by row index) as messages naming
+    the row as the mentor sees it: "Delmål 2: …"."""
     named: dict[str, list[str]] = {}
     for field, value in errors.items():
-        if field in ROW_NAMES and isinstance(value, list) and value and isinstance(value[0], dict):
-            for number, row in enumerate(value, start=1):
+        if field in ROW_NAMES and isinstance(value, dict):
+            for index, row in sorted(value.items()):
                 for messages in row.values():
-                    named.setdefault(field, []).extend(f"{ROW_NAMES[field]} {number}: {m}" for m in messages)
+                    named.setdefault(field, []).extend(f"{ROW_NAMES[field]} {index + 1}: {m}" for m in messages)
         else:
             named[field] = value if isinstance(value, list) else [value]
     return named

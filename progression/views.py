@@ -283,7 +283,8 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
     mine = enrolments.filter(current_mentor_id=request.user.pk)
     query = request.GET.get("q", "").strip()
     search_error = ""
-    if PERSONNUMMER_LIKE.match(query.replace(" ", "")):
+    by_personnummer = bool(PERSONNUMMER_LIKE.match(query.replace(" ", "")))
+    if by_personnummer:
         found, search_error = _search_personnummer(request.user, mine, query)
         mine = mine.filter(participant__in=found)
     elif query:
@@ -298,7 +299,9 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
         {
             "insatser": insatser,
             "rows": rows,
-            "query": query,
+            "query": "" if by_personnummer else query,  # a personnummer is never written back into a page
+            "searched": bool(query),
+            "by_personnummer": by_personnummer,
             "search_error": search_error,
             "by_name": by_name,
             "other_enrolments": enrolments.exclude(current_mentor_id=request.user.pk),

@@ -37,6 +37,7 @@ OPERATIONS = {
     ("GET", "/api/v1/inskrivningar/{enrolment_id}/stegforflyttning/"): "test_enrolment_progression",
     ("GET", "/api/v1/inskrivningar/{enrolment_id}/mal/"): "test_enrolment_goals",
     ("POST", "/api/v1/inskrivningar/{enrolment_id}/mal/"): "test_enrolment_goals_update",
+    ("POST", "/api/v1/inskrivningar/{enrolment_id}/samtal/"): "test_conversation_save",
     ("GET", "/api/v1/instrument/"): "test_instrument_list",
     ("GET", "/api/v1/instrument/{code}/"): "test_instrument_form",
     ("GET", "/api/v1/bedomningar/"): "test_session_list",
@@ -259,6 +260,28 @@ def test_enrolment_goals_update(call, world):
     assert body["goal"]["text"] == "Arbeta halvtid"
     assert [m["text"] for m in body["goal"]["milestones"]] == ["Praktikplats"]
     assert [(s["what"], s["due_date"]) for s in body["goal"]["steps"]] == [("Ringa arbetsgivare", due)]
+
+
+def test_conversation_save(call, world):
+    Goal.objects.create(enrolment=world.enrolment, text="Arbeta halvtid", created_by=world.mentor)
+    due = (timezone.localdate() + timedelta(days=42)).isoformat()
+    body = call(
+        world.mentor,
+        "POST",
+        reverse("api_conversation_save", args=[world.enrolment.pk]),
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "occurred_at": timezone.now().isoformat(),
+            "milestones": [{"text": "Komma i tid", "area": "vardag", "target_date": due}],
+            "steps": [{"what": "Ställa väckarklockan", "who": "Deltagaren", "due_date": None}],
+        },
+        status=201,
+    )
+    assert body["goal"]["text"] == "Arbeta halvtid", "an empty målbild keeps the current one"
+    assert [(m["text"], m["area"], m["target_date"]) for m in body["goal"]["milestones"]] == [
+        ("Komma i tid", "vardag", due)
+    ]
+    assert [s["what"] for s in body["goal"]["steps"]] == ["Ställa väckarklockan"]
 
 
 # --- Instrument och bedömningar -----------------------------------------------------------------------
