@@ -40,7 +40,7 @@ from surveys.selectors import (
 )
 
 GAP_TO_TALK_ABOUT = 3  # steps on the ladder between the two readings of an area: "prata om"
-LOW_LADDER_VALUE = 5  # below the ladder's middle (Står still, Tar emot stöd): an area to set a delmål in
+LOW_LADDER_VALUE = 5  # both readings below the ladder's middle (Står still, Tar emot stöd): an area to work on
 
 
 PERSONNUMMER_LIKE = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
@@ -347,9 +347,7 @@ def _area_rows(
                 "gap": gap,
                 "gap_text": signed(gap, decimals=1),
                 "talk_about": gap is not None and abs(gap) >= GAP_TO_TALK_ABOUT,
-                "low": min(v for v in means.values() if v is not None) < LOW_LADDER_VALUE
-                if any(v is not None for v in means.values())
-                else False,
+                "low": None not in means.values() and max(means.values()) < LOW_LADDER_VALUE,
             }
         )
     return rows

@@ -1,32 +1,85 @@
-"""A mentor on a tablet: register and enrol a participant, hold the målbildssamtal (the participant's
-self-assessment in participant mode, the mentor's assessment, the comparison) and set goals."""
+"""A mentor on a tablet: register and enrol a participant; hold a whole målbildssamtal (the
+participant's self-assessment in participant mode, the mentor's assessment, the comparison and the
+agreed plan) within the tap budget, with every required answer enforced; read the journey."""
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
 from participants.models import Enrolment, Participant
-from progression.models import DimensionScore, Goal
+from progression import goals
+from progression.models import Goal, MilestoneStatus
 from surveys.models import AssessmentSession, SessionStatus
+from surveys.selectors import progression_areas
 from tests.e2e.browsing import TABLET
-from tests.e2e.helpers import answer_steps, ladder_pick, login
+from tests.e2e.helpers import login
 from tests.factories import synthetic_personnummer
 
 PERSONNUMMER = synthetic_personnummer(date(1994, 2, 11), serial="372")
+CODE = "4711"
+# The issue's budget for a conversation with an existing målbild: at most 30 taps besides the
+# answers themselves (whose number the instrument sets) and at most 3 typed texts; the two codes of
+# participant mode (hand over, take back) are counted apart.
+TAP_BUDGET, TEXT_BUDGET, CODES = 30, 3, 2
 
 
-def test_mentor_registers_enrols_and_holds_the_conversation_on_a_tablet(browsing, world):
+@dataclass
+class Taps:
+    """Every tap and typed text of the conversation, as the person on the tablet makes them."""
+
+    taps: int = 0
+    answers: int = 0
+    texts: int = 0
+    codes: int = 0
+
+    def tap(self, target: Locator) -> None:
+        target.click()
+        self.taps += 1
+
+    def answer(self, option: Locator) -> None:
+        option.click()
+        self.answers += 1
+
+    def write(self, field: Locator, text: str) -> None:
+        field.fill(text)
+        self.texts += 1
+
+    def code(self, field: Locator) -> None:
+        field.fill(CODE)
+        self.codes += 1
+
+
+def _answer(taps: Taps, fieldsets: Locator, value: int) -> int:
+    """Tap an answer in every unanswered choice question of `fieldsets`; returns how many."""
+    answered = 0
+    for fieldset in fieldsets.all():
+        if not fieldset.locator("input[type=radio]").count() or fieldset.locator("input:checked").count():
+            continue  # hours are typed and optional; answered questions stay as they are
+        options = fieldset.locator("label.option")
+        taps.answer(options.nth(min(value, options.count()) - 1))
+        answered += 1
+    return answered
+
+
+def _missing_answer_is_named_and_focused(page: Page, question: Locator) -> None:
+    """The error names the question in words, the question is marked, and focus is on it."""
+    words = question.locator("legend").inner_text().replace("(frivillig)", "").strip()
+    expect(page.locator("[data-errors]")).to_contain_text(f"Svara på frågan ”{words}”")
+    expect(question.locator(".field-error")).to_have_text("Svara på den här frågan.")
+    assert question.evaluate("el => el.contains(document.activeElement)"), "focus moves to the question"
+
+
+def test_mentor_registers_and_enrols_a_participant_on_a_tablet(browsing, world):
     page = browsing.page(TABLET, has_touch=True)
-
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/logga-in/"))
     browsing.audit(page, "Logga in")
     browsing.screenshot(page, "login-tablet")
     login(page, world.mentor.username, world.password)
 
-    # Mina deltagare → Registrera deltagare: person, consent and inskrivning in one form.
     expect(page.get_by_role("heading", name="Mina deltagare", level=1)).to_be_visible()
     browsing.audit(page, "Mina deltagare")
     page.get_by_role("link", name="Registrera deltagare").click()
@@ -47,76 +100,130 @@ def test_mentor_registers_enrols_and_holds_the_conversation_on_a_tablet(browsing
     expect(page.locator(".messages")).to_contain_text("är registrerad och inskriven i Jonsbo försteg")
     pseudonym = page.locator("h1 .pseudonym").inner_text()
     participant = Participant.objects.get(pseudonym=pseudonym)
-    enrolment = Enrolment.objects.get(participant=participant, insats=world.insats, end_date__isnull=True)
+    assert Enrolment.objects.filter(participant=participant, insats=world.insats, end_date__isnull=True).exists()
     assert participant.identity is not None, "the identified participant has a record in the identity vault"
     assert PERSONNUMMER not in page.content(), "the participant page never shows the personnummer"
     browsing.audit(page, "Deltagare")
 
-    # Målbildssamtal → hand the tablet over.
-    page.get_by_role("link", name="Målbildssamtal").click()
+    # In Mina deltagare the new participant is due now: never measured.
+    page.get_by_role("link", name="Mina deltagare").first.click()
+    row = page.locator("table.caseload tbody tr", has_text=pseudonym)
+    expect(row).to_contain_text("Ingen ännu")
+    expect(row).to_contain_text("första mätningen")
+    assert not browsing.blocking_violations(), "\n".join(browsing.blocking_violations())
+
+
+def test_a_whole_conversation_with_an_existing_malbild_fits_the_tap_budget(browsing, world):
+    enrolment = world.fresh_enrolment
+    goal = goals.goal_set(enrolment=enrolment, text="Arbeta deltid i caféet", by=world.mentor)
+    earlier = goals.milestone_add(
+        goal=goal, text="Komma i tid tre dagar i veckan", area="vardag", target_date=None, by=world.mentor
+    )
+    page = browsing.page(TABLET, has_touch=True)
+    login(page, world.mentor.username, world.password)
+    expect(page.get_by_role("heading", name="Mina deltagare", level=1)).to_be_visible()
+    browsing.screenshot(page, "caseload-tablet", full_page=True)
+    taps = Taps()
+
+    # Mina deltagare → Samtal → hand the tablet over with a code.
+    taps.tap(page.get_by_role("link", name=f"Målbildssamtal med {world.fresh.pseudonym}"))
     expect(page.get_by_role("heading", name="Målbildssamtal", level=1)).to_be_visible()
     browsing.audit(page, "Målbildssamtal")
-    page.get_by_label("Kod (4–6 siffror)").fill("4711")
-    page.get_by_label("Samma kod igen").fill("4711")
-    page.get_by_role("button", name="Lämna över till deltagaren").click()
+    taps.code(page.get_by_label("Kod (4–6 siffror)"))
+    taps.tap(page.get_by_role("button", name="Lämna över till deltagaren"))
 
+    # The participant's self-assessment: one area per screen; Nästa refuses an unanswered question.
     expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
     expect(page.locator(".mode-label")).to_have_text("Deltagarläge")
     browsing.audit(page, "Självskattning (deltagarläge)")
-    browsing.screenshot(page, "self-assessment-tablet")
+    step = page.locator("[data-step]:not([hidden])")
+    _answer(taps, step.locator("fieldset.item").first, 7)
+    taps.tap(page.get_by_role("button", name="Nästa"))
+    _missing_answer_is_named_and_focused(page, step.locator("fieldset.item").nth(1))
+    expect(page.locator("[data-progress]")).to_have_text(re.compile(r"^Steg 1 av"))
+    browsing.screenshot(page, "self-assessment-required-tablet")
     steps = page.locator("[data-step]").count()
     assert steps >= 5, "one area per screen"
-    assert answer_steps(page, ladder_pick(7)) == steps
-    page.get_by_role("button", name="Skicka", exact=True).click()
+    for number in range(1, steps + 1):
+        _answer(taps, page.locator("[data-step]:not([hidden]) fieldset.item"), 7 - number % 3)
+        if number < steps:
+            taps.tap(page.get_by_role("button", name="Nästa"))
+            expect(page.locator("[data-progress]")).to_have_text(f"Steg {number + 1} av {steps}")
+    browsing.screenshot(page, "self-assessment-tablet")
+    taps.tap(page.get_by_role("button", name="Skicka", exact=True))
 
-    # The participant hands the tablet back; the mentor's code leaves participant mode.
+    # Handed back: the mentor's code leaves participant mode.
     expect(page.get_by_role("heading", name="Tack för dina svar!")).to_be_visible()
     browsing.audit(page, "Tack (deltagarläge)")
-    page.get_by_label("Koden du valde").fill("4711")
-    page.get_by_role("button", name="Tillbaka till handledarläge").click()
+    taps.code(page.get_by_label("Koden du valde"))
+    taps.tap(page.get_by_role("button", name="Tillbaka till handledarläge"))
 
-    expect(page.get_by_role("heading", name=f"Din bedömning av {pseudonym}")).to_be_visible()
+    # The mentor's assessment on one page; Skicka refuses while a question is unanswered.
+    expect(page.get_by_role("heading", name=f"Din bedömning av {world.fresh.pseudonym}")).to_be_visible()
     browsing.audit(page, "Handledarens bedömning")
-    answer_steps(page, ladder_pick(4))
-    page.get_by_role("button", name="Skicka", exact=True).click()
+    questions = page.locator("form[data-single-page] fieldset.item")
+    _answer(taps, questions.filter(has=page.locator("input[type=radio]")).locator("nth=0"), 4)
+    taps.tap(page.get_by_role("button", name="Skicka", exact=True))
+    _missing_answer_is_named_and_focused(page, questions.nth(1))
+    browsing.screenshot(page, "mentor-assessment-required-tablet")
+    _answer(taps, questions, 4)
+    taps.tap(page.get_by_role("button", name="Skicka", exact=True))
 
-    # Jämför: both readings side by side with the radar chart.
-    expect(page.get_by_role("heading", name="Självskattning och bedömning")).to_be_visible()
-    radar = page.locator("svg.chart.radar")
-    expect(radar).to_be_visible()
-    expect(radar.locator("title")).to_have_text(re.compile("Självskattning och handledarens bedömning"))
-    expect(page.locator("table.compare .badge", has_text="prata om").first).to_be_visible()
-    browsing.audit(page, "Jämförelse")
-    browsing.screenshot(page, "compare-radar-tablet")
+    # Jämför och planera: areas on the ladder, the målbild as it was, a delmål from the area.
+    expect(page.get_by_role("heading", name="Jämför och planera")).to_be_visible()
+    areas = page.locator("table.areas tbody tr")
+    expect(areas.first).to_contain_text(re.compile(r"\d,\d"))
+    expect(page.locator("table.areas .badge", has_text="prata om").first).to_be_visible()
+    expect(page.locator("table.areas")).not_to_contain_text("halsa")
+    expect(page.get_by_label("Målbild")).to_have_value("Arbeta deltid i caféet")
+    browsing.audit(page, "Jämför och planera")
+    browsing.screenshot(page, "conversation-compare-tablet")
+    taps.tap(page.get_by_role("checkbox", name=re.compile("Komma i tid tre dagar")))
+    talk_about = page.locator("table.areas tbody tr", has=page.locator(".badge", has_text="prata om")).first
+    area = talk_about.locator("th").inner_text()
+    taps.tap(talk_about.get_by_role("button", name=f"Nytt delmål i {area}"))
+    expect(page.get_by_label("Område", exact=True)).to_have_value(re.compile(r".+"))
+    expect(page.get_by_label("Delmål", exact=True)).to_be_focused()
+    taps.write(page.get_by_label("Delmål", exact=True), "Prova två dagar i caféet")
+    taps.write(page.get_by_label("Vad ska göras"), "Prata med caféets arbetsledare")
+    taps.tap(page.get_by_role("radio", name="Tillsammans"))
+    browsing.screenshot(page, "conversation-plan-tablet", full_page=True)
+    taps.tap(page.get_by_role("button", name="Spara samtalet"))
+    expect(page.get_by_role("heading", name="Samtalet är sparat")).to_be_visible()
+    expect(page.locator("[data-plan-saved-text]")).to_have_text("Planen är sparad och skickad.", timeout=20_000)
+    browsing.audit(page, "Samtalet sparat")
 
-    # Deltagarens resa: målbild and delmål.
-    page.get_by_role("link", name="Deltagarens resa").click()
-    expect(page.get_by_role("heading", name="Deltagarens resa")).to_be_visible()
-    page.get_by_label("Målbild").fill("Arbeta deltid i caféet")
-    page.get_by_role("button", name="Spara målbild").click()
-    expect(page.locator(".goal-text")).to_contain_text("Arbeta deltid i caféet")
-    target = timezone.localdate() + timedelta(days=30)
-    page.get_by_label("Nytt delmål").fill("Komma i tid tre dagar i veckan")
-    page.get_by_label("Klart senast").fill(target.isoformat())
-    page.get_by_role("button", name="Lägg till", exact=True).click()
-    milestone_row = page.get_by_role("row").filter(has_text="Komma i tid tre dagar i veckan")
-    expect(milestone_row).to_contain_text(target.isoformat())
-
-    all_readings = page.locator("section", has=page.get_by_role("heading", name="Alla mätningar"))
-    readings = all_readings.locator("table").first.locator("tbody tr")
-    expect(readings).to_have_count(2)
-    expect(readings.filter(has_text="Självskattning")).to_have_count(1)
-    expect(readings.filter(has_text="Handledarens bedömning")).to_have_count(1)
-    expect(all_readings.get_by_role("heading", name="Skillnad handledare − deltagare")).to_be_visible()
-    expect(page.locator("svg.chart").first).to_be_visible()
-    browsing.audit(page, "Deltagarens resa")
-    browsing.screenshot(page, "journey-tablet", full_page=True)
-
+    assert taps.taps <= TAP_BUDGET, f"{taps.taps} taps besides the answers (budget {TAP_BUDGET})"
+    assert taps.texts <= TEXT_BUDGET, f"{taps.texts} typed texts (budget {TEXT_BUDGET})"
+    assert taps.codes == CODES
     sessions = AssessmentSession.objects.filter(enrolment=enrolment, status=SessionStatus.SUBMITTED)
+    answers = sum(session.answers.exclude(value__isnull=True).count() for session in sessions)
+    assert taps.answers == answers, "every answer tapped once, and each one stored"
     assert sorted(sessions.values_list("perspective", flat=True)) == ["mentor", "self"]
-    assert DimensionScore.objects.filter(session__in=sessions).values("session").distinct().count() == 2
     goal = Goal.objects.get(enrolment=enrolment, active=True)
     assert goal.text == "Arbeta deltid i caféet"
-    assert list(goal.milestones.values_list("text", "target_date")) == [("Komma i tid tre dagar i veckan", target)]
+    earlier.refresh_from_db()
+    assert (earlier.status, earlier.achieved_on) == (MilestoneStatus.ACHIEVED, timezone.localdate())
+    new = goal.milestones.exclude(pk=earlier.pk).get()
+    assert (new.text, new.target_date) == (
+        "Prova två dagar i caféet",
+        timezone.localdate() + timedelta(weeks=world.insats.reading_interval_weeks),
+    )
+    assert progression_areas()[new.area] == area, "the delmål is tied to the area it was added from"
+    assert list(goal.steps.values_list("what", "who", "due_date")) == [
+        ("Prata med caféets arbetsledare", "Tillsammans", timezone.localdate() + timedelta(days=14))
+    ]
+    print(f"\nmålbildssamtal: {taps.taps} taps, {taps.answers} answers, {taps.texts} texts, {taps.codes} codes")
 
+    # The journey tells it on one timeline.
+    page.get_by_role("link", name="Deltagarens resa").click()
+    expect(page.get_by_role("heading", name="Deltagarens resa")).to_be_visible()
+    timeline = page.locator("svg.chart.timeline")
+    expect(timeline).to_be_visible()
+    expect(timeline).to_contain_text("Hälsa")
+    moves = page.locator("section", has=page.get_by_role("heading", name="Stegförflyttning"))
+    expect(moves.locator("table")).to_contain_text("Hälsa")
+    expect(page.locator(".facts")).to_contain_text("Delmål uppnådda")
+    browsing.audit(page, "Deltagarens resa")
+    browsing.screenshot(page, "journey-tablet", full_page=True)
     assert not browsing.blocking_violations(), "\n".join(browsing.blocking_violations())

@@ -9,6 +9,7 @@ from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
 from participants.models import Role
+from progression.models import Goal
 from surveys.models import AssessmentSession, Perspective
 from tests.e2e.browsing import TABLET
 from tests.e2e.helpers import answer_steps, ladder_pick, login
@@ -58,7 +59,7 @@ def _mentor_reading(page, world, pick=4):
     page.goto(f"/samtal/{world.fresh_enrolment.pk}/bedomning/")
     answer_steps(page, ladder_pick(pick))
     page.get_by_role("button", name="Skicka", exact=True).click()
-    expect(page.get_by_role("heading", name="Självskattning och bedömning")).to_be_visible()
+    expect(page.get_by_role("heading", name="Jämför och planera")).to_be_visible()
 
 
 def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_returns(browsing, world):
@@ -85,11 +86,10 @@ def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_return
     page.go_back()
 
     # Participant mode, entered and left offline with a code.
-    page.get_by_label("Kod (4–6 siffror)").fill(CODE)
-    page.get_by_label("Samma kod igen").fill("1357")
+    page.get_by_label("Kod (4–6 siffror)").fill("135")
     page.get_by_role("button", name="Lämna över till deltagaren").click()
-    expect(page.locator("[data-handover-error]")).to_have_text("Koderna är inte likadana. Skriv samma kod två gånger.")
-    page.get_by_label("Samma kod igen").fill(CODE)
+    expect(page.locator("[data-handover-error]")).to_have_text("Koden ska vara 4–6 siffror.")
+    page.get_by_label("Kod (4–6 siffror)").fill(CODE)
     page.get_by_role("button", name="Lämna över till deltagaren").click()
     expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
     self_url = page.url
@@ -109,18 +109,26 @@ def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_return
     expect(page.get_by_role("heading", name=re.compile("Din bedömning av"))).to_be_visible()
     answer_steps(page, ladder_pick(4))
     page.get_by_role("button", name="Skicka", exact=True).click()
-    expect(page.get_by_role("heading", name="Självskattning och bedömning")).to_be_visible()
+    expect(page.get_by_role("heading", name="Jämför och planera")).to_be_visible()
     expect(page.locator("[data-device-readings]")).to_be_visible()
-    expect(page.locator("table.compare caption")).to_have_text(
-        "Svar per fråga: dagens självskattning och bedömning (sparat på surfplattan)"
+    expect(page.locator("table.areas caption")).to_have_text(
+        "Per område på stegen 1–10: dagens självskattning och bedömning (sparat på surfplattan)"
     )
-    expect(page.locator("table.compare .badge", has_text="prata om").first).to_be_visible()
+    expect(page.locator("table.areas .badge", has_text="prata om").first).to_be_visible()
     expect(_badge(page)).to_have_text("2 väntar på servern")
-    browsing.audit(page, "Jämförelse (utan anslutning)")
+    browsing.audit(page, "Jämför och planera (utan anslutning)")
     browsing.screenshot(page, "compare-offline-tablet")
+
+    # The plan agreed offline waits in the outbox with the readings.
+    page.get_by_label("Målbild").fill("Arbeta deltid i caféet")
+    page.locator("table.areas tbody tr").first.get_by_role("button", name=re.compile("Nytt delmål")).click()
+    page.get_by_label("Delmål", exact=True).fill("Komma i tid tre dagar i veckan")
+    page.get_by_role("button", name="Spara samtalet").click()
+    expect(page.get_by_role("heading", name="Samtalet är sparat")).to_be_visible()
+    expect(_badge(page)).to_have_text("3 väntar på servern")
     browsing.screenshot(page, "offline-pending-tablet")
-    assert not AssessmentSession.objects.exists()
-    assert sorted(item["perspective"] for item in _outbox(page)) == ["mentor", "self"]
+    assert not AssessmentSession.objects.exists() and not Goal.objects.exists()
+    assert sorted(item.get("perspective") or "plan" for item in _outbox(page)) == ["mentor", "plan", "self"]
 
     context.set_offline(False)
     expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat \d\d:\d\d$"), timeout=30_000)
@@ -129,6 +137,9 @@ def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_return
     assert _outbox(page) == []
     sessions = AssessmentSession.objects.filter(enrolment=world.fresh_enrolment)
     assert sorted(sessions.values_list("perspective", flat=True)) == [Perspective.MENTOR, Perspective.SELF]
+    goal = Goal.objects.get(enrolment=world.fresh_enrolment, active=True)
+    assert goal.text == "Arbeta deltid i caféet"
+    assert list(goal.milestones.values_list("text", "area")) == [("Komma i tid tre dagar i veckan", "halsa")]
     assert not browsing.blocking_violations(), "\n".join(browsing.blocking_violations())
 
 
@@ -235,7 +246,7 @@ def test_a_reading_reopened_and_left_does_not_swallow_the_next_one(browsing, wor
     _mentor_reading(page, world)
     page.goto(f"/samtal/{world.fresh_enrolment.pk}/bedomning/")
     expect(page.locator("[data-sync-status]")).to_contain_text("väntar på att skickas")
-    page.get_by_role("button", name="Nästa").click()  # saves a draft with the queued reading's UUID
+    page.locator("fieldset.item label.option").first.click()  # saves a draft with the queued reading's UUID
     context.set_offline(False)
     page.goto("/mentor/")
     expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
@@ -290,7 +301,6 @@ def test_participant_mode_survives_an_ended_session_without_a_redirect_loop(brow
     context, page = _tablet(browsing, world)
     page.goto(f"/samtal/{world.fresh_enrolment.pk}/")
     page.get_by_label("Kod (4–6 siffror)").fill(CODE)
-    page.get_by_label("Samma kod igen").fill(CODE)
     page.get_by_role("button", name="Lämna över till deltagaren").click()
     expect(page.get_by_role("heading", name="Hur går det för dig?")).to_be_visible()
     page.goto(f"/samtal/{world.fresh_enrolment.pk}/sjalvskattning/klar/")

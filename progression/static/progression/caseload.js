@@ -43,7 +43,7 @@
       });
       Array.prototype.forEach.call(table.querySelectorAll("[data-unsent]"), function (cell) {
         var n = byEnrolment[cell.dataset.unsent] || 0;
-        cell.textContent = n + (n === 1 ? " sak på surfplattan" : " saker på surfplattan");
+        cell.textContent = n ? n + (n === 1 ? " sak på surfplattan" : " saker på surfplattan") : "";
         cell.hidden = n === 0;
       });
       var total = document.querySelector("[data-unsent-total]");

@@ -232,7 +232,7 @@
     cell.appendChild(span);
   }
 
-  if (compare) {
+  var showToday = function () {
     readings(compare.dataset.enrolment).then(function (today) {
       if (!today.self && !today.mentor) { return; }
       var pending = false;
@@ -260,8 +260,7 @@
         var gap = row.querySelector("[data-area-gap]");
         gap.textContent = s !== null && m !== null ? signed(m - s, 1) : "–";
         if (s !== null && m !== null && Math.abs(m - s) >= 3) { badge(gap); }
-        row.classList.toggle("attention", (s !== null && m !== null && Math.abs(m - s) >= 3) ||
-          Math.min(s === null ? 10 : s, m === null ? 10 : m) < 5);
+        row.classList.toggle("attention", s !== null && m !== null && (Math.abs(m - s) >= 3 || Math.max(s, m) < 5));
       });
       ["self", "mentor"].forEach(function (perspective) {
         if (today[perspective] && today[perspective].state !== "sent") { pending = true; }
@@ -274,6 +273,10 @@
           (pending ? " (sparat på surfplattan)" : "");
       }
     });
+  };
+  if (compare) {
+    showToday();
+    document.addEventListener("stegvis:device", showToday);  // a reading sent meanwhile: say so
   }
 
   /* --- The plan: målbild, delmål tied to an area, handlingsplan; saved with one button ------------ */
