@@ -58,7 +58,8 @@ def radar_svg(
 
     parts = [
         f'<svg class="chart radar" viewBox="{_fmt(-label_room)} 0 {_fmt(size + 2 * label_room)} '
-        f'{size + 26 * len(series)}" role="img" '
+        f'{size + 26 * len(series)}" role="img" data-centre="{_fmt(centre)}" data-radius="{_fmt(radius)}" '
+        f'data-min="{min_value}" data-max="{max_value}" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     for ring in (0.25, 0.5, 0.75, 1.0):
@@ -84,10 +85,14 @@ def radar_svg(
         )
     for number, line in enumerate(series):
         polygon = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (point(i, v) for i, v in enumerate(line.values)))
-        parts.append(f'<polygon {_paint(number)} points="{polygon}" fill-opacity="0.18" stroke-width="2.5"/>')
+        parts.append(
+            f'<g class="radar-series" data-series="{number}">'
+            f'<polygon {_paint(number)} points="{polygon}" fill-opacity="0.18" stroke-width="2.5"/>'
+        )
         for index, value in enumerate(line.values):
             if value is not None:
                 parts.append(marker(number, *point(index, value), 4.5))
+        parts.append("</g>")
     for number, line in enumerate(series):
         lx = 20
         ly = size + 4 + 26 * number

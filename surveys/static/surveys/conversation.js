@@ -232,6 +232,41 @@
     cell.appendChild(span);
   }
 
+  /* The radar drawn again from the area table, so that it shows today's readings from the device. */
+  function redrawRadar(rows) {
+    var svg = document.querySelector("svg.chart.radar[data-radius]");
+    if (!svg) { return; }
+    var ns = "http://www.w3.org/2000/svg";
+    var centre = Number(svg.dataset.centre), radius = Number(svg.dataset.radius);
+    var low = Number(svg.dataset.min), high = Number(svg.dataset.max);
+    var count = rows.length;
+    ["self", "mentor"].forEach(function (who, number) {
+      var group = svg.querySelector('g.radar-series[data-series="' + number + '"]');
+      if (!group) { return; }
+      var polygon = group.querySelector("polygon");
+      var colour = polygon.getAttribute("stroke");
+      Array.prototype.slice.call(group.querySelectorAll("rect, circle")).forEach(function (m) { group.removeChild(m); });
+      var points = rows.map(function (row, index) {
+        var cell = row.querySelector(who === "self" ? "[data-self-mean] .ladder-value" : "[data-mentor-mean] .ladder-value");
+        var value = cell ? Number(cell.textContent.replace(",", ".")) : null;
+        var share = value === null ? 0 : (value - low) / (high - low);
+        var angle = -Math.PI / 2 + 2 * Math.PI * index / count;
+        var x = centre + radius * share * Math.cos(angle), y = centre + radius * share * Math.sin(angle);
+        if (value !== null) {
+          var mark = document.createElementNS(ns, number % 2 ? "circle" : "rect");
+          if (number % 2) { mark.setAttribute("cx", x); mark.setAttribute("cy", y); mark.setAttribute("r", 4.5); }
+          else { mark.setAttribute("x", x - 4.5); mark.setAttribute("y", y - 4.5); mark.setAttribute("width", 9); mark.setAttribute("height", 9); }
+          mark.setAttribute("class", "series-" + number);
+          mark.setAttribute("fill", colour);
+          mark.setAttribute("stroke", colour);
+          group.appendChild(mark);
+        }
+        return x.toFixed(1) + "," + y.toFixed(1);
+      });
+      polygon.setAttribute("points", points.join(" "));
+    });
+  }
+
   var showToday = function () {
     readings(compare.dataset.enrolment).then(function (today) {
       if (!today.self && !today.mentor) { return; }
@@ -262,6 +297,7 @@
         if (s !== null && m !== null && Math.abs(m - s) >= 3) { badge(gap); }
         row.classList.toggle("attention", s !== null && m !== null && (Math.abs(m - s) >= 3 || Math.max(s, m) < 5));
       });
+      redrawRadar(Array.prototype.slice.call(document.querySelectorAll("tr[data-area]")));
       ["self", "mentor"].forEach(function (perspective) {
         if (today[perspective] && today[perspective].state !== "sent") { pending = true; }
       });
