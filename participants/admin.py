@@ -165,7 +165,7 @@ class ForbundAdmin(ForbundScopedAdmin):
 
 @admin.register(Insats)
 class InsatsAdmin(ForbundScopedAdmin):
-    list_display = ["name", "code", "forbund", "category", "measurement_mode", "capacity", "active"]
+    list_display = ["name", "code", "forbund", "category", "measurement_mode", "reading_interval_weeks", "active"]
     list_filter = ["category", "measurement_mode", "active"]
     search_fields = ["name", "code"]
     inlines = [InsatsPeriodInline]

@@ -317,8 +317,9 @@ def signed(value: float | None, *, decimals: int = 0) -> str:
     """A difference as Swedish typography writes it: +1,5, −2, 0 (a true minus sign)."""
     if value is None:
         return "–"
-    text = f"{value:+.{decimals}f}".replace(".", ",").replace("-", "−")
-    return text.lstrip("+") if value == 0 else text
+    if round(value, decimals) == 0:
+        return "0"
+    return f"{value:+.{decimals}f}".replace(".", ",").replace("-", "−")
 
 
 def _area_rows(
