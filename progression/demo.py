@@ -130,9 +130,11 @@ def seed_readings() -> int:
 def seed_journeys() -> int:
     """A story on the journey page: in each mentor's three longest open enrolments with a plan, a
     delmål was reached at the third reading, and the first of them changed mentor half-way (from a
-    colleague who has left). Idempotent: enrolments with a delmål reached are left alone."""
+    colleague who has left). Idempotent: an insats with a delmål reached is left alone."""
     told = 0
     for insats in Insats.objects.filter(memberships__role=Role.MENTOR).distinct():
+        if Milestone.objects.filter(goal__enrolment__insats=insats, achieved_on__isnull=False).exists():
+            continue
         enrolments = (
             Enrolment.objects.filter(insats=insats, end_date__isnull=True, goals__active=True)
             .exclude(goals__milestones__achieved_on__isnull=False)
@@ -190,6 +192,16 @@ def seed_surveys() -> int:
             answers["nns_4"] = rng.choices([1, 0], weights=[9, 1])[0]
             survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers=answers)
             created += 1
+        exit_survey = instrument_version_current(code="nns-avslut")
+        if exit_survey is not None:  # open all year: the avslut page hands its link to the participant
+            survey_campaign_create(
+                insats=insats,
+                version=exit_survey,
+                period_start=date(2026, 1, 1),
+                period_end=date(2026, 12, 31),
+                number_asked=6,
+                created_by=creator,
+            )
     return created
 
 

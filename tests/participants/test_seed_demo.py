@@ -2,13 +2,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from participants.models import Enrolment, Forbund, Insats, Membership, Participant
+from participants.models import Enrolment, Forbund, Insats, Membership, MentorAssignment, Participant
+from progression.models import Milestone
+from surveys.models import SurveyCampaign
 
 pytestmark = pytest.mark.django_db
 
 
 def _counts():
-    return [m.objects.count() for m in (Forbund, Insats, Membership, Participant, Enrolment)]
+    models = (Forbund, Insats, Membership, Participant, Enrolment, MentorAssignment, Milestone, SurveyCampaign)
+    return [m.objects.count() for m in models] + [Milestone.objects.filter(achieved_on__isnull=False).count()]
 
 
 def test_seed_demo_is_idempotent_and_prints_logins(capsys):
@@ -18,6 +21,7 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     output = capsys.readouterr().out
     assert _counts() == first
     assert first[:2] == [3, 18]
+    assert first[-1] > 0, "the demo journeys have delmål reached"
     assert "handledare-sco" in output and "demo-lösen-2" in output
     assert get_user_model().objects.get(username="handledare-sco").check_password("demo-lösen-2")
 
