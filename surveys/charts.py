@@ -30,6 +30,16 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}"
 
 
+def _marker(number: int, x: float, y: float, half: float) -> str:
+    """A series' point: squares for even series, circles for odd, so colour is never the only cue."""
+    if number % 2:
+        return f'<circle {_paint(number)} cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(half)}"/>'
+    return (
+        f'<rect {_paint(number)} x="{_fmt(x - half)}" y="{_fmt(y - half)}" '
+        f'width="{_fmt(2 * half)}" height="{_fmt(2 * half)}"/>'
+    )
+
+
 def radar_svg(
     *, title: str, axes: Sequence[str], series: Sequence[Series], min_value: float, max_value: float, size: int = 360
 ) -> SafeString:
@@ -47,14 +57,6 @@ def radar_svg(
         share = 0.0 if value is None else (value - min_value) / (max_value - min_value)
         angle = -math.pi / 2 + 2 * math.pi * index / count
         return centre + radius * share * math.cos(angle), centre + radius * share * math.sin(angle)
-
-    def marker(number: int, x: float, y: float, half: float) -> str:
-        if number % 2:
-            return f'<circle {_paint(number)} cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(half)}"/>'
-        return (
-            f'<rect {_paint(number)} x="{_fmt(x - half)}" y="{_fmt(y - half)}" '
-            f'width="{_fmt(2 * half)}" height="{_fmt(2 * half)}"/>'
-        )
 
     parts = [
         f'<svg class="chart radar" viewBox="{_fmt(-label_room)} 0 {_fmt(size + 2 * label_room)} '
@@ -91,13 +93,13 @@ def radar_svg(
         )
         for index, value in enumerate(line.values):
             if value is not None:
-                parts.append(marker(number, *point(index, value), 4.5))
+                parts.append(_marker(number, *point(index, value), 4.5))
         parts.append("</g>")
     for number, line in enumerate(series):
         lx = 20
         ly = size + 4 + 26 * number
         parts.append(
-            marker(number, lx + 8, ly + 8, 8)
+            _marker(number, lx + 8, ly + 8, 8)
             + f'<text x="{_fmt(lx + 24)}" y="{_fmt(ly + 13)}" font-size="14">{escape(line.name)}</text>'
         )
     parts.append("</svg>")
@@ -255,14 +257,6 @@ def timeline_svg(
     def x(day: date) -> float:
         return left + plot_w * min(max((day - start).days, 0), days) / days
 
-    def marker(number: int, cx: float, cy: float, half: float) -> str:
-        if number % 2:
-            return f'<circle {_paint(number)} cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="{_fmt(half)}"/>'
-        return (
-            f'<rect {_paint(number)} x="{_fmt(cx - half)}" y="{_fmt(cy - half)}" '
-            f'width="{_fmt(2 * half)}" height="{_fmt(2 * half)}"/>'
-        )
-
     parts = [
         f'<svg class="chart timeline" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
@@ -296,7 +290,7 @@ def timeline_svg(
             if len(points) > 1:
                 path = " ".join(f"{_fmt(x(day))},{_fmt(y(value))}" for day, value in points)
                 parts.append(f'<polyline {_paint(number, fill=False)} points="{path}" stroke-width="2"/>')
-            parts.extend(marker(number, x(day), y(value), 3.5) for day, value in points)
+            parts.extend(_marker(number, x(day), y(value), 3.5) for day, value in points)
     for event in events:
         ex = x(event.day)
         if event.kind == "mentor":
@@ -314,7 +308,7 @@ def timeline_svg(
     lx = left
     for number, name in enumerate(series_names):
         parts.append(
-            marker(number, lx + 6, ly - 4, 6) + f'<text x="{lx + 16}" y="{ly}" font-size="12">{escape(name)}</text>'
+            _marker(number, lx + 6, ly - 4, 6) + f'<text x="{lx + 16}" y="{ly}" font-size="12">{escape(name)}</text>'
         )
         lx += 30 + 7 * len(name)
     parts.append(
