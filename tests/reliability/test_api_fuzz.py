@@ -265,6 +265,11 @@ def _in_scope(world: SimpleNamespace, fresh: SimpleNamespace | None) -> dict[str
         "perspective": ["mentor"],
         "answers": [valid_answers(world.version, "mentor")],
         "occurred_at": [timezone.now().isoformat()],
+        # A målbildssamtal's plan (POST …/samtal/).
+        "goal": ["Arbeta deltid i caféet"],
+        "milestones": [[], [{"text": "Komma i tid", "area": "vardag", "target_date": None}]],
+        "steps": [[], [{"what": "Ringa arbetsgivaren", "who": "Deltagaren", "due_date": None}]],
+        "achieved": [[]],
     }
 
 
