@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 
 from progression.models import Goal
+from surveys.selectors import area_labels
 
 
 def report_dashboard_url() -> str:
@@ -24,6 +25,7 @@ def goals_export_section(participant: Any) -> dict[str, Any]:
         .prefetch_related("milestones", "steps", "events")
         .order_by("created_at")
     )
+    areas = area_labels()
     return {
         "malbilder": [
             {
@@ -32,7 +34,12 @@ def goals_export_section(participant: Any) -> dict[str, Any]:
                 "aktiv": goal.active,
                 "skapad": goal.created_at.isoformat(),
                 "delmal": [
-                    {"text": m.text, "status": m.get_status_display(), "klart_senast": str(m.target_date or "")}
+                    {
+                        "text": m.text,
+                        "omrade": areas.get(m.area, ""),
+                        "status": m.get_status_display(),
+                        "klart_senast": str(m.target_date or ""),
+                    }
                     for m in goal.milestones.all()
                 ],
                 "handlingsplan": [

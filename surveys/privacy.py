@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from participants.models import Participant
-from surveys.models import Answer, AssessmentSession, SelfAssessmentLink
+from surveys.models import DEFAULT_LANGUAGE, WORDING_FOR, Answer, AssessmentSession, SelfAssessmentLink
 
 
 def sessions_export_section(participant: Participant) -> dict[str, Any]:
@@ -16,8 +16,20 @@ def sessions_export_section(participant: Participant) -> dict[str, Any]:
         .order_by("occurred_at")
     )
     answers_by_session: dict[int, list[dict[str, Any]]] = {}
-    for answer in Answer.objects.filter(session__in=sessions).select_related("item").order_by("item__code"):
-        answers_by_session.setdefault(answer.session_id, []).append({"fraga": answer.item.code, "svar": answer.value})
+    answers = (
+        Answer.objects.filter(session__in=sessions).select_related("item__dimension", "session").order_by("item__code")
+    )
+    for answer in answers:
+        item = answer.item
+        wording = item.texts.get(WORDING_FOR.get(answer.session.perspective, "")) or next(iter(item.texts.values()), {})
+        answers_by_session.setdefault(answer.session_id, []).append(
+            {
+                "fraga": item.code,
+                "omrade": item.dimension.label.get(DEFAULT_LANGUAGE, item.dimension.code),
+                "fragetext": wording.get(DEFAULT_LANGUAGE, ""),
+                "svar": answer.value,
+            }
+        )
     return {
         "bedomningar": [
             {

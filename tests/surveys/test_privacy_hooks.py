@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from participants.gdpr import participant_export
-from surveys.models import Answer, AssessmentSession, SelfAssessmentLink, SessionStatus
+from surveys.models import WORDING_FOR, Answer, AssessmentSession, SelfAssessmentLink, SessionStatus
 from surveys.sessions import self_link_create, self_link_submit, session_correct, session_submit
 from tests.factories import operator
 from tests.surveys.factories import (
@@ -52,11 +52,12 @@ def _readings(world, version):  # noqa: ANN001
 
 
 def _answer_rows(session: AssessmentSession) -> list[dict]:
+    wording = WORDING_FOR[session.perspective]
     return [
-        {"fraga": code, "svar": value}
-        for code, value in Answer.objects.filter(session=session)
+        {"fraga": code, "omrade": area["sv"], "fragetext": texts.get(wording, {}).get("sv", ""), "svar": value}
+        for code, area, texts, value in Answer.objects.filter(session=session)
         .order_by("item__code")
-        .values_list("item__code", "value")
+        .values_list("item__code", "item__dimension__label", "item__texts", "value")
     ]
 
 
