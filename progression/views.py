@@ -1,4 +1,5 @@
-"""The participant's journey: readings over time, progression, goals and action plan."""
+"""The mentor's pages of the målbildssamtal: Mina deltagare (who is due), the conversation's last
+screen (compare on the ladder and agree the plan), and the participant's journey, goals and plan."""
 
 import re
 from datetime import timedelta
@@ -54,11 +55,13 @@ def _can_plan(request: HttpRequest, enrolment: Enrolment) -> bool:
     return enrolment.end_date is None and access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists()
 
 
-def _journey_story(enrolment: Enrolment, readings: list, dimensions: list[tuple[str, str]]) -> dict[str, Any]:
-    """The journey for people: each area's readings on the ladder over time with the hours per week,
-    delmål reached and mentor changes on one timeline, and each area's stage move in words."""
+def _journey_story(
+    enrolment: Enrolment, readings: list, dimensions: list[tuple[str, str]], ladder: dict[int, dict[str, float]]
+) -> dict[str, Any]:
+    """The journey for people: each area's readings on the ladder (`ladder`: each reading's area
+    means) over time with the hours per week, delmål reached and mentor changes on one timeline, and
+    each area's stage move in words."""
     stages = ladder_stages()
-    ladder = session_dimension_means(session_ids=[r.session.pk for r in readings])
     by_perspective: dict[str, list] = {Perspective.SELF: [], Perspective.MENTOR: []}
     for reading in readings:
         if reading.session.perspective in by_perspective:
@@ -131,7 +134,7 @@ def journey(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     classification = {
         (p.dimension_code, p.perspective): p for p in selectors.progression_for_enrolment(enrolment=enrolment)
     }
-    story = _journey_story(enrolment, readings, dimensions)
+    story = _journey_story(enrolment, readings, dimensions, ladder)
     for move in story["moves"]:
         for key, perspective in (("self", Perspective.SELF), ("mentor", Perspective.MENTOR)):
             if key in move:
