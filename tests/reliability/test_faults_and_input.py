@@ -74,7 +74,7 @@ def test_database_outage_gives_a_clear_503(client, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("participants.views.insats_overview", down)
+    monkeypatch.setattr("progression.views.insats_overview", down)
     page = client.get(reverse("mentor_home"))
     assert page.status_code == 503 and "kan inte nå databasen" in page.text and page["Retry-After"] == "30"
     monkeypatch.setattr("participants.access.insatser_readable_by", down)
