@@ -311,6 +311,9 @@ def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int
     confirmation that repeats what will be recorded. Only the confirmed post closes the enrolment."""
     participant = _participant_or_404(request, pseudonym)
     enrolment = _writable_enrolment(request, participant, enrolment_id)
+    if enrolment.end_date is not None:  # closed meanwhile, e.g. by a double tap on the confirmation
+        messages.info(request, f"Inskrivningen i {enrolment.insats.name} är avslutad {enrolment.end_date:%Y-%m-%d}.")
+        return redirect("participant_detail", pseudonym=pseudonym)
     form = forms.EnrolmentCloseForm(request.POST or None)
     confirming = request.method == "POST" and form.is_valid() and "change" not in request.POST
     if confirming:

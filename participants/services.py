@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from participants import access, crypto, hooks
@@ -352,6 +352,30 @@ def participant_lookup(
         return None
     access_event_log(user=user, participant=record.participant, action=AccessAction.SEARCH_HIT, reason=reason)
     return record.participant
+
+
+@transaction.atomic
+def personnummer_find_among(
+    *, user: AbstractBaseUser, participants: QuerySet[Participant], personnummer: str, reason: str
+) -> list[Participant]:
+    """The people among `participants` (a mentor's own caseload) with this personnummer, found
+    through the HMAC index; nobody else is looked at. Each hit is logged, and needs the right to read
+    the person's identity (a mentor has it in the relationship)."""
+    try:
+        parsed = parse_personnummer(personnummer)
+    except PersonnummerError as exc:
+        raise ValidationError({"personnummer": str(exc)}) from None
+    records = IdentityRecord.objects.filter(
+        participant__in=participants, pnr_index=crypto.pnr_index(parsed.normalised)
+    ).select_related("participant")
+    found = []
+    for record in records:
+        access.require(
+            access.can_read_identity(user, record.participant), "Du har inte behörighet att söka på personnummer."
+        )
+        access_event_log(user=user, participant=record.participant, action=AccessAction.SEARCH_HIT, reason=reason)
+        found.append(record.participant)
+    return found
 
 
 @transaction.atomic

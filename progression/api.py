@@ -8,6 +8,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,7 +24,10 @@ from surveys.models import AssessmentSession
 
 
 def _enrolment(request: Request, enrolment_id: int) -> Enrolment:
-    return get_object_or_404(enrolment_list_for_user(user=request.user, open_only=False), pk=enrolment_id)
+    enrolment = enrolment_list_for_user(user=request.user, open_only=False).filter(pk=enrolment_id).first()
+    if enrolment is None:
+        raise NotFound("Inskrivningen finns inte, eller så har du inte tillgång till den.")
+    return enrolment
 
 
 class ProgressionSerializer(serializers.ModelSerializer):
@@ -225,15 +229,36 @@ class NewStepSerializer(serializers.Serializer):
 
 
 class ConversationSaveSerializer(serializers.Serializer):
-    client_uuid = serializers.UUIDField(help_text="Enhetens id för samtalet: samma id sparas bara en gång")
+    client_uuid = serializers.UUIDField(
+        help_text="Enhetens id för samtalet: samma id sparas bara en gång",
+        error_messages={"invalid": "Samtalets id är inte ett giltigt UUID."},
+    )
     occurred_at = serializers.DateTimeField(help_text="När samtalet hölls")
     goal = serializers.CharField(
         allow_blank=True, required=False, default="", max_length=2000, help_text="Målbilden (tom: behåll den aktiva)"
     )
-    milestones = NewMilestoneSerializer(many=True, required=False, default=list, max_length=20)
-    steps = NewStepSerializer(many=True, required=False, default=list, max_length=20)
+    milestones = NewMilestoneSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=20,
+        error_messages={"not_a_list": "Delmålen ska vara en lista.", "max_length": "Högst 20 nya delmål i ett samtal."},
+    )
+    steps = NewStepSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=20,
+        error_messages={"not_a_list": "Stegen ska vara en lista.", "max_length": "Högst 20 nya steg i ett samtal."},
+    )
     achieved = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="Delmål som nåtts (id)"
+        child=serializers.IntegerField(
+            error_messages={"invalid": "Ett uppnått delmål anges med sitt id (ett heltal)."}
+        ),
+        required=False,
+        default=list,
+        help_text="Delmål som nåtts (id)",
+        error_messages={"not_a_list": "De uppnådda delmålen ska vara en lista."},
     )
 
 
@@ -247,16 +272,21 @@ ROW_NAMES = {"milestones": "Delmål", "steps": "Steg"}
 
 
 def _rows_named(errors: dict) -> dict[str, list[str]]:
-    """DRF's errors of the plan's rows ({1: {"target_date": [...]}}, by row index) as messages naming
-    the row as the mentor sees it: "Delmål 2: …"."""
+    """DRF's errors of the plan as lists of messages: a row's ({1: {"target_date": [...]}}, by row
+    index) naming the row as the mentor sees it ("Delmål 2: …"); a list's own (not a list, too
+    long) as they are."""
     named: dict[str, list[str]] = {}
     for field, value in errors.items():
-        if field in ROW_NAMES and isinstance(value, dict):
-            for index, row in sorted(value.items()):
-                for messages in row.values():
-                    named.setdefault(field, []).extend(f"{ROW_NAMES[field]} {index + 1}: {m}" for m in messages)
+        messages = named.setdefault(field, [])
+        if isinstance(value, dict):
+            for key, row in sorted(value.items(), key=lambda pair: str(pair[0])):
+                if isinstance(row, dict) and isinstance(key, int):
+                    label = ROW_NAMES.get(field, "Rad")
+                    messages.extend(f"{label} {key + 1}: {m}" for texts in row.values() for m in texts)
+                else:
+                    messages.extend(str(m) for m in (row if isinstance(row, list) else [row]))
         else:
-            named[field] = value if isinstance(value, list) else [value]
+            messages.extend(str(m) for m in (value if isinstance(value, list) else [value]))
     return named
 
 

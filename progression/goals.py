@@ -149,10 +149,13 @@ def _plan_errors(
             errors.setdefault("steps", []).append(f"Steg {number} i handlingsplanen: skriv vad som ska göras.")
         if not step.who.strip():
             errors.setdefault("steps", []).append(f"Steg {number} i handlingsplanen: välj vem som gör det.")
-    open_ids = (
-        set(goal.milestones.exclude(status=MilestoneStatus.ACHIEVED).values_list("id", flat=True)) if goal else set()
-    )
-    if set(achieved) - open_ids:
+        if step.due_date and step.due_date < occurred_on:
+            errors.setdefault("steps", []).append(
+                f"Steg {number} i handlingsplanen: När ({step.due_date:%Y-%m-%d}) ligger före samtalet."
+            )
+    # A delmål reached already (by an earlier plan of the same conversation) is no error.
+    known_ids = set(goal.milestones.values_list("id", flat=True)) if goal else set()
+    if set(achieved) - known_ids:
         errors.setdefault("achieved", []).append("Ett delmål som markerades uppnått finns inte längre i planen.")
     return errors
 
@@ -198,7 +201,7 @@ def conversation_save(
         return SavedConversation.objects.get(client_uuid=client_uuid)
     if goal_text.strip():
         goal = goal_set(enrolment=enrolment, text=goal_text, by=by)
-    for milestone in Milestone.objects.filter(goal=goal, pk__in=achieved):
+    for milestone in Milestone.objects.filter(goal=goal, pk__in=achieved).exclude(status=MilestoneStatus.ACHIEVED):
         milestone_set_status(milestone=milestone, status=MilestoneStatus.ACHIEVED, by=by)
     for new in milestones:
         milestone_add(goal=goal, text=new.text, area=new.area, target_date=new.target_date, by=by)

@@ -30,6 +30,7 @@ from django.db.models import Count, Max, Q
 
 from progression.models import Norm, NormSet, Progression, ReliabilitySetting, ReliabilitySource
 from surveys.models import InstrumentVersion, Item
+from surveys.selectors import area_labels
 
 RELIABILITY_FLOOR = 0.50  # Cronbach's α below this is not used as a reliability
 CONFIDENCE = 0.95
@@ -380,7 +381,13 @@ def norms_complete() -> tuple[NormSet | None, list[Key]]:
     if not changed:
         return None, []
     newly_usable = sum(computed.norms[key].usable for key in changed)
-    names = ", ".join(sorted({f"{code}/{perspective}" for _version, code, perspective in changed}))
+    areas = area_labels()
+    whose = {"self": "deltagaren", "mentor": "handledaren", "agreed": "gemensam"}
+    names = ", ".join(
+        sorted(
+            {f"{areas.get(code, code)} ({whose.get(perspective, perspective)})" for _v, code, perspective in changed}
+        )
+    )
     norms = [norm for key, norm in kept.items() if key not in changed] + [computed.norms[key] for key in changed]
     norm_set = _store(
         norms,

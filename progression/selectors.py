@@ -7,7 +7,7 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from participants.models import Enrolment, MentorAssignment
+from participants.models import ConsentPurpose, Enrolment, MentorAssignment, consent_granted_subquery
 from progression.models import (
     ActionPlanStep,
     DimensionScore,
@@ -109,6 +109,7 @@ class CaseloadRow:
     last_reading: date | None
     next_due: date
     open_milestones: int
+    consented: bool  # to progression measurement: without it there is no conversation to hold
 
     @property
     def days_overdue(self) -> int:
@@ -121,8 +122,8 @@ class CaseloadRow:
 
 def caseload_rows(*, enrolments: QuerySet[Enrolment]) -> list[CaseloadRow]:
     """The enrolments with their last reading, the next reading due by the insats' rhythm (from the
-    inskrivning when there is none yet) and their open delmål; whoever is due first comes first.
-    One SQL statement."""
+    inskrivning when there is none yet) and their open delmål; whoever is due first comes first, and
+    those who have not consented to progression measurement last. One SQL statement."""
     readings = AssessmentSession.objects.filter(
         enrolment=OuterRef("pk"), status=SessionStatus.SUBMITTED, consent_withdrawn=False
     ).order_by("-occurred_at")
@@ -136,6 +137,7 @@ def caseload_rows(*, enrolments: QuerySet[Enrolment]) -> list[CaseloadRow]:
     annotated = enrolments.annotate(
         last_reading_at=Subquery(readings.values("occurred_at")[:1]),
         open_milestone_count=Coalesce(Subquery(open_milestones), 0),
+        consented=consent_granted_subquery(purpose=ConsentPurpose.PROGRESSION),
     ).select_related("insats", "participant")
     rows = []
     for enrolment in annotated:
@@ -147,6 +149,7 @@ def caseload_rows(*, enrolments: QuerySet[Enrolment]) -> list[CaseloadRow]:
                 last_reading=last,
                 next_due=last + rhythm if last else enrolment.start_date,
                 open_milestones=enrolment.open_milestone_count,
+                consented=enrolment.consented,
             )
         )
-    return sorted(rows, key=lambda row: (row.next_due, row.enrolment.participant.pseudonym))
+    return sorted(rows, key=lambda row: (not row.consented, row.next_due, row.enrolment.participant.pseudonym))

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 
 from participants import access
 from participants.access import Page
-from participants.models import Enrolment, Forbund
+from participants.models import Enrolment, Participant
 from participants.permissions import page_access
 from participants.selectors import enrolment_list_for_user, insats_overview
-from participants.services import participant_lookup
+from participants.services import personnummer_find_among
 from progression import goals, selectors
 from progression.forms import GoalForm, MilestoneForm, StepForm
 from progression.models import ActionPlanStep, Milestone, MilestoneStatus
@@ -42,9 +42,6 @@ from surveys.selectors import (
 
 GAP_TO_TALK_ABOUT = 3  # steps on the ladder between the two readings of an area: "prata om"
 LOW_LADDER_VALUE = 5  # both readings below the ladder's middle (Står still, Tar emot stöd): an area to work on
-
-
-PERSONNUMMER_LIKE = re.compile(r"^(\d{2})?\d{6}[-+]?\d{4}$")
 
 
 def _enrolment(request: HttpRequest, enrolment_id: int) -> Enrolment:
@@ -72,8 +69,11 @@ def _journey_story(
             [(timezone.localdate(s.occurred_at), ladder[s.pk][code]) for s in sessions if code in ladder.get(s.pk, {})]
             for sessions in by_perspective.values()
         ]
-        latest = (series[0] or series[1])[-1][1] if (series[0] or series[1]) else None
-        note = f"{latest:.1f} {stage_of(latest, stages)}".replace(".", ",") if latest is not None else ""
+        note = "\n".join(
+            f"{mark} {points[-1][1]:.1f} {stage_of(points[-1][1], stages)}".replace(".", ",")
+            for mark, points in zip(("■", "●"), series, strict=True)
+            if points
+        )
         lanes.append(charts.Lane(label=label, series=series, min_value=1, max_value=10, note=note))
         move = {"code": code, "label": label}
         for key, points in zip(("self", "mentor"), series, strict=True):
@@ -260,35 +260,32 @@ def step_mark(request: HttpRequest, enrolment_id: int, step_id: int) -> HttpResp
 # --- Mina deltagare: the caseload, who is due -------------------------------------------------------
 
 
-def _search_personnummer(user: Any, enrolments: QuerySet[Enrolment], query: str) -> tuple[list[int], str]:
-    """The caseload's participants with this personnummer, found through the HMAC index in each
-    förbund of the caseload where the user may look personnummer up; a hit is logged."""
-    forbunds = Forbund.objects.filter(pk__in=enrolments.values("insats__forbund"))
-    allowed = [forbund for forbund in forbunds if access.can_look_up_personnummer(user, forbund)]
-    if not allowed:
-        return [], "Du har inte behörighet att söka på personnummer. Sök på pseudonym i stället."
-    found = []
-    for forbund in allowed:
-        try:
-            hit = participant_lookup(user=user, forbund=forbund, personnummer=query, reason="Sökning i Mina deltagare")
-        except ValidationError as exc:
-            return [], " ".join(exc.messages)
-        if hit is not None:
-            found.append(hit.pk)
-    return found, ""
+def _looks_like_personnummer(query: str) -> bool:
+    """Digits (at least eight) with separators only: a personnummer, maybe mistyped, never a pseudonym
+    fragment; such a query is looked up on the server and never written back into the page."""
+    return bool(re.fullmatch(r"[\d\s+\-–−—]+", query)) and sum(ch.isdigit() for ch in query) >= 8
 
 
 @page_access(Page.CASELOAD)
 def mentor_home(request: HttpRequest) -> HttpResponse:
-    """Mina deltagare: the mentor's own participants, whoever is due for a reading first."""
+    """Mina deltagare: the mentor's own participants, whoever is due for a reading first. The search
+    is posted, so that a personnummer never stands in an address or the server's access log."""
     insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.CASELOAD))
     enrolments = enrolment_list_for_user(user=request.user).filter(insats__in=insatser)
     mine = enrolments.filter(current_mentor_id=request.user.pk)
-    query = request.GET.get("q", "").strip()
+    query = (request.POST if request.method == "POST" else request.GET).get("q", "").strip()
     search_error = ""
-    by_personnummer = bool(PERSONNUMMER_LIKE.match(query.replace(" ", "")))
+    by_personnummer = _looks_like_personnummer(query)
     if by_personnummer:
-        found, search_error = _search_personnummer(request.user, mine, query)
+        try:
+            found = personnummer_find_among(
+                user=request.user,
+                participants=Participant.objects.filter(enrolments__in=mine),
+                personnummer=re.sub(r"[–−—]", "-", query),
+                reason="Sökning i Mina deltagare",
+            )
+        except ValidationError as exc:
+            found, search_error = [], " ".join(exc.messages)
         mine = mine.filter(participant__in=found)
     elif query:
         mine = mine.filter(participant__pseudonym__icontains=query)
@@ -307,7 +304,9 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
             "by_personnummer": by_personnummer,
             "search_error": search_error,
             "by_name": by_name,
-            "other_enrolments": enrolments.exclude(current_mentor_id=request.user.pk),
+            "other_enrolments": enrolments.filter(
+                Q(current_mentor_id__isnull=True) | ~Q(current_mentor_id=request.user.pk)
+            ),
             "today": timezone.localdate(),
         },
     )

@@ -201,7 +201,8 @@ def bar_svg(
 
 @dataclass(frozen=True)
 class Lane:
-    """One row of a timeline: each series' dated values on a common scale, and a note at its end."""
+    """One row of a timeline: each series' dated values on a common scale, and a note at its end
+    (one line per series, lines separated by a newline)."""
 
     label: str
     series: Sequence[Sequence[tuple[date, float]]]
@@ -248,7 +249,8 @@ def timeline_svg(
     across them: the whole of a participant's journey in one picture that fits a tablet screen.
     Series differ by shape (square, circle) as well as colour; the page gives the same as text."""
     left = max(90, round(max((len(lane.label) for lane in lanes), default=0) * 8.4 + 16))  # bold 13 px labels
-    right = max(60, round(max((len(lane.note) for lane in lanes), default=0) * 6.8 + 14))  # 12 px notes
+    longest_note = max((len(line) for lane in lanes for line in lane.note.split("\n")), default=0)
+    right = max(60, round(longest_note * 6.8 + 14))  # 12 px notes, a line for each series
     top, lane_h, gap = 26, 48, 6
     plot_w = width - left - right
     days = max((end - start).days, 1)
@@ -284,8 +286,11 @@ def timeline_svg(
             f'y2="{_fmt(y((lane.min_value + lane.max_value) / 2))}" stroke="#e1e6ee" stroke-dasharray="2 3"/>'
             f'<text x="{left - 8}" y="{y0 + lane_h / 2 + 5}" text-anchor="end" font-size="13" '
             f'font-weight="600">{escape(lane.label)}</text>'
-            f'<text x="{width - right + 8}" y="{y0 + lane_h / 2 + 5}" font-size="12">{escape(lane.note)}</text>'
         )
+        lines = lane.note.split("\n")
+        for n, line in enumerate(lines):
+            ly = y0 + lane_h / 2 + 5 + 14 * (n - (len(lines) - 1) / 2)
+            parts.append(f'<text x="{width - right + 8}" y="{_fmt(ly)}" font-size="12">{escape(line)}</text>')
         for number, points in enumerate(lane.series):
             if len(points) > 1:
                 path = " ".join(f"{_fmt(x(day))},{_fmt(y(value))}" for day, value in points)

@@ -127,6 +127,12 @@ def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_return
     expect(page.get_by_role("heading", name="Samtalet är sparat")).to_be_visible()
     expect(_badge(page)).to_have_text("3 väntar på servern")
     browsing.screenshot(page, "offline-pending-tablet")
+    page.reload()  # opened again: it says the plan is saved, and offers additions only, never the same again
+    expect(page.locator("[data-plan-saved-text]")).to_have_text(
+        "Planen från i dag är sparad på surfplattan och väntar på att skickas."
+    )
+    expect(page.locator("form[data-plan]")).to_be_hidden()
+    expect(page.get_by_role("button", name="Lägg till mer i planen")).to_be_visible()
     assert not AssessmentSession.objects.exists() and not Goal.objects.exists()
     assert sorted(item.get("perspective") or "plan" for item in _outbox(page)) == ["mentor", "plan", "self"]
 

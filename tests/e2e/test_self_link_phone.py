@@ -34,6 +34,14 @@ def test_participant_answers_on_a_phone_through_a_single_use_link(browsing, worl
     browsing.screenshot(phone, "self-assessment-phone")
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling"
     answer_steps(phone, ladder_pick(6))
+    # Hours a week the server would refuse are named before anything is sent, on the question.
+    hours = phone.locator("fieldset.item", has=phone.locator("input[data-max]"))
+    hours.locator("input").fill("3,5")
+    phone.get_by_role("button", name="Skicka", exact=True).click()
+    expect(phone.locator("[data-errors]")).to_contain_text("Svara med ett heltal mellan 0 och 60 på frågan ”")
+    expect(hours.locator("input")).to_be_focused()
+    assert not AssessmentSession.objects.exists()
+    hours.locator("input").fill("12")
     phone.get_by_role("button", name="Skicka", exact=True).click()
 
     expect(phone.get_by_role("heading", name="Tack för dina svar!")).to_be_visible()
@@ -47,6 +55,7 @@ def test_participant_answers_on_a_phone_through_a_single_use_link(browsing, worl
 
     session = AssessmentSession.objects.get(enrolment=world.fresh_enrolment)
     assert session.perspective == Perspective.SELF
+    assert session.answers.filter(item__scale__kind="number").values_list("value", flat=True).get() == 12
     assert DimensionScore.objects.filter(session=session, score__isnull=False).exists()
     assert SelfAssessmentLink.objects.get(enrolment=world.fresh_enrolment).used_at is not None
     assert not browsing.blocking_violations(), "\n".join(browsing.blocking_violations())

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from participants.models import AccessAction, AccessEvent, Role
+from participants.models import AccessAction, AccessEvent, MentorAssignment, Role
 from participants.services import enrolment_create
 from progression import goals
 from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent, SavedConversation
@@ -359,3 +359,108 @@ def test_a_step_of_the_plan_needs_who(world):
     with pytest.raises(ValidationError):
         _save(world, goal_text="Mål", steps=[goals.NewStep("Ringa", "")])
     assert not ActionPlanStep.objects.exists()
+
+
+# --- What the outside review tried -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plan", "field", "message"),
+    [
+        ({"milestones": "hej"}, "milestones", "Delmålen ska vara en lista."),
+        ({"steps": "x"}, "steps", "Stegen ska vara en lista."),
+        ({"milestones": [{"text": f"D{n}"} for n in range(21)]}, "milestones", "Högst 20 nya delmål i ett samtal."),
+        ({"achieved": ["abc"]}, "achieved", "Ett uppnått delmål anges med sitt id (ett heltal)."),
+        ({"client_uuid": "inte-ett-id"}, "client_uuid", "Samtalets id är inte ett giltigt UUID."),
+    ],
+)
+def test_a_malformed_plan_is_refused_in_swedish_never_a_500(client, world, plan, field, message):
+    client.force_login(world.mentor)
+    body = {"client_uuid": str(uuid.uuid4()), "occurred_at": timezone.now().isoformat(), "goal": "Mål", **plan}
+    response = client.post(
+        reverse("api_conversation_save", args=[world.enrolment.pk]), json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert message in " ".join(response.json()[field])
+    assert not Goal.objects.exists()
+
+
+def test_someone_elses_enrolment_is_not_found_in_swedish(client, world):
+    client.force_login(user_with_role(Role.MENTOR, insats=measured_enrolment().insats))
+    response = client.post(
+        reverse("api_conversation_save", args=[world.enrolment.pk]), "{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Inskrivningen finns inte, eller så har du inte tillgång till den."
+
+
+def test_a_step_dated_before_the_conversation_is_refused_and_a_delmal_reached_twice_is_no_error(world):
+    with pytest.raises(ValidationError) as refused:
+        _save(world, goal_text="Mål", steps=[goals.NewStep("Ringa", "Deltagaren", date(2001, 1, 1))])
+    assert refused.value.message_dict["steps"] == ["Steg 1 i handlingsplanen: När (2001-01-01) ligger före samtalet."]
+    goal = goals.goal_set(enrolment=world.enrolment, text="Mål", by=world.mentor)
+    reached = goals.milestone_add(goal=goal, text="Praktik", target_date=None, by=world.mentor)
+    _save(world, achieved=[reached.pk])
+    _save(world, achieved=[reached.pk])  # a second plan of the same conversation ticks it again
+    reached.refresh_from_db()
+    assert reached.status == MilestoneStatus.ACHIEVED
+
+
+def test_participants_without_a_mentor_are_listed_among_the_others(client):
+    world = _caseload_world()
+    unassigned = measured_enrolment(forbund=world.forbund)
+    unassigned.enrolment.insats = world.insats
+    unassigned.enrolment.save()
+    MentorAssignment.objects.filter(enrolment=unassigned.enrolment).delete()
+    client.force_login(world.mentor)
+    page = client.get(reverse("mentor_home"))
+    assert unassigned.enrolment in list(page.context["other_enrolments"])
+
+
+def test_a_personnummer_search_is_posted_finds_only_the_caseload_and_logs_only_what_it_shows(client):
+    world = _caseload_world()
+    stranger_world = measured_enrolment(forbund=world.forbund)
+    register_identified(
+        forbund=world.forbund,
+        by=stranger_world.mentor,
+        personnummer=synthetic_personnummer(date(1975, 5, 5), serial="303"),
+    )
+    client.force_login(world.mentor)
+    own = synthetic_personnummer(date(1988, 3, 9), serial="202").replace("-", "–")  # an en dash, as typed
+    found = client.post(reverse("mentor_home"), {"q": own})
+    assert [row.enrolment for row in found.context["rows"]] == [world.enrolments["recent"]]
+    assert own not in found.text
+
+    outside = client.post(reverse("mentor_home"), {"q": synthetic_personnummer(date(1975, 5, 5), serial="303")})
+    assert outside.context["rows"] == []
+    assert AccessEvent.objects.filter(action=AccessAction.SEARCH_HIT).count() == 1, "only the hit it showed"
+
+    typo = client.post(reverse("mentor_home"), {"q": "19880309-202"})
+    assert typo.context["search_error"] and "19880309-202" not in typo.text
+    assert "Du har inga deltagare ännu" not in typo.text
+
+
+def test_a_participant_without_consent_is_listed_last_without_a_conversation(client):
+    world = _caseload_world()
+    progression_consent(world.enrolments["due_now"].participant, by=world.mentor, granted=False)
+    client.force_login(world.mentor)
+    rows = client.get(reverse("mentor_home")).context["rows"]
+    assert rows[-1].enrolment == world.enrolments["due_now"] and not rows[-1].consented
+    page = client.get(reverse("mentor_home")).text
+    assert reverse("conversation_hub", args=[world.enrolments["due_now"].pk]) not in page
+
+
+def test_avslut_of_an_enrolment_closed_meanwhile_says_so(client, world):
+    client.force_login(world.mentor)
+    url = reverse("enrolment_close", args=[world.participant.pseudonym, world.enrolment.pk])
+    data = {
+        "end_date": timezone.localdate().isoformat(),
+        "exit_reason": "arbete",
+        "income_after": "ingen_offentlig",
+        "income_after_extent": "1.00",
+        "confirm": "1",
+    }
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data, follow=True)  # the second tap of a double tap
+    assert again.redirect_chain[-1][0] == reverse("participant_detail", args=[world.participant.pseudonym])
+    assert "är avslutad" in again.text

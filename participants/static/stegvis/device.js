@@ -79,7 +79,7 @@
     forgetAllBut: function (username) {
       return device.keys().then(function (keys) {
         return Promise.all(keys.filter(function (key) {
-          return /^(draft|conversation|sent):/.test(key) || key === "lock";
+          return /^(draft|conversation|sent|plan|submitted):/.test(key) || key === "lock";
         }).map(device.del));
       }).then(function () { return device.set("deviceUser", username); });
     },
@@ -214,7 +214,11 @@
       if (refusedByServer(result)) {
         return markError(item, result).then(function () { return sendAll(items.slice(1), csrf, false); });
       }
-      return null;  // a server error, an outage or a proxy's page: try again later, keep everything
+      if (result.status >= 500) {
+        // A server error on this one: it waits for the next try, and the rest go on without it.
+        return sendAll(items.slice(1), csrf, false);
+      }
+      return null;  // an outage or a proxy's page: try again later, keep everything
     });
   }
 

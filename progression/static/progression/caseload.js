@@ -7,12 +7,13 @@
   var table = document.querySelector("[data-caseload]");
   var search = document.querySelector("[data-caseload-search]");
   var device = window.StegvisDevice;
-  var PERSONNUMMER = /^(\d{2})?\d{6}[-+]?\d{4}$/;
+  /* As progression/views.py: digits (at least eight) with separators only go to the server. */
+  function personnummer(text) { return /^[\d\s+\-–−—]+$/.test(text) && text.replace(/\D/g, "").length >= 8; }
 
   function filter() {
     if (!table) { return; }
     var query = search.elements.q.value.trim().toLowerCase();
-    if (PERSONNUMMER.test(query.replace(/\s/g, ""))) { return; }
+    if (personnummer(query)) { return; }
     var shown = 0;
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
       var match = row.dataset.pseudonym.toLowerCase().indexOf(query) !== -1;
@@ -27,7 +28,7 @@
     search.elements.q.addEventListener("input", filter);
     search.addEventListener("submit", function (event) {
       // A pseudonym is found on the page, even offline; only a personnummer needs the server.
-      if (table && !PERSONNUMMER.test(search.elements.q.value.replace(/\s/g, ""))) {
+      if (table && !personnummer(search.elements.q.value.trim())) {
         event.preventDefault();
         filter();
       }

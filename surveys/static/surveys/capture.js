@@ -15,6 +15,8 @@
 
   var tablet = Boolean(form.dataset.apiUrl);
   var draftKey = "draft:" + form.dataset.capture;
+  var submittedKey = "submitted:" + form.dataset.capture;  // a reading just sent: a new one would be another
+  var RECENT_SUBMIT_MS = 30 * 60000;
   var steps = Array.prototype.slice.call(form.querySelectorAll("[data-step]"));
   var progress = form.querySelector("[data-progress]");
   var progressBar = form.querySelector("[data-progress-bar]");
@@ -78,11 +80,31 @@
     return legend.textContent.trim();
   }
 
+  /* A number answer (hours a week) that is not a whole number within its scale, or the reason. */
+  function numberProblem(input) {
+    var text = input.value.trim();
+    if (text === "") { return input.required ? "Svara på frågan" : null; }
+    var min = Number(input.dataset.min), max = Number(input.dataset.max);
+    if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
+      return "Svara med ett heltal mellan " + min + " och " + max + " på frågan";
+    }
+    return null;
+  }
+
+  /* Why a question stops the form: unanswered while required, or a number the server would refuse. */
+  function problemOf(fieldset) {
+    var number = fieldset.querySelector("input[data-max]");
+    if (number) { return numberProblem(number); }
+    return fieldset.querySelector("input[required]") && !fieldset.querySelector("input:checked") ? "Svara på frågan" : null;
+  }
+
+  /* The questions of the steps that stop the form, each as {fieldset, text}. */
   function unanswered(stepList) {
     var missing = [];
     stepList.forEach(function (step) {
       Array.prototype.forEach.call(step.querySelectorAll("fieldset.item"), function (fieldset) {
-        if (fieldset.querySelector("input[required]") && !fieldset.querySelector("input:checked")) { missing.push(fieldset); }
+        var problem = problemOf(fieldset);
+        if (problem) { missing.push({ fieldset: fieldset, text: problem }); }
       });
     });
     return missing;
@@ -97,20 +119,21 @@
 
   /* Refuse to go on while a required question is unanswered: say which, in words, and go to it. */
   function complain(missing, title) {
-    missing.forEach(function (fieldset) {
+    missing.forEach(function (problem) {
+      var fieldset = problem.fieldset;
       clearMissing(fieldset);
       var message = document.createElement("p");
       message.className = "field-error";
       message.id = fieldset.id + "-error";
-      message.textContent = "Svara på den här frågan.";
+      message.textContent = problem.text === "Svara på frågan" ? "Svara på den här frågan." : problem.text.replace(" på frågan", ".");
       fieldset.querySelector("legend").insertAdjacentElement("afterend", message);
       fieldset.setAttribute("aria-describedby", message.id);
       fieldset.classList.add("missing");
     });
-    showErrors(missing.map(function (fieldset) { return "Svara på frågan ”" + questionText(fieldset) + "”"; }), title);
-    var first = missing[0].querySelector("input");
+    showErrors(missing.map(function (problem) { return problem.text + " ”" + questionText(problem.fieldset) + "”"; }), title);
+    var first = missing[0].fieldset.querySelector("input");
     first.focus();
-    if (first.scrollIntoView) { missing[0].scrollIntoView({ block: "center" }); }
+    if (first.scrollIntoView) { missing[0].fieldset.scrollIntoView({ block: "center" }); }
   }
 
   function clearErrors() {
@@ -152,7 +175,14 @@
         return 0;
       }
       clientUuid = form.dataset.clientUuid || device.uuid();
-      return 0;
+      return device.get(submittedKey).then(function (submitted) {
+        if (submitted && Date.now() - new Date(submitted.at) < RECENT_SUBMIT_MS) {
+          var at = new Date(submitted.at);
+          setStatus("De här svaren skickades kl. " + ("0" + at.getHours()).slice(-2) + ":" + ("0" + at.getMinutes()).slice(-2) +
+            ". Skickar du formuläret igen blir det en ny bedömning.", "pending");
+        }
+        return 0;
+      });
     });
   }
 
@@ -225,6 +255,10 @@
     });
   }
 
+  /* Back to a form already sent (the browser's page cache keeps its answers and its UUID): load it
+     afresh, so that it says it was sent and a new send is a new reading, not the old one changed. */
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { window.location.reload(); } });
+
   form.addEventListener("input", saveDraft);
   form.addEventListener("change", saveDraft);
   if (prevButton) { prevButton.addEventListener("click", function () { show(current - 1); saveDraft(); }); }
@@ -239,7 +273,7 @@
   }
   form.addEventListener("change", function (event) {
     var fieldset = event.target.closest && event.target.closest("fieldset.item");
-    if (fieldset && fieldset.classList.contains("missing")) { clearMissing(fieldset); }
+    if (fieldset && fieldset.classList.contains("missing") && !problemOf(fieldset)) { clearMissing(fieldset); }
   });
 
   form.addEventListener("submit", function (event) {
@@ -247,7 +281,7 @@
     if (!clientUuid) { return; }
     var missing = unanswered(steps);
     if (missing.length) {
-      var step = missing[0].closest("[data-step]");
+      var step = missing[0].fieldset.closest("[data-step]");
       if (!singlePage) { show(steps.indexOf(step)); missing = unanswered([step]); }
       complain(missing, "Svaren är inte skickade: svara på frågan först");
       return;
@@ -256,7 +290,9 @@
     // First on the device for good, then the draft goes: at no moment are the answers only in memory.
     device.queue(item).then(function () {
       if (!tablet) { return waitForServer(item); }
-      return remember(item).then(function () { return device.del(draftKey); }).then(function () {
+      return remember(item).then(function () {
+        return Promise.all([device.del(draftKey), device.set(submittedKey, { client_uuid: item.client_uuid, at: new Date().toISOString() })]);
+      }).then(function () {
         setStatus("Sparat på surfplattan.", "saved");
         window.location.assign(form.dataset.doneUrl);  // whose page sends it (app.js), or keeps it
       });

@@ -335,7 +335,15 @@
         '<span class="meta" data-date-of="next">' + isoDate(rhythmDays) + "</span>");
     });
 
+    var MAX_ROWS = 20;  // as many as the server takes in one plan
     var addRow = function (kind, values) {
+      var rows = plan.querySelectorAll(kind === "milestone" ? "[data-milestone-row]" : "[data-step-row]");
+      if (rows.length >= MAX_ROWS) {
+        var status = plan.querySelector("[data-plan-status]");
+        status.textContent = "Högst " + MAX_ROWS + (kind === "milestone" ? " nya delmål" : " nya steg") + " i ett samtal.";
+        status.className = "sync-status error";
+        return rows[rows.length - 1];
+      }
       rowCount += 1;
       var template = document.getElementById(kind === "milestone" ? "milestone-row" : "step-row");
       var holder = document.createElement("div");
@@ -453,15 +461,21 @@
         }
         if (values.when === "date" && !values.date) {
           list.push({ text: "Steg " + (index + 1) + ": välj ett datum.", field: row.querySelector("[name=date]") });
+        } else if (values.when === "date" && values.date < isoDate(0)) {
+          list.push({ text: "Steg " + (index + 1) + ": datumet har redan passerat.", field: row.querySelector("[name=date]") });
         }
       });
       return list;
     };
 
+    /* The problems listed at the top, each also said at its field, and focus on the first; the
+       screen scrolls to it, so that the mentor sees what to do. */
     var showProblems = function (list) {
       var box = plan.querySelector("[data-plan-errors]");
       box.innerHTML = "";
       Array.prototype.forEach.call(plan.querySelectorAll("[aria-invalid]"), function (el) { el.removeAttribute("aria-invalid"); });
+      Array.prototype.forEach.call(plan.querySelectorAll("[data-plan-error]"), function (el) { el.remove(); });
+      Array.prototype.forEach.call(plan.querySelectorAll(".chips.invalid"), function (el) { el.classList.remove("invalid"); });
       if (!list.length) { box.hidden = true; return; }
       var heading = document.createElement("h2");
       heading.textContent = "Samtalet är inte sparat: något behöver rättas";
@@ -470,13 +484,28 @@
         var li = document.createElement("li");
         li.textContent = problem.text;
         ul.appendChild(li);
-        if (problem.field) { problem.field.setAttribute("aria-invalid", "true"); }
+        if (!problem.field) { return; }
+        var chips = problem.field.closest(".chips");
+        (chips || problem.field).setAttribute("aria-invalid", "true");
+        if (chips) { chips.classList.add("invalid"); }
+        var at = problem.field.closest(".field") || problem.field.parentNode;
+        var message = document.createElement("p");
+        message.className = "field-error";
+        message.setAttribute("data-plan-error", "");
+        message.textContent = problem.text;
+        at.insertBefore(message, at.firstChild);
       });
       box.appendChild(heading);
       box.appendChild(ul);
       box.hidden = false;
       var first = list[0].field;
-      if (first) { first.focus(); } else { box.focus(); }
+      if (first) {
+        (first.closest(".field") || first).scrollIntoView({ block: "center" });
+        first.focus({ preventScroll: true });
+      } else {
+        box.scrollIntoView({ block: "start" });
+        box.focus();
+      }
     };
 
     var body = function () {
@@ -549,18 +578,16 @@
       device.queue(item).then(function () {
         return Promise.all([device.del(planKey), device.get("conversation:" + plan.dataset.enrolment)]);
       }).then(function (values) {
-        return forget(plan.dataset.enrolment, values[1]);
+        // The conversation remembers its plan, so that the page opened again says it is saved.
+        var conversation = values[1] || { enrolment: Number(plan.dataset.enrolment), started_at: new Date().toISOString() };
+        conversation.plan = item.client_uuid;
+        return device.set("conversation:" + plan.dataset.enrolment, conversation);
       }).then(function () {
-        plan.hidden = true;
-        Array.prototype.forEach.call(document.querySelectorAll("[data-add-milestone]"), function (b) { b.hidden = true; });
-        var saved = document.querySelector("[data-plan-saved]");
-        saved.hidden = false;
-        saved.focus();
+        showSaved("Planen är sparad på surfplattan och skickas när det finns anslutning.");
         return device.flush().then(function () { return device.outbox(); }).then(function (items) {
           var still = items.filter(function (queued) { return queued.client_uuid === item.client_uuid; })[0];
-          var text = document.querySelector("[data-plan-saved-text]");
-          if (!still) { text.textContent = "Planen är sparad och skickad."; }
-          else if (still.state === "error") { text.textContent = "Planen skickades inte: " + still.errors.join(" ") + " Öppna samtalet igen och rätta."; }
+          if (!still) { showSaved("Planen är sparad och skickad."); }
+          else if (still.state === "error") { showSaved("Planen skickades inte: " + still.errors.join(" ") + " Öppna samtalet igen och rätta."); }
         });
       }).catch(function () {
         status.textContent = "Planen kunde inte sparas på surfplattan. Låt sidan vara öppen och försök igen.";
@@ -568,19 +595,52 @@
       });
     });
 
-    /* A plan in the making, or one the server refused, comes back into the form. */
-    Promise.all([device.get(planKey), device.outbox()]).then(function (values) {
+    /* The plan is saved (waiting or sent): the form gives way to a notice, and "Lägg till mer i
+       planen" starts a new, empty plan of additions, so that nothing agreed is saved twice. */
+    var savedPanel = document.querySelector("[data-plan-saved]");
+    var showSaved = function (text) {
+      plan.hidden = true;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-add-milestone]"), function (b) { b.hidden = true; });
+      document.querySelector("[data-plan-saved-text]").textContent = text;
+      if (savedPanel.hidden) { savedPanel.hidden = false; savedPanel.focus(); }
+    };
+    savedPanel.querySelector("[data-plan-more]").addEventListener("click", function () {
+      savedPanel.hidden = true;
+      plan.hidden = false;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-add-milestone]"), function (b) { b.hidden = false; });
+      planUuid = device.uuid();
+      plan.elements.goal.value = plan.dataset.currentGoal || plan.elements.goal.value;
+      restore({ client_uuid: planUuid, goal: plan.elements.goal.value });
+      saveDraft();
+      plan.elements.goal.focus();
+    });
+
+    /* A plan in the making, or one the server refused, comes back into the form: the refused one
+       stays in the outbox (marked) until it is saved again, corrected, under the same UUID. A plan
+       of today's conversation that is saved already is said to be so. */
+    var enrolmentId = plan.dataset.enrolment;
+    Promise.all([device.get(planKey), device.outbox(), device.get("conversation:" + enrolmentId)]).then(function (values) {
       var draft = values[0];
-      var refused = values[1].filter(function (item) { return item.form_key === formKey && item.state === "error"; })[0];
+      var mine = values[1].filter(function (item) { return item.form_key === formKey; });
+      var refused = mine.filter(function (item) { return item.state === "error"; })[0];
       if (refused) {
         planUuid = refused.client_uuid;
-        restore(refused.draft || {});
-        device.unqueue(refused.client_uuid);
+        restore((draft && draft.client_uuid === refused.client_uuid ? draft : refused.draft) || {});
+        saveDraft();
         showProblems((refused.errors || []).map(function (text) { return { text: text }; }));
-        return;
+        return null;
       }
       planUuid = (draft && draft.client_uuid) || device.uuid();
       restore(draft || {});
+      var conversation = values[2] || {};
+      if (draft || !conversation.plan) { return null; }
+      if (mine.some(function (item) { return item.client_uuid === conversation.plan; })) {
+        showSaved("Planen från i dag är sparad på surfplattan och väntar på att skickas.");
+        return null;
+      }
+      return device.get("sent:" + conversation.plan).then(function (sent) {
+        if (sent) { showSaved("Planen från i dag är sparad och skickad."); }
+      });
     }).catch(function () { planUuid = device.uuid(); restore({}); });
   }
 })();
