@@ -126,7 +126,7 @@ def test_a_whole_conversation_without_a_connection_is_stored_once_when_it_return
     page.get_by_role("button", name="Spara samtalet").click()
     expect(page.get_by_role("heading", name="Samtalet är sparat")).to_be_visible()
     expect(_badge(page)).to_have_text("3 väntar på servern")
-    browsing.screenshot(page, "offline-pending-tablet")
+    browsing.screenshot(page, "offline-pending-tablet", full_page=True)
     page.reload()  # opened again: it says the plan is saved, and offers additions only, never the same again
     expect(page.locator("[data-plan-saved-text]")).to_have_text(
         "Planen från i dag är sparad på surfplattan och väntar på att skickas."
