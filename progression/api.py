@@ -216,15 +216,20 @@ class EnrolmentGoalsApi(APIView):
 # --- The målbildssamtal's plan, from the tablet's outbox -----------------------------------------
 
 
+TEXT = {"invalid": "Ska vara text."}
+
+
 class NewMilestoneSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, max_length=500, trim_whitespace=False)
+    default_error_messages = {"invalid": "Ska vara ett delmål med text, område och datum."}
+    text = serializers.CharField(allow_blank=True, max_length=500, trim_whitespace=False, error_messages=TEXT)
     area = serializers.CharField(allow_blank=True, required=False, default="", help_text="Områdets kod, t.ex. halsa")
     target_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class NewStepSerializer(serializers.Serializer):
-    what = serializers.CharField(allow_blank=True, max_length=500, trim_whitespace=False)
-    who = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=False)
+    default_error_messages = {"invalid": "Ska vara ett steg med vad, vem och när."}
+    what = serializers.CharField(allow_blank=True, max_length=500, trim_whitespace=False, error_messages=TEXT)
+    who = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=False, error_messages=TEXT)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -235,7 +240,12 @@ class ConversationSaveSerializer(serializers.Serializer):
     )
     occurred_at = serializers.DateTimeField(help_text="När samtalet hölls")
     goal = serializers.CharField(
-        allow_blank=True, required=False, default="", max_length=2000, help_text="Målbilden (tom: behåll den aktiva)"
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=2000,
+        help_text="Målbilden (tom: behåll den aktiva)",
+        error_messages=TEXT,
     )
     milestones = NewMilestoneSerializer(
         many=True,

@@ -4,7 +4,7 @@ conversation_save is the målbildssamtal's one write from the tablet: the whole 
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -181,6 +181,14 @@ def conversation_save(
             raise ValidationError({"client_uuid": "Samtalet är redan sparat för en annan inskrivning."})
         return done
     _open(enrolment)
+    held_on = timezone.localdate(occurred_at)
+    if held_on < enrolment.start_date or occurred_at > timezone.now() + timedelta(days=1):
+        raise ValidationError(
+            {
+                "occurred_at": f"Samtalets datum ({held_on:%Y-%m-%d}) ligger utanför inskrivningen. "
+                "Kontrollera surfplattans klocka."
+            }
+        )
     goal = Goal.objects.filter(enrolment=enrolment, active=True).first()
     errors = _plan_errors(
         goal=goal,

@@ -276,7 +276,10 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
     query = (request.POST if request.method == "POST" else request.GET).get("q", "").strip()
     search_error = ""
     by_personnummer = _looks_like_personnummer(query)
-    if by_personnummer:
+    if by_personnummer and request.method != "POST":  # an address with a personnummer in it: not looked up
+        search_error = "Sök på personnummer i sökrutan på sidan."
+        mine = mine.none()
+    elif by_personnummer:
         try:
             found = personnummer_find_among(
                 user=request.user,

@@ -233,13 +233,13 @@ def test_the_caseload_finds_a_pseudonym_and_a_personnummer_and_logs_the_personnu
     assert not AccessEvent.objects.filter(action=AccessAction.SEARCH_HIT).exists()
 
     personnummer = synthetic_personnummer(date(1988, 3, 9), serial="202")
-    by_number = client.get(reverse("mentor_home"), {"q": personnummer})
+    by_number = client.post(reverse("mentor_home"), {"q": personnummer})
     assert [row.enrolment.participant for row in by_number.context["rows"]] == [recent]
     assert personnummer not in by_number.text
     hit = AccessEvent.objects.get(action=AccessAction.SEARCH_HIT)
     assert (hit.user, hit.participant, hit.reason) == (world.mentor, recent, "Sökning i Mina deltagare")
 
-    nobody = client.get(reverse("mentor_home"), {"q": synthetic_personnummer(date(1970, 1, 1), serial="999")})
+    nobody = client.post(reverse("mentor_home"), {"q": synthetic_personnummer(date(1970, 1, 1), serial="999")})
     assert nobody.context["rows"] == [] and "Ingen av dina deltagare har det personnumret." in nobody.text
 
 
@@ -252,7 +252,7 @@ def test_a_personnummer_of_someone_outside_the_caseload_finds_nobody(client):
         personnummer=synthetic_personnummer(date(1975, 5, 5), serial="303"),
     )
     client.force_login(world.mentor)
-    response = client.get(reverse("mentor_home"), {"q": synthetic_personnummer(date(1975, 5, 5), serial="303")})
+    response = client.post(reverse("mentor_home"), {"q": synthetic_personnummer(date(1975, 5, 5), serial="303")})
     assert response.context["rows"] == []
     assert stranger.pseudonym not in response.text
 
@@ -260,7 +260,7 @@ def test_a_personnummer_of_someone_outside_the_caseload_finds_nobody(client):
 def test_a_badly_written_personnummer_is_refused_with_a_message(client):
     world = _caseload_world()
     client.force_login(world.mentor)
-    response = client.get(reverse("mentor_home"), {"q": "19880309-2021"})  # wrong check digit
+    response = client.post(reverse("mentor_home"), {"q": "19880309-2021"})  # wrong check digit
     assert response.status_code == 200
     assert response.context["search_error"]
     assert response.context["rows"] == []
@@ -464,3 +464,37 @@ def test_avslut_of_an_enrolment_closed_meanwhile_says_so(client, world):
     again = client.post(url, data, follow=True)  # the second tap of a double tap
     assert again.redirect_chain[-1][0] == reverse("participant_detail", args=[world.participant.pseudonym])
     assert "är avslutad" in again.text
+
+
+def test_a_conversation_dated_outside_the_enrolment_is_refused(world):
+    for held in (timezone.now() - timedelta(days=400), timezone.now() + timedelta(days=3)):
+        with pytest.raises(ValidationError) as refused:
+            _save(world, occurred_at=held, goal_text="Mål")
+        assert "ligger utanför inskrivningen" in refused.value.message_dict["occurred_at"][0]
+    assert not Goal.objects.exists()
+
+
+def test_a_personnummer_in_the_address_is_not_looked_up(client):
+    world = _caseload_world()
+    client.force_login(world.mentor)
+    personnummer = synthetic_personnummer(date(1988, 3, 9), serial="202")
+    page = client.get(reverse("mentor_home"), {"q": personnummer})
+    assert page.context["rows"] == [] and page.context["search_error"]
+    assert not AccessEvent.objects.filter(action=AccessAction.SEARCH_HIT).exists()
+    assert personnummer not in page.text
+
+
+def test_plan_fields_of_the_wrong_type_are_refused_in_swedish(client, world):
+    client.force_login(world.mentor)
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "occurred_at": timezone.now().isoformat(),
+        "goal": ["a"],
+        "steps": ["inte ett steg"],
+    }
+    response = client.post(
+        reverse("api_conversation_save", args=[world.enrolment.pk]), json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["goal"] == ["Ska vara text."]
+    assert response.json()["steps"] == ["Steg 1: Ska vara ett steg med vad, vem och när."]

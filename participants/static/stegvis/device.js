@@ -60,7 +60,12 @@
     set: function (key, value) { return run("kv", "readwrite", function (store) { return store.put(value, key); }); },
     del: function (key) { return run("kv", "readwrite", function (store) { return store.delete(key); }); },
     keys: function () { return run("kv", "readonly", function (store) { return store.getAllKeys(); }); },
-    outbox: function () { return run("outbox", "readonly", function (store) { return store.getAll(); }); },
+    /* What waits, in the order it was saved: a plan agreed later must reach the server later. */
+    outbox: function () {
+      return run("outbox", "readonly", function (store) { return store.getAll(); }).then(function (items) {
+        return items.sort(function (a, b) { return String(a.queued_at || "").localeCompare(String(b.queued_at || "")); });
+      });
+    },
     queue: function (item) {
       return run("outbox", "readwrite", function (store) { return store.put(item); }).then(function () { changed(); });
     },
@@ -199,7 +204,12 @@
   function sendAll(items, csrf, retriedCsrf) {
     if (!items.length) { return Promise.resolve(); }
     var item = items[0];
-    return post(item, item.auth ? csrf : item.csrf).then(function (result) {
+    return post(item, item.auth ? csrf : item.csrf).catch(function (error) {
+      // No answer (a timeout, a reset connection): offline, everything waits; online, only this one does.
+      if (!scope.navigator.onLine) { throw error; }
+      return { status: -1, json: false, body: null };
+    }).then(function (result) {
+      if (result.status === -1) { return sendAll(items.slice(1), csrf, false); }
       if (confirmed(item, result)) { return sent(item).then(function () { return sendAll(items.slice(1), csrf, false); }); }
       if (result.status === 403 && result.json && result.body.code === "csrf" && !retriedCsrf) {
         return device.session().then(function (session) {

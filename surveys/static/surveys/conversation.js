@@ -581,13 +581,15 @@
         // The conversation remembers its plan, so that the page opened again says it is saved.
         var conversation = values[1] || { enrolment: Number(plan.dataset.enrolment), started_at: new Date().toISOString() };
         conversation.plan = item.client_uuid;
+        conversation.goal = item.draft.goal;  // the målbild as agreed, for additions made later today
+        agreedGoal = item.draft.goal;
         return device.set("conversation:" + plan.dataset.enrolment, conversation);
       }).then(function () {
         showSaved("Planen är sparad på surfplattan och skickas när det finns anslutning.");
         return device.flush().then(function () { return device.outbox(); }).then(function (items) {
           var still = items.filter(function (queued) { return queued.client_uuid === item.client_uuid; })[0];
           if (!still) { showSaved("Planen är sparad och skickad."); }
-          else if (still.state === "error") { showSaved("Planen skickades inte: " + still.errors.join(" ") + " Öppna samtalet igen och rätta."); }
+          else if (still.state === "error") { showRefused(still); }
         });
       }).catch(function () {
         status.textContent = "Planen kunde inte sparas på surfplattan. Låt sidan vara öppen och försök igen.";
@@ -604,16 +606,33 @@
       document.querySelector("[data-plan-saved-text]").textContent = text;
       if (savedPanel.hidden) { savedPanel.hidden = false; savedPanel.focus(); }
     };
-    savedPanel.querySelector("[data-plan-more]").addEventListener("click", function () {
+    var agreedGoal = null;  // the målbild of today's plan, once saved
+    var showForm = function () {
       savedPanel.hidden = true;
       plan.hidden = false;
       Array.prototype.forEach.call(document.querySelectorAll("[data-add-milestone]"), function (b) { b.hidden = false; });
+    };
+    savedPanel.querySelector("[data-plan-more]").addEventListener("click", function () {
+      showForm();
       planUuid = device.uuid();
-      plan.elements.goal.value = plan.dataset.currentGoal || plan.elements.goal.value;
-      restore({ client_uuid: planUuid, goal: plan.elements.goal.value });
+      restore({ client_uuid: planUuid, goal: agreedGoal || plan.dataset.currentGoal || plan.elements.goal.value });
       saveDraft();
       plan.elements.goal.focus();
     });
+
+    /* The server's refusal of a plan: back in the form, each message at its row where it names one. */
+    var showRefused = function (refused) {
+      showForm();
+      planUuid = refused.client_uuid;
+      saveDraft();
+      showProblems((refused.errors || []).map(function (text) {
+        var named = /^(Delmål|Steg) (\d+)/.exec(text);
+        var rows = named ? plan.querySelectorAll(named[1] === "Delmål" ? "[data-milestone-row]" : "[data-step-row]") : [];
+        var row = named ? rows[Number(named[2]) - 1] : null;
+        var field = row ? row.querySelector("input[type=text]") : /^Skriv målbilden/.test(text) ? plan.elements.goal : null;
+        return { text: text, field: field };
+      }));
+    };
 
     /* A plan in the making, or one the server refused, comes back into the form: the refused one
        stays in the outbox (marked) until it is saved again, corrected, under the same UUID. A plan
@@ -623,16 +642,15 @@
       var draft = values[0];
       var mine = values[1].filter(function (item) { return item.form_key === formKey; });
       var refused = mine.filter(function (item) { return item.state === "error"; })[0];
+      var conversation = values[2] || {};
+      agreedGoal = conversation.goal || null;
       if (refused) {
-        planUuid = refused.client_uuid;
         restore((draft && draft.client_uuid === refused.client_uuid ? draft : refused.draft) || {});
-        saveDraft();
-        showProblems((refused.errors || []).map(function (text) { return { text: text }; }));
+        showRefused(refused);
         return null;
       }
       planUuid = (draft && draft.client_uuid) || device.uuid();
       restore(draft || {});
-      var conversation = values[2] || {};
       if (draft || !conversation.plan) { return null; }
       if (mine.some(function (item) { return item.client_uuid === conversation.plan; })) {
         showSaved("Planen från i dag är sparad på surfplattan och väntar på att skickas.");
