@@ -359,3 +359,49 @@ def test_a_server_error_shows_the_kept_page_and_a_proxy_page_leaves_the_reading_
     context.unroute("**/api/v1/bedomningar/")
     page.evaluate("() => StegvisDevice.flush()")
     expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+
+
+def _offline_plan(page, world, goal: str) -> None:
+    """Agree a plan on the comparison screen with this målbild, without a connection."""
+    page.goto(f"/samtal/{world.fresh_enrolment.pk}/jamforelse/")
+    more = page.get_by_role("button", name="Lägg till mer i planen")
+    if more.is_visible():
+        more.click()
+    page.get_by_label("Målbild").fill(goal)
+    page.get_by_role("button", name="Spara samtalet").click()
+    expect(page.get_by_role("heading", name="Samtalet är sparat")).to_be_visible()
+
+
+def test_plans_agreed_offline_reach_the_server_in_the_order_they_were_agreed(browsing, world):
+    context, page = _tablet(browsing, world)
+    context.set_offline(True)
+    for goal in ("Första målbilden", "Andra målbilden", "Tredje målbilden"):
+        _offline_plan(page, world, goal)
+    assert [item["body"]["goal"] for item in _outbox(page)] == [
+        "Första målbilden",
+        "Andra målbilden",
+        "Tredje målbilden",
+    ]
+    context.set_offline(False)
+    expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
+    assert Goal.objects.get(enrolment=world.fresh_enrolment, active=True).text == "Tredje målbilden"
+
+
+def test_an_item_that_gets_no_answer_does_not_hold_back_the_rest(browsing, world):
+    context, page = _tablet(browsing, world)
+    context.set_offline(True)
+    _mentor_reading(page, world)
+    stuck = _outbox(page)[0]["client_uuid"]
+    _offline_plan(page, world, "Arbeta deltid i caféet")
+
+    def swallow_the_reading(route):
+        if stuck in (route.request.post_data or ""):
+            return  # no answer, ever
+        route.continue_()
+
+    context.route("**/api/v1/**", swallow_the_reading)
+    context.set_offline(False)
+    page.evaluate("() => StegvisDevice.flush()")
+    expect(_badge(page)).to_have_text("1 väntar på servern", timeout=40_000)
+    assert Goal.objects.get(enrolment=world.fresh_enrolment, active=True).text == "Arbeta deltid i caféet"
+    assert [item["client_uuid"] for item in _outbox(page)] == [stuck]
