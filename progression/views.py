@@ -328,32 +328,29 @@ def signed(value: float | None, *, decimals: int = 0) -> str:
 
 
 def _area_rows(
-    form: InstrumentForm, self_answers: dict, mentor_answers: dict, stages: tuple[FormStage, ...]
+    form: InstrumentForm, self_means: dict[str, float], mentor_means: dict[str, float], stages: tuple[FormStage, ...]
 ) -> list[dict[str, Any]]:
-    """Per rating area: both readings' means on the ladder with their stage words, and the gap."""
+    """Per rating area: both readings' means on the ladder (session_dimension_means, reverse-coded
+    items turned) with their stage words, and the gap."""
     rows = []
     for dimension in form.dimensions:
         if not dimension.is_rating:
             continue
-        codes = [item.code for item in dimension.items]
-        means = {}
-        for who, answers in (("self", self_answers), ("mentor", mentor_answers)):
-            values = [answers[code] for code in codes if answers.get(code) is not None]
-            means[who] = sum(values) / len(values) if values else None
-        gap = means["mentor"] - means["self"] if None not in means.values() else None
+        own, theirs = self_means.get(dimension.code), mentor_means.get(dimension.code)
+        gap = theirs - own if own is not None and theirs is not None else None
         rows.append(
             {
                 "code": dimension.code,
                 "label": dimension.label,
-                "items": " ".join(codes),
-                "self": means["self"],
-                "self_stage": stage_of(means["self"], stages),
-                "mentor": means["mentor"],
-                "mentor_stage": stage_of(means["mentor"], stages),
+                "items": " ".join(item.code for item in dimension.items),
+                "self": own,
+                "self_stage": stage_of(own, stages),
+                "mentor": theirs,
+                "mentor_stage": stage_of(theirs, stages),
                 "gap": gap,
                 "gap_text": signed(gap, decimals=1),
                 "talk_about": gap is not None and abs(gap) >= GAP_TO_TALK_ABOUT,
-                "low": None not in means.values() and max(means.values()) < LOW_LADDER_VALUE,
+                "low": gap is not None and max(own, theirs) < LOW_LADDER_VALUE,
             }
         )
     return rows
@@ -396,8 +393,13 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
                     "is_rating": dimension.is_rating,
                 }
             )
-    areas = _area_rows(form, self_answers, mentor_answers, stages)
     means = session_dimension_means(session_ids=[s.pk for s in history])
+    areas = _area_rows(
+        form,
+        means.get(self_session.pk, {}) if self_session else {},
+        means.get(mentor_session.pk, {}) if mentor_session else {},
+        stages,
+    )
     radar = charts.radar_svg(
         title="Självskattning och handledarens bedömning per område (stegen 1–10)",
         axes=[area["label"] for area in areas],
