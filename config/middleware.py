@@ -10,10 +10,14 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import server_error
+
+from config.languages import STAFF_LANGUAGE_SESSION_KEY, STAFF_LANGUAGES
 
 MESSAGE = "Stegvis kan inte nå databasen just nu. Inget du skickat har gått förlorat; försök igen om en stund."
 
@@ -65,3 +69,19 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated and html and not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Staff pages in the language the user chose (Swedish unless they chose English; kept in the
+    session by participants.services.staff_language_set and at login), never the browser's guess.
+    A participant's page activates the participant's own language in its view
+    (config.languages / surveys.views.participant_language)."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = settings.LANGUAGE_CODE
+        if request.user.is_authenticated:
+            chosen = request.session.get(STAFF_LANGUAGE_SESSION_KEY)
+            if chosen in STAFF_LANGUAGES:
+                language = chosen
+        translation.activate(language)
+        request.LANGUAGE_CODE = language

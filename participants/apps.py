@@ -6,7 +6,10 @@ class ParticipantsConfig(AppConfig):
     verbose_name = "Deltagarregister"
 
     def ready(self) -> None:
-        from participants import hooks
+        from config.languages import register_extra_languages
+        from participants import hooks, preferences  # noqa: F401  (preferences: the login signal)
+
+        register_extra_languages()
         from participants.models import AccessEvent, AccessLogReview, Consent, VolumeRegistration
 
         hooks.FORBUND_TEXT_FIELDS.extend(

@@ -611,3 +611,18 @@ class AccessLogReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forbund} {self.period_start}–{self.period_end}"
+
+
+class StaffPreference(models.Model):
+    """What a staff user chose for themselves: the language of their pages (Swedish unless English)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="staff_preference"
+    )
+    language = models.CharField(
+        "språk", max_length=8, choices=[("sv", "Svenska"), ("en", "English")], default="sv"
+    )
+
+    class Meta:
+        verbose_name = "personlig inställning"
+        verbose_name_plural = "personliga inställningar"

@@ -6,7 +6,9 @@ template participants/templates/participants/sw.js; docs/assessments.md describe
 import hashlib
 import json
 from functools import cache
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config.languages import PARTICIPANT_LANGUAGES
 from participants import hooks
 from participants.selectors import caseload_for_mentor
 
@@ -30,6 +33,7 @@ SHELL_ASSETS = [
     "stegvis/icon-192.png",
     "stegvis/icon-512.png",
     "surveys/capture.js",
+    "surveys/readaloud.js",
     "surveys/conversation.js",
     "progression/caseload.js",
 ]
@@ -47,6 +51,8 @@ def shell_version() -> str:
             with open(path, "rb") as handle:
                 digest.update(handle.read())
     digest.update(render_to_string("participants/offline.html").encode())
+    for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(catalogue.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -55,7 +61,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     """/sw.js, at the root so that it controls every page; always fetched anew by the browser."""
     values = {
         "version": shell_version(),
-        "assets": [static(asset) for asset in SHELL_ASSETS],
+        "assets": [static(asset) for asset in SHELL_ASSETS]
+        + [reverse("javascript_catalog", args=[language.code]) for language in PARTICIPANT_LANGUAGES],
         "offline_url": reverse("offline_page"),
         "login_url": reverse("login"),
         "logout_url": reverse("logout"),

@@ -1,8 +1,9 @@
 from django import forms
 
+from config.languages import PARTICIPANT_LANGUAGES
 from participants.forms import DateInput
 
-LANGUAGE_CHOICES = [("sv", "Svenska"), ("sv_lattlast", "Lätt svenska"), ("en", "English")]
+LANGUAGE_CHOICES = [(language.key, language.name) for language in PARTICIPANT_LANGUAGES]
 
 
 class SelfLinkForm(forms.Form):

@@ -9,10 +9,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from config.languages import PARTICIPANT_LANGUAGES
 from participants.models import record_key_field
 
-# Languages an instrument text may have. Swedish is required; the others fall back to it.
-LANGUAGES = ("sv", "en", "sv_lattlast")
+# Languages an instrument text may have (config/languages.py). Swedish is required; the others fall back to it.
+LANGUAGES = tuple(language.key for language in PARTICIPANT_LANGUAGES)
 PROGRESSION_INSTRUMENT = "stegvis-progression"  # the instrument of the målbildssamtal
 DEFAULT_LANGUAGE = "sv"
 

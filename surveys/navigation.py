@@ -94,7 +94,7 @@ def offline_pages(enrolment: Any) -> list[str]:
         hub,
         reverse("mentor_form", args=[enrolment.pk]),
         *[f"{reverse('self_form', args=[enrolment.pk])}?sprak={language}" for language in LANGUAGES],
-        reverse("self_done", args=[enrolment.pk]),
+        *[f"{reverse('self_done', args=[enrolment.pk])}?sprak={language}" for language in LANGUAGES],
         reverse("conversation_compare", args=[enrolment.pk]),
     ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("s/<str:token>/", views.public_self_form, name="public_self_form"),
     path("s/<str:token>/skicka/", views.public_self_submit, name="public_self_submit"),
     path("tack/", views.public_thanks, name="public_thanks"),
+    path("jsi18n/<str:code>/", views.javascript_catalog, name="javascript_catalog"),
     path("insatser/<slug:code>/enkater/", views.campaign_list, name="campaign_list"),
     path("insatser/<slug:code>/enkater/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path("enkat/<str:token>/", views.public_survey, name="public_survey"),

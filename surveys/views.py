@@ -12,13 +12,17 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.i18n import JavaScriptCatalog
 from django.views.decorators.http import require_POST
 
+from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, participant_language
 from participants import access
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
 from surveys.forms import CampaignForm, SelfLinkForm
-from surveys.models import LANGUAGES, PROGRESSION_INSTRUMENT, InstrumentPurpose, Perspective, SurveyCampaign
+from surveys.models import PROGRESSION_INSTRUMENT, InstrumentPurpose, Perspective, SurveyCampaign
 from surveys.satisfaction import SurveyClosed, survey_campaign_create, survey_campaign_open, survey_response_submit
 from surveys.selectors import (
     instrument_version_current,
@@ -31,7 +35,6 @@ NO_CONSENT = (
     "Deltagaren har inte samtyckt till mätning av stegförflyttning, så inga bedömningar kan göras. "
     "Registrera samtycket på deltagarsidan när deltagaren har gett det."
 )
-LANGUAGE_NAMES = {"sv": "Svenska", "sv_lattlast": "Lätt svenska", "en": "English"}
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -85,9 +88,14 @@ def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=5, border=2)
 
 
-def _language(request: HttpRequest, fallback: str = "sv") -> str:
-    language = request.GET.get("sprak", fallback)
-    return language if language in LANGUAGES else "sv"
+def javascript_catalog(request: HttpRequest, code: str) -> HttpResponse:
+    """The scripts' translations (capture.js, conversation.js, readaloud.js) in one language, at an
+    address of its own so the tablet's service worker can keep every language for offline use."""
+    if code not in BY_CODE:
+        raise Http404("Okänt språk.")
+    translation.activate(code)
+    request.LANGUAGE_CODE = code
+    return JavaScriptCatalog.as_view(packages=["surveys", "progression", "participants"])(request)
 
 
 # --- målbildssamtal -------------------------------------------------------------------------
@@ -109,7 +117,7 @@ def conversation_hub(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "latest_self": latest.get(Perspective.SELF),
             "latest_mentor": latest.get(Perspective.MENTOR),
             "version": instrument_version_current(code=PROGRESSION_INSTRUMENT),
-            "languages": LANGUAGE_NAMES.items(),
+            "languages": PARTICIPANT_LANGUAGES,
             "previous": len(history),
             "no_consent": None
             if consent_granted(participant=enrolment.participant, purpose=ConsentPurpose.PROGRESSION)
@@ -138,14 +146,14 @@ def self_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     """The self-assessment in participant mode: the only page the participant reaches."""
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     _require_progression_consent(enrolment)
-    language = _language(request)
+    language = participant_language(request)
     context = _capture_context(
         enrolment=enrolment,
         perspective=Perspective.SELF,
-        language=language,
-        done_url=reverse("self_done", args=[enrolment.pk]),
+        language=language.key,
+        done_url=f"{reverse('self_done', args=[enrolment.pk])}?sprak={language.key}",
     )
-    context.update({"participant_mode": True, "languages": LANGUAGE_NAMES.items(), "language": language})
+    context.update({"participant_mode": True, "languages": PARTICIPANT_LANGUAGES, "language": language})
     return render(request, "surveys/capture.html", context)
 
 
@@ -165,6 +173,7 @@ def mentor_form(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 @login_required
 def self_done(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
+    participant_language(request)
     return render(request, "surveys/self_done.html", {"enrolment": enrolment, "participant_mode": True})
 
 
@@ -199,12 +208,13 @@ def self_link_new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
+    participant_language(request)
     try:
         link = self_link_open(token=token)
     except LinkUnusable as exc:
         return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
-    language = _language(request, link.language)
-    form = instrument_version_form(version=link.version, perspective=Perspective.SELF, language=language)
+    language = participant_language(request, link.language)
+    form = instrument_version_form(version=link.version, perspective=Perspective.SELF, language=language.key)
     return render(
         request,
         "surveys/capture.html",
@@ -212,10 +222,10 @@ def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
             "form": form,
             "public": True,
             "client_uuid": str(uuid.uuid4()),
-            "submit_url": reverse("public_self_submit", args=[token]),
-            "done_url": reverse("public_thanks"),
+            "submit_url": f"{reverse('public_self_submit', args=[token])}?sprak={language.key}",
+            "done_url": f"{reverse('public_thanks')}?sprak={language.key}",
             "capture_key": f"link-{link.pk}",
-            "languages": LANGUAGE_NAMES.items(),
+            "languages": PARTICIPANT_LANGUAGES,
             "language": language,
             "draft_answers": {},
         },
@@ -228,10 +238,11 @@ def public_self_submit(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def public_thanks(request: HttpRequest) -> HttpResponse:
+    participant_language(request)
     return render(
         request,
         "surveys/public_message.html",
-        {"title": "Tack för dina svar!", "message": "Dina svar är sparade. Du kan stänga sidan nu."},
+        {"title": _("Tack för dina svar!"), "message": _("Dina svar är sparade. Du kan stänga sidan nu.")},
     )
 
 
@@ -274,12 +285,12 @@ def campaign_detail(request: HttpRequest, code: str, campaign_id: int) -> HttpRe
 
 
 def public_survey(request: HttpRequest, token: str) -> HttpResponse:
+    language = participant_language(request)
     try:
         campaign = survey_campaign_open(token=token)
     except SurveyClosed as exc:
         return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
-    language = _language(request)
-    form = instrument_version_form(version=campaign.version, perspective=Perspective.SELF, language=language)
+    form = instrument_version_form(version=campaign.version, perspective=Perspective.SELF, language=language.key)
     exit_survey = campaign.version.instrument.purpose == InstrumentPurpose.EXIT_SURVEY
     return render(
         request,
@@ -289,10 +300,10 @@ def public_survey(request: HttpRequest, token: str) -> HttpResponse:
             "public": True,
             "survey": True,
             "client_uuid": str(uuid.uuid4()),
-            "submit_url": reverse("public_survey_submit", args=[token]),
-            "done_url": reverse("public_thanks"),
+            "submit_url": f"{reverse('public_survey_submit', args=[token])}?sprak={language.key}",
+            "done_url": f"{reverse('public_thanks')}?sprak={language.key}",
             "capture_key": f"survey-{campaign.pk}",
-            "languages": LANGUAGE_NAMES.items(),
+            "languages": PARTICIPANT_LANGUAGES,
             "language": language,
             "draft_answers": {},
             "insats_name": campaign.insats.name,
@@ -310,10 +321,12 @@ def _public_submit(
     request: HttpRequest, token: str, *, submit: Any, unusable: type[Exception], form: str
 ) -> HttpResponse:
     """Submit answers from a public link (JSON from the offline-safe form, or a plain form post):
-    a used/closed link gets its friendly message, bad answers go back to the form."""
+    a used/closed link gets its friendly message, bad answers go back to the form. Messages are in
+    the participant's language (?sprak= on the form's address)."""
+    language = participant_language(request)
     data, as_json = _request_payload(request)
     if data.get("_invalid"):
-        return _error_response({"__all__": "Ogiltig JSON."}, True)
+        return _error_response({"__all__": _("Svaren kom inte fram hela. Försök skicka igen.")}, True)
     client_uuid = data.get("client_uuid") or uuid.uuid4()
     try:
         submit(token=token, client_uuid=client_uuid, answers=parse_answers(data))
@@ -331,7 +344,8 @@ def _public_submit(
             return _error_response(errors, True)
         for message in errors.values():
             messages.error(request, " ".join(message) if isinstance(message, list) else message)
-        return redirect(form, token=token)
+        return redirect(f"{reverse(form, args=[token])}?sprak={language.key}")
+    thanks = f"{reverse('public_thanks')}?sprak={language.key}"
     if as_json:  # the client UUID back: the device's outbox lets go of the answers only on seeing it
-        return JsonResponse({"ok": True, "client_uuid": str(client_uuid), "done_url": reverse("public_thanks")})
-    return redirect("public_thanks")
+        return JsonResponse({"ok": True, "client_uuid": str(client_uuid), "done_url": thanks})
+    return redirect(thanks)

@@ -14,3 +14,9 @@ def value_range(first: int, last: int) -> range:
 @register.filter
 def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key)
+
+
+@register.filter
+def speech_audio(text: str) -> str:
+    """The URL of a recorded or generated reading of the text in the page's language, or ""."""
+    return ""

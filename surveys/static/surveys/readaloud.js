@@ -1,0 +1,1 @@
+/* Read-aloud: see the helper. */
