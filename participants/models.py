@@ -619,10 +619,11 @@ class StaffPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="staff_preference"
     )
-    language = models.CharField(
-        "språk", max_length=8, choices=[("sv", "Svenska"), ("en", "English")], default="sv"
-    )
+    language = models.CharField("språk", max_length=8, choices=[("sv", "Svenska"), ("en", "English")], default="sv")
 
     class Meta:
         verbose_name = "personlig inställning"
         verbose_name_plural = "personliga inställningar"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_language_display()}"

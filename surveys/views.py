@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.i18n import JavaScriptCatalog
 from django.views.decorators.http import require_POST
+from django.views.i18n import JavaScriptCatalog
 
 from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, participant_language
 from participants import access
