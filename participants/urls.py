@@ -38,6 +38,7 @@ urlpatterns = [
     path("administration/atkomstlogg/", registry_views.access_log, name="access_log"),
     path("import/", import_views.import_page, name="import_page"),
     path("api-nyckel/", token_views.api_token_page, name="api_token"),
+    path("sprak/", views.staff_language, name="staff_language"),
 ]
 
 api_urlpatterns = [

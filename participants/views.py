@@ -1,10 +1,14 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
 from participants import access, hooks
 from participants.access import Page
 from participants.permissions import page_access
+from participants.preferences import staff_language_set
 from participants.selectors import enrolment_list_for_user, insats_overview
 
 
@@ -42,3 +46,19 @@ def insats_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request, "participants/insats_detail.html", {"insats": insats, "enrolments": enrolments, "links": links}
     )
+
+
+@login_required
+@require_POST
+def staff_language(request: HttpRequest) -> HttpResponse:
+    """The user's own language for their pages (Svenska or English), then back to the page they were on."""
+    try:
+        staff_language_set(request=request, language=request.POST.get("language", ""))
+    except ValueError:
+        return HttpResponseBadRequest(
+            gettext("Okänt språk. Välj Svenska eller English."), content_type="text/plain; charset=utf-8"
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = "home"
+    return redirect(back)
