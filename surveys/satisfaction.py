@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from participants.models import Insats
 from surveys.models import (
@@ -80,9 +81,9 @@ def survey_campaign_open(*, token: str) -> SurveyCampaign:
     """The campaign behind a public survey link, if it takes answers."""
     campaign = SurveyCampaign.objects.select_related("insats", "version__instrument").filter(token=token).first()
     if campaign is None:
-        raise SurveyClosed("Enkäten finns inte. Kontrollera länken.")
+        raise SurveyClosed(_("Enkäten finns inte. Kontrollera länken."))
     if campaign.closed:
-        raise SurveyClosed("Enkäten är stängd. Tack för att du ville svara!")
+        raise SurveyClosed(_("Enkäten är stängd. Tack för att du ville svara!"))
     return campaign
 
 
@@ -97,7 +98,7 @@ def survey_response_submit(
     campaign = survey_campaign_open(token=token)
     errors = validate_answers(version=campaign.version, perspective=Perspective.SELF, answers=answers)
     if not any(value is not None for value in answers.values()):
-        errors["__all__"] = "Svara på minst en fråga innan du skickar."
+        errors["__all__"] = _("Svara på minst en fråga innan du skickar.")
     if errors:
         raise ValidationError(errors)
     items = dict(Item.objects.filter(version=campaign.version, code__in=list(answers)).values_list("code", "id"))

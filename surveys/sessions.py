@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
@@ -254,11 +255,11 @@ def self_link_open(*, token: str) -> SelfAssessmentLink:
         .first()
     )
     if link is None:
-        raise LinkUnusable("Länken finns inte. Kontrollera att du har skrivit av den rätt, eller fråga din handledare.")
+        raise LinkUnusable(_("Länken finns inte. Kontrollera att du har skrivit av den rätt, eller fråga din handledare."))
     if link.used_at is not None:
-        raise LinkUnusable("Den här länken har redan använts. Tack för dina svar!")
+        raise LinkUnusable(_("Den här länken har redan använts. Tack för dina svar!"))
     if link.expires_at <= timezone.now():
-        raise LinkUnusable("Länken har gått ut. Be din handledare om en ny länk.")
+        raise LinkUnusable(_("Länken har gått ut. Be din handledare om en ny länk."))
     return link
 
 
@@ -274,8 +275,8 @@ def self_link_submit(*, token: str, client_uuid: uuid.UUID | str, answers: Mappi
     with transaction.atomic():
         locked = SelfAssessmentLink.objects.select_for_update().get(pk=link.pk)
         if locked.used_at is not None:
-            raise LinkUnusable("Den här länken har redan använts. Tack för dina svar!")
-        session, _ = session_submit(
+            raise LinkUnusable(_("Den här länken har redan använts. Tack för dina svar!"))
+        session, _created = session_submit(
             client_uuid=client_uuid,
             enrolment=link.enrolment,
             version=link.version,

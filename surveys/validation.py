@@ -7,8 +7,12 @@ integer (see docs/instruments.md), and None or a missing key means "not answered
 
 from collections.abc import Mapping
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.languages import language_for_code
 from surveys.models import (
-    DEFAULT_LANGUAGE,
     ITEMS_ASKED_IN,
     WORDING_FOR,
     InstrumentVersion,
@@ -19,16 +23,17 @@ from surveys.models import (
 from surveys.selectors import instrument_version_items
 
 FORM_NAME = {
-    Perspective.SELF: "självskattningen",
-    Perspective.MENTOR: "handledarens bedömning",
-    Perspective.AGREED: "den gemensamma bedömningen",
+    Perspective.SELF: gettext_lazy("självskattningen"),
+    Perspective.MENTOR: gettext_lazy("handledarens bedömning"),
+    Perspective.AGREED: gettext_lazy("den gemensamma bedömningen"),
 }
 
 
 def validate_answers(
     *, version: InstrumentVersion, perspective: str, answers: Mapping[str, object], require_answers: bool = True
 ) -> dict[str, str]:
-    """Swedish error messages by item code for answers given in one perspective; an empty dict means valid.
+    """Error messages by item code for answers given in one perspective, in the active language (the
+    participant's on their pages), each naming the question as the form showed it; empty means valid.
 
     With require_answers=False (a draft), required items may still be unanswered."""
     if perspective not in ITEMS_ASKED_IN:
@@ -39,23 +44,27 @@ def validate_answers(
     for code, value in answers.items():
         item = items.get(code)
         if item is None:
-            errors[code] = f"Okänd fråga: {code}"
+            errors[code] = _("Okänd fråga: %(code)s") % {"code": code}
         elif item.applies_to not in asked:
-            errors[code] = f"Frågan {_question(item, perspective)} ingår inte i {FORM_NAME[perspective]}."
+            errors[code] = _("Frågan %(question)s ingår inte i %(form)s.") % {
+                "question": _question(item, perspective),
+                "form": FORM_NAME[perspective],
+            }
         elif value is not None:
             message = _value_error(item, perspective, value)
             if message:
                 errors[code] = message
     for code, item in items.items():
         if require_answers and item.required and item.applies_to in asked and answers.get(code) is None:
-            errors[code] = f"Svara på frågan {_question(item, perspective)}"
+            errors[code] = _("Svara på frågan %(question)s") % {"question": _question(item, perspective)}
     return errors
 
 
 def _question(item: Item, perspective: str) -> str:
-    """The question in words, as the form showed it (its code only if it has no wording at all)."""
+    """The question in words, as the form showed it in the active language (its code only if it has no
+    wording at all)."""
     texts = item.texts.get(WORDING_FOR.get(perspective, "")) or next(iter(item.texts.values()), {})
-    text = texts.get(DEFAULT_LANGUAGE) or item.code
+    text = texts.get(language_for_code(translation.get_language()).key) or texts.get("sv") or item.code
     return f"”{text}”"
 
 
@@ -63,12 +72,25 @@ def _value_error(item: Item, perspective: str, value: object) -> str | None:
     """Why a value does not fit the scale, or None when it does."""
     scale, question = item.scale, _question(item, perspective)
     if not isinstance(value, int) or isinstance(value, bool):
-        return f"Svaret på frågan {question} måste vara ett heltal, inte {value!r}."
+        return _("Svaret på frågan %(question)s måste vara ett heltal, inte %(value)s.") % {
+            "question": question,
+            "value": repr(value),
+        }
     if scale.kind in (ScaleKind.LADDER, ScaleKind.NUMBER):
         if not scale.min_value <= value <= scale.max_value:
-            return f"Svaret på frågan {question} måste vara ett heltal mellan {scale.min_value} och {scale.max_value}."
+            return _("Svaret på frågan %(question)s måste vara ett heltal mellan %(min)s och %(max)s.") % {
+                "question": question,
+                "min": scale.min_value,
+                "max": scale.max_value,
+            }
         return None
     if value not in scale.option_values:
-        choices = ", ".join(f"{option['value']} ({option['label']['sv']})" for option in scale.options)
-        return f"Svaret på frågan {question} måste vara ett av värdena {choices}."
+        key = language_for_code(translation.get_language()).key
+        choices = ", ".join(
+            f"{option['value']} ({option['label'].get(key) or option['label']['sv']})" for option in scale.options
+        )
+        return _("Svaret på frågan %(question)s måste vara ett av värdena %(choices)s.") % {
+            "question": question,
+            "choices": choices,
+        }
     return None

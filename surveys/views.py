@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -95,7 +96,9 @@ def javascript_catalog(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("Okänt språk.")
     translation.activate(code)
     request.LANGUAGE_CODE = code
-    return JavaScriptCatalog.as_view(packages=["surveys", "progression", "participants"])(request)
+    response = JavaScriptCatalog.as_view(packages=["surveys", "progression", "participants"])(request)
+    patch_cache_control(response, public=True, max_age=3600)
+    return response
 
 
 # --- målbildssamtal -------------------------------------------------------------------------

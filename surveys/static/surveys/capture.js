@@ -13,6 +13,10 @@
   var device = window.StegvisDevice;
   if (!form || !device) { return; }
 
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
   var tablet = Boolean(form.dataset.apiUrl);
   var draftKey = "draft:" + form.dataset.capture;
   var submittedKey = "submitted:" + form.dataset.capture;  // a reading just sent: a new one would be another
@@ -24,6 +28,7 @@
   var prevButton = form.querySelector("[data-prev]");
   var nextButton = form.querySelector("[data-next]");
   var submitButton = form.querySelector("[data-submit]");
+  var MISSING = "missing";  // an unanswered required question (the messages say it in words)
   var current = 0;
   var clientUuid = null;
   var singlePage = form.hasAttribute("data-single-page");  // the mentor's form: every area on one page
@@ -63,7 +68,7 @@
     if (!box || !list || !list.length) { return; }
     box.innerHTML = "";
     var heading = document.createElement("h2");
-    heading.textContent = title || "Svaren skickades inte: något behöver rättas";
+    heading.textContent = title || gettext("Svaren skickades inte: något behöver rättas");
     var ul = document.createElement("ul");
     list.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; ul.appendChild(li); });
     box.appendChild(heading);
@@ -76,17 +81,17 @@
 
   function questionText(fieldset) {
     var legend = fieldset.querySelector("legend").cloneNode(true);
-    Array.prototype.forEach.call(legend.querySelectorAll(".optional, .field-error"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(legend.querySelectorAll(".optional, .field-error, .listen"), function (el) { el.remove(); });
     return legend.textContent.trim();
   }
 
   /* A number answer (hours a week) that is not a whole number within its scale, or the reason. */
   function numberProblem(input) {
     var text = input.value.trim();
-    if (text === "") { return input.required ? "Svara på frågan" : null; }
+    if (text === "") { return input.required ? MISSING : null; }
     var min = Number(input.dataset.min), max = Number(input.dataset.max);
     if (!/^[0-9]+$/.test(text) || Number(text) < min || Number(text) > max) {
-      return "Svara med ett heltal mellan " + min + " och " + max + " på frågan";
+      return interpolate(gettext("Svara med ett heltal mellan %(min)s och %(max)s."), { min: min, max: max }, true);
     }
     return null;
   }
@@ -95,7 +100,7 @@
   function problemOf(fieldset) {
     var number = fieldset.querySelector("input[data-max]");
     if (number) { return numberProblem(number); }
-    return fieldset.querySelector("input[required]") && !fieldset.querySelector("input:checked") ? "Svara på frågan" : null;
+    return fieldset.querySelector("input[required]") && !fieldset.querySelector("input:checked") ? MISSING : null;
   }
 
   /* The questions of the steps that stop the form, each as {fieldset, text}. */
@@ -104,7 +109,10 @@
     stepList.forEach(function (step) {
       Array.prototype.forEach.call(step.querySelectorAll("fieldset.item"), function (fieldset) {
         var problem = problemOf(fieldset);
-        if (problem) { missing.push({ fieldset: fieldset, text: problem }); }
+        if (problem) {
+          var number = fieldset.querySelector("input[data-max]");
+          missing.push({ fieldset: fieldset, text: problem, min: number && number.dataset.min, max: number && number.dataset.max });
+        }
       });
     });
     return missing;
@@ -125,12 +133,15 @@
       var message = document.createElement("p");
       message.className = "field-error";
       message.id = fieldset.id + "-error";
-      message.textContent = problem.text === "Svara på frågan" ? "Svara på den här frågan." : problem.text.replace(" på frågan", ".");
+      message.textContent = problem.text === MISSING ? gettext("Svara på den här frågan.") : problem.text;
       fieldset.querySelector("legend").insertAdjacentElement("afterend", message);
       fieldset.setAttribute("aria-describedby", message.id);
       fieldset.classList.add("missing");
     });
-    showErrors(missing.map(function (problem) { return problem.text + " ”" + questionText(problem.fieldset) + "”"; }), title);
+    showErrors(missing.map(function (problem) {
+      return interpolate(problem.text === MISSING ? gettext("Svara på frågan ”%(question)s”") : gettext("Svara med ett heltal mellan %(min)s och %(max)s på frågan ”%(question)s”"),
+        { min: problem.min, max: problem.max, question: questionText(problem.fieldset) }, true);
+    }), title);
     var first = missing[0].fieldset.querySelector("input");
     first.focus();
     if (first.scrollIntoView) { missing[0].fieldset.scrollIntoView({ block: "center" }); }
@@ -146,7 +157,7 @@
     if (singlePage) { current = 0; return; }
     current = Math.max(0, Math.min(index, steps.length - 1));
     steps.forEach(function (step, i) { step.hidden = i !== current; });
-    if (progress) { progress.textContent = "Steg " + (current + 1) + " av " + steps.length; }
+    if (progress) { progress.textContent = interpolate(gettext("Steg %(step)s av %(steps)s"), { step: current + 1, steps: steps.length }, true); }
     if (progressBar) { progressBar.value = current + 1; progressBar.max = steps.length; }
     if (prevButton) { prevButton.hidden = current === 0; }
     if (nextButton) { nextButton.hidden = current === steps.length - 1; }
@@ -164,22 +175,22 @@
       if (draft && draft.client_uuid) {
         clientUuid = draft.client_uuid;
         fill(draft.answers);
-        setStatus("Svaren du gett finns kvar på enheten.", "saved");
+        setStatus(gettext("Svaren du gett finns kvar på enheten."), "saved");
         return draft.step || 0;
       }
       if (queued) {
         clientUuid = queued.client_uuid;
         fill(queued.body.answers);
         if (queued.state === "error") { showErrors(queued.errors); }
-        else { setStatus("De här svaren är sparade och väntar på att skickas. Du kan ändra dem.", "pending"); }
+        else { setStatus(gettext("De här svaren är sparade och väntar på att skickas. Du kan ändra dem."), "pending"); }
         return 0;
       }
       clientUuid = form.dataset.clientUuid || device.uuid();
       return device.get(submittedKey).then(function (submitted) {
         if (submitted && Date.now() - new Date(submitted.at) < RECENT_SUBMIT_MS) {
           var at = new Date(submitted.at);
-          setStatus("De här svaren skickades kl. " + ("0" + at.getHours()).slice(-2) + ":" + ("0" + at.getMinutes()).slice(-2) +
-            ". Skickar du formuläret igen blir det en ny bedömning.", "pending");
+          setStatus(interpolate(gettext("De här svaren skickades kl. %(time)s. Skickar du formuläret igen blir det en ny bedömning."),
+            { time: ("0" + at.getHours()).slice(-2) + ":" + ("0" + at.getMinutes()).slice(-2) }, true), "pending");
         }
         return 0;
       });
@@ -205,7 +216,8 @@
       },
       enrolment: Number(form.dataset.enrolment),
       perspective: perspective,
-      label: (perspective === "self" ? "Självskattning " : "Bedömning ") + form.dataset.pseudonym,
+      label: interpolate(perspective === "self" ? gettext("Självskattning %(pseudonym)s") : gettext("Bedömning %(pseudonym)s"),
+        { pseudonym: form.dataset.pseudonym }, true),
       form_key: form.dataset.capture,
       form_url: form.dataset.formUrl,
       queued_at: new Date().toISOString(),
@@ -220,7 +232,7 @@
       auth: false,
       csrf: (form.querySelector("[name=csrfmiddlewaretoken]") || {}).value || "",
       body: { client_uuid: clientUuid, answers: answers() },
-      label: "Dina svar",
+      label: gettext("Dina svar"),
       form_key: form.dataset.capture,
       queued_at: new Date().toISOString(),
       state: "waiting"
@@ -238,18 +250,18 @@
   }
 
   function waitForServer(item) {
-    setStatus("Skickar …", "pending");
+    setStatus(gettext("Skickar …"), "pending");
     return device.flush().then(function () { return device.outbox(); }).then(function (items) {
       var still = items.filter(function (queued) { return queued.client_uuid === item.client_uuid; })[0];
       if (!still) {
-        setStatus("Skickat. Tack!", "saved");
+        setStatus(gettext("Skickat. Tack!"), "saved");
         device.del(draftKey).then(function () { window.location.assign(form.dataset.doneUrl); });
       } else if (still.state === "error") {
         showErrors(still.errors);
         device.unqueue(still.client_uuid);  // the answers are back in the form and in the draft
-        setStatus("Svaren skickades inte: något behöver rättas.", "error");
+        setStatus(gettext("Svaren skickades inte: något behöver rättas."), "error");
       } else {
-        setStatus("Ingen anslutning just nu. Dina svar är sparade i telefonen och skickas när den får kontakt. Stäng inte sidan.", "pending");
+        setStatus(gettext("Ingen anslutning just nu. Dina svar är sparade i telefonen och skickas när den får kontakt. Stäng inte sidan."), "pending");
         window.setTimeout(function () { waitForServer(item); }, 10000);
       }
     });
@@ -265,7 +277,7 @@
   if (nextButton) {
     nextButton.addEventListener("click", function () {
       var missing = unanswered([steps[current]]);
-      if (missing.length) { complain(missing, "Svara på frågan innan du går vidare"); return; }
+      if (missing.length) { complain(missing, gettext("Svara på frågan innan du går vidare")); return; }
       clearErrors();
       show(current + 1);
       saveDraft();
@@ -283,7 +295,7 @@
     if (missing.length) {
       var step = missing[0].fieldset.closest("[data-step]");
       if (!singlePage) { show(steps.indexOf(step)); missing = unanswered([step]); }
-      complain(missing, "Svaren är inte skickade: svara på frågan först");
+      complain(missing, gettext("Svaren är inte skickade: svara på frågan först"));
       return;
     }
     var item = tablet ? tabletItem() : publicItem();
@@ -293,11 +305,11 @@
       return remember(item).then(function () {
         return Promise.all([device.del(draftKey), device.set(submittedKey, { client_uuid: item.client_uuid, at: new Date().toISOString() })]);
       }).then(function () {
-        setStatus("Sparat på surfplattan.", "saved");
+        setStatus(gettext("Sparat på surfplattan."), "saved");
         window.location.assign(form.dataset.doneUrl);  // whose page sends it (app.js), or keeps it
       });
     }).catch(function () {
-      setStatus("Svaren kunde inte sparas på enheten. Låt sidan vara öppen och försök igen.", "error");
+      setStatus(gettext("Svaren kunde inte sparas på enheten. Låt sidan vara öppen och försök igen."), "error");
     });
   });
 

@@ -7,6 +7,10 @@
 
   var device = window.StegvisDevice;
   if (!device) { return; }
+  var gettext = window.gettext || function (value) { return value; };
+  var interpolate = window.interpolate || function (value, values) {
+    return value.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
   var MAX_ATTEMPTS = 5;
   var MAX_WAIT_MS = 5 * 60000;
 
@@ -49,9 +53,9 @@
   }
 
   var STATE_TEXT = {
-    waiting: "Klar i dag – sparad på surfplattan, skickas när det finns anslutning.",
-    sent: "Klar i dag – skickad.",
-    error: "Skickades inte: öppna och rätta (se Sparat på surfplattan)."
+    waiting: gettext("Klar i dag – sparad på surfplattan, skickas när det finns anslutning."),
+    sent: gettext("Klar i dag – skickad."),
+    error: gettext("Skickades inte: öppna och rätta (se Sparat på surfplattan).")
   };
 
   /* --- The hub --------------------------------------------------------------------------------- */
@@ -83,7 +87,7 @@
       var error = handover.querySelector("[data-handover-error]");
       var code = handover.elements.code.value.trim();
       if (!/^[0-9]{4,6}$/.test(code)) {
-        text(error, "Koden ska vara 4–6 siffror.");
+        text(error, gettext("Koden ska vara 4–6 siffror."));
         handover.elements.code.focus();
         return;
       }
@@ -107,7 +111,7 @@
         window.location.assign(hub.dataset.selfUrl + "?sprak=" + encodeURIComponent(language));
       }).catch(function () {
         button.disabled = false;
-        text(error, "Deltagarläget kunde inte startas på den här enheten.");
+        text(error, gettext("Deltagarläget kunde inte startas på den här enheten."));
       });
     });
   }
@@ -127,8 +131,9 @@
         if (!lock) { window.location.assign(document.body.dataset.loginUrl); return null; }
         if (lock.blocked_until && new Date(lock.blocked_until) > new Date()) {
           var seconds = Math.ceil((new Date(lock.blocked_until) - new Date()) / 1000);
-          text(error, "För många felaktiga koder. Vänta " + (seconds > 90 ? Math.ceil(seconds / 60) + " minuter" : seconds + " sekunder") +
-            " och försök igen.");
+          text(error, seconds > 90
+            ? interpolate(gettext("För många felaktiga koder. Vänta %(minutes)s minuter och försök igen."), { minutes: Math.ceil(seconds / 60) }, true)
+            : interpolate(gettext("För många felaktiga koder. Vänta %(seconds)s sekunder och försök igen."), { seconds: seconds }, true));
           return null;
         }
         return device.hashCode(code, lock.salt).then(function (hash) {
@@ -142,8 +147,8 @@
           }
           return device.set("lock", lock).then(function () {
             text(error, lock.attempts >= MAX_ATTEMPTS
-              ? "Fel kod igen. Surfplattan är låst en stund; bara handledaren kan låsa upp den."
-              : "Fel kod. Bara handledaren kan lämna deltagarläget.");
+              ? gettext("Fel kod igen. Surfplattan är låst en stund; bara handledaren kan låsa upp den.")
+              : gettext("Fel kod. Bara handledaren kan lämna deltagarläget."));
             unlock.elements.code.value = "";
             unlock.elements.code.focus();
           });
@@ -157,7 +162,7 @@
     byPassword.addEventListener("submit", function (event) {
       event.preventDefault();
       var error = byPassword.querySelector("[data-unlock-password-error]");
-      if (!navigator.onLine) { text(error, "Lösenordet kan bara kontrolleras med anslutning. Använd koden."); return; }
+      if (!navigator.onLine) { text(error, gettext("Lösenordet kan bara kontrolleras med anslutning. Använd koden.")); return; }
       device.session().then(function (session) {
         if (session.status !== 200) { window.location.assign(document.body.dataset.loginUrl); return null; }
         return fetch(byPassword.dataset.url, {
@@ -176,16 +181,16 @@
             if (response.status === 401) {
               // The mentor's session has ended (five wrong passwords, or it expired): participant mode
               // stays; the mentor logs in again, or uses the code.
-              text(error, "Inloggningen har upphört. Handledaren loggar in igen, eller använder koden.");
+              text(error, gettext("Inloggningen har upphört. Handledaren loggar in igen, eller använder koden."));
               byPassword.elements.password.value = "";
               return null;
             }
-            text(error, answer.detail || "Fel lösenord.");
+            text(error, answer.detail || gettext("Fel lösenord."));
             byPassword.elements.password.value = "";
             return null;
           });
         });
-      }).catch(function () { text(error, "Ingen kontakt med servern. Använd koden."); });
+      }).catch(function () { text(error, gettext("Ingen kontakt med servern. Använd koden.")); });
     });
   }
 
@@ -304,9 +309,9 @@
       document.querySelector("[data-device-readings]").hidden = !pending;
       var caption = document.querySelector("table.areas caption");
       if (caption) {
-        caption.textContent = "Per område på stegen 1–10: dagens " + ["self", "mentor"].filter(function (p) { return today[p]; })
-          .map(function (p) { return p === "self" ? "självskattning" : "bedömning"; }).join(" och ") +
-          (pending ? " (sparat på surfplattan)" : "");
+        var which = today.self && today.mentor ? gettext("Per område på stegen 1–10: dagens självskattning och bedömning")
+          : today.self ? gettext("Per område på stegen 1–10: dagens självskattning") : gettext("Per område på stegen 1–10: dagens bedömning");
+        caption.textContent = which + (pending ? " " + gettext("(sparat på surfplattan)") : "");
       }
     });
   };
@@ -340,7 +345,7 @@
       var rows = plan.querySelectorAll(kind === "milestone" ? "[data-milestone-row]" : "[data-step-row]");
       if (rows.length >= MAX_ROWS) {
         var status = plan.querySelector("[data-plan-status]");
-        status.textContent = "Högst " + MAX_ROWS + (kind === "milestone" ? " nya delmål" : " nya steg") + " i ett samtal.";
+        status.textContent = interpolate(kind === "milestone" ? gettext("Högst %(count)s nya delmål i ett samtal.") : gettext("Högst %(count)s nya steg i ett samtal."), { count: MAX_ROWS }, true);
         status.className = "sync-status error";
         return rows[rows.length - 1];
       }
@@ -359,7 +364,7 @@
     var number = function (kind) {
       var rows = plan.querySelectorAll(kind === "milestone" ? "[data-milestone-row]" : "[data-step-row]");
       Array.prototype.forEach.call(rows, function (row, index) {
-        var name = (kind === "milestone" ? "Delmål " : "Steg ") + (index + 1);
+        var name = interpolate(kind === "milestone" ? gettext("Delmål %(number)s") : gettext("Steg %(number)s"), { number: index + 1 }, true);
         row.querySelector("legend").textContent = name;
         row.querySelector("[data-remove-row]").textContent = "Ta bort " + name.toLowerCase();
       });
@@ -435,34 +440,34 @@
     var problems = function () {
       var list = [];
       if (!plan.elements.goal.value.trim() && !plan.dataset.currentGoal) {
-        list.push({ text: "Skriv målbilden: deltagaren har ingen ännu.", field: plan.elements.goal });
+        list.push({ text: gettext("Skriv målbilden: deltagaren har ingen ännu."), field: plan.elements.goal });
       }
       Array.prototype.forEach.call(plan.querySelectorAll("[data-milestone-row]"), function (row, index) {
         var values = rowValues(row);
         if (!(values.text || "").trim()) {
-          list.push({ text: "Delmål " + (index + 1) + ": skriv vad delmålet är, eller ta bort det.", field: row.querySelector("[name=text]") });
+          list.push({ text: interpolate(gettext("Delmål %(number)s: skriv vad delmålet är, eller ta bort det."), { number: index + 1 }, true), field: row.querySelector("[name=text]") });
         }
         if (values.when === "date" && !values.date) {
-          list.push({ text: "Delmål " + (index + 1) + ": välj ett datum.", field: row.querySelector("[name=date]") });
+          list.push({ text: interpolate(gettext("Delmål %(number)s: välj ett datum."), { number: index + 1 }, true), field: row.querySelector("[name=date]") });
         } else if (values.when === "date" && values.date < isoDate(0)) {
-          list.push({ text: "Delmål " + (index + 1) + ": datumet har redan passerat.", field: row.querySelector("[name=date]") });
+          list.push({ text: interpolate(gettext("Delmål %(number)s: datumet har redan passerat."), { number: index + 1 }, true), field: row.querySelector("[name=date]") });
         }
       });
       Array.prototype.forEach.call(plan.querySelectorAll("[data-step-row]"), function (row, index) {
         var values = rowValues(row);
         if (blank(values)) { return; }
         if (!(values.what || "").trim()) {
-          list.push({ text: "Steg " + (index + 1) + ": skriv vad som ska göras.", field: row.querySelector("[name=what]") });
+          list.push({ text: interpolate(gettext("Steg %(number)s: skriv vad som ska göras."), { number: index + 1 }, true), field: row.querySelector("[name=what]") });
         }
         if (!values.who) {
-          list.push({ text: "Steg " + (index + 1) + ": välj vem som gör det.", field: row.querySelector('input[name^="who-"]') });
+          list.push({ text: interpolate(gettext("Steg %(number)s: välj vem som gör det."), { number: index + 1 }, true), field: row.querySelector('input[name^="who-"]') });
         } else if (values.who === "other" && !(values.who_other || "").trim()) {
-          list.push({ text: "Steg " + (index + 1) + ": skriv vem som gör det.", field: row.querySelector("[name=who_other]") });
+          list.push({ text: interpolate(gettext("Steg %(number)s: skriv vem som gör det."), { number: index + 1 }, true), field: row.querySelector("[name=who_other]") });
         }
         if (values.when === "date" && !values.date) {
-          list.push({ text: "Steg " + (index + 1) + ": välj ett datum.", field: row.querySelector("[name=date]") });
+          list.push({ text: interpolate(gettext("Steg %(number)s: välj ett datum."), { number: index + 1 }, true), field: row.querySelector("[name=date]") });
         } else if (values.when === "date" && values.date < isoDate(0)) {
-          list.push({ text: "Steg " + (index + 1) + ": datumet har redan passerat.", field: row.querySelector("[name=date]") });
+          list.push({ text: interpolate(gettext("Steg %(number)s: datumet har redan passerat."), { number: index + 1 }, true), field: row.querySelector("[name=date]") });
         }
       });
       return list;
@@ -478,7 +483,7 @@
       Array.prototype.forEach.call(plan.querySelectorAll(".chips.invalid"), function (el) { el.classList.remove("invalid"); });
       if (!list.length) { box.hidden = true; return; }
       var heading = document.createElement("h2");
-      heading.textContent = "Samtalet är inte sparat: något behöver rättas";
+      heading.textContent = gettext("Samtalet är inte sparat: något behöver rättas");
       var ul = document.createElement("ul");
       list.forEach(function (problem) {
         var li = document.createElement("li");
@@ -585,14 +590,14 @@
         agreedGoal = item.draft.goal;
         return device.set("conversation:" + plan.dataset.enrolment, conversation);
       }).then(function () {
-        showSaved("Planen är sparad på surfplattan och skickas när det finns anslutning.");
+        showSaved(gettext("Planen är sparad på surfplattan och skickas när det finns anslutning."));
         return device.flush().then(function () { return device.outbox(); }).then(function (items) {
           var still = items.filter(function (queued) { return queued.client_uuid === item.client_uuid; })[0];
-          if (!still) { showSaved("Planen är sparad och skickad."); }
+          if (!still) { showSaved(gettext("Planen är sparad och skickad.")); }
           else if (still.state === "error") { showRefused(still); }
         });
       }).catch(function () {
-        status.textContent = "Planen kunde inte sparas på surfplattan. Låt sidan vara öppen och försök igen.";
+        status.textContent = gettext("Planen kunde inte sparas på surfplattan. Låt sidan vara öppen och försök igen.");
         status.className = "sync-status error";
       });
     });
@@ -653,11 +658,11 @@
       restore(draft || {});
       if (draft || !conversation.plan) { return null; }
       if (mine.some(function (item) { return item.client_uuid === conversation.plan; })) {
-        showSaved("Planen från i dag är sparad på surfplattan och väntar på att skickas.");
+        showSaved(gettext("Planen från i dag är sparad på surfplattan och väntar på att skickas."));
         return null;
       }
       return device.get("sent:" + conversation.plan).then(function (sent) {
-        if (sent) { showSaved("Planen från i dag är sparad och skickad."); }
+        if (sent) { showSaved(gettext("Planen från i dag är sparad och skickad.")); }
       });
     }).catch(function () { planUuid = device.uuid(); restore({}); });
   }
