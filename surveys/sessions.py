@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
@@ -36,7 +36,12 @@ SELF_LINK_DAYS = 7
 
 
 class LinkUnusable(Exception):
-    """A self-assessment link that is unknown, used or expired; the message is for the participant."""
+    """A self-assessment link that is unknown, used or expired; the message is for the participant, in
+    the language active when it is shown, which is the link's own where the link exists (`language`)."""
+
+    def __init__(self, message: object, language: str | None = None) -> None:
+        super().__init__(message)
+        self.language = language
 
 
 def _session_errors(
@@ -255,11 +260,13 @@ def self_link_open(*, token: str) -> SelfAssessmentLink:
         .first()
     )
     if link is None:
-        raise LinkUnusable(_("Länken finns inte. Kontrollera att du har skrivit av den rätt, eller fråga din handledare."))
+        raise LinkUnusable(
+            gettext_lazy("Länken finns inte. Kontrollera att du har skrivit av den rätt, eller fråga din handledare.")
+        )
     if link.used_at is not None:
-        raise LinkUnusable(_("Den här länken har redan använts. Tack för dina svar!"))
+        raise LinkUnusable(gettext_lazy("Den här länken har redan använts. Tack för dina svar!"), link.language)
     if link.expires_at <= timezone.now():
-        raise LinkUnusable(_("Länken har gått ut. Be din handledare om en ny länk."))
+        raise LinkUnusable(gettext_lazy("Länken har gått ut. Be din handledare om en ny länk."), link.language)
     return link
 
 
@@ -275,7 +282,7 @@ def self_link_submit(*, token: str, client_uuid: uuid.UUID | str, answers: Mappi
     with transaction.atomic():
         locked = SelfAssessmentLink.objects.select_for_update().get(pk=link.pk)
         if locked.used_at is not None:
-            raise LinkUnusable(_("Den här länken har redan använts. Tack för dina svar!"))
+            raise LinkUnusable(gettext_lazy("Den här länken har redan använts. Tack för dina svar!"), link.language)
         session, _created = session_submit(
             client_uuid=client_uuid,
             enrolment=link.enrolment,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 
@@ -32,7 +33,7 @@ from surveys.selectors import (
 )
 from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit
 
-NO_CONSENT = (
+NO_CONSENT = gettext_lazy(
     "Deltagaren har inte samtyckt till mätning av stegförflyttning, så inga bedömningar kan göras. "
     "Registrera samtycket på deltagarsidan när deltagaren har gett det."
 )
@@ -211,10 +212,10 @@ def self_link_new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
-    participant_language(request)
     try:
         link = self_link_open(token=token)
     except LinkUnusable as exc:
+        participant_language(request, exc.language)
         return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
     language = participant_language(request, link.language)
     form = instrument_version_form(version=link.version, perspective=Perspective.SELF, language=language.key)
@@ -265,7 +266,7 @@ def campaign_list(request: HttpRequest, code: str) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Enkäten är skapad. Dela länken eller QR-koden med deltagarna.")
+            messages.success(request, _("Enkäten är skapad. Dela länken eller QR-koden med deltagarna."))
             return redirect("campaign_detail", code=code, campaign_id=campaign.pk)
     campaigns = insats.survey_campaigns.select_related("version__instrument").annotate(answered=Count("responses"))
     return render(request, "surveys/campaign_list.html", {"insats": insats, "form": form, "campaigns": campaigns})
