@@ -84,10 +84,10 @@ def test_progression_ladder_has_five_stages_of_two_steps(shipped):
     ]
 
 
-def test_progression_self_items_have_three_languages_and_mentor_items_a_swedish_wording(shipped):
+def test_progression_self_items_have_four_languages_and_mentor_items_a_swedish_wording(shipped):
     for item in _items(shipped["stegvis-progression"]):
         if item.applies_to in ("self", "both"):
-            assert set(item.texts["self"]) == {"sv", "en", "sv_lattlast"}, item.code
+            assert set(item.texts["self"]) == {"sv", "en", "sv_lattlast", "ar"}, item.code
             assert item.texts["self"]["sv"].startswith(("Jag", "Min")), item.code
         if item.applies_to in ("mentor", "both"):
             assert item.texts["mentor"]["sv"], item.code
