@@ -113,7 +113,7 @@ def test_misspelt_key_is_refused_rather_than_ignored():
 def test_unknown_language_is_refused():
     data = definition_data()
     item_data(data, "halsa_1")["texts"]["self"]["sv_lättläst"] = "Jag mår bra."
-    assert "texts.self: okänd nyckel 'sv_lättläst' (tillåtna: en, sv, sv_lattlast)" in _error(data)
+    assert "texts.self: okänd nyckel 'sv_lättläst' (tillåtna: ar, en, sv, sv_lattlast)" in _error(data)
 
 
 @pytest.mark.parametrize(
