@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from config.languages import STAFF_LANGUAGE_SESSION_KEY
 from participants.models import Role, StaffPreference
-from tests.factories import TEST_PASSWORD, InsatsFactory, user_with_role
+from tests.factories import TEST_PASSWORD, EnrolmentFactory, InsatsFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,14 @@ def test_the_top_bar_offers_each_language_in_itself(client, anna):
     assert 'value="sv" lang="sv" class="language-option" aria-pressed="true">Svenska</button>' in page
     assert 'value="en" lang="en" class="language-option" aria-pressed="false">English</button>' in page
     assert f'name="next" value="{reverse("mentor_home")}"' in page
+
+
+def test_the_way_back_never_repeats_the_address_query(client, anna):
+    """A query may hold a personnummer (Mina deltagare's search); the page never writes it back."""
+    client.force_login(anna)
+    page = client.get(reverse("mentor_home"), {"q": "19880309-2025", "sortera": "namn"}).text
+    assert f'name="next" value="{reverse("mentor_home")}"' in page
+    assert "19880309" not in page
 
 
 def test_choosing_english_saves_it_and_the_next_page_is_in_english(client, anna, insats):
@@ -124,3 +132,37 @@ def test_only_a_logged_in_user_chooses_and_only_by_post(client, anna):
     client.force_login(anna)
     assert client.get(reverse("staff_language"), {"language": "en"}).status_code == 405
     assert not StaffPreference.objects.exists()
+
+
+def test_the_staff_pages_open_in_english(client, anna, insats):
+    """Every marked page still renders when the user's language is English (a msgid and its
+    placeholders, whichever catalogue is merged)."""
+    enrolment = EnrolmentFactory(insats=insats, mentor=anna)
+    coordinator = user_with_role(Role.COORDINATOR, insats=insats, username="cecilia")
+    pseudonym = enrolment.participant.pseudonym
+    pages = [
+        reverse("mentor_home"),
+        reverse("insats_detail", args=[insats.code]),
+        reverse("participant_detail", args=[pseudonym]),
+        reverse("participant_register"),
+        reverse("enrolment_close", args=[pseudonym, enrolment.pk]),
+        reverse("mentor_change", args=[pseudonym, enrolment.pk]),
+        reverse("journey", args=[enrolment.pk]),
+        reverse("conversation_hub", args=[enrolment.pk]),
+        reverse("self_link_new", args=[enrolment.pk]),
+        reverse("campaign_list", args=[insats.code]),
+        reverse("api_token"),
+    ]
+    client.force_login(anna)
+    choose(client, "en")
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert '<html lang="en"' in response.text, page
+
+    client.force_login(coordinator)
+    choose(client, "en")
+    for page in [reverse("report_dashboard"), reverse("norms"), reverse("report_periods"), reverse("analysis_export")]:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert '<html lang="en"' in response.text, page
