@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from participants.models import (
     EXTENT_CHOICES,
@@ -24,62 +25,62 @@ class DateInput(forms.DateInput):
 
 def _code_choice(model: type, label: str, required: bool = True) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
-        model.objects.filter(active=True), label=label, required=required, to_field_name="code", empty_label="Välj …"
+        model.objects.filter(active=True), label=label, required=required, to_field_name="code", empty_label=_("Välj …")
     )
 
 
 class EnrolmentFieldsForm(forms.Form):
-    insats = forms.ChoiceField(label="Insats")
-    start_date = forms.DateField(label="Inskrivningsdatum", widget=DateInput, initial=timezone.localdate)
-    mentor = forms.ChoiceField(label="Handledare", required=False)
-    income_before = _code_choice(IncomeSource, "Försörjning före insatsen")
+    insats = forms.ChoiceField(label=_("Insats"))
+    start_date = forms.DateField(label=_("Inskrivningsdatum"), widget=DateInput, initial=timezone.localdate)
+    mentor = forms.ChoiceField(label=_("Handledare"), required=False)
+    income_before = _code_choice(IncomeSource, _("Försörjning före insatsen"))
     income_before_extent = forms.TypedChoiceField(
-        label="Omfattning", choices=EXTENT_FORM_CHOICES, coerce=Decimal, initial="1.00"
+        label=_("Omfattning"), choices=EXTENT_FORM_CHOICES, coerce=Decimal, initial="1.00"
     )
-    education = _code_choice(EducationLevel, "Högsta avslutade utbildning")
+    education = _code_choice(EducationLevel, _("Högsta avslutade utbildning"))
     years_in_public_support = forms.DecimalField(
-        label="År i offentlig försörjning före insatsen", min_value=0, max_value=60, decimal_places=1, required=False
+        label=_("År i offentlig försörjning före insatsen"), min_value=0, max_value=60, decimal_places=1, required=False
     )
 
     def __init__(self, *args, insats_choices=(), mentor_choices=(), **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
         self.fields["insats"].choices = list(insats_choices)
-        self.fields["mentor"].choices = [("", "Ingen ännu"), *mentor_choices]
+        self.fields["mentor"].choices = [("", _("Ingen ännu")), *mentor_choices]
 
 
 class ParticipantRegisterForm(EnrolmentFieldsForm):
     anonymous = forms.TypedChoiceField(
-        label="Registrering",
+        label=_("Registrering"),
         choices=[
-            ("0", "Med identitet (personnummer och samtycke)"),
-            ("1", "Anonym (utan samtycke eller med skyddade personuppgifter)"),
+            ("0", _("Med identitet (personnummer och samtycke)")),
+            ("1", _("Anonym (utan samtycke eller med skyddade personuppgifter)")),
         ],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
         initial="0",
     )
     personnummer = forms.CharField(
-        label="Personnummer", required=False, max_length=20, help_text="ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN"
+        label=_("Personnummer"), required=False, max_length=20, help_text=_("ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN")
     )
-    name = forms.CharField(label="Namn", required=False, max_length=200)
-    contact = forms.CharField(label="Telefon eller e-post", required=False, max_length=200)
-    kon = forms.ChoiceField(label="Kön", choices=Kon.choices, widget=forms.RadioSelect)
+    name = forms.CharField(label=_("Namn"), required=False, max_length=200)
+    contact = forms.CharField(label=_("Telefon eller e-post"), required=False, max_length=200)
+    kon = forms.ChoiceField(label=_("Kön"), choices=Kon.choices, widget=forms.RadioSelect)
     birth_year = forms.IntegerField(
-        label="Födelseår",
+        label=_("Födelseår"),
         required=False,
         min_value=1900,
         max_value=2100,
-        help_text="Behövs bara för anonyma deltagare.",
+        help_text=_("Behövs bara för anonyma deltagare."),
     )
     consent_channel = forms.ChoiceField(
-        label="Samtycket gavs", choices=[("", "Välj …"), *ConsentChannel.choices], required=False
+        label=_("Samtycket gavs"), choices=[("", _("Välj …")), *ConsentChannel.choices], required=False
     )
-    consent_progression = forms.BooleanField(label="Samtycker till mätning av stegförflyttning", required=False)
-    consent_research = forms.BooleanField(label="Samtycker till forskning och utvärdering", required=False)
-    guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
+    consent_progression = forms.BooleanField(label=_("Samtycker till mätning av stegförflyttning"), required=False)
+    consent_research = forms.BooleanField(label=_("Samtycker till forskning och utvärdering"), required=False)
+    guardian_consent = forms.BooleanField(label=_("Vårdnadshavare har också samtyckt (under 18 år)"), required=False)
     use_existing = forms.BooleanField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(
-        label="Varför skrivs personen in? (sparas i åtkomstloggen)", required=False, max_length=200
+        label=_("Varför skrivs personen in? (sparas i åtkomstloggen)"), required=False, max_length=200
     )
 
 
@@ -87,73 +88,75 @@ class EnrolForm(EnrolmentFieldsForm):
     """Enrol a person already in the register: their fresh consent and the reason are recorded."""
 
     reason = forms.CharField(
-        label="Varför skrivs personen in?",
+        label=_("Varför skrivs personen in?"),
         max_length=200,
-        help_text="Sparas i åtkomstloggen, som förbundets administratör granskar.",
-        error_messages={"required": "Ange varför du skriver in personen."},
+        help_text=_("Sparas i åtkomstloggen, som förbundets administratör granskar."),
+        error_messages={"required": _("Ange varför du skriver in personen.")},
     )
     consent_channel = forms.ChoiceField(
-        label="Personen samtyckte på nytt till registrering",
-        choices=[("", "Välj …"), *ConsentChannel.choices],
+        label=_("Personen samtyckte på nytt till registrering"),
+        choices=[("", _("Välj …")), *ConsentChannel.choices],
         required=False,
-        help_text="Krävs för en deltagare med identitet.",
+        help_text=_("Krävs för en deltagare med identitet."),
     )
-    consent_progression = forms.BooleanField(label="Samtycker till mätning av stegförflyttning", required=False)
-    guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
+    consent_progression = forms.BooleanField(label=_("Samtycker till mätning av stegförflyttning"), required=False)
+    guardian_consent = forms.BooleanField(label=_("Vårdnadshavare har också samtyckt (under 18 år)"), required=False)
 
 
 class IdentityRectifyForm(forms.Form):
     """Rättelse (GDPR art. 16): the fields to correct and why."""
 
-    name = forms.CharField(label="Namn", max_length=200)
-    contact = forms.CharField(label="Telefon eller e-post", max_length=200, required=False)
-    personnummer = forms.CharField(label="Personnummer", max_length=20, help_text="ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN")
+    name = forms.CharField(label=_("Namn"), max_length=200)
+    contact = forms.CharField(label=_("Telefon eller e-post"), max_length=200, required=False)
+    personnummer = forms.CharField(
+        label=_("Personnummer"), max_length=20, help_text=_("ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN")
+    )
     reason = forms.CharField(
-        label="Varför rättas uppgifterna?",
+        label=_("Varför rättas uppgifterna?"),
         max_length=300,
         min_length=3,
-        error_messages={"required": "Ange varför uppgifterna rättas."},
+        error_messages={"required": _("Ange varför uppgifterna rättas.")},
     )
 
 
 class AccessLogFilterForm(forms.Form):
     """Filters of the access-log review page (all optional)."""
 
-    user = forms.TypedChoiceField(label="Användare", required=False, coerce=int, empty_value=None)
-    action = forms.ChoiceField(label="Händelse", required=False)
-    date_from = forms.DateField(label="Från", required=False, widget=DateInput)
-    date_to = forms.DateField(label="Till", required=False, widget=DateInput)
+    user = forms.TypedChoiceField(label=_("Användare"), required=False, coerce=int, empty_value=None)
+    action = forms.ChoiceField(label=_("Händelse"), required=False)
+    date_from = forms.DateField(label=_("Från"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Till"), required=False, widget=DateInput)
 
     def __init__(self, *args, user_choices=(), action_choices=(), **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [("", "Alla"), *user_choices]
-        self.fields["action"].choices = [("", "Alla"), *action_choices]
+        self.fields["user"].choices = [("", _("Alla")), *user_choices]
+        self.fields["action"].choices = [("", _("Alla")), *action_choices]
 
     def clean(self):  # noqa: ANN201
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", "Slutdatumet ligger före startdatumet.")
+            self.add_error("date_to", _("Slutdatumet ligger före startdatumet."))
         return data
 
 
 class AccessLogReviewForm(forms.Form):
-    period_start = forms.DateField(label="Granskad period från", widget=DateInput)
-    period_end = forms.DateField(label="till", widget=DateInput)
-    note = forms.CharField(label="Anteckning (frivillig)", max_length=500, required=False)
+    period_start = forms.DateField(label=_("Granskad period från"), widget=DateInput)
+    period_end = forms.DateField(label=_("till"), widget=DateInput)
+    note = forms.CharField(label=_("Anteckning (frivillig)"), max_length=500, required=False)
 
 
 class EnrolmentCloseForm(forms.Form):
-    end_date = forms.DateField(label="Avslutsdatum", widget=DateInput, initial=timezone.localdate)
-    exit_reason = _code_choice(ExitReason, "Avslutsanledning")
-    income_after = _code_choice(IncomeSource, "Försörjning efter insatsen", required=False)
+    end_date = forms.DateField(label=_("Avslutsdatum"), widget=DateInput, initial=timezone.localdate)
+    exit_reason = _code_choice(ExitReason, _("Avslutsanledning"))
+    income_after = _code_choice(IncomeSource, _("Försörjning efter insatsen"), required=False)
     income_after_extent = forms.TypedChoiceField(
-        label="Omfattning", choices=EXTENT_FORM_CHOICES, coerce=Decimal, initial="1.00"
+        label=_("Omfattning"), choices=EXTENT_FORM_CHOICES, coerce=Decimal, initial="1.00"
     )
 
 
 class MentorChangeForm(forms.Form):
-    mentor = forms.ChoiceField(label="Ny handledare")
-    from_date = forms.DateField(label="Från och med", widget=DateInput, initial=timezone.localdate)
+    mentor = forms.ChoiceField(label=_("Ny handledare"))
+    from_date = forms.DateField(label=_("Från och med"), widget=DateInput, initial=timezone.localdate)
 
     def __init__(self, *args, mentor_choices=(), **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
@@ -161,30 +164,30 @@ class MentorChangeForm(forms.Form):
 
 
 class ConsentForm(forms.Form):
-    purpose = forms.ChoiceField(label="Ändamål", choices=ConsentPurpose.choices)
+    purpose = forms.ChoiceField(label=_("Ändamål"), choices=ConsentPurpose.choices)
     granted = forms.TypedChoiceField(
-        label="Beslut",
-        choices=[("1", "Samtycker"), ("0", "Återkallar samtycket")],
+        label=_("Beslut"),
+        choices=[("1", _("Samtycker")), ("0", _("Återkallar samtycket"))],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
-    channel = forms.ChoiceField(label="Hur", choices=ConsentChannel.choices)
-    member_authority = forms.CharField(label="Medlemsmyndighet (vid delning)", required=False, max_length=200)
-    guardian_consent = forms.BooleanField(label="Vårdnadshavare har också samtyckt (under 18 år)", required=False)
+    channel = forms.ChoiceField(label=_("Hur"), choices=ConsentChannel.choices)
+    member_authority = forms.CharField(label=_("Medlemsmyndighet (vid delning)"), required=False, max_length=200)
+    guardian_consent = forms.BooleanField(label=_("Vårdnadshavare har också samtyckt (under 18 år)"), required=False)
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Anledning",
+        label=_("Anledning"),
         max_length=300,
         min_length=3,
-        error_messages={"required": "Ange varför du behöver uppgifterna."},
+        error_messages={"required": _("Ange varför du behöver uppgifterna.")},
     )
 
 
 class VolumeForm(forms.Form):
-    period_start = forms.DateField(label="Från", widget=DateInput)
-    period_end = forms.DateField(label="Till", widget=DateInput)
-    category = forms.CharField(label="Vad räknades", max_length=100)
-    kon = forms.ChoiceField(label="Kön", choices=[("", "Okänt / alla"), *Kon.choices], required=False)
-    count = forms.IntegerField(label="Antal", min_value=0)
+    period_start = forms.DateField(label=_("Från"), widget=DateInput)
+    period_end = forms.DateField(label=_("Till"), widget=DateInput)
+    category = forms.CharField(label=_("Vad räknades"), max_length=100)
+    kon = forms.ChoiceField(label=_("Kön"), choices=[("", _("Okänt / alla")), *Kon.choices], required=False)
+    count = forms.IntegerField(label=_("Antal"), min_value=0)

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from participants import access
 from participants.access import Page
@@ -16,8 +18,10 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class ImportForm(forms.Form):
-    forbund = forms.ModelChoiceField(Forbund.objects.none(), label="Förbund", to_field_name="code", empty_label=None)
-    file = forms.FileField(label="Fil (CSV eller XLSX)")
+    forbund = forms.ModelChoiceField(
+        Forbund.objects.none(), label=gettext_lazy("Förbund"), to_field_name="code", empty_label=None
+    )
+    file = forms.FileField(label=gettext_lazy("Fil (CSV eller XLSX)"))
 
     def __init__(self, *args, user=None, **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
@@ -26,7 +30,7 @@ class ImportForm(forms.Form):
     def clean_file(self):  # noqa: ANN201
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("Filen är större än 10 MB; dela upp den.")
+            raise forms.ValidationError(_("Filen är större än 10 MB; dela upp den."))
         return upload
 
 
@@ -45,7 +49,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form, "columns": COLUMNS}
     if request.method == "POST" and request.POST.get("action") == "cancel":
         _forget_pending(request)
-        messages.success(request, "Importen är avbruten och den uppladdade filen raderad.")
+        messages.success(request, _("Importen är avbruten och den uppladdade filen raderad."))
         return redirect("import_page")
     if request.method == "POST" and "token" in request.POST:
         pending = request.session.get("pending_import", {})
@@ -55,7 +59,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             content = upload_read(forbund=forbund, token=pending["token"])
         _forget_pending(request)  # the file leaves the disk whatever happens next
         if content is None:
-            messages.error(request, "Importen har gått ut eller kan inte slutföras längre. Ladda upp filen igen.")
+            messages.error(request, _("Importen har gått ut eller kan inte slutföras längre. Ladda upp filen igen."))
             return redirect("import_page")
         try:
             result = import_enrolments(content=content, forbund=forbund, by=request.user, dry_run=False)
@@ -67,9 +71,16 @@ def import_page(request: HttpRequest) -> HttpResponse:
             return render(request, "participants/import.html", context)
         messages.success(
             request,
-            f"Importen är klar: {result.participants_created} nya deltagare, "
-            f"{result.enrolments_created} nya och {result.enrolments_updated} uppdaterade "
-            f"inskrivningar, {result.enrolments_unchanged} oförändrade.",
+            _(
+                "Importen är klar: %(participants)s nya deltagare, %(created)s nya och %(updated)s uppdaterade "
+                "inskrivningar, %(unchanged)s oförändrade."
+            )
+            % {
+                "participants": result.participants_created,
+                "created": result.enrolments_created,
+                "updated": result.enrolments_updated,
+                "unchanged": result.enrolments_unchanged,
+            },
         )
         return redirect("import_page")
     if request.method == "POST" and form.is_valid():

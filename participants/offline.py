@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,7 +39,9 @@ SHELL_ASSETS = [
     "surveys/conversation.js",
     "progression/caseload.js",
 ]
-LOGIN_AGAIN = "Du är inte inloggad längre. Logga in igen; inget som är sparat på surfplattan går förlorat."
+LOGIN_AGAIN = gettext_lazy(
+    "Du är inte inloggad längre. Logga in igen; inget som är sparat på surfplattan går förlorat."
+)
 
 
 @cache
@@ -50,7 +54,8 @@ def shell_version() -> str:
         if path:
             with open(path, "rb") as handle:
                 digest.update(handle.read())
-    digest.update(render_to_string("participants/offline.html").encode())
+    with translation.override(settings.LANGUAGE_CODE):  # the same digest whoever's request asks first
+        digest.update(render_to_string("participants/offline.html").encode())
     for catalogue in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.mo")):
         digest.update(catalogue.read_bytes())
     return digest.hexdigest()[:16]
@@ -142,5 +147,7 @@ def device_unlock(request: HttpRequest) -> JsonResponse:
     request.session["unlock_attempts"] = attempts
     if attempts >= UNLOCK_ATTEMPTS:
         logout(request)
-        return JsonResponse({"ok": False, "detail": "För många felaktiga lösenord. Logga in igen."}, status=401)
-    return JsonResponse({"ok": False, "detail": "Fel lösenord."}, status=400)
+        return JsonResponse(
+            {"ok": False, "detail": gettext("För många felaktiga lösenord. Logga in igen.")}, status=401
+        )
+    return JsonResponse({"ok": False, "detail": gettext("Fel lösenord.")}, status=400)

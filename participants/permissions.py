@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 from participants import access
 from participants.access import Page
 
-PAGE_REFUSED = "Din roll ger inte tillgång till den här sidan."
+PAGE_REFUSED = gettext_lazy("Din roll ger inte tillgång till den här sidan.")
 
 
 def page_access(page: Page) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -16,6 +16,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -64,7 +65,7 @@ def _participant_or_404(request: HttpRequest, pseudonym: str) -> Participant:
     try:
         return participant_detail_for_user(user=request.user, pseudonym=pseudonym)
     except Participant.DoesNotExist:
-        raise Http404("Deltagaren finns inte eller ligger utanför din behörighet.") from None
+        raise Http404(_("Deltagaren finns inte eller ligger utanför din behörighet.")) from None
 
 
 def _writable_enrolment(request: HttpRequest, participant: Participant, enrolment_id: int) -> Enrolment:
@@ -73,7 +74,7 @@ def _writable_enrolment(request: HttpRequest, participant: Participant, enrolmen
     )
     access.require(
         access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),
-        "Du kan inte ändra inskrivningar i den här insatsen.",
+        _("Du kan inte ändra inskrivningar i den här insatsen."),
     )
     return enrolment
 
@@ -97,7 +98,7 @@ def _enrolment_kwargs(form: forms.EnrolmentFieldsForm) -> dict:
 def _resolve_insats(form: forms.EnrolmentFieldsForm, insatser: QuerySet[Insats]) -> bool:
     insats = insatser.filter(code=form.cleaned_data.get("insats")).first()
     if insats is None:
-        form.add_error("insats", "Välj en insats du arbetar i.")
+        form.add_error("insats", _("Välj en insats du arbetar i."))
         return False
     form.cleaned_data["insats_obj"] = insats
     return True
@@ -110,7 +111,7 @@ def _wanted_consents(data: dict, *purposes: tuple[str, str]) -> list[str]:
 @page_access(Page.REGISTER)
 def participant_register_view(request: HttpRequest) -> HttpResponse:
     insatser = _casework_insatser(request.user)
-    access.require(insatser.exists(), "Du arbetar inte i någon aktiv insats som mäts per person.")
+    access.require(insatser.exists(), _("Du arbetar inte i någon aktiv insats som mäts per person."))
     form_kwargs = {
         "insats_choices": [(i.code, i.name) for i in insatser],
         "mentor_choices": _mentor_choices(insatser),
@@ -155,10 +156,11 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
             except PermissionDenied as exc:  # e.g. identified registration without identity access
                 form.add_error("anonymous" if not data["anonymous"] else None, str(exc))
             else:
+                names = {"pseudonym": participant.pseudonym, "insats": insats.name}
                 if data["use_existing"]:
-                    done = f"{participant.pseudonym} är inskriven i {insats.name}. Personen fanns redan; det är loggat."
+                    done = _("%(pseudonym)s är inskriven i %(insats)s. Personen fanns redan; det är loggat.") % names
                 else:
-                    done = f"{participant.pseudonym} är registrerad och inskriven i {insats.name}."
+                    done = _("%(pseudonym)s är registrerad och inskriven i %(insats)s.") % names
                 messages.success(request, done)
                 return redirect("participant_detail", pseudonym=participant.pseudonym)
     else:
@@ -202,11 +204,11 @@ def participant_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
 def identity_reveal(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     access.require(
-        access.can_read_identity(request.user, participant), "Du har inte behörighet att se deltagarens identitet."
+        access.can_read_identity(request.user, participant), _("Du har inte behörighet att se deltagarens identitet.")
     )
     form = forms.ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Ange varför du behöver se identiteten.")
+        messages.error(request, _("Ange varför du behöver se identiteten."))
         return redirect("participant_detail", pseudonym=pseudonym)
     try:
         identity = identity_read(user=request.user, participant=participant, reason=form.cleaned_data["reason"])
@@ -222,7 +224,8 @@ def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
     """Rättelse: the form is filled in with the current data (a logged read), then corrected."""
     participant = _participant_or_404(request, pseudonym)
     access.require(
-        access.can_read_identity(request.user, participant), "Du har inte behörighet att rätta deltagarens identitet."
+        access.can_read_identity(request.user, participant),
+        _("Du har inte behörighet att rätta deltagarens identitet."),
     )
     form = forms.IdentityRectifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -242,7 +245,7 @@ def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("participant_detail", pseudonym=pseudonym)
         else:
-            messages.success(request, "Identitetsuppgifterna är rättade. Rättelsen är loggad.")
+            messages.success(request, _("Identitetsuppgifterna är rättade. Rättelsen är loggad."))
             return redirect("participant_detail", pseudonym=pseudonym)
     elif request.method == "GET":
         try:
@@ -259,10 +262,12 @@ def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
         {
             "participant": participant,
             "form": form,
-            "title": "Rätta identitetsuppgifter",
-            "submit": "Spara rättelsen",
-            "intro": "Rätta namn, kontaktuppgift eller personnummer när de är fel, t.ex. efter en import. "
-            "Både visningen och rättelsen loggas.",
+            "title": _("Rätta identitetsuppgifter"),
+            "submit": _("Spara rättelsen"),
+            "intro": _(
+                "Rätta namn, kontaktuppgift eller personnummer när de är fel, t.ex. efter en import. "
+                "Både visningen och rättelsen loggas."
+            ),
         },
     )
 
@@ -271,7 +276,7 @@ def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
 def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     insatser = _casework_insatser(request.user, participant.forbund)
-    access.require(insatser.exists(), "Du kan inte skriva in deltagare i någon av förbundets insatser.")
+    access.require(insatser.exists(), _("Du kan inte skriva in deltagare i någon av förbundets insatser."))
     form_kwargs = {"insats_choices": [(i.code, i.name) for i in insatser], "mentor_choices": _mentor_choices(insatser)}
     form = forms.EnrolForm(request.POST or None, **form_kwargs, initial={"mentor": str(request.user.pk)})
     if request.method == "POST" and form.is_valid() and _resolve_insats(form, insatser):
@@ -289,7 +294,11 @@ def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"{participant.pseudonym} är inskriven i {data['insats_obj'].name}.")
+            messages.success(
+                request,
+                _("%(pseudonym)s är inskriven i %(insats)s.")
+                % {"pseudonym": participant.pseudonym, "insats": data["insats_obj"].name},
+            )
             return redirect("participant_detail", pseudonym=pseudonym)
     return render(
         request,
@@ -297,10 +306,12 @@ def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
         {
             "participant": participant,
             "form": form,
-            "title": "Skriv in i insats",
-            "submit": "Skriv in",
-            "intro": "Personen finns redan i registret. Inskrivningen kräver personens samtycke på nytt, "
-            "och den loggas med anledningen.",
+            "title": _("Skriv in i insats"),
+            "submit": _("Skriv in"),
+            "intro": _(
+                "Personen finns redan i registret. Inskrivningen kräver personens samtycke på nytt, "
+                "och den loggas med anledningen."
+            ),
         },
     )
 
@@ -312,7 +323,11 @@ def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int
     participant = _participant_or_404(request, pseudonym)
     enrolment = _writable_enrolment(request, participant, enrolment_id)
     if enrolment.end_date is not None:  # closed meanwhile, e.g. by a double tap on the confirmation
-        messages.info(request, f"Inskrivningen i {enrolment.insats.name} är avslutad {enrolment.end_date:%Y-%m-%d}.")
+        messages.info(
+            request,
+            _("Inskrivningen i %(insats)s är avslutad %(date)s.")
+            % {"insats": enrolment.insats.name, "date": f"{enrolment.end_date:%Y-%m-%d}"},
+        )
         return redirect("participant_detail", pseudonym=pseudonym)
     form = forms.EnrolmentCloseForm(request.POST or None)
     confirming = request.method == "POST" and form.is_valid() and "change" not in request.POST
@@ -329,11 +344,12 @@ def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int
             apply_errors(form, exc)
             confirming = False
         else:
-            messages.success(request, f"Inskrivningen i {enrolment.insats.name} är avslutad.")
+            messages.success(request, _("Inskrivningen i %(insats)s är avslutad.") % {"insats": enrolment.insats.name})
             if not access.participants_readable_by(request.user).filter(pk=participant.pk).exists():
                 messages.info(
                     request,
-                    f"Inskrivningen var en felregistrering: du har inte längre åtkomst till {participant.pseudonym}.",
+                    _("Inskrivningen var en felregistrering: du har inte längre åtkomst till %(pseudonym)s.")
+                    % {"pseudonym": participant.pseudonym},
                 )
                 return redirect("home")
             return redirect("participant_detail", pseudonym=pseudonym)
@@ -360,9 +376,9 @@ def _close_summary(form: forms.EnrolmentCloseForm) -> list[tuple[str, str]]:
     income = data["income_after"]
     extent = f" ({data['income_after_extent'] * 100:.0f} %)" if income else ""
     return [
-        ("Avslutsdatum", f"{data['end_date']:%Y-%m-%d}"),
-        ("Avslutsanledning", str(data["exit_reason"])),
-        ("Försörjning efter insatsen", f"{income}{extent}" if income else "Inte angiven"),
+        (_("Avslutsdatum"), f"{data['end_date']:%Y-%m-%d}"),
+        (_("Avslutsanledning"), str(data["exit_reason"])),
+        (_("Försörjning efter insatsen"), f"{income}{extent}" if income else _("Inte angiven")),
     ]
 
 
@@ -385,7 +401,7 @@ def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) 
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Handledare bytt.")
+            messages.success(request, _("Handledare bytt."))
             return redirect("participant_detail", pseudonym=pseudonym)
     return render(
         request,
@@ -393,9 +409,9 @@ def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) 
         {
             "participant": participant,
             "form": form,
-            "title": "Byt handledare",
-            "submit": "Byt handledare",
-            "intro": "Varje handledarbyte räknas: byten sänker chansen till arbete, så de syns i uppföljningen.",
+            "title": _("Byt handledare"),
+            "submit": _("Byt handledare"),
+            "intro": _("Varje handledarbyte räknas: byten sänker chansen till arbete, så de syns i uppföljningen."),
         },
     )
 
@@ -404,7 +420,8 @@ def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) 
 def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     access.require(
-        access.can_record_consent(request.user, participant), "Du kan inte registrera samtycken för den här deltagaren."
+        access.can_record_consent(request.user, participant),
+        _("Du kan inte registrera samtycken för den här deltagaren."),
     )
     form = forms.ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -418,7 +435,7 @@ def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Samtycket är registrerat.")
+            messages.success(request, _("Samtycket är registrerat."))
             return redirect("participant_detail", pseudonym=pseudonym)
     return render(
         request,
@@ -426,9 +443,9 @@ def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
         {
             "participant": participant,
             "form": form,
-            "title": "Samtycke",
-            "submit": "Spara",
-            "intro": "Ett återkallat samtycke sparas som en ny händelse; inget tidigare samtycke ändras.",
+            "title": _("Samtycke"),
+            "submit": _("Spara"),
+            "intro": _("Ett återkallat samtycke sparas som en ny händelse; inget tidigare samtycke ändras."),
         },
     )
 
@@ -436,7 +453,7 @@ def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
 def _require_request_handler(request: HttpRequest, participant: Participant) -> None:
     access.require(
         access.can_answer_data_subject_requests(request.user, participant),
-        "Bara förbundets administratör kan exportera eller radera en persons uppgifter.",
+        _("Bara förbundets administratör kan exportera eller radera en persons uppgifter."),
     )
 
 
@@ -444,7 +461,7 @@ def _require_request_handler(request: HttpRequest, participant: Participant) -> 
 @login_required
 def participant_export_view(request: HttpRequest, pseudonym: str, fmt: str) -> HttpResponse:
     if fmt not in ("json", "html"):
-        raise Http404("Registerutdrag finns som .json och .html.")
+        raise Http404(_("Registerutdrag finns som .json och .html."))
     participant = _participant_or_404(request, pseudonym)
     _require_request_handler(request, participant)
     data = gdpr.participant_export(participant=participant, by=request.user, reason="Registerutdrag på begäran")
@@ -467,7 +484,9 @@ def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         participant_erase(participant=participant, by=request.user, reason=form.cleaned_data["reason"])
         messages.success(
-            request, f"Identitetsuppgifterna för {participant.pseudonym} är raderade. Statistiken finns kvar."
+            request,
+            _("Identitetsuppgifterna för %(pseudonym)s är raderade. Statistiken finns kvar.")
+            % {"pseudonym": participant.pseudonym},
         )
         return redirect("participant_detail", pseudonym=pseudonym)
     return render(
@@ -476,14 +495,16 @@ def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse
         {
             "participant": participant,
             "form": form,
-            "title": "Radera identitetsuppgifter",
-            "submit": "Radera för gott",
+            "title": _("Radera identitetsuppgifter"),
+            "submit": _("Radera för gott"),
             "danger": True,
-            "intro": "Personnummer, namn och kontaktuppgifter raderas och kan inte återställas. "
-            "Målbild, delmål, handlingsplan, planens historik och anledningarna i åtkomstloggen ersätts med "
-            "[raderat]; där namnet, telefonnumret eller personnumret står i förbundets andra loggtexter byts "
-            "just de orden ut. Importfiler som väntar på bekräftelse och nämner personen raderas. "
-            "Pseudonymiserad statistik (kön, födelseår, inskrivningar, mätningar) finns kvar.",
+            "intro": _(
+                "Personnummer, namn och kontaktuppgifter raderas och kan inte återställas. "
+                "Målbild, delmål, handlingsplan, planens historik och anledningarna i åtkomstloggen ersätts med "
+                "[raderat]; där namnet, telefonnumret eller personnumret står i förbundets andra loggtexter byts "
+                "just de orden ut. Importfiler som väntar på bekräftelse och nämner personen raderas. "
+                "Pseudonymiserad statistik (kön, födelseår, inskrivningar, mätningar) finns kvar."
+            ),
         },
     )
 
@@ -513,7 +534,9 @@ def access_log(request: HttpRequest) -> HttpResponse:
             apply_errors(review_form, exc)
         else:
             messages.success(
-                request, f"Granskningen av {data['period_start']:%Y-%m-%d}–{data['period_end']:%Y-%m-%d} är sparad."
+                request,
+                _("Granskningen av %(start)s–%(end)s är sparad.")
+                % {"start": f"{data['period_start']:%Y-%m-%d}", "end": f"{data['period_end']:%Y-%m-%d}"},
             )
             return redirect(f"{request.path}?{request.GET.urlencode()}")
     if filters.is_valid():
@@ -554,7 +577,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 def volume_list(request: HttpRequest, code: str) -> HttpResponse:
     insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     if insats.measurement_mode != MeasurementMode.VOLUME:
-        raise Http404("Insatsen mäts per person.")
+        raise Http404(_("Insatsen mäts per person."))
     form = forms.VolumeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -562,7 +585,7 @@ def volume_list(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Volymen är registrerad.")
+            messages.success(request, _("Volymen är registrerad."))
             return redirect("volume_list", code=code)
     registrations = insats.volume_registrations.select_related("registered_by")
     page = Paginator(registrations, 50).get_page(request.GET.get("sida"))

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from participants.api_keys import api_key_create, api_key_get, api_key_problem, api_key_revoke
@@ -25,7 +26,7 @@ def api_token_page(request: HttpRequest) -> HttpResponse:
         _, new_key = api_key_create(user=request.user)
     elif action == "revoke":
         if api_key_revoke(user=request.user):
-            messages.success(request, "API-nyckeln är återkallad. Den fungerar inte längre.")
+            messages.success(request, gettext("API-nyckeln är återkallad. Den fungerar inte längre."))
         return redirect("api_token")
     key = api_key_get(user=request.user)
     problem = api_key_problem(key=key) if key is not None else None

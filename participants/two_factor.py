@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -45,10 +46,10 @@ class TwoFactorMiddleware:
 
 class CodeForm(forms.Form):
     code = forms.RegexField(
-        label="Sexsiffrig kod",
+        label=gettext_lazy("Sexsiffrig kod"),
         regex=r"^\d{6}$",
         max_length=6,
-        error_messages={"invalid": "Koden är sex siffror."},
+        error_messages={"invalid": gettext_lazy("Koden är sex siffror.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
@@ -64,7 +65,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
         if not allowed:
-            form.add_error("code", "För många felaktiga försök i rad. Vänta en liten stund och försök igen.")
+            form.add_error("code", gettext("För många felaktiga försök i rad. Vänta en liten stund och försök igen."))
         elif device.verify_token(form.cleaned_data["code"]):
             if not device.confirmed:
                 device.confirmed = True
@@ -73,7 +74,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             target = request.GET.get("next", "")
             return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
         else:
-            form.add_error("code", "Koden stämmer inte. Kontrollera att klockan i telefonen går rätt och försök igen.")
+            form.add_error(
+                "code", gettext("Koden stämmer inte. Kontrollera att klockan i telefonen går rätt och försök igen.")
+            )
     context = {"form": form, "setup": not device.confirmed}
     if not device.confirmed:
         context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
