@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from progression.models import Goal
 from surveys.selectors import area_labels
@@ -14,7 +15,7 @@ def report_dashboard_url() -> str:
 
 def journey_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
     """Every enrolment in scope has a journey page."""
-    return [("Deltagarens resa", reverse("journey", args=[enrolment.pk]))]
+    return [(gettext("Deltagarens resa"), reverse("journey", args=[enrolment.pk]))]
 
 
 def goals_export_section(participant: Any) -> dict[str, Any]:

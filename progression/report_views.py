@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from participants import access
@@ -92,7 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @page_access(Page.REPORTS)
 def report_page(request: HttpRequest, name: str) -> HttpResponse:
     if name not in REPORTS:
-        raise Http404("Rapporten finns inte.")
+        raise Http404(gettext("Rapporten finns inte."))
     try:
         filters = _filters(request)
     except FilterError as exc:
@@ -158,7 +159,7 @@ def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
         forbund_code=job.params.get("forbund", ""),
         insats_codes=job.params.get("insats", []),
     ):
-        raise Http404("Exporten finns inte eller ligger utanför din behörighet.")
+        raise Http404(gettext("Exporten finns inte eller ligger utanför din behörighet."))
     return job
 
 
@@ -181,10 +182,10 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
 def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
     if job.status != ExportStatus.DONE:
-        raise Http404("Filen är inte klar.")
+        raise Http404(gettext("Filen är inte klar."))
     path = export_job_download(job=job, user=request.user)
     if not path.exists():
-        raise Http404("Filen har tagits bort. Gör en ny export.")
+        raise Http404(gettext("Filen har tagits bort. Gör en ny export."))
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
@@ -209,7 +210,7 @@ def report_texts(request: HttpRequest) -> HttpResponse:
             saved = form.save(commit=False)
             saved.updated_by = request.user
             saved.save()
-            messages.success(request, "Texterna är sparade.")
+            messages.success(request, gettext("Texterna är sparade."))
             return redirect(f"{reverse('report_texts')}?{request.GET.urlencode()}")
     return render(
         request,
@@ -219,12 +220,12 @@ def report_texts(request: HttpRequest) -> HttpResponse:
 
 
 ANALYSIS_UNUSED_FILTERS = {
-    "insats": "insats",
-    "kon": "kön",
-    "aldersgrupp": "åldersgrupp",
-    "from": "period",
-    "to": "period",
-    "period": "period",
+    "insats": gettext_lazy("insats"),
+    "kon": gettext_lazy("kön"),
+    "aldersgrupp": gettext_lazy("åldersgrupp"),
+    "from": gettext_lazy("period"),
+    "to": gettext_lazy("period"),
+    "period": gettext_lazy("period"),
 }
 
 
@@ -239,7 +240,9 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
         filters = parse_filter(user=request.user, params=scope, default_year=timezone.localdate().year)
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
-    not_used = list(dict.fromkeys(label for name, label in ANALYSIS_UNUSED_FILTERS.items() if request.GET.get(name)))
+    not_used = list(
+        dict.fromkeys(str(label) for name, label in ANALYSIS_UNUSED_FILTERS.items() if request.GET.get(name))
+    )
     is_admin = access.can_link_analysis_exports(request.user, filters.forbund)
     error = ""
     if request.method == "POST":
@@ -253,13 +256,13 @@ def analysis_export(request: HttpRequest) -> HttpResponse:
             ).first()
             same_forbund = earlier is not None and earlier.params.get("forbund") == filters.forbund.code
             if not is_admin:
-                error = "Bara en administratör kan låta två exporter dela pseudonymnyckel."
+                error = gettext("Bara en administratör kan låta två exporter dela pseudonymnyckel.")
             elif not same_forbund:
-                error = f"Export {reuse} finns inte bland förbundets analysexporter."
+                error = gettext("Export %(number)s finns inte bland förbundets analysexporter.") % {"number": reuse}
             else:
                 key = earlier.params["pseudonym_key"]
         if shape not in ("long", "wide") or file_format not in ("csv", "xlsx"):
-            error = "Välj form (lång eller bred) och format (CSV eller XLSX)."
+            error = gettext("Välj form (lång eller bred) och format (CSV eller XLSX).")
         if not error:
             job = export_job_create(
                 user=request.user,
@@ -305,18 +308,22 @@ def norms_page(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         if not may_create:
-            raise PermissionDenied("Bara driftansvarig kan göra nya normer: de gäller alla förbund.")
+            raise PermissionDenied(gettext("Bara driftansvarig kan göra nya normer: de gäller alla förbund."))
         reason = request.POST.get("reason", "").strip()
         if len(reason) < NORM_REASON_SHORTEST:
-            errors["reason"] = f"Skriv varför nya normer behövs (minst {NORM_REASON_SHORTEST} tecken); skälet sparas."
+            errors["reason"] = gettext("Skriv varför nya normer behövs (minst %(shortest)s tecken); skälet sparas.") % {
+                "shortest": NORM_REASON_SHORTEST
+            }
         if request.POST.get("confirm") != "1":
-            errors["confirm"] = "Bekräfta att alla klassificeringar räknas om mot de nya normerna."
+            errors["confirm"] = gettext("Bekräfta att alla klassificeringar räknas om mot de nya normerna.")
         if not errors:
             job = rebuild.rebuild_run(new_norms_reason=reason, new_norms_by=request.user, report=lambda line: None)
             if job is None:
-                messages.success(request, "Nya normer är gjorda och all stegförflyttning är omräknad.")
+                messages.success(request, gettext("Nya normer är gjorda och all stegförflyttning är omräknad."))
             else:
-                messages.success(request, "Nya normer görs och all stegförflyttning räknas om; förloppet syns nedan.")
+                messages.success(
+                    request, gettext("Nya normer görs och all stegförflyttning räknas om; förloppet syns nedan.")
+                )
             return redirect(f"{reverse('norms')}?{request.GET.urlencode()}")
     current = norms.current_norm_set()
     job = RebuildJob.objects.order_by("-id").first()
@@ -388,14 +395,14 @@ def periods_page(request: HttpRequest) -> HttpResponse:
 def period_close_view(request: HttpRequest, forbund: str) -> HttpResponse:
     target = get_object_or_404(access.forbund_for_reports(request.user), code=forbund)
     if not access.can_close_period(request.user, target):
-        raise PermissionDenied("Bara förbundets samordnare eller administratör kan stänga en period.")
+        raise PermissionDenied(gettext("Bara förbundets samordnare eller administratör kan stänga en period."))
     back = f"{reverse('report_periods')}?{request.GET.urlencode()}"
     year_raw = request.POST.get("ar", "")
     if request.POST.get("confirm") != "1":
-        messages.error(request, "Bekräfta att rapporterna för perioden fryses innan du stänger den.")
+        messages.error(request, gettext("Bekräfta att rapporterna för perioden fryses innan du stänger den."))
         return redirect(back)
     if not (year_raw.isascii() and year_raw.isdigit() and len(year_raw) == 4):
-        messages.error(request, "Året måste skrivas med fyra siffror, t.ex. 2025.")
+        messages.error(request, gettext("Året måste skrivas med fyra siffror, t.ex. 2025."))
         return redirect(back)
     try:
         closure = period_close(
@@ -404,7 +411,9 @@ def period_close_view(request: HttpRequest, forbund: str) -> HttpResponse:
     except ClosureError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    messages.success(request, f"{closure.label} stängs: rapporterna fryses nu, förloppet syns nedan.")
+    messages.success(
+        request, gettext("%(period)s stängs: rapporterna fryses nu, förloppet syns nedan.") % {"period": closure.label}
+    )
     return redirect(back)
 
 
@@ -415,15 +424,18 @@ def period_reopen_view(request: HttpRequest, closure_id: int) -> HttpResponse:
         PeriodClosure.objects.filter(forbund__in=access.forbund_for_reports(request.user)), pk=closure_id
     )
     if not access.can_reopen_period(request.user, closure.forbund):
-        raise PermissionDenied("Bara förbundets administratör kan öppna en stängd period igen.")
+        raise PermissionDenied(gettext("Bara förbundets administratör kan öppna en stängd period igen."))
     back = f"{reverse('report_periods')}?{request.GET.urlencode()}"
     if request.POST.get("confirm") != "1":
-        messages.error(request, "Bekräfta att perioden öppnas igen och att dess siffror då kan ändras.")
+        messages.error(request, gettext("Bekräfta att perioden öppnas igen och att dess siffror då kan ändras."))
         return redirect(back)
     try:
         period_reopen(by=request.user, closure=closure, reason=request.POST.get("reason", ""))
     except ClosureError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    messages.success(request, f"{closure.label} är öppnad igen; rapporterna räknas nu med dagens uppgifter.")
+    messages.success(
+        request,
+        gettext("%(period)s är öppnad igen; rapporterna räknas nu med dagens uppgifter.") % {"period": closure.label},
+    )
     return redirect(back)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from participants import access
@@ -95,19 +96,24 @@ def _journey_story(
         ]
         lanes.append(
             charts.Lane(
-                label="Timmar/vecka",
+                label=_("Timmar/vecka"),
                 series=hour_series,
                 min_value=0,
                 max_value=max(40, max(v for _, v in hours)),
-                note=f"{hours[-1][1]} tim/v",
+                note=_("%(hours)s tim/v") % {"hours": hours[-1][1]},
             )
         )
     reached = Milestone.objects.filter(goal__enrolment=enrolment, achieved_on__isnull=False).order_by("achieved_on")
     mentors = list(selectors.mentor_history(enrolment=enrolment))
-    events = [charts.Event(day=m.achieved_on, label=f"Delmål uppnått: {m.text}", kind="goal") for m in reached]
+    events = [
+        charts.Event(day=m.achieved_on, label=_("Delmål uppnått: %(text)s") % {"text": m.text}, kind="goal")
+        for m in reached
+    ]
     events += [
         charts.Event(
-            day=a.start_date, label=f"Ny handledare: {a.mentor.get_full_name() or a.mentor.username}", kind="mentor"
+            day=a.start_date,
+            label=_("Ny handledare: %(mentor)s") % {"mentor": a.mentor.get_full_name() or a.mentor.username},
+            kind="mentor",
         )
         for a in mentors[1:]
     ]
@@ -115,11 +121,13 @@ def _journey_story(
     timeline = None
     if readings or hours:
         timeline = charts.timeline_svg(
-            title="Resan: varje område på stegen 1–10 över tid, timmar i aktivitet, uppnådda delmål och handledarbyten",
+            title=_(
+                "Resan: varje område på stegen 1–10 över tid, timmar i aktivitet, uppnådda delmål och handledarbyten"
+            ),
             start=enrolment.start_date,
             end=max(end, enrolment.start_date + timedelta(days=30)),
             lanes=lanes,
-            series_names=["Deltagaren", "Handledaren"],
+            series_names=[_("Deltagaren"), _("Handledaren")],
             events=events,
         )
     return {"timeline": timeline, "moves": moves, "reached": reached, "mentors": mentors}
@@ -170,7 +178,7 @@ def journey(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def _plan_post(request: HttpRequest, enrolment_id: int) -> Enrolment:
     enrolment = _enrolment(request, enrolment_id)
     if not _can_plan(request, enrolment):
-        raise PermissionDenied("Du kan inte ändra planen för den här inskrivningen.")
+        raise PermissionDenied(_("Du kan inte ändra planen för den här inskrivningen."))
     return enrolment
 
 
@@ -180,7 +188,7 @@ def _done(request: HttpRequest, enrolment: Enrolment, error: ValidationError | N
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, "Planen är uppdaterad.")
+        messages.success(request, _("Planen är uppdaterad."))
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
@@ -193,7 +201,7 @@ def goal_save(request: HttpRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _plan_post(request, enrolment_id)
     form = GoalForm(request.POST)
     if not form.is_valid():
-        return _done(request, enrolment, ValidationError("Skriv målbilden."))
+        return _done(request, enrolment, ValidationError(_("Skriv målbilden.")))
     try:
         goals.goal_set(enrolment=enrolment, text=form.cleaned_data["text"], by=request.user)
     except ValidationError as exc:
@@ -204,7 +212,7 @@ def goal_save(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 def _active_goal(enrolment: Enrolment):  # noqa: ANN202
     goal = selectors.goal_current(enrolment=enrolment)
     if goal is None:
-        raise ValidationError("Skriv en målbild först.")
+        raise ValidationError(_("Skriv en målbild först."))
     return goal
 
 
@@ -277,7 +285,7 @@ def mentor_home(request: HttpRequest) -> HttpResponse:
     search_error = ""
     by_personnummer = _looks_like_personnummer(query)
     if by_personnummer and request.method != "POST":  # an address with a personnummer in it: not looked up
-        search_error = "Sök på personnummer i sökrutan på sidan."
+        search_error = _("Sök på personnummer i sökrutan på sidan.")
         mine = mine.none()
     elif by_personnummer:
         try:
@@ -371,7 +379,7 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
     version = (mentor_session or self_session).version if (mentor_session or self_session) else None
     version = version or instrument_version_current(code=PROGRESSION_INSTRUMENT)
     if version is None:
-        raise Http404("Inget stegförflyttningsinstrument är laddat.")
+        raise Http404(_("Inget stegförflyttningsinstrument är laddat."))
     form = instrument_version_form(version=version, perspective=Perspective.MENTOR, language="sv")
     self_form_texts = instrument_version_form(version=version, perspective=Perspective.SELF, language="sv")
     self_texts = {item.code: item.text for d in self_form_texts.dimensions for item in d.items}
@@ -401,11 +409,11 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
         stages,
     )
     radar = charts.radar_svg(
-        title="Självskattning och handledarens bedömning per område (stegen 1–10)",
+        title=_("Självskattning och handledarens bedömning per område (stegen 1–10)"),
         axes=[area["label"] for area in areas],
         series=[
-            charts.Series("Deltagaren", [area["self"] for area in areas]),
-            charts.Series("Handledaren", [area["mentor"] for area in areas]),
+            charts.Series(_("Deltagaren"), [area["self"] for area in areas]),
+            charts.Series(_("Handledaren"), [area["mentor"] for area in areas]),
         ],
         min_value=1,
         max_value=10,
