@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from config.languages import PARTICIPANT_LANGUAGES
 from participants.forms import DateInput
@@ -7,15 +8,18 @@ LANGUAGE_CHOICES = [(language.key, language.name) for language in PARTICIPANT_LA
 
 
 class SelfLinkForm(forms.Form):
-    language = forms.ChoiceField(label="Språk", choices=LANGUAGE_CHOICES, initial="sv")
-    days = forms.IntegerField(label="Länken gäller i (dagar)", min_value=1, max_value=60, initial=7)
+    language = forms.ChoiceField(label=_("Språk"), choices=LANGUAGE_CHOICES, initial="sv")
+    days = forms.IntegerField(label=_("Länken gäller i (dagar)"), min_value=1, max_value=60, initial=7)
 
 
 class CampaignForm(forms.Form):
     instrument = forms.ChoiceField(
-        label="Enkät",
-        choices=[("nns-pagaende", "Deltagarenkät, pågående deltagare"), ("nns-avslut", "Deltagarenkät vid avslut")],
+        label=_("Enkät"),
+        choices=[
+            ("nns-pagaende", _("Deltagarenkät, pågående deltagare")),
+            ("nns-avslut", _("Deltagarenkät vid avslut")),
+        ],
     )
-    period_start = forms.DateField(label="Från", widget=DateInput)
-    period_end = forms.DateField(label="Till", widget=DateInput)
-    number_asked = forms.IntegerField(label="Antal tillfrågade", min_value=1)
+    period_start = forms.DateField(label=_("Från"), widget=DateInput)
+    period_end = forms.DateField(label=_("Till"), widget=DateInput)
+    number_asked = forms.IntegerField(label=_("Antal tillfrågade"), min_value=1)

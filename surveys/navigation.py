@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from participants import access
 from participants.models import ConsentPurpose
@@ -20,8 +21,8 @@ def conversation_links(enrolment: Any, user: Any) -> list[tuple[str, str]]:
     if not access.enrolments_writable_by(user).filter(pk=enrolment.pk).exists():
         return []
     return [
-        ("Målbildssamtal", reverse("conversation_hub", args=[enrolment.pk])),
-        ("Länk för självskattning", reverse("self_link_new", args=[enrolment.pk])),
+        (_("Målbildssamtal"), reverse("conversation_hub", args=[enrolment.pk])),
+        (_("Länk för självskattning"), reverse("self_link_new", args=[enrolment.pk])),
     ]
 
 
@@ -35,20 +36,24 @@ def closing_prompts(enrolment: Any, user: Any) -> list[dict[str, Any]]:
         .first()
     )
     hub = (
-        [("Gör slutmätningen", reverse("conversation_hub", args=[enrolment.pk]))] if enrolment.end_date is None else []
+        [(_("Gör slutmätningen"), reverse("conversation_hub", args=[enrolment.pk]))]
+        if enrolment.end_date is None
+        else []
     )
     if latest is None:
-        prompts.append({"title": "Slutmätning", "text": "Deltagaren har ingen mätning ännu.", "links": hub})
+        prompts.append({"title": _("Slutmätning"), "text": _("Deltagaren har ingen mätning ännu."), "links": hub})
     else:
         days = (timezone.localdate() - timezone.localdate(latest)).days
-        text = f"Senaste mätningen gjordes {timezone.localdate(latest):%Y-%m-%d}"
+        date = f"{timezone.localdate(latest):%Y-%m-%d}"
         if days > RECENT_READING_DAYS:
-            text += (
-                f", för {days} dagar sedan. Gör en slutmätning i ett sista målbildssamtal, så att resan får sitt slut."
-            )
-            prompts.append({"title": "Slutmätning", "text": text, "links": hub})
+            text = _(
+                "Senaste mätningen gjordes %(date)s, för %(days)s dagar sedan. Gör en slutmätning i ett sista "
+                "målbildssamtal, så att resan får sitt slut."
+            ) % {"date": date, "days": days}
+            prompts.append({"title": _("Slutmätning"), "text": text, "links": hub})
         else:
-            prompts.append({"title": "Slutmätning", "text": text + ": den räknas som slutmätning.", "links": []})
+            text = _("Senaste mätningen gjordes %(date)s: den räknas som slutmätning.") % {"date": date}
+            prompts.append({"title": _("Slutmätning"), "text": text, "links": []})
     today = timezone.localdate()
     campaign = (
         SurveyCampaign.objects.filter(
@@ -64,20 +69,21 @@ def closing_prompts(enrolment: Any, user: Any) -> list[dict[str, Any]]:
     if campaign is not None:
         prompts.append(
             {
-                "title": "Avslutsenkät",
-                "text": "Ge deltagaren avslutsenkäten nu, innan ni skiljs åt. Den är anonym: visa QR-koden eller "
-                "ge länken:",
+                "title": _("Avslutsenkät"),
+                "text": _(
+                    "Ge deltagaren avslutsenkäten nu, innan ni skiljs åt. Den är anonym: visa QR-koden eller ge länken:"
+                ),
                 "share": reverse("public_survey", args=[campaign.token]),
-                "links": [("Visa QR-koden", reverse("campaign_detail", args=[enrolment.insats.code, campaign.pk]))],
+                "links": [(_("Visa QR-koden"), reverse("campaign_detail", args=[enrolment.insats.code, campaign.pk]))],
             }
         )
     elif enrolment.insats.measurement_mode == "per_person":
         prompts.append(
             {
-                "title": "Avslutsenkät",
-                "text": f"{enrolment.insats.name} har ingen öppen avslutsenkät. "
-                "Skapa en, så kan deltagaren svara anonymt.",
-                "links": [("Deltagarenkäter", reverse("campaign_list", args=[enrolment.insats.code]))],
+                "title": _("Avslutsenkät"),
+                "text": _("%(insats)s har ingen öppen avslutsenkät. Skapa en, så kan deltagaren svara anonymt.")
+                % {"insats": enrolment.insats.name},
+                "links": [(_("Deltagarenkäter"), reverse("campaign_list", args=[enrolment.insats.code]))],
             }
         )
     return prompts
@@ -103,4 +109,4 @@ def insats_links(insats: Any, user: Any) -> list[tuple[str, str]]:
     """The satisfaction surveys of a per-person insats."""
     if insats.measurement_mode != "per_person":
         return []
-    return [("Deltagarenkäter", reverse("campaign_list", args=[insats.code]))]
+    return [(_("Deltagarenkäter"), reverse("campaign_list", args=[insats.code]))]
