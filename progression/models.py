@@ -318,6 +318,39 @@ class PlanEvent(models.Model):
         return self.description[:60]
 
 
+class PlanLink(models.Model):
+    """Min plan: a personal link that shows the participant their own målbild, delmål, next steps and
+    self-assessments on the ladder, without an account (progression/plan.py).
+
+    Only a hash of the token is stored; the token is shown once, to the mentor. At most one link per
+    enrolment is in force: a new one revokes the previous. It stops working at avslut, on erasure and
+    when the participant withdraws consent, whatever its own state says."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    enrolment = models.ForeignKey("participants.Enrolment", on_delete=models.CASCADE, related_name="plan_links")
+    language = models.CharField("språk", max_length=12)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField("återkallad", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    last_opened_at = models.DateTimeField("senast öppnad", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "länk till Min plan"
+        verbose_name_plural = "länkar till Min plan"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"], condition=models.Q(revoked_at__isnull=True), name="one_active_plan_link"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Min plan {self.pk} ({'återkallad' if self.revoked_at else 'gäller'})"
+
+
 class RebuildPhase(models.TextChoices):
     SCORES = "scores", "Poäng"
     REFERENCE = "reference", "Normer"

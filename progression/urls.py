@@ -1,6 +1,6 @@
 from django.urls import path
 
-from progression import api, report_api, report_views, views
+from progression import api, plan_views, report_api, report_views, views
 
 urlpatterns = [
     path("mentor/", views.mentor_home, name="mentor_home"),
@@ -11,6 +11,10 @@ urlpatterns = [
     path("resa/<int:enrolment_id>/delmal/<int:milestone_id>/", views.milestone_status, name="milestone_status"),
     path("resa/<int:enrolment_id>/steg/", views.step_add, name="step_add"),
     path("resa/<int:enrolment_id>/steg/<int:step_id>/", views.step_mark, name="step_mark"),
+    path("resa/<int:enrolment_id>/min-plan/", plan_views.plan_link_page, name="plan_link"),
+    path("resa/<int:enrolment_id>/min-plan/aterkalla/", plan_views.plan_link_revoke, name="plan_link_revoke"),
+    path("min-plan/sw.js", plan_views.plan_service_worker, name="plan_service_worker"),
+    path("min-plan/<str:token>/", plan_views.my_plan_page, name="my_plan"),
     path("rapporter/", report_views.dashboard, name="report_dashboard"),
     path("rapporter/texter/", report_views.report_texts, name="report_texts"),
     path("rapporter/analysexport/", report_views.analysis_export, name="analysis_export"),

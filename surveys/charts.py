@@ -325,3 +325,97 @@ def timeline_svg(
     )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
+
+
+def _width(text: str, per_character: float) -> float:
+    """A text's width, estimated: Arabic letters are narrower than Latin ones, its vowel marks take none."""
+    width = 0.0
+    for character in text:
+        if "\u064b" <= character <= "\u065f" or character == "\u0670":
+            continue
+        width += per_character * (0.85 if "\u0600" <= character <= "\u06ff" else 1)
+    return width
+
+
+def ladder_lanes_svg(
+    *,
+    title: str,
+    lanes: Sequence[Lane],
+    start_label: str,
+    end_label: str,
+    rtl: bool = False,
+    width: int = 360,
+) -> SafeString:
+    """One participant's own readings per area over time, a lane per area stacked one above the
+    other so that it reads on a 390 px phone: the area's name above its lane with the note (e.g. the
+    latest value and its stage) at the other end, or on a line of its own when both do not fit, the
+    scale's ends beside the lane, and the first and the latest day under the last lane. Every text
+    comes in already translated; with rtl=True the texts are right-to-left and time runs from right
+    to left."""
+    days = sorted({day for lane in lanes for points in lane.series for day, _ in points})
+    line_h, lane_h, gap, ticks_w, pad = 22, 46, 16, 28, 10
+    # Bold 16 px and plain 15 px text, estimated per character, side by side on one line?
+    rows = [1 if _width(lane.label, 9.6) + _width(lane.note, 8.2) + 24 <= width - 2 * pad else 2 for lane in lanes]
+    tops = [sum(rows[:index]) * line_h + index * (lane_h + gap) for index in range(len(lanes))]
+    bottom = sum(rows) * line_h + len(lanes) * (lane_h + gap)
+    height = bottom + 32
+    # The side the readings start from (the first day) and the side they run to.
+    start_x, end_x = (width - ticks_w, pad) if rtl else (ticks_w, width - pad)
+    span = max((days[-1] - days[0]).days, 0) if days else 0
+
+    def x(day: date) -> float:
+        share = 0.5 if span == 0 else (day - days[0]).days / span
+        return start_x + (end_x - start_x) * share
+
+    near, far = (width - pad, pad) if rtl else (pad, width - pad)  # the label's side, the note's side
+    tick_x = width - 4 if rtl else 4
+    parts = [
+        f'<svg class="chart lanes" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'direction="{"rtl" if rtl else "ltr"}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    left, right = min(start_x, end_x), max(start_x, end_x)
+    for lane, y0, lines in zip(lanes, tops, rows, strict=True):
+        top = y0 + lines * line_h
+
+        def y(value: float, top: float = top, lane: Lane = lane) -> float:
+            share = (value - lane.min_value) / ((lane.max_value - lane.min_value) or 1)
+            return top + lane_h - 5 - (lane_h - 10) * share
+
+        middle = y((lane.min_value + lane.max_value) / 2)
+        note_x, note_y, note_anchor = (far, y0 + 16, "end") if lines == 1 else (near, y0 + line_h + 15, "start")
+        note = f'<text x="{note_x}" y="{note_y}" text-anchor="{note_anchor}" font-size="15">{escape(lane.note)}</text>'
+        parts.append(
+            f'<text x="{near}" y="{y0 + 16}" text-anchor="start" font-size="16" font-weight="600">'
+            f"{escape(lane.label)}</text>{note}"
+            f'<rect x="{_fmt(left - 6)}" y="{top + 2}" width="{_fmt(right - left + 12)}" height="{lane_h - 2}" '
+            'fill="#f5f7fa" stroke="#e1e6ee"/>'
+            f'<line x1="{_fmt(left - 6)}" y1="{_fmt(middle)}" x2="{_fmt(right + 6)}" y2="{_fmt(middle)}" '
+            'stroke="#d5dce6" stroke-dasharray="2 3"/>'
+            f'<text x="{tick_x}" y="{_fmt(y(lane.max_value) + 4)}" text-anchor="start" font-size="12" '
+            f'fill="#5b6675">{lane.max_value:g}</text>'
+            f'<text x="{tick_x}" y="{_fmt(y(lane.min_value) + 4)}" text-anchor="start" font-size="12" '
+            f'fill="#5b6675">{lane.min_value:g}</text>'
+        )
+        for number, points in enumerate(lane.series):
+            if len(points) > 1:
+                path = " ".join(f"{_fmt(x(day))},{_fmt(y(value))}" for day, value in points)
+                parts.append(f'<polyline {_paint(number, fill=False)} points="{path}" stroke-width="2.5"/>')
+            parts.extend(_marker(number, x(day), y(value), 4.5) for day, value in points)
+    axis_y = bottom + 12
+    parts.extend(
+        f'<line x1="{_fmt(x(day))}" y1="{axis_y - 14}" x2="{_fmt(x(day))}" y2="{axis_y - 8}" stroke="#5b6675"/>'
+        for day in days
+    )
+    if span == 0 and days:
+        parts.append(
+            f'<text x="{_fmt(x(days[0]))}" y="{axis_y + 8}" text-anchor="middle" font-size="14">'
+            f"{escape(end_label)}</text>"
+        )
+    elif days:
+        parts.append(
+            f'<text x="{_fmt(start_x)}" y="{axis_y + 8}" text-anchor="start" font-size="14">'
+            f"{escape(start_label)}</text>"
+            f'<text x="{_fmt(end_x)}" y="{axis_y + 8}" text-anchor="end" font-size="14">{escape(end_label)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
