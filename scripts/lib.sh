@@ -64,6 +64,10 @@ ensure_debian_packages() {
 # WeasyPrint (the PDF report pack) needs Pango and a font.
 PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
+# Read-aloud audio for the participant's forms (surveys/speech.py): espeak-ng speaks, lame makes MP3.
+# Without them instruments still load; the "Lyssna" buttons then use the device's own voice.
+SPEECH_PACKAGES=(espeak-ng lame)
+
 ensure_chromium() {
   # The browser tests (tests/e2e) drive Debian's Chromium through Playwright, which never downloads a
   # browser of its own. Without one they skip locally and fail with a clear message when CI=true.

@@ -9,18 +9,28 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Set
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from surveys.attachments import (
+    PICTOGRAM_MAX_BYTES,
+    PICTOGRAM_TYPES,
+    RECORDING_MAX_BYTES,
+    RECORDING_TYPES,
+    Attachment,
+    AttachmentError,
+    attachment_check,
+)
 from surveys.models import LANGUAGES, AppliesTo, InstrumentPurpose, ScaleKind
 
 CODE_PATTERN = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 CODE_MAX_LENGTH = 60
 WORDINGS = (AppliesTo.SELF.value, AppliesTo.MENTOR.value)
+WORDING_SELF = AppliesTo.SELF.value  # the wording a participant reads, and hears
 # The keys each kind of scale has besides code and kind (docs/instruments.md).
 SCALE_KEYS = {
     ScaleKind.LADDER: {"min", "max", "stages"},
@@ -34,11 +44,28 @@ class InstrumentDefinitionError(ValueError):
     """A definition file is malformed; the message names the file and the key."""
 
 
+# Field metadata for the content hash: NOT_HASHED fields (where an attached file is now, recorded
+# audio, which belongs to a text rather than to a version) never count; OMITTED_WHEN_EMPTY fields
+# count only when given, so a file without pictograms keeps the hash it had before they existed.
+NOT_HASHED = {"hashed": False}
+OMITTED_WHEN_EMPTY = {"omitted_when_empty": True}
+
+
+@dataclass(frozen=True)
+class PictogramDefinition:
+    """A picture shown with an item or option; `file` is its stored, content-addressed name."""
+
+    file: str
+    alt: dict[str, str]
+    source: Attachment = field(metadata=NOT_HASHED)
+
+
 @dataclass(frozen=True)
 class StageDefinition:
     first: int
     last: int
     label: dict[str, str]
+    audio: dict[str, Attachment] = field(default_factory=dict, metadata=NOT_HASHED)
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,8 @@ class OptionDefinition:
     value: int
     label: dict[str, str]
     positive: bool
+    pictogram: PictogramDefinition | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    audio: dict[str, Attachment] = field(default_factory=dict, metadata=NOT_HASHED)
 
 
 # yes_no scales always answer 1 = Ja, 0 = Nej; "Ja" is the positive answer.
@@ -73,6 +102,8 @@ class ItemDefinition:
     texts: dict[str, dict[str, str]]
     reverse_coded: bool
     required: bool
+    pictogram: PictogramDefinition | None = field(default=None, metadata=OMITTED_WHEN_EMPTY)
+    audio: dict[str, Attachment] = field(default_factory=dict, metadata=NOT_HASHED)
 
     @property
     def applies_to(self) -> str:
@@ -106,13 +137,47 @@ class InstrumentDefinition:
         Comments, layout, key order and the instrument's name do not change it; any text,
         value, flag or order that a session depends on does.
         """
-        content = {"scales": [asdict(s) for s in self.scales], "dimensions": [asdict(d) for d in self.dimensions]}
+        content = {"scales": _hashed(self.scales), "dimensions": _hashed(self.dimensions)}
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @property
     def item_count(self) -> int:
         return sum(len(dimension.items) for dimension in self.dimensions)
+
+    def pictograms(self) -> list[PictogramDefinition]:
+        """Every pictogram the definition attaches, to items and options."""
+        attached = [item.pictogram for dimension in self.dimensions for item in dimension.items]
+        attached += [option.pictogram for scale in self.scales for option in scale.options]
+        return [pictogram for pictogram in attached if pictogram is not None]
+
+    def recordings(self) -> list[tuple[str, str, Attachment]]:
+        """(language, text, file) for every recorded reading the definition attaches."""
+        recorded = []
+        for dimension in self.dimensions:
+            for item in dimension.items:
+                wording = item.texts.get(WORDING_SELF, {})
+                recorded += [(language, wording[language], file) for language, file in item.audio.items()]
+        for scale in self.scales:
+            for entry in (*scale.stages, *scale.options):
+                recorded += [(language, entry.label[language], file) for language, file in entry.audio.items()]
+        return recorded
+
+
+def _hashed(value: Any) -> Any:
+    """The content as asdict() gives it, without the fields the content hash leaves out."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _hashed(getattr(value, f.name))
+            for f in fields(value)
+            if f.metadata.get("hashed", True)
+            and not (f.metadata.get("omitted_when_empty") and getattr(value, f.name) in (None, {}, ()))
+        }
+    if isinstance(value, list | tuple):
+        return [_hashed(entry) for entry in value]
+    if isinstance(value, dict):
+        return {key: _hashed(entry) for key, entry in value.items()}
+    return value
 
 
 def load_summary(*, definition: InstrumentDefinition, version_number: int, created: bool) -> str:
@@ -133,12 +198,13 @@ class _Where:
 
     source: str
     path: str = ""
+    base_dir: Path = Path()  # attached files are named relative to the definition file
 
     def key(self, name: str) -> "_Where":
-        return _Where(self.source, f"{self.path}.{name}" if self.path else name)
+        return _Where(self.source, f"{self.path}.{name}" if self.path else name, self.base_dir)
 
     def entry(self, label: str) -> "_Where":
-        return _Where(self.source, f"{self.path}[{label}]")
+        return _Where(self.source, f"{self.path}[{label}]", self.base_dir)
 
     def error(self, message: str) -> InstrumentDefinitionError:
         location = f"{self.source}: {self.path}" if self.path else self.source
@@ -167,11 +233,11 @@ def read_definition_file(path: str | Path) -> InstrumentDefinition:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InstrumentDefinitionError(f"{path}: kan inte läsas ({error.strerror})") from error
-    return parse_definition_text(text, source=str(path))
+    return parse_definition_text(text, source=str(path), base_dir=path.parent)
 
 
-def parse_definition_text(text: str, *, source: str) -> InstrumentDefinition:
-    """Parse and check a definition given as YAML text."""
+def parse_definition_text(text: str, *, source: str, base_dir: Path | None = None) -> InstrumentDefinition:
+    """Parse and check a definition given as YAML text; attached files are relative to base_dir."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
@@ -182,12 +248,13 @@ def parse_definition_text(text: str, *, source: str) -> InstrumentDefinition:
         raise InstrumentDefinitionError(
             f"{source}: ogiltig YAML på rad {mark.line + 1}, kolumn {mark.column + 1}: {problem}"
         ) from error
-    return parse_definition(data, source=source)
+    return parse_definition(data, source=source, base_dir=base_dir)
 
 
-def parse_definition(data: object, *, source: str) -> InstrumentDefinition:
-    """Check a definition already read from YAML (nested dicts and lists) and return it as dataclasses."""
-    where = _Where(source)
+def parse_definition(data: object, *, source: str, base_dir: Path | None = None) -> InstrumentDefinition:
+    """Check a definition already read from YAML (nested dicts and lists) and return it as dataclasses.
+    Files it attaches are named relative to base_dir (default: the folder of `source`)."""
+    where = _Where(source, base_dir=Path(source).parent if base_dir is None else base_dir)
     data = _mapping(data, where, required={"code", "name", "purpose", "scales", "dimensions"})
     code = _code(data["code"], where.key("code"))
     name = _text(data["name"], where.key("name"))
@@ -247,7 +314,7 @@ def _stages(data: object, where: _Where, min_value: int, max_value: int) -> tupl
     expected_first = min_value
     for number, entry in enumerate(data, start=1):
         at = where.entry(f"#{number}")
-        entry = _mapping(entry, at, required={"from", "to", "label"})
+        entry = _mapping(entry, at, required={"from", "to", "label"}, optional={"audio"})
         first, last = _integer(entry["from"], at.key("from")), _integer(entry["to"], at.key("to"))
         if first != expected_first:
             raise at.key("from").error(
@@ -255,7 +322,9 @@ def _stages(data: object, where: _Where, min_value: int, max_value: int) -> tupl
             )
         if last < first or last > max_value:
             raise at.key("to").error(f"ska vara mellan {first} och {max_value}")
-        stages.append(StageDefinition(first=first, last=last, label=_labels(entry["label"], at.key("label"))))
+        label = _labels(entry["label"], at.key("label"))
+        audio = _audio(entry["audio"], at.key("audio"), label) if "audio" in entry else {}
+        stages.append(StageDefinition(first=first, last=last, label=label, audio=audio))
         expected_first = last + 1
     if expected_first != max_value + 1:
         raise where.error(f"stegen slutar på {expected_first - 1} men skalan går till {max_value}")
@@ -268,12 +337,15 @@ def _options(data: object, where: _Where) -> tuple[OptionDefinition, ...]:
     options = []
     for number, entry in enumerate(data, start=1):
         at = where.entry(f"#{number}")
-        entry = _mapping(entry, at, required={"value", "label"}, optional={"positive"})
+        entry = _mapping(entry, at, required={"value", "label"}, optional={"positive", "pictogram", "audio"})
+        label = _labels(entry["label"], at.key("label"))
         options.append(
             OptionDefinition(
                 value=_integer(entry["value"], at.key("value")),
-                label=_labels(entry["label"], at.key("label")),
+                label=label,
                 positive=_boolean(entry.get("positive", False), at.key("positive")),
+                pictogram=_pictogram(entry["pictogram"], at.key("pictogram")) if "pictogram" in entry else None,
+                audio=_audio(entry["audio"], at.key("audio"), label) if "audio" in entry else {},
             )
         )
     _unique([option.value for option in options], where, "värdet")
@@ -299,7 +371,9 @@ def _dimension(data: object, where: _Where, scale_kinds: dict[str, str]) -> Dime
 
 
 def _item(data: object, where: _Where, scale_kinds: dict[str, str]) -> ItemDefinition:
-    data = _mapping(data, where, required={"code", "scale", "texts"}, optional={"reverse_coded", "required"})
+    data = _mapping(
+        data, where, required={"code", "scale", "texts"}, optional={"reverse_coded", "required", "pictogram", "audio"}
+    )
     scale = _text(data["scale"], where.key("scale"))
     if scale not in scale_kinds:
         defined = ", ".join(scale_kinds) or "inga"
@@ -311,13 +385,54 @@ def _item(data: object, where: _Where, scale_kinds: dict[str, str]) -> ItemDefin
     texts = _mapping(data["texts"], texts_at, required=set(), optional=set(WORDINGS))
     if not texts:
         raise texts_at.error(f"behöver minst en formulering ({' eller '.join(WORDINGS)})")
+    wordings = {wording: _labels(texts[wording], texts_at.key(wording)) for wording in WORDINGS if wording in texts}
+    audio: dict[str, Attachment] = {}
+    if "audio" in data:
+        if WORDING_SELF not in wordings:
+            raise where.key("audio").error(
+                "inspelat ljud läser deltagarens formulering, men frågan har ingen (texts.self saknas)"
+            )
+        audio = _audio(data["audio"], where.key("audio"), wordings[WORDING_SELF])
     return ItemDefinition(
         code=_code(data["code"], where.key("code")),
         scale=scale,
-        texts={wording: _labels(texts[wording], texts_at.key(wording)) for wording in WORDINGS if wording in texts},
+        texts=wordings,
         reverse_coded=reverse_coded,
         required=_boolean(data.get("required", True), where.key("required")),
+        pictogram=_pictogram(data["pictogram"], where.key("pictogram")) if "pictogram" in data else None,
+        audio=audio,
     )
+
+
+def _attachment(data: object, where: _Where, *, types: dict[str, str], max_bytes: int) -> Attachment:
+    """A file named relative to the definition file, checked (exists, allowed type, not too large)."""
+    name = _text(data, where)
+    try:
+        return attachment_check(where.base_dir / name, types=types, max_bytes=max_bytes)
+    except AttachmentError as error:
+        raise where.error(f"'{name}': {error}") from error
+
+
+def _audio(data: object, where: _Where, texts: dict[str, str]) -> dict[str, Attachment]:
+    """Recorded readings per language, of the text in that language: `{sv: audio/fraga.sv.mp3}`."""
+    data = _mapping(data, where, required=set(), optional=set(LANGUAGES))
+    audio = {}
+    for language in LANGUAGES:
+        if language not in data:
+            continue
+        if language not in texts:
+            raise where.key(language).error(f"det finns ingen text på '{language}' att läsa in")
+        audio[language] = _attachment(
+            data[language], where.key(language), types=RECORDING_TYPES, max_bytes=RECORDING_MAX_BYTES
+        )
+    return audio
+
+
+def _pictogram(data: object, where: _Where) -> PictogramDefinition:
+    """`{file: pictograms/halsa.svg, alt: {sv: …}}`: the alt text says what the picture shows."""
+    data = _mapping(data, where, required={"file", "alt"})
+    source = _attachment(data["file"], where.key("file"), types=PICTOGRAM_TYPES, max_bytes=PICTOGRAM_MAX_BYTES)
+    return PictogramDefinition(file=source.name, alt=_labels(data["alt"], where.key("alt")), source=source)
 
 
 def _entries(data: object, where: _Where, parse: Callable[[object, _Where], Any]) -> tuple[Any, ...]:

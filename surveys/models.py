@@ -122,7 +122,7 @@ class Scale(models.Model):
     """How an item is answered, pinned per version. Every answer value is an integer.
 
     ladder: min_value..max_value with labelled `stages` [{"from", "to", "label"}];
-    choice and yes_no: `options` [{"value", "label", "positive"}];
+    choice and yes_no: `options` [{"value", "label", "positive"}, optionally "pictogram": {"file", "alt"}];
     number: min_value..max_value with an optional `unit` label.
     Labels are {language: text}.
     """
@@ -189,6 +189,9 @@ class Item(models.Model):
     applies_to = models.CharField("ställs till", max_length=10, choices=AppliesTo.choices)
     reverse_coded = models.BooleanField("omvänt kodad", default=False)
     required = models.BooleanField("obligatorisk", default=True)
+    pictogram = models.JSONField(
+        "piktogram", default=dict, blank=True, help_text='{"file": lagrat filnamn, "alt": {"sv": …}}; tomt om inget'
+    )
 
     class Meta:
         verbose_name = "fråga"

@@ -35,10 +35,19 @@ class FormStage:
 
 
 @dataclass(frozen=True)
+class FormPictogram:
+    """A pictogram by its stored name (served by surveys.media) and its alt text in the form's language."""
+
+    file: str
+    alt: str
+
+
+@dataclass(frozen=True)
 class FormOption:
     value: int
     label: str
     positive: bool
+    pictogram: FormPictogram | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class FormItem:
     text: str
     required: bool
     scale: FormScale
+    pictogram: FormPictogram | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,7 @@ def instrument_version_form(*, version: InstrumentVersion, perspective: str, lan
                     text=_in_language(item.texts[wording], language),
                     required=item.required,
                     scale=scales[item.scale_id],
+                    pictogram=_form_pictogram(item.pictogram, language),
                 )
             )
         dimensions.append(
@@ -166,11 +177,18 @@ def _form_scale(scale: Scale, language: str) -> FormScale:
         ),
         options=tuple(
             FormOption(
-                value=option["value"], label=_in_language(option["label"], language), positive=option["positive"]
+                value=option["value"],
+                label=_in_language(option["label"], language),
+                positive=option["positive"],
+                pictogram=_form_pictogram(option.get("pictogram"), language),
             )
             for option in scale.options
         ),
     )
+
+
+def _form_pictogram(pictogram: dict | None, language: str) -> FormPictogram | None:
+    return FormPictogram(file=pictogram["file"], alt=_in_language(pictogram["alt"], language)) if pictogram else None
 
 
 def area_labels(*, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:

@@ -1,11 +1,15 @@
 """Writes for instruments. Instrument content is created only here, from a parsed definition file."""
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from surveys.loading import InstrumentDefinition, InstrumentDefinitionError
+from surveys.attachments import pictogram_store
+from surveys.loading import InstrumentDefinition, InstrumentDefinitionError, PictogramDefinition
 from surveys.models import Dimension, Instrument, InstrumentVersion, Item, Scale, VersionStatus
+from surveys.speech import recording_store, speech_generate_for_version
 
 
 class InstrumentVersionImmutable(Exception):
@@ -21,7 +25,10 @@ class InstrumentVersionImmutable(Exception):
 
 @transaction.atomic
 def instrument_load(*, definition: InstrumentDefinition) -> tuple[InstrumentVersion, bool]:
-    """Publish a definition as the instrument's next version, unless the latest published one has the same content."""
+    """Publish a definition as the instrument's next version, unless the latest published one has the same content.
+
+    Either way its pictograms and recordings are stored, and once committed the read-aloud clips of
+    the version are generated (surveys.speech; a clip already made is kept)."""
     instrument, _ = Instrument.objects.select_for_update().get_or_create(
         code=definition.code, defaults={"name": definition.name, "purpose": definition.purpose}
     )
@@ -35,15 +42,34 @@ def instrument_load(*, definition: InstrumentDefinition) -> tuple[InstrumentVers
         # The name labels the instrument, not a version's content, so it is not versioned.
         instrument.name = definition.name
         instrument.save(update_fields=["name"])
+    _attachments_store(definition)
     latest = instrument.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
     if latest is not None and latest.content_hash == definition.content_hash:
+        transaction.on_commit(partial(speech_generate_for_version, version=latest))
         return latest, False
     last_number = instrument.versions.aggregate(last=Max("number"))["last"] or 0
     version = InstrumentVersion.objects.create(
         instrument=instrument, number=last_number + 1, content_hash=definition.content_hash
     )
     instrument_version_update(version=version, definition=definition)
-    return instrument_version_publish(version=version), True
+    version = instrument_version_publish(version=version)
+    # After the commit: espeak-ng takes a moment per text, and the instrument is not locked meanwhile.
+    transaction.on_commit(partial(speech_generate_for_version, version=version))
+    return version, True
+
+
+def _attachments_store(definition: InstrumentDefinition) -> None:
+    """Copy the definition's pictograms and recordings into storage. Files are named by their content
+    (a recording by its text), so storing one twice changes nothing and a rolled-back load leaves at
+    most an unused file."""
+    for pictogram in definition.pictograms():
+        pictogram_store(pictogram.source)
+    for language, text, recording in definition.recordings():
+        recording_store(language=language, text=text, recording=recording)
+
+
+def _pictogram(pictogram: PictogramDefinition | None) -> dict:
+    return {"file": pictogram.file, "alt": pictogram.alt} if pictogram else {}
 
 
 @transaction.atomic
@@ -54,6 +80,8 @@ def instrument_version_update(*, version: InstrumentVersion, definition: Instrum
         raise InstrumentVersionImmutable(version)
     if definition.code != version.instrument.code:
         raise ValueError(f"Definitionen gäller {definition.code}, inte {version.instrument.code}")
+    for pictogram in definition.pictograms():  # the version refers to them by their stored name
+        pictogram_store(pictogram.source)
     version.items.all().delete()
     version.dimensions.all().delete()
     version.scales.all().delete()
@@ -67,7 +95,9 @@ def instrument_version_update(*, version: InstrumentVersion, definition: Instrum
             unit=scale.unit,
             stages=[{"from": stage.first, "to": stage.last, "label": stage.label} for stage in scale.stages],
             options=[
-                {"value": option.value, "label": option.label, "positive": option.positive} for option in scale.options
+                {"value": option.value, "label": option.label, "positive": option.positive}
+                | ({"pictogram": _pictogram(option.pictogram)} if option.pictogram else {})
+                for option in scale.options
             ],
         )
         for scale in definition.scales
@@ -90,6 +120,7 @@ def instrument_version_update(*, version: InstrumentVersion, definition: Instrum
             applies_to=item.applies_to,
             reverse_coded=item.reverse_coded,
             required=item.required,
+            pictogram=_pictogram(item.pictogram),
         )
         for dimension, dimension_definition in zip(dimensions, definition.dimensions, strict=True)
         for order, item in enumerate(dimension_definition.items, start=1)

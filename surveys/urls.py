@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from surveys import api, views
+from surveys import api, media, views
 
 urlpatterns = [
     path("samtal/<int:enrolment_id>/", views.conversation_hub, name="conversation_hub"),
@@ -16,6 +16,13 @@ urlpatterns = [
     path("insatser/<slug:code>/enkater/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path("enkat/<str:token>/", views.public_survey, name="public_survey"),
     path("enkat/<str:token>/skicka/", views.public_survey_submit, name="public_survey_submit"),
+    # Read-aloud clips and pictograms (surveys.media); the views check the names against the stored files.
+    re_path(
+        r"^tal/(?P<language>[a-z_]+)/(?P<name>(?:inspelat/)?[0-9a-f.]+\.[a-z0-9]+)$",
+        media.speech_clip,
+        name="speech_clip",
+    ),
+    path("piktogram/<str:name>", media.pictogram, name="pictogram"),
 ]
 
 api_urlpatterns = [

@@ -11,6 +11,16 @@ def _tests_run_on_postgresql(django_db_setup, django_db_blocker):
         assert connection.vendor == "postgresql", "Kör testerna med scripts/test (kräver PostgreSQL via DATABASE_URL)"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_a_folder_of_the_run(tmp_path_factory):
+    """Files the code stores under MEDIA_ROOT (read-aloud clips generated when an instrument loads,
+    pictograms, exports) go to a folder of this test run, never to the project's var/media."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _celery_mode(request, settings):
     """Tasks run eagerly unless a test is marked real_celery (then they go through Redis)."""
