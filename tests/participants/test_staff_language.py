@@ -37,8 +37,8 @@ def test_the_top_bar_offers_each_language_in_itself(client, anna):
     page = client.get(reverse("mentor_home")).text
     assert '<html lang="sv"' in page
     assert f'action="{reverse("staff_language")}"' in page
-    assert 'value="sv" lang="sv" class="language-option" aria-pressed="true">Svenska</button>' in page
-    assert 'value="en" lang="en" class="language-option" aria-pressed="false">English</button>' in page
+    assert 'value="sv" lang="sv" class="staff-language-option" aria-pressed="true">Svenska</button>' in page
+    assert 'value="en" lang="en" class="staff-language-option" aria-pressed="false">English</button>' in page
     assert f'name="next" value="{reverse("mentor_home")}"' in page
 
 
@@ -62,7 +62,7 @@ def test_choosing_english_saves_it_and_the_next_page_is_in_english(client, anna,
     assert client.session[STAFF_LANGUAGE_SESSION_KEY] == "en"
     page = client.get(back).text
     assert '<html lang="en"' in page
-    assert 'value="en" lang="en" class="language-option" aria-pressed="true">' in page
+    assert 'value="en" lang="en" class="staff-language-option" aria-pressed="true">' in page
 
 
 def test_back_to_swedish(client, anna):
