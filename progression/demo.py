@@ -3,17 +3,22 @@
 Readings come every 4–8 weeks from the start of each enrolment, the participant's and the
 mentor's, drifting upward with noise. Idempotent: enrolments that already have readings are left alone."""
 
+import base64
+import hashlib
+import hmac
 import random
 import uuid
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, MentorAssignment, Role
 from participants.selectors import consent_granted
-from progression import goals, rebuild
+from progression import goals, plan, rebuild
 from progression.models import Milestone, MilestoneStatus
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, ScaleKind, SurveyCampaign
 from surveys.satisfaction import survey_campaign_create, survey_response_submit
@@ -229,3 +234,46 @@ def seed_closed_period() -> list[str]:
             continue
         closed.append(period_close(by=coordinator.user, forbund=forbund, preset="helar", year=year).label)
     return closed
+
+
+def _demo_plan_token(number: int) -> str:
+    """The demo's Min plan token, derived from the secret key: the same address every time the demo is
+    seeded (the token of a real link is random and shown once)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"stegvis-demo-min-plan:{number}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+@transaction.atomic
+def seed_plan_link() -> tuple[str, str] | None:
+    """One Min plan link in force for a demo participant with a plan, self-assessments and a delmål
+    reached (the journey's story). Returns (pseudonym, path of the page) to print, or None. Idempotent:
+    the link made before is kept; if it was revoked in the demo, the next demo token is used."""
+    candidates = (
+        Enrolment.objects.filter(
+            participant__is_demo=True,
+            end_date__isnull=True,
+            goals__active=True,
+            goals__milestones__achieved_on__isnull=False,
+            assessment_sessions__perspective="self",
+            mentor_assignments__end_date__isnull=True,
+        )
+        .select_related("participant", "insats")
+        .order_by("start_date", "id")
+        .distinct()
+    )
+    # Jonsbo's handledare is the one the README's demo logs in as.
+    enrolment = candidates.filter(insats__code="jonsbo").first() or candidates.first()
+    if enrolment is None:
+        return None
+    mentor = enrolment.mentor_assignments.filter(end_date__isnull=True).select_related("mentor").first().mentor
+    for number in range(100):
+        token = _demo_plan_token(number)
+        link = plan.plan_link_by_token(token=token)
+        if link is not None and link.revoked_at is not None:
+            continue
+        if link is None:
+            if plan.plan_link_refusal(enrolment=enrolment):
+                return None
+            plan.plan_link_create(enrolment=enrolment, language="sv", by=mentor, token=token)
+        return enrolment.participant.pseudonym, reverse("my_plan", args=[token])
+    return None

@@ -41,6 +41,9 @@ class Command(BaseCommand):
         )
         for label in progression_demo.seed_closed_period():
             self.stdout.write(f"{label} stängd: rapporterna frysta.")
+        my_plan = progression_demo.seed_plan_link()
+        if my_plan:
+            self.stdout.write(f"Min plan för demodeltagaren {my_plan[0]}: öppna {my_plan[1]} (utan inloggning).")
         self.stdout.write("")
         self.stdout.write(f"Demoinloggningar (lösenord för alla: {password})")
         for login in logins:
