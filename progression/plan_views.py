@@ -255,7 +255,7 @@ def _plan_texts(content: plan.MyPlan) -> dict[str, object]:
         "latest_said": _sentences(latest_heading, *latest),
         "no_readings": _("Du har inte gjort någon självskattning ännu. När du har gjort en syns den här."),
         "fetched": _("Planen hämtades %(date)s klockan %(time)s.")
-        % {"date": _day(now.date()), "time": formats.time_format(now.time(), "TIME_FORMAT")},
+        % {"date": _day(now.date()), "time": now.strftime("%H:%M")},
     }
     return {
         "blocks": blocks,
