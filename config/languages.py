@@ -71,7 +71,8 @@ def participant_language(request: HttpRequest, chosen: str | None = None) -> Lan
     """The language of a participant's page: the one they switched to (?sprak=), else the one chosen
     for them (a link's), else Swedish. It is activated for the rest of the request, so the page,
     its messages and its lang/dir are all in it."""
-    language = language_for_key(request.GET.get("sprak") or chosen)
+    switched = request.GET.get("sprak", "")
+    language = language_for_key(switched if switched in BY_KEY else chosen)
     translation.activate(language.code)
     request.LANGUAGE_CODE = language.code
     return language

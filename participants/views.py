@@ -59,6 +59,6 @@ def staff_language(request: HttpRequest) -> HttpResponse:
             gettext("Okänt språk. Välj Svenska eller English."), content_type="text/plain; charset=utf-8"
         )
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = "home"
-    return redirect(back)
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    # Only a path on this site: never another host, nor a URL name that redirect() would try to reverse.
+    return redirect(back if safe and back.startswith("/") else "home")

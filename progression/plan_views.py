@@ -9,6 +9,7 @@ import hashlib
 import json
 from datetime import date
 from functools import cache
+from typing import Any
 
 import segno
 from django import forms
@@ -35,6 +36,7 @@ from participants.selectors import enrolment_list_for_user
 from progression import plan
 from surveys import charts
 from surveys.models import Perspective
+from surveys.speech import speech_generate
 
 # What the participant's phone keeps for the page besides its HTML (the scripts' translations too).
 PLAN_ASSETS = [
@@ -179,13 +181,29 @@ def my_plan_page(request: HttpRequest, token: str) -> HttpResponse:
         return _private(render(request, "progression/plan_gone.html", context, status=410))
     language = participant_language(request, link.language)
     content = plan.my_plan(link=link, language=language.key)
+    texts = _plan_texts(content)
+    speech_generate((language.key, text) for text in _spoken(texts, content))
     context = {
         **_participant_context(language),
-        **_plan_texts(content),
+        **texts,
         "plan": content,
         "chart": _ladder_chart(content, language),
     }
     return _private(render(request, "progression/my_plan.html", context))
+
+
+def _spoken(texts: dict[str, Any], content: plan.MyPlan) -> list[str]:
+    """What the page's Lyssna buttons read: its audio is generated (once per text) for devices without
+    a voice for the language, as the instruments' texts are when they are loaded."""
+    blocks = texts["blocks"]
+    said = [
+        blocks[key]
+        for key in ("intro", "no_goal", "no_milestones", "no_steps", "caption", "latest_said", "no_readings")
+    ]
+    if content.goal:
+        said.append(blocks["goal"])
+    said += [row["said"] for row in (*texts["milestones_open"], *texts["milestones_reached"], *texts["steps"])]
+    return [text for text in said if text]
 
 
 def _day(day: date | None) -> str:

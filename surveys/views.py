@@ -12,14 +12,14 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 
-from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, participant_language
+from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, Language, participant_language
 from participants import access
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
@@ -215,24 +215,25 @@ def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = self_link_open(token=token)
     except LinkUnusable as exc:
-        participant_language(request, exc.language)
-        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+        return message_page(request, str(exc), language=participant_language(request, exc.language), status=410)
     language = participant_language(request, link.language)
     form = instrument_version_form(version=link.version, perspective=Perspective.SELF, language=language.key)
-    return render(
-        request,
-        "surveys/capture.html",
-        {
-            "form": form,
-            "public": True,
-            "client_uuid": str(uuid.uuid4()),
-            "submit_url": f"{reverse('public_self_submit', args=[token])}?sprak={language.key}",
-            "done_url": f"{reverse('public_thanks')}?sprak={language.key}",
-            "capture_key": f"link-{link.pk}",
-            "languages": PARTICIPANT_LANGUAGES,
-            "language": language,
-            "draft_answers": {},
-        },
+    return participant_headers(
+        render(
+            request,
+            "surveys/capture.html",
+            {
+                "form": form,
+                "public": True,
+                "client_uuid": str(uuid.uuid4()),
+                "submit_url": f"{reverse('public_self_submit', args=[token])}?sprak={language.key}",
+                "done_url": f"{reverse('public_thanks')}?sprak={language.key}",
+                "capture_key": f"link-{link.pk}",
+                "languages": PARTICIPANT_LANGUAGES,
+                "language": language,
+                "draft_answers": {},
+            },
+        )
     )
 
 
@@ -242,12 +243,25 @@ def public_self_submit(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def public_thanks(request: HttpRequest) -> HttpResponse:
-    participant_language(request)
-    return render(
-        request,
-        "surveys/public_message.html",
-        {"title": _("Tack för dina svar!"), "message": _("Dina svar är sparade. Du kan stänga sidan nu.")},
-    )
+    language = participant_language(request)
+    message = _("Dina svar är sparade. Du kan stänga sidan nu.")
+    return message_page(request, message, language=language, title=_("Tack för dina svar!"))
+
+
+def message_page(
+    request: HttpRequest, message: str, *, language: Language, title: str = "", status: int = 200
+) -> HttpResponse:
+    """A participant's one-message page (thanks, a link that cannot be used) in their language, with the
+    language menu and read-aloud; never indexed, never passed on as a referrer."""
+    context = {"message": message, "title": title, "languages": PARTICIPANT_LANGUAGES, "language": language}
+    return participant_headers(render(request, "surveys/public_message.html", context, status=status))
+
+
+def participant_headers(response: HttpResponse) -> HttpResponse:
+    """A page reached by a personal link: kept out of search engines and out of other sites' logs."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 # --- anonymous satisfaction surveys ---------------------------------------------------------
@@ -293,26 +307,28 @@ def public_survey(request: HttpRequest, token: str) -> HttpResponse:
     try:
         campaign = survey_campaign_open(token=token)
     except SurveyClosed as exc:
-        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+        return message_page(request, str(exc), language=language, status=410)
     form = instrument_version_form(version=campaign.version, perspective=Perspective.SELF, language=language.key)
     exit_survey = campaign.version.instrument.purpose == InstrumentPurpose.EXIT_SURVEY
-    return render(
-        request,
-        "surveys/capture.html",
-        {
-            "form": form,
-            "public": True,
-            "survey": True,
-            "client_uuid": str(uuid.uuid4()),
-            "submit_url": f"{reverse('public_survey_submit', args=[token])}?sprak={language.key}",
-            "done_url": f"{reverse('public_thanks')}?sprak={language.key}",
-            "capture_key": f"survey-{campaign.pk}",
-            "languages": PARTICIPANT_LANGUAGES,
-            "language": language,
-            "draft_answers": {},
-            "insats_name": campaign.insats.name,
-            "exit_survey": exit_survey,
-        },
+    return participant_headers(
+        render(
+            request,
+            "surveys/capture.html",
+            {
+                "form": form,
+                "public": True,
+                "survey": True,
+                "client_uuid": str(uuid.uuid4()),
+                "submit_url": f"{reverse('public_survey_submit', args=[token])}?sprak={language.key}",
+                "done_url": f"{reverse('public_thanks')}?sprak={language.key}",
+                "capture_key": f"survey-{campaign.pk}",
+                "languages": PARTICIPANT_LANGUAGES,
+                "language": language,
+                "draft_answers": {},
+                "insats_name": campaign.insats.name,
+                "exit_survey": exit_survey,
+            },
+        )
     )
 
 
@@ -337,7 +353,7 @@ def _public_submit(
     except unusable as exc:
         if as_json:
             return JsonResponse({"ok": False, "detail": str(exc)}, status=410)
-        return render(request, "surveys/public_message.html", {"message": str(exc)}, status=410)
+        return message_page(request, str(exc), language=language, status=410)
     except (ValidationError, ValueError) as exc:
         errors = (
             exc.message_dict

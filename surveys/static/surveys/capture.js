@@ -277,7 +277,11 @@
   if (nextButton) {
     nextButton.addEventListener("click", function () {
       var missing = unanswered([steps[current]]);
-      if (missing.length) { complain(missing, gettext("Svara på frågan innan du går vidare")); return; }
+      if (missing.length) {
+        var unanswered = missing.every(function (problem) { return problem.text === MISSING; });
+        complain(missing, unanswered ? gettext("Svara på frågan innan du går vidare") : gettext("Rätta svaret innan du går vidare"));
+        return;
+      }
       clearErrors();
       show(current + 1);
       saveDraft();
@@ -295,7 +299,9 @@
     if (missing.length) {
       var step = missing[0].fieldset.closest("[data-step]");
       if (!singlePage) { show(steps.indexOf(step)); missing = unanswered([step]); }
-      complain(missing, gettext("Svaren är inte skickade: svara på frågan först"));
+      var onlyUnanswered = missing.every(function (problem) { return problem.text === MISSING; });
+      complain(missing, onlyUnanswered ? gettext("Svaren är inte skickade: svara på frågan först")
+        : gettext("Svaren skickades inte: något behöver rättas"));
       return;
     }
     var item = tablet ? tabletItem() : publicItem();
