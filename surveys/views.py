@@ -215,7 +215,8 @@ def public_self_form(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = self_link_open(token=token)
     except LinkUnusable as exc:
-        return message_page(request, str(exc), language=participant_language(request, exc.language), status=410)
+        language = participant_language(request, exc.language)  # first: the message is said in it
+        return message_page(request, str(exc), language=language, status=410)
     language = participant_language(request, link.language)
     form = instrument_version_form(version=link.version, perspective=Perspective.SELF, language=language.key)
     return participant_headers(

@@ -111,7 +111,15 @@ def test_another_user_stays_in_swedish(client, anna, bertil):
 
 
 @pytest.mark.parametrize(
-    "unsafe", ["https://evil.example/", "//evil.example/deltagare/", "javascript:alert(1)", "http:///evil.example"]
+    "unsafe",
+    [
+        "https://evil.example/",
+        "//evil.example/deltagare/",
+        "javascript:alert(1)",
+        "http:///evil.example",
+        "participant_detail",
+        "logout",
+    ],
 )
 def test_an_address_elsewhere_is_not_followed(client, anna, unsafe):
     client.force_login(anna)

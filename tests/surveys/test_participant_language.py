@@ -40,12 +40,6 @@ def test_the_link_opens_in_its_own_language_and_can_be_switched(client, link):
     assert "Det finns inga fel svar." in easy.text
 
 
-def test_an_unknown_language_falls_back_to_swedish(client, link):
-    _, token = link
-    page = client.get(reverse("public_self_form", args=[token]), {"sprak": "xx"})
-    assert '<html lang="sv" dir="ltr">' in page.text and "Hur går det för dig?" in page.text
-
-
 def test_refusals_from_the_server_are_in_the_participants_language(client, link):
     _, token = link
     response = client.post(
@@ -75,3 +69,18 @@ def test_the_javascript_catalogue_is_served_per_language(client):
     assert arabic.status_code == 200 and "\\u0627" in arabic.text or "ا" in arabic.text
     assert "max-age=3600" in arabic["Cache-Control"]
     assert client.get(reverse("javascript_catalog", args=["xx"])).status_code == 404
+
+
+def test_a_message_page_has_the_language_menu_and_read_aloud_and_is_not_indexed(client):
+    page = client.get(reverse("public_self_form", args=["no-such-token"]), {"sprak": "en"})
+    assert page.status_code == 410
+    assert 'class="language-choice"' in page.text and "data-listen" in page.text
+    assert page["X-Robots-Tag"] == "noindex, nofollow" and page["Referrer-Policy"] == "no-referrer"
+    thanks = client.get(reverse("public_thanks"), {"sprak": "ar"})
+    assert '<html lang="ar" dir="rtl">' in thanks.text and "شكرًا على إجاباتك" in thanks.text
+
+
+def test_an_unknown_language_in_the_address_keeps_the_links_own(client, link):
+    _, token = link
+    page = client.get(reverse("public_self_form", args=[token]), {"sprak": "AR"})
+    assert '<html lang="en"' in page.text
