@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,7 +60,10 @@ def staff_language(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(
             gettext("Okänt språk. Välj Svenska eller English."), content_type="text/plain; charset=utf-8"
         )
-    back = request.POST.get("next", "")
+    # Back to the page the choice was made on (its path, from the Referer: the page itself never writes
+    # its address into the form, which would put a pseudonym in a 404 page or a personnummer from a
+    # search query in the HTML); never another host, nor a URL name that redirect() would reverse.
+    came_from = urlsplit(request.headers.get("Referer", ""))
+    back = came_from.path if came_from.netloc == request.get_host() else ""
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    # Only a path on this site: never another host, nor a URL name that redirect() would try to reverse.
     return redirect(back if safe and back.startswith("/") else "home")

@@ -64,11 +64,18 @@ NO_OBJECT = {
     "api_schema",
     "api_docs",
     "api_redoc",
+    "staff_language",
 }
 # Open on purpose: health, the thank-you page, the tablet's service worker and its "needs a connection"
 # page, and the instruments' questions (no personal data; every role reads the same ones). The API's
-# documentation needs a login.
+# documentation needs a login. The scripts' translations, Min plan's service worker, the pictograms
+# and the read-aloud clips: a clip is addressed by the SHA-256 of its text, so only whoever has the
+# text (its page) finds it.
 PUBLIC = {
+    "javascript_catalog",
+    "plan_service_worker",
+    "pictogram",
+    "speech_clip",
     "healthz",
     "public_thanks",
     "service_worker",
@@ -77,7 +84,7 @@ PUBLIC = {
     "api_instrument_form",
 }
 # Opened with a secret token only (tested separately below with a wrong token).
-BY_TOKEN = {"public_self_form", "public_self_submit", "public_survey", "public_survey_submit"}
+BY_TOKEN = {"public_self_form", "public_self_submit", "public_survey", "public_survey_submit", "my_plan"}
 
 
 def _routes():
@@ -203,6 +210,8 @@ ENROLMENT_ROUTES = {
     "mentor_form",
     "conversation_compare",
     "self_link_new",
+    "plan_link",
+    "plan_link_revoke",
 }
 
 
