@@ -79,8 +79,8 @@ class OptionDefinition:
 
 # yes_no scales always answer 1 = Ja, 0 = Nej; "Ja" is the positive answer.
 YES_NO_OPTIONS = (
-    OptionDefinition(value=1, label={"sv": "Ja", "en": "Yes", "sv_lattlast": "Ja"}, positive=True),
-    OptionDefinition(value=0, label={"sv": "Nej", "en": "No", "sv_lattlast": "Nej"}, positive=False),
+    OptionDefinition(value=1, label={"sv": "Ja", "en": "Yes", "sv_lattlast": "Ja", "ar": "نعم"}, positive=True),
+    OptionDefinition(value=0, label={"sv": "Nej", "en": "No", "sv_lattlast": "Nej", "ar": "لا"}, positive=False),
 )
 
 

@@ -174,7 +174,11 @@ def test_self_assessment_link_works_once_then_says_it_is_used(client, world):
     response = _post_json(
         client, reverse("public_self_submit", args=[token]), {"client_uuid": client_uuid, "answers": answers}
     )
-    assert response.json() == {"ok": True, "client_uuid": client_uuid, "done_url": f"{reverse('public_thanks')}?sprak=sv"}
+    assert response.json() == {
+        "ok": True,
+        "client_uuid": client_uuid,
+        "done_url": f"{reverse('public_thanks')}?sprak=sv",
+    }
     reopened = client.get(reverse("public_self_form", args=[token]))
     assert reopened.status_code == 410
     assert "redan använts" in reopened.text
