@@ -36,6 +36,7 @@ SHELL_ASSETS = [
     "stegvis/icon-512.png",
     "surveys/capture.js",
     "surveys/readaloud.js",
+    "surveys/readaloud.css",
     "surveys/conversation.js",
     "progression/caseload.js",
 ]
@@ -61,6 +62,16 @@ def shell_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def media_prefixes() -> list[str]:
+    """Where the read-aloud clips and pictograms are (surveys.media): named by their content, so the
+    worker keeps each once fetched and answers from it offline."""
+    clip = "0" * 24 + ".mp3"
+    return [
+        reverse("speech_clip", args=["sv", clip]).removesuffix(f"sv/{clip}"),
+        reverse("pictogram", args=[clip]).removesuffix(clip),
+    ]
+
+
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """/sw.js, at the root so that it controls every page; always fetched anew by the browser."""
@@ -72,6 +83,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "login_url": reverse("login"),
         "logout_url": reverse("logout"),
         "status_url": reverse("device_status"),
+        "media": media_prefixes(),
     }
     response = render(
         request,

@@ -8,7 +8,9 @@
      connection" page instead of the browser's error.
    - In participant mode (the device's "lock") every page but the self-assessment and its
      thank-you page sends the participant back to the self-assessment.
-   - A logout made without a connection is finished here, before any page is shown online. */
+   - A logout made without a connection is finished here, before any page is shown online.
+   - Read-aloud clips and pictograms (MEDIA) are named by their content: each is kept in
+     "stegvis-media" once fetched, and those of the caseload's pages are fetched with them. */
 importScripts({{ device_js|safe }});
 
 var VERSION = {{ version_json|safe }};
@@ -19,6 +21,8 @@ var OFFLINE_URL = {{ offline_url_json|safe }};
 var LOGIN_URL = {{ login_url_json|safe }};
 var LOGOUT_URL = {{ logout_url_json|safe }};
 var STATUS_URL = {{ status_url_json|safe }};
+var MEDIA = {{ media_json|safe }};
+var MEDIA_CACHE = "stegvis-media";
 var NETWORK_TIMEOUT_MS = 6000;
 
 self.addEventListener("install", function (event) {
@@ -100,11 +104,43 @@ function page(request) {
   });
 }
 
+function isMedia(url) {
+  var path = new URL(url, self.location).pathname;
+  return MEDIA.some(function (prefix) { return path.indexOf(prefix) === 0; });
+}
+
+function media(url) {
+  // Kept whole (an audio element may ask for a range: the whole file answers that too).
+  return caches.open(MEDIA_CACHE).then(function (cache) {
+    return cache.match(url).then(function (kept) {
+      return kept || fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (response.status === 200) { return cache.put(url, response.clone()).then(function () { return response; }); }
+        return response;
+      });
+    });
+  });
+}
+
+function mediaIn(html) {
+  var found = [];
+  var pattern = /(?:src|data-audio)="([^"]+)"/g;
+  var match;
+  while ((match = pattern.exec(html)) !== null) {
+    var url = new URL(match[1], self.location).href;
+    if (isMedia(url) && found.indexOf(url) === -1) { found.push(url); }
+  }
+  return found;
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) { return; }
   if (request.mode === "navigate") {
     event.respondWith(page(request));
+    return;
+  }
+  if (isMedia(request.url)) {
+    event.respondWith(media(request.url));
     return;
   }
   if (ASSETS.indexOf(new URL(request.url).pathname) !== -1) {
@@ -133,12 +169,18 @@ function cacheCaseload(client, manifestUrl, username) {
         }).then(function () {
           var done = 0;
           var missing = 0;
+          var files = [];
           tell({ type: "caseload-progress", done: 0, total: wanted.length });
           return wanted.reduce(function (chain, url) {
             return chain.then(function () {
               return withTimeout(fetch(url, { credentials: "same-origin", redirect: "manual" }), NETWORK_TIMEOUT_MS)
                 .then(function (response) {
-                  if (isHTML(response)) { return cache.put(url, response); }
+                  if (isHTML(response)) {
+                    return response.clone().text().then(function (html) {
+                      mediaIn(html).forEach(function (file) { if (files.indexOf(file) === -1) { files.push(file); } });
+                      return cache.put(url, response);
+                    });
+                  }
                   missing += 1;
                   return null;
                 }).catch(function () { missing += 1; }).then(function () {
@@ -146,7 +188,12 @@ function cacheCaseload(client, manifestUrl, username) {
                   tell({ type: "caseload-progress", done: done, total: wanted.length });
                 });
             });
-          }, Promise.resolve()).then(function () { return missing; });
+          }, Promise.resolve()).then(function () {
+            // The pages' clips and pictograms, one at a time; one that fails is fetched when shown.
+            return files.reduce(function (chain, file) {
+              return chain.then(function () { return withTimeout(media(file), NETWORK_TIMEOUT_MS).catch(function () {}); });
+            }, Promise.resolve());
+          }).then(function () { return missing; });
         });
       }).then(function (missing) {
         var at = new Date().toISOString();
