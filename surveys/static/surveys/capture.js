@@ -278,8 +278,8 @@
     nextButton.addEventListener("click", function () {
       var missing = unanswered([steps[current]]);
       if (missing.length) {
-        var unanswered = missing.every(function (problem) { return problem.text === MISSING; });
-        complain(missing, unanswered ? gettext("Svara på frågan innan du går vidare") : gettext("Rätta svaret innan du går vidare"));
+        var allMissing = missing.every(function (problem) { return problem.text === MISSING; });
+        complain(missing, allMissing ? gettext("Svara på frågan innan du går vidare") : gettext("Rätta svaret innan du går vidare"));
         return;
       }
       clearErrors();
