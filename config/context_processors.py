@@ -1,11 +1,10 @@
 """What every page needs to say which language it is in: <html lang dir>."""
 
 from django.http import HttpRequest
-from django.utils import translation
 
-from config.languages import language_for_code
+from config.languages import active_language
 
 
 def page_language(request: HttpRequest) -> dict[str, object]:
-    language = language_for_code(translation.get_language())
+    language = active_language()
     return {"page_language": language, "page_dir": "rtl" if language.rtl else "ltr"}

@@ -52,6 +52,11 @@ def language_for_code(code: str | None) -> Language:
     return BY_CODE.get(code or "", DEFAULT)
 
 
+def active_language() -> Language:
+    """The language the current request speaks (translation.get_language())."""
+    return language_for_code(translation.get_language())
+
+
 # Django's settings.LANGUAGES: every catalogue it may activate.
 DJANGO_LANGUAGES = [(language.code, language.name) for language in PARTICIPANT_LANGUAGES]
 

@@ -7,11 +7,10 @@ integer (see docs/instruments.md), and None or a missing key means "not answered
 
 from collections.abc import Mapping
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.languages import language_for_code
+from config.languages import active_language
 from surveys.models import (
     ITEMS_ASKED_IN,
     WORDING_FOR,
@@ -64,7 +63,7 @@ def _question(item: Item, perspective: str) -> str:
     """The question in words, as the form showed it in the active language (its code only if it has no
     wording at all)."""
     texts = item.texts.get(WORDING_FOR.get(perspective, "")) or next(iter(item.texts.values()), {})
-    text = texts.get(language_for_code(translation.get_language()).key) or texts.get("sv") or item.code
+    text = texts.get(active_language().key) or texts.get("sv") or item.code
     return f"”{text}”"
 
 
@@ -85,7 +84,7 @@ def _value_error(item: Item, perspective: str, value: object) -> str | None:
             }
         return None
     if value not in scale.option_values:
-        key = language_for_code(translation.get_language()).key
+        key = active_language().key
         choices = ", ".join(
             f"{option['value']} ({option['label'].get(key) or option['label']['sv']})" for option in scale.options
         )

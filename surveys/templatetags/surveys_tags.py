@@ -1,9 +1,8 @@
 from typing import Any
 
 from django import template
-from django.utils import translation
 
-from config.languages import language_for_code
+from config.languages import active_language
 from surveys.speech import speech_clip_url
 
 register = template.Library()
@@ -24,4 +23,4 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
 def speech_audio(text: str) -> str:
     """The URL of a recorded or generated reading of the text in the page's language, or "".
     Looked up in a per-process listing of the clip folders, never in the database (surveys.speech)."""
-    return speech_clip_url(language=language_for_code(translation.get_language()).key, text=str(text))
+    return speech_clip_url(language=active_language().key, text=str(text))
