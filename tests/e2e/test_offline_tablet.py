@@ -28,8 +28,15 @@ def _tablet(browsing, world):
     return context, page
 
 
+def _on_device(page, script: str, arg: object = None):  # noqa: ANN202
+    """Run a script against the tablet's store (device.js) once the page has loaded it: a heading is
+    visible before the page's scripts have run."""
+    page.wait_for_function("() => window.StegvisDevice !== undefined")
+    return page.evaluate(script, arg)
+
+
 def _outbox(page) -> list[dict]:
-    return page.evaluate("() => StegvisDevice.outbox()")
+    return _on_device(page, "() => StegvisDevice.outbox()")
 
 
 def _badge(page):
@@ -38,7 +45,8 @@ def _badge(page):
 
 def _device_text(page) -> str:
     """Everything the tablet keeps: the page cache and the database, as text."""
-    return page.evaluate(
+    return _on_device(
+        page,
         """async () => {
             const texts = [];
             for (const name of await caches.keys()) {
@@ -51,7 +59,7 @@ def _device_text(page) -> str:
             for (const key of keys) { texts.push(key, JSON.stringify(await StegvisDevice.get(key))); }
             texts.push(JSON.stringify(await StegvisDevice.outbox()));
             return texts.join("\\n");
-        }"""
+        }""",
     )
 
 
@@ -206,11 +214,11 @@ def test_two_tablets_sending_the_same_reading_store_it_once(browsing, world):
     _mentor_reading(first, world)
     item = _outbox(first)[0]
     second_context.set_offline(True)
-    second.evaluate("item => StegvisDevice.queue(item)", item)
+    _on_device(second, "item => StegvisDevice.queue(item)", item)
     first_context.set_offline(False)
     second_context.set_offline(False)
     for page in (first, second):
-        page.evaluate("() => StegvisDevice.flush()")
+        _on_device(page, "() => StegvisDevice.flush()")
         expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
         assert _outbox(page) == []
     assert AssessmentSession.objects.filter(client_uuid=item["client_uuid"]).count() == 1
@@ -233,7 +241,7 @@ def test_logout_warns_about_unsent_readings_and_clears_the_tablet_once_they_are_
     expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
     page.get_by_role("button", name="Logga ut").click()
     expect(page).to_have_url(re.compile(r"/logga-in/"))
-    assert page.evaluate("() => StegvisDevice.keys()") == []
+    assert _on_device(page, "() => StegvisDevice.keys()") == []
     assert _outbox(page) == []
     assert "stegvis-pages" not in page.evaluate("() => caches.keys()")
     assert AssessmentSession.objects.count() == 1
@@ -353,17 +361,18 @@ def test_a_server_error_shows_the_kept_page_and_a_proxy_page_leaves_the_reading_
 
     context.route("**/api/v1/bedomningar/", proxy_page)
     _mentor_reading(page, world)
-    page.evaluate("() => StegvisDevice.flush()")
+    _on_device(page, "() => StegvisDevice.flush()")
     expect(_badge(page)).to_have_text("1 väntar på servern")
     assert [item["state"] for item in _outbox(page)] == ["waiting"]
     context.unroute("**/api/v1/bedomningar/")
-    page.evaluate("() => StegvisDevice.flush()")
+    _on_device(page, "() => StegvisDevice.flush()")
     expect(_badge(page)).to_have_text(re.compile(r"^Allt skickat"), timeout=30_000)
 
 
 def _offline_plan(page, world, goal: str) -> None:
     """Agree a plan on the comparison screen with this målbild, without a connection."""
     page.goto(f"/samtal/{world.fresh_enrolment.pk}/jamforelse/")
+    page.wait_for_selector("form[data-restored]", state="attached")
     more = page.get_by_role("button", name="Lägg till mer i planen")
     if more.is_visible():
         more.click()
@@ -401,7 +410,7 @@ def test_an_item_that_gets_no_answer_does_not_hold_back_the_rest(browsing, world
 
     context.route("**/api/v1/**", swallow_the_reading)
     context.set_offline(False)
-    page.evaluate("() => StegvisDevice.flush()")
+    _on_device(page, "() => StegvisDevice.flush()")
     expect(_badge(page)).to_have_text("1 väntar på servern", timeout=40_000)
     assert Goal.objects.get(enrolment=world.fresh_enrolment, active=True).text == "Arbeta deltid i caféet"
     assert [item["client_uuid"] for item in _outbox(page)] == [stuck]

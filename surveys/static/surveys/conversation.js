@@ -250,7 +250,7 @@
       if (!group) { return; }
       var polygon = group.querySelector("polygon");
       var colour = polygon.getAttribute("stroke");
-      Array.prototype.slice.call(group.querySelectorAll("rect, circle")).forEach(function (m) { group.removeChild(m); });
+      Array.prototype.slice.call(group.querySelectorAll("rect, circle, polyline")).forEach(function (m) { group.removeChild(m); });
       var points = rows.map(function (row, index) {
         var cell = row.querySelector(who === "self" ? "[data-self-mean] .ladder-value" : "[data-mentor-mean] .ladder-value");
         var value = cell ? Number(cell.textContent.replace(",", ".")) : null;
@@ -664,6 +664,8 @@
       return device.get("sent:" + conversation.plan).then(function (sent) {
         if (sent) { showSaved(gettext("Planen från i dag är sparad och skickad.")); }
       });
-    }).catch(function () { planUuid = device.uuid(); restore({}); });
+    }).catch(function () { planUuid = device.uuid(); restore({}); }).then(function () {
+      plan.setAttribute("data-restored", "");  // what the tablet kept is on screen: the page is ready
+    });
   }
 })();
