@@ -123,3 +123,167 @@ def app_checksums() -> tuple[int, float, int, float]:
         cursor.execute("SELECT COUNT(*), COALESCE(SUM(change), 0) FROM progression_progression")
         progressions, change_sum = cursor.fetchone()
     return scores, float(scores_sum), progressions, float(change_sum)
+
+
+# --- The in-engine floor: PostgreSQL itself, one statement per derived table ----------------------
+#
+# The same derived rows the rebuild stores, each computed by PostgreSQL in one statement into a fresh
+# unlogged table: the scores, the first and latest readings with change and classification, the norms'
+# baseline and α sums, and the insats summaries. No chunks, no upserts, no indexes, no WAL: what the
+# database can do with these rows at best, on the same machine in the same run. The statements are
+# the engine's own (progression/scoring.py, progression/norms.py) pointed at the floor's tables, so
+# the floor computes the same definitions; the check below holds its rows equal to the engine's.
+
+IN_ENGINE_TABLES = (
+    "bench_floor_scores",
+    "bench_floor_baselines",
+    "bench_floor_norm_sums",
+    "bench_floor_alpha_sums",
+    "bench_floor_progression",
+    "bench_floor_summary",
+)
+# As norms_compute: demo participants' baselines count only when there are no others.
+DEMO_BASELINES_OUT = (
+    "DELETE FROM bench_floor_baselines WHERE is_demo AND EXISTS (SELECT 1 FROM bench_floor_baselines WHERE NOT is_demo)"
+)
+
+# Per derived table, the same columns from the floor's table and from the engine's: the rows of one
+# that the other does not hold are the differences (values to 1e-9).
+IN_ENGINE_CHECKS = {
+    "scores": (
+        "SELECT session_id, dimension_id, items, answered, ROUND(score::numeric, 9) FROM bench_floor_scores",
+        "SELECT session_id, dimension_id, items, answered, ROUND(score::numeric, 9) FROM progression_dimensionscore",
+    ),
+    "progression": (
+        "SELECT enrolment_id, instrument_id, dimension_code, perspective, n_readings, ROUND(first_score::numeric, 9), "
+        "ROUND(latest_score::numeric, 9), latest_on, classification, meets_mid FROM bench_floor_progression",
+        "SELECT enrolment_id, instrument_id, dimension_code, perspective, n_readings, ROUND(first_score::numeric, 9), "
+        "ROUND(latest_score::numeric, 9), latest_on, classification, meets_mid FROM progression_progression",
+    ),
+    "norms": (
+        "SELECT version_id, dimension_code, perspective, n, ROUND((total / n)::numeric, 9) FROM bench_floor_norm_sums",
+        "SELECT version_id, dimension_code, perspective, n, ROUND(mean::numeric, 9) FROM progression_norm "
+        "WHERE norm_set_id = %s",
+    ),
+    "summaries": (
+        "SELECT insats_id, year, instrument_id, dimension_code, perspective, n, n_improved, n_unchanged, n_worse, "
+        "n_mid, key_n, ROUND(sum_change::numeric, 6) FROM bench_floor_summary",
+        "SELECT insats_id, year, instrument_id, dimension_code, perspective, n, n_improved, n_unchanged, n_worse, "
+        "n_mid, key_n, ROUND(sum_change::numeric, 6) FROM progression_insatssummary",
+    ),
+}
+
+
+@dataclass
+class InEngineResult:
+    seconds: float
+    phases: dict[str, float]
+    same_result: bool
+    differences: dict[str, int]
+
+
+def _in_engine_statements(norm_set_id: int) -> list[tuple[str, str, list[object]]]:
+    """(phase, statement, params) in order; each phase one CREATE UNLOGGED TABLE … AS SELECT (the
+    norms two: the baselines, then their sums and α sums in one statement)."""
+    from django.conf import settings
+
+    from progression import norms, scoring
+
+    statuses = "', '".join(scoring.SCORED_STATUSES)
+    scores = (
+        "CREATE UNLOGGED TABLE bench_floor_scores AS SELECT * FROM ("  # noqa: S608
+        + scoring.SCORES_SELECT_SQL.format(answered="TRUE", sessions=f"s.status IN ('{statuses}')")
+        + f") scores ({scoring.SCORE_COLUMNS})"
+    )
+    occurred_on, date_params = connection.ops.datetime_cast_date_sql("s.occurred_at", (), settings.TIME_ZONE)
+    baselines = (
+        norms.BASELINES_TABLE_SQL.replace(
+            "CREATE TEMPORARY TABLE stegvis_baselines", "CREATE UNLOGGED TABLE bench_floor_baselines"
+        )
+        .replace("progression_dimensionscore ds", "bench_floor_scores ds")
+        .format(occurred_on=occurred_on)
+    )
+    norm_sums = (
+        "CREATE UNLOGGED TABLE bench_floor_norm_sums AS SELECT * FROM ("  # noqa: S608
+        + norms.BASELINE_SUMS_SQL.replace("stegvis_baselines", "bench_floor_baselines")
+        + ") sums (version_id, dimension_code, perspective, n, total, total_sq, first_on, last_on)"
+    )
+    alpha_sums = (
+        "CREATE UNLOGGED TABLE bench_floor_alpha_sums AS SELECT * FROM ("  # noqa: S608
+        + norms.ALPHA_SUMS_SQL.replace("stegvis_baselines", "bench_floor_baselines")
+        + ") sums (version_id, dimension_code, perspective, kind, n, total, total_sq)"
+    )
+    rows, rows_params = scoring.progression_rows_sql("", [], norm_set_id=norm_set_id)
+    progression = (
+        "CREATE UNLOGGED TABLE bench_floor_progression AS SELECT rows.*, rows.n AS n_readings FROM ("  # noqa: S608
+        + rows.replace("progression_dimensionscore ds", "bench_floor_scores ds")
+        + ") rows"
+    )
+    sums, sums_params = scoring.summary_sums_sql(where="TRUE")
+    summary = "CREATE UNLOGGED TABLE bench_floor_summary AS " + sums.replace(
+        "progression_progression p", "bench_floor_progression p"
+    )
+    # Each table analysed once written, as the rebuild does (a plan made without statistics for a
+    # fresh table joined to the answers is a nested loop that runs for minutes).
+    return [
+        ("scores", scores, [scoring.ALGORITHM_VERSION]),
+        ("scores", "ANALYZE bench_floor_scores", []),
+        ("reference", baselines, list(date_params)),
+        ("reference", DEMO_BASELINES_OUT, []),
+        ("reference", "ANALYZE bench_floor_baselines", []),
+        ("reference", norm_sums, []),
+        ("reference", alpha_sums, []),
+        ("progression", progression, rows_params),
+        ("progression", "ANALYZE bench_floor_progression", []),
+        ("summaries", summary, sums_params),
+    ]
+
+
+def in_engine_drop() -> None:
+    with connection.cursor() as cursor:
+        for table in IN_ENGINE_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def in_engine_differences(norm_set_id: int) -> dict[str, int]:
+    """Per derived table: rows in the floor's table and not in the engine's, plus the other way round."""
+    differences = {}
+    with connection.cursor() as cursor:
+        for name, (floor_sql, engine_sql) in IN_ENGINE_CHECKS.items():
+            params = [norm_set_id] if "%s" in engine_sql else []
+            cursor.execute(
+                f"SELECT (SELECT COUNT(*) FROM ({floor_sql} EXCEPT ALL {engine_sql}) a) "  # noqa: S608
+                f"+ (SELECT COUNT(*) FROM ({engine_sql} EXCEPT ALL {floor_sql}) b)",
+                [*params, *params],
+            )
+            differences[name] = cursor.fetchone()[0]
+    return differences
+
+
+def in_engine_run(*, norm_set_id: int, repeats: int = 2) -> InEngineResult:
+    """Time the in-engine statements (best of `repeats`, each from fresh tables), against the norm set
+    the engine's progression rows were classified with; then compare the floor's rows with the engine's."""
+    from progression import norms
+
+    statements = _in_engine_statements(norm_set_id)
+    best: dict[str, float] | None = None
+    for _ in range(repeats):
+        in_engine_drop()
+        phases: dict[str, float] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET work_mem = '{norms.REBUILD_WORK_MEM}'")  # as the rebuild's norms phase
+            for phase, sql, params in statements:
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - started
+            cursor.execute("RESET work_mem")
+        if best is None or sum(phases.values()) < sum(best.values()):
+            best = phases
+    differences = in_engine_differences(norm_set_id)
+    in_engine_drop()
+    return InEngineResult(
+        seconds=sum(best.values()),
+        phases={phase: round(seconds, 3) for phase, seconds in best.items()},
+        same_result=not any(differences.values()),
+        differences=differences,
+    )

@@ -497,6 +497,33 @@ def _background(key: str, row: dict[str, Any], plan: AnonymityPlan) -> list[Any]
 BACKGROUND_FIELDS = ["id", "insats__forbund__code", *QUASI_IDENTIFIER_FIELDS]
 
 
+EXPORT_ENROLMENTS_PER_QUERY = 1000
+
+
+def _scores_in_enrolment_order(enrolment_ids: list[int]) -> Iterator[dict[str, Any]]:
+    """The readings' scores of these enrolments (ascending ids) in the long file's order, a thousand
+    enrolments per query: each query sorts only its own rows, so the first row leaves at once
+    instead of after a sort of every row of the förbund (docs/performance.md, measure 5)."""
+    for start in range(0, len(enrolment_ids), EXPORT_ENROLMENTS_PER_QUERY):
+        batch = enrolment_ids[start : start + EXPORT_ENROLMENTS_PER_QUERY]
+        yield from (
+            _readings(batch)
+            .order_by("session__enrolment_id", "session__occurred_at", "session_id", "dimension__order")
+            .values(
+                "session__enrolment_id",
+                "session__occurred_at",
+                "session__perspective",
+                "session__version__instrument__code",
+                "session__version__number",
+                "dimension__code",
+                "score",
+                "answered",
+                "items",
+            )
+            .iterator(chunk_size=5000)
+        )
+
+
 def long_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[list[Any]]:
     """One row per reading and dimension, with the enrolment's background."""
     yield LONG_COLUMNS
@@ -506,22 +533,7 @@ def long_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[
         for row in enrolments.values(*BACKGROUND_FIELDS).iterator()
         if not (plan.suppressed_leave and row["participant_id"] in plan.suppressed)
     }
-    scores = (
-        _readings(list(background))
-        .order_by("session__enrolment_id", "session__occurred_at", "session_id", "dimension__order")
-        .values(
-            "session__enrolment_id",
-            "session__occurred_at",
-            "session__perspective",
-            "session__version__instrument__code",
-            "session__version__number",
-            "dimension__code",
-            "score",
-            "answered",
-            "items",
-        )
-    )
-    for s in scores.iterator(chunk_size=5000):
+    for s in _scores_in_enrolment_order(sorted(background)):
         participant_id, cells = background[s["session__enrolment_id"]]
         yield [
             *cells,

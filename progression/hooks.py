@@ -25,10 +25,9 @@ def progression_after_withdrawal(participant: object, policy: str) -> None:
     from participants.models import Enrolment
     from progression import scoring
 
-    enrolments = list(Enrolment.objects.filter(participant=participant).values_list("id", "insats_id"))
-    for enrolment_id, _insats in enrolments:
-        scoring.progressions_update(first_enrolment_id=enrolment_id, last_enrolment_id=enrolment_id)
-    scoring.insats_summaries_update(insats_ids=sorted({insats for _e, insats in enrolments}))
+    scoring.enrolments_recompute(
+        enrolment_ids=list(Enrolment.objects.filter(participant=participant).values_list("id", flat=True))
+    )
 
 
 def plan_texts_erase(participant: object) -> None:

@@ -405,6 +405,18 @@ class RebuildChunk(models.Model):
         return f"{self.job_id} {self.phase} {self.first_id}"
 
 
+class RebuildCatchUp(models.Model):
+    """An enrolment the incremental path processed while a rebuild was writing a derived table beside
+    the live one (progression.derived_tables): its rows are derived again into the new table just
+    before it is swapped in, so that nothing processed during a rebuild is lost. A plain id, not a
+    foreign key: an enrolment erased meanwhile is simply not found."""
+
+    enrolment_id = models.BigIntegerField(unique=True)
+
+    def __str__(self) -> str:
+        return str(self.enrolment_id)
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", "I kö"
     RUNNING = "running", "Pågår"

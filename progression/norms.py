@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
+from scipy.stats import f  # imported with the module: ~1 s the first time, not in a worker's first rebuild
 
 from progression.models import Norm, NormSet, Progression, ReliabilitySetting, ReliabilitySource
 from surveys.models import InstrumentVersion, Item
@@ -160,8 +161,6 @@ def cronbach_alpha(sums: AlphaSums) -> float | None:
 def feldt_interval(alpha: float, n: int, k: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Feldt's confidence interval for Cronbach's α of n readings of k items:
     1 − (1 − α)·F(1 − γ/2; n − 1, (n − 1)(k − 1)) … 1 − (1 − α)·F(γ/2; …), γ = 1 − confidence."""
-    from scipy.stats import f
-
     tail = (1 - confidence) / 2
     first, second = n - 1, (n - 1) * (k - 1)
     return 1 - (1 - alpha) * f.ppf(1 - tail, first, second), 1 - (1 - alpha) * f.ppf(tail, first, second)

@@ -1,5 +1,9 @@
 """Full rebuild of scores, progression and summaries, in chunks.
 
+The scores and the progression rows are written beside the live tables and swapped in when their
+phase is complete (progression.derived_tables): readers see the old rows until then, and what the
+incremental path processes meanwhile is derived again into the new table before the swap.
+
 Inline (embedded default, tests, small data) or on Celery workers (large data): the chunks of a
 phase run as one Celery group; each chunk records itself done (once, in RebuildChunk) and counts on
 the RebuildJob row, and the chunk that completes a phase starts the next one. No result backend is
@@ -17,12 +21,11 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from participants.models import Enrolment, Insats
-from progression import norms, scoring
+from progression import derived_tables, norms, scoring
 from progression.models import (
     ACTIVE_REBUILD_PHASES,
     InsatsSummary,
     NormSet,
-    Progression,
     RebuildChunk,
     RebuildJob,
     RebuildPhase,
@@ -55,6 +58,17 @@ def progression_chunk(first_id: int, last_id: int) -> int:
     return scoring.progressions_update(first_enrolment_id=first_id, last_enrolment_id=last_id)
 
 
+def scores_swap() -> None:
+    """The scores written beside swapped in (and analysed there), the scoring marks analysed."""
+    derived_tables.next_swap(derived_tables.SCORES_TABLE, scoring.scores_catch_up)
+    norms.tables_analyze(("progression_sessionscoring",))
+
+
+def progression_swap() -> None:
+    """The progression rows written beside swapped in (and analysed there)."""
+    derived_tables.next_swap(derived_tables.PROGRESSION_TABLE, scoring.progressions_catch_up)
+
+
 def summaries_all() -> int:
     insats_ids = list(Insats.objects.order_by("id").values_list("id", flat=True))
     InsatsSummary.objects.exclude(insats_id__in=insats_ids).delete()
@@ -83,20 +97,21 @@ def progression_rebuild_inline(
 ) -> None:
     """The whole rebuild in this process, chunk by chunk, reporting progress."""
     norms.tables_analyze(scoring.SOURCE_TABLES)
+    derived_tables.next_create(derived_tables.SCORES_TABLE)
     ranges = session_ranges(chunk_size)
     for number, (low, high) in enumerate(ranges, 1):
         score_chunk(low, high)
         report(f"Poäng: {number}/{len(ranges)}")
-    scoring.derived_tables_analyze()
+    scores_swap()
     report(norms_phase(new_norms_reason=new_norms_reason, new_norms_by=new_norms_by))
-    Progression.objects.all().delete()
+    derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
     ranges = enrolment_ranges(chunk_size)
     for number, (low, high) in enumerate(ranges, 1):
         progression_chunk(low, high)
         report(f"Stegförflyttning: {number}/{len(ranges)}")
-    scoring.derived_tables_analyze()
+    progression_swap()
     report(f"Sammanställningar: {summaries_all()}")
-    scoring.derived_tables_analyze()
+    norms.tables_analyze(("progression_insatssummary",))
 
 
 def rebuild_run(
@@ -162,16 +177,21 @@ def _phase_bounds(phase: str) -> tuple[int | None, int | None]:
 
 
 def _start_phase(job_id: int, phase: str) -> None:
-    """Prepare a phase, record its chunks' bounds and publish them."""
-    if phase == RebuildPhase.SCORES:
-        norms.tables_analyze(scoring.SOURCE_TABLES)
-    else:
-        scoring.derived_tables_analyze()  # the previous phase rewrote a table the next one reads
+    """Finish the previous phase (swap in the table it wrote), prepare this one (start the table it
+    writes), record its chunks' bounds and publish them. Run again by rebuild_resume_stalled if this
+    process dies before publishing, so each step may find itself done already."""
     job = RebuildJob.objects.get(pk=job_id)
     if job.phase != phase:
         return  # superseded meanwhile
-    if phase == RebuildPhase.PROGRESSION:
-        Progression.objects.all().delete()
+    if phase == RebuildPhase.SCORES:
+        norms.tables_analyze(scoring.SOURCE_TABLES)
+        derived_tables.next_create(derived_tables.SCORES_TABLE)
+    elif phase == RebuildPhase.REFERENCE:
+        scores_swap()
+    elif phase == RebuildPhase.PROGRESSION:
+        derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
+    elif phase == RebuildPhase.SUMMARIES:
+        progression_swap()
     low, high = _phase_bounds(phase)
     chunks = _phase_chunks(phase, low, high, job.chunk_size)
     RebuildJob.objects.filter(pk=job_id, phase=phase).update(
@@ -205,20 +225,24 @@ NEXT_PHASE = {
 
 
 def chunk_run(job_id: int, phase: str, low: int, high: int) -> None:
-    """Run one chunk of a phase, then record it done; idempotent, so a redelivered chunk is harmless."""
-    job = RebuildJob.objects.get(pk=job_id)
-    if job.phase != phase:
-        return  # a redelivered chunk of a phase that is complete, or of a superseded job
-    if phase == RebuildPhase.SCORES:
-        score_chunk(low, high)
-    elif phase == RebuildPhase.REFERENCE:
-        made_already = NormSet.objects.filter(reason=job.new_norms_reason, created_at__gte=job.started_at).exists()
-        if not (job.new_norms_reason and made_already):  # a redelivered chunk makes no second set
-            norms_phase(new_norms_reason=job.new_norms_reason, new_norms_by=job.new_norms_by)
-    elif phase == RebuildPhase.PROGRESSION:
-        progression_chunk(low, high)
-    elif phase == RebuildPhase.SUMMARIES:
-        summaries_all()
+    """Run one chunk of a phase, then record it done; idempotent, so a redelivered chunk is harmless.
+    The job's phase is read under the rebuild lock, so that no swap or new rebuild comes between
+    that look and the chunk's writes."""
+    with transaction.atomic():
+        derived_tables.rebuild_lock()
+        job = RebuildJob.objects.get(pk=job_id)
+        if job.phase != phase:
+            return  # a redelivered chunk of a phase that is complete, or of a superseded job
+        if phase == RebuildPhase.SCORES:
+            score_chunk(low, high)
+        elif phase == RebuildPhase.REFERENCE:
+            made_already = NormSet.objects.filter(reason=job.new_norms_reason, created_at__gte=job.started_at).exists()
+            if not (job.new_norms_reason and made_already):  # a redelivered chunk makes no second set
+                norms_phase(new_norms_reason=job.new_norms_reason, new_norms_by=job.new_norms_by)
+        elif phase == RebuildPhase.PROGRESSION:
+            progression_chunk(low, high)
+        elif phase == RebuildPhase.SUMMARIES:
+            summaries_all()
     chunk_done(job_id, phase, low)
 
 
@@ -239,7 +263,7 @@ def chunk_done(job_id: int, phase: str, low: int) -> None:
             return
         following = NEXT_PHASE[phase]
         if following == RebuildPhase.DONE:
-            scoring.derived_tables_analyze()
+            norms.tables_analyze(("progression_insatssummary",))
             job.phase, job.finished_at = RebuildPhase.DONE, timezone.now()
             job.save(update_fields=["chunks_done", "progressed_at", "phase", "finished_at"])
             return

@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from participants.models import Enrolment
-from progression import norms
+from progression import derived_tables, norms
 from progression.models import Classification
 from surveys.models import AssessmentSession, SessionStatus
 
@@ -44,8 +44,7 @@ RESCALED_SQL = """
 # mean, written in the same statement. {sessions} selects the readings (an id list or an id range)
 # and {answered} the same readings' answers, so that PostgreSQL reads them in one range instead of
 # one index probe per reading and item.
-SCORES_SQL = f"""
-    INSERT INTO progression_dimensionscore (session_id, dimension_id, items, answered, score, algorithm_version)
+SCORES_SELECT_SQL = f"""
     SELECT s.id, d.id, COUNT(i.id), COUNT(a.value),
            CASE WHEN COUNT(a.value) * 2 >= COUNT(i.id)
                 THEN AVG(CASE WHEN a.value IS NULL THEN NULL ELSE {RESCALED_SQL} END) END,
@@ -58,6 +57,11 @@ SCORES_SQL = f"""
            ON a.session_id = s.id AND a.item_id = i.id
     WHERE {{sessions}} AND (i.applies_to = 'both' OR i.applies_to = s.perspective)
     GROUP BY s.id, d.id
+"""  # noqa: S608 - module constants only
+SCORE_COLUMNS = "session_id, dimension_id, items, answered, score, algorithm_version"
+SCORES_SQL = f"""
+    INSERT INTO {{table}} ({SCORE_COLUMNS})
+    {SCORES_SELECT_SQL}
     ON CONFLICT (session_id, dimension_id) DO UPDATE
     SET score = excluded.score, answered = excluded.answered, items = excluded.items,
         algorithm_version = excluded.algorithm_version
@@ -71,13 +75,15 @@ SCORINGS_SQL = """
 """
 
 
-def _score(ids: str, params: list[object], *, also: str = "") -> int:
+def _score(ids: str, params: list[object], *, also: str = "", table: str = derived_tables.SCORES_TABLE) -> int:
     """Score the readings whose id matches `ids` (SQL with {column} for the id column, and its
-    params) and the condition `also` on the readings s."""
+    params) and the condition `also` on the readings s, into `table`."""
     sessions = ids.format(column="s.id") + also
     answered = ids.format(column="session_id")
     with connection.cursor() as cursor:
-        cursor.execute(SCORES_SQL.format(answered=answered, sessions=sessions), [ALGORITHM_VERSION, *params, *params])
+        cursor.execute(
+            SCORES_SQL.format(table=table, answered=answered, sessions=sessions), [ALGORITHM_VERSION, *params, *params]
+        )
         written = cursor.rowcount
         cursor.execute(SCORINGS_SQL.format(sessions=sessions), [ALGORITHM_VERSION, timezone.now(), *params])
     return written
@@ -88,16 +94,44 @@ def sessions_score(*, session_ids: list[int]) -> int:
     """Compute and store the dimension scores of these readings; returns score rows written."""
     if not session_ids:
         return 0
-    return _score(f"{{column}} IN ({','.join(['%s'] * len(session_ids))})", list(session_ids))
+    placeholders = ",".join(["%s"] * len(session_ids))
+    derived_tables.catch_up_record(
+        f"SELECT DISTINCT enrolment_id FROM surveys_assessmentsession WHERE id IN ({placeholders})",  # noqa: S608
+        list(session_ids),
+    )
+    return _score(f"{{column}} IN ({placeholders})", list(session_ids))
+
+
+def _scored(ids: str, params: list[object], *, table: str) -> int:
+    """Score the submitted and superseded readings whose id matches `ids` into `table`."""
+    statuses = "', '".join(SCORED_STATUSES)
+    return _score(ids, params, also=f" AND s.status IN ('{statuses}')", table=table)
 
 
 @transaction.atomic
 def sessions_score_range(*, first_session_id: int, last_session_id: int) -> int:
-    """Score the submitted and superseded readings whose ids fall in the range (a rebuild chunk)."""
-    statuses = "', '".join(SCORED_STATUSES)
-    return _score(
-        "{column} BETWEEN %s AND %s", [first_session_id, last_session_id], also=f" AND s.status IN ('{statuses}')"
+    """Score the submitted and superseded readings whose ids fall in the range (a rebuild chunk)
+    into the table the rebuild writes."""
+    derived_tables.rebuild_lock()
+    return _scored(
+        "{column} BETWEEN %s AND %s",
+        [first_session_id, last_session_id],
+        table=derived_tables.rebuild_target(derived_tables.SCORES_TABLE),
     )
+
+
+CATCH_UP_SESSIONS = (
+    "{column} IN (SELECT id FROM surveys_assessmentsession "
+    "WHERE enrolment_id IN (SELECT enrolment_id FROM progression_rebuildcatchup))"
+)
+
+
+def scores_catch_up(table: str) -> None:
+    """Score again into `table` the readings of the enrolments the incremental path processed
+    during the rebuild (derived_tables.next_swap)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {CATCH_UP_SESSIONS.format(column='session_id')}")  # noqa: S608
+    _scored(CATCH_UP_SESSIONS, [], table=table)
 
 
 # --- First and latest readings ------------------------------------------------------------------
@@ -190,7 +224,7 @@ PROGRESSION_ROWS_SQL = """
     ) progressions
 """
 PROGRESSIONS_SQL = """
-    INSERT INTO progression_progression
+    INSERT INTO {table}
         (enrolment_id, instrument_id, dimension_code, perspective, n_readings, first_session_id, first_score,
          latest_session_id, latest_score, latest_on, change, baseline_sd, reliability, rci, classification,
          meets_mid, norm_set_id, norm_id, algorithm_version)
@@ -220,22 +254,34 @@ def progression_rows_sql(where: str, params: list[object], *, norm_set_id: int |
     return sql, [*latest_params, *first_params, *VERDICTS, *params, norm_set_id]
 
 
-def _progressions_store(enrolments: str, params: list[object]) -> int:
-    """Replace the progression rows of the enrolments selected by `enrolments` (SQL on column
-    enrolment_id, with its params); returns rows stored."""
+def _progressions_store(enrolments: str, params: list[object], *, table: str = derived_tables.PROGRESSION_TABLE) -> int:
+    """Replace the progression rows in `table` of the enrolments selected by `enrolments` (SQL on
+    column enrolment_id, with its params); returns rows stored."""
     norm_set_id = norms.norm_set_for_progression().pk
     rows, rows_params = progression_rows_sql(f"AND s.{enrolments}", params, norm_set_id=norm_set_id)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM progression_progression WHERE {enrolments}", params)  # noqa: S608
-        cursor.execute(PROGRESSIONS_SQL.format(rows=rows), [norm_set_id, ALGORITHM_VERSION, *rows_params])
+        cursor.execute(f"DELETE FROM {table} WHERE {enrolments}", params)  # noqa: S608
+        cursor.execute(PROGRESSIONS_SQL.format(table=table, rows=rows), [norm_set_id, ALGORITHM_VERSION, *rows_params])
         return cursor.rowcount
 
 
 @transaction.atomic
 def progressions_update(*, first_enrolment_id: int, last_enrolment_id: int) -> int:
-    """Recompute the progression rows of a range of enrolments (inclusive; a rebuild chunk). The
-    insats summaries are left alone: the rebuild recomputes them afterwards."""
-    return _progressions_store("enrolment_id BETWEEN %s AND %s", [first_enrolment_id, last_enrolment_id])
+    """Recompute the progression rows of a range of enrolments (inclusive; a rebuild chunk) into the
+    table the rebuild writes. The insats summaries are left alone: the rebuild recomputes them
+    afterwards."""
+    derived_tables.rebuild_lock()
+    return _progressions_store(
+        "enrolment_id BETWEEN %s AND %s",
+        [first_enrolment_id, last_enrolment_id],
+        table=derived_tables.rebuild_target(derived_tables.PROGRESSION_TABLE),
+    )
+
+
+def progressions_catch_up(table: str) -> None:
+    """Recompute into `table` the progression rows of the enrolments the incremental path processed
+    during the rebuild (derived_tables.next_swap)."""
+    _progressions_store("enrolment_id IN (SELECT enrolment_id FROM progression_rebuildcatchup)", [], table=table)
 
 
 # --- Insats summaries -------------------------------------------------------------------------------
@@ -311,7 +357,7 @@ SUMMARY_ADD_SQL = f"""
 """  # noqa: S608 - module constants only
 
 
-def _summary_sums(*, where: str) -> tuple[str, list[object]]:
+def summary_sums_sql(*, where: str) -> tuple[str, list[object]]:
     """The sums statement and its leading params (the year expression's, the algorithm version);
     the caller appends the params of `where`."""
     year, year_params = connection.ops.date_extract_sql("year", "p.latest_on", ())
@@ -324,7 +370,7 @@ def insats_summaries_update(*, insats_ids: list[int]) -> int:
     if not insats_ids:
         return 0
     placeholders = ",".join(["%s"] * len(insats_ids))
-    sums, sums_params = _summary_sums(where=f"e.insats_id IN ({placeholders})")
+    sums, sums_params = summary_sums_sql(where=f"e.insats_id IN ({placeholders})")
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM progression_insatssummary WHERE insats_id IN ({placeholders})", insats_ids)  # noqa: S608
         cursor.execute(
@@ -352,10 +398,11 @@ def enrolments_progress(*, enrolment_ids: list[int]) -> int:
     if not enrolment_ids:
         return 0
     ids = sorted(set(enrolment_ids))
-    list(Enrolment.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     placeholders = ",".join(["%s"] * len(ids))
+    derived_tables.catch_up_record(f"SELECT id FROM participants_enrolment WHERE id IN ({placeholders})", ids)  # noqa: S608
+    list(Enrolment.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     enrolments = f"enrolment_id IN ({placeholders})"
-    sums, sums_params = _summary_sums(where=f"p.{enrolments}")
+    sums, sums_params = summary_sums_sql(where=f"p.{enrolments}")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sums}) sums", [*sums_params, *ids])  # noqa: S608
@@ -377,19 +424,26 @@ def enrolments_progress(*, enrolment_ids: list[int]) -> int:
     return stored
 
 
-def derived_tables_analyze() -> None:
-    norms.tables_analyze(DERIVED_TABLES)
+@transaction.atomic
+def enrolments_recompute(*, enrolment_ids: list[int]) -> None:
+    """After readings of these enrolments were deleted (their old progression rows went with them,
+    so the summaries cannot be moved by the difference): their progression rows and their
+    insatser's summaries recomputed from what is left."""
+    if not enrolment_ids:
+        return
+    ids = sorted(set(enrolment_ids))
+    placeholders = ",".join(["%s"] * len(ids))
+    enrolments = f"enrolment_id IN ({placeholders})"
+    derived_tables.catch_up_record(f"SELECT id FROM participants_enrolment WHERE id IN ({placeholders})", ids)  # noqa: S608
+    _progressions_store(enrolments, ids)
+    insats_ids = Enrolment.objects.filter(pk__in=ids).values_list("insats_id", flat=True).distinct()
+    insats_summaries_update(insats_ids=sorted(insats_ids))
 
 
 # Every table a rebuild reads (the readings may just have been imported or restored; the small
-# instrument tables too, or PostgreSQL plans a nested loop over them), and what it derives.
+# instrument tables too, or PostgreSQL plans a nested loop over them). What it derives, it analyses
+# as it writes (progression.rebuild).
 SOURCE_TABLES = norms.NORM_SOURCE_TABLES
-DERIVED_TABLES = (
-    "progression_sessionscoring",
-    "progression_dimensionscore",
-    "progression_progression",
-    "progression_insatssummary",
-)
 
 
 # --- The incremental path, the sweep and the rebuild ---------------------------------------------

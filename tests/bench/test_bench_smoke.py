@@ -5,7 +5,7 @@ The benchmarks themselves run with bench/run, never in the suite (docs/performan
 import pytest
 from django.db import connection
 
-from bench import generate, measure
+from bench import floor, generate, measure
 from participants import crypto
 from participants.models import Enrolment, IdentityRecord, Participant
 from participants.personnummer import parse_personnummer
@@ -40,6 +40,13 @@ def test_generator_loads_consistent_rows_and_the_benchmarks_run(db, tmp_path):
     # Answers drift upward: on average the latest reading is above the first.
     changes = list(Progression.objects.filter(n_readings__gte=3).values_list("change", flat=True))
     assert sum(changes) / len(changes) > 0
+
+    # The in-engine floor computes the very rows the rebuild stored, table by table.
+    norm_set_id = Progression.objects.values_list("norm_set_id", flat=True).first()
+    in_engine = floor.in_engine_run(norm_set_id=norm_set_id, repeats=1)
+    assert in_engine.differences == {"scores": 0, "progression": 0, "norms": 0, "summaries": 0}
+    assert in_engine.same_result and in_engine.seconds > 0
+    assert set(in_engine.phases) == {"scores", "reference", "progression", "summaries"}
 
     incremental = measure.incremental(world, samples=3)
     assert incremental.samples == 3 and incremental.median_ms > 0

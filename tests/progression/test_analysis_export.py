@@ -348,3 +348,16 @@ def test_a_csv_export_is_a_zip_with_the_data_and_las_mig(cohort, client, django_
     assert header == analysis.LONG_COLUMNS and len({row[0] for row in rows}) == persons < len(rows)
     assert min(classes_in(header, rows).values()) >= analysis.K
     assert "k-anonymitet" in readme and "Generaliserat i denna fil:" in readme
+
+
+def test_the_long_file_is_the_same_whether_read_in_one_query_or_a_few_enrolments_at_a_time(cohort, monkeypatch):
+    """The long file reads a thousand enrolments per query (no sort of the whole förbund before the
+    first row); in steps of 7 it holds the very same rows in the same order."""
+    plan, key = plan_for(cohort, "long"), analysis.new_key()
+    whole = list(analysis.long_rows(cohort.filters, key, plan))
+    monkeypatch.setattr(analysis, "EXPORT_ENROLMENTS_PER_QUERY", 7)
+
+    stepped = list(analysis.long_rows(cohort.filters, key, plan))
+
+    assert len(whole) > 100  # about 120 enrolments, some with several readings: many steps of 7
+    assert stepped == whole

@@ -9,7 +9,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from progression import rebuild
+from progression import derived_tables, rebuild
 from progression.models import Progression, RebuildChunk, RebuildJob, RebuildPhase
 from tests.progression.helpers import enrol, snapshot, snapshot_differences, submit, world_create
 from tests.surveys.factories import shipped_version, valid_answers
@@ -17,6 +17,10 @@ from tests.surveys.factories import shipped_version, valid_answers
 pytestmark = pytest.mark.django_db
 
 LONG_AGO = timezone.now() - timedelta(hours=1)
+PHASE_TABLES = {
+    RebuildPhase.SCORES: derived_tables.SCORES_TABLE,
+    RebuildPhase.PROGRESSION: derived_tables.PROGRESSION_TABLE,
+}
 
 
 @pytest.fixture
@@ -37,6 +41,7 @@ def _job_in(phase: str, *, published: bool, chunk_size: int = 2) -> RebuildJob:
     """A job left in a phase as a killed worker leaves it: no progress for an hour."""
     job = RebuildJob.objects.create(chunk_size=chunk_size, phase=phase, progressed_at=LONG_AGO)
     if published:
+        derived_tables.next_create(PHASE_TABLES[phase])
         low, high = rebuild._phase_bounds(phase)
         job.phase_low, job.phase_high, job.phase_published = low, high, True
         job.chunks_total = len(rebuild._ranges(low, high, chunk_size))

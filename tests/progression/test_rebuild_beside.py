@@ -1,0 +1,163 @@
+"""A rebuild writes the scores and the progression rows beside the live tables and swaps them in
+(progression/derived_tables.py): readers keep the old rows until the swap, what the incremental
+path processes meanwhile is not lost, readings erased meanwhile leave no rows behind, and the
+schema after the swap is the schema before it."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from participants.models import Enrolment
+from progression import derived_tables, rebuild, scoring
+from progression.models import DimensionScore, Progression, RebuildCatchUp
+from surveys.models import AssessmentSession
+from tests.progression.helpers import enrol, snapshot, snapshot_differences, submit, world_create
+from tests.surveys.factories import shipped_version, valid_answers
+
+pytestmark = pytest.mark.django_db
+
+TABLES = (derived_tables.SCORES_TABLE, derived_tables.PROGRESSION_TABLE)
+MARCH = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def world():
+    """Six enrolments with two readings each, processed by an inline rebuild."""
+    world = world_create(insatser=2)
+    world.version = shipped_version()
+    world.enrolments = [enrol(world, world.insatser[index % 2]) for index in range(6)]
+    for enrolment in world.enrolments:
+        for days in (0, 90):
+            _reading(world, enrolment, MARCH + timedelta(days=days))
+    rebuild.progression_rebuild_inline(new_norms_reason="Test", report=lambda message: None)
+    return world
+
+
+def _reading(world, enrolment: Enrolment, occurred_at: datetime, *, processed: bool = False) -> AssessmentSession:
+    session = submit(world, enrolment, world.version, "self", valid_answers(world.version, "self"), occurred_at)
+    if processed:
+        scoring.session_process(session_id=session.pk)  # the incremental path, as the task runs it
+    return session
+
+
+def _catalogue(table: str) -> dict[str, object]:
+    """What Django's migrations and the queries rely on: columns, constraints, indexes, the id's sequence."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, atttypmod), attnotnull, attidentity FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            [table],
+        )
+        columns = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass ORDER BY conname",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname", [table])
+        indexes = cursor.fetchall()
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+    return {"columns": columns, "constraints": constraints, "indexes": indexes, "sequence": sequence}
+
+
+def test_the_schema_after_a_rebuild_is_the_schema_before_it(world):
+    before = {table: _catalogue(table) for table in TABLES}
+    assert len(before[derived_tables.PROGRESSION_TABLE]["indexes"]) > 5
+
+    rebuild.progression_rebuild_inline(report=lambda message: None)
+
+    assert {table: _catalogue(table) for table in TABLES} == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_class WHERE relname LIKE %s", [f"%{derived_tables.NEXT}%"])
+        assert cursor.fetchone()[0] == 0, "a __next table, index or sequence was left behind"
+        for table in TABLES:  # the id sequence carries on after the rows written beside
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence(%s, 'id')) > MAX(id) FROM {table}", [table])  # noqa: S608
+            assert cursor.fetchone()[0] is True
+
+
+def test_readers_see_the_old_rows_until_the_swap(world):
+    expected = snapshot()
+    derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
+    for low, high in rebuild.enrolment_ranges(2):
+        rebuild.progression_chunk(low, high)
+
+    assert snapshot() == expected  # written beside: the live table is untouched
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {derived_tables.next_name(derived_tables.PROGRESSION_TABLE)}")  # noqa: S608
+        assert cursor.fetchone()[0] == Progression.objects.count()
+
+    rebuild.progression_swap()
+    assert snapshot_differences(expected, snapshot()) == []
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_a_reading_processed_during_the_rebuild_is_in_the_table_swapped_in(world, table):
+    enrolment = world.enrolments[0]
+    derived_tables.next_create(table)
+    if table == derived_tables.SCORES_TABLE:
+        for low, high in rebuild.session_ranges(3):
+            rebuild.score_chunk(low, high)
+    else:
+        for low, high in rebuild.enrolment_ranges(2):
+            rebuild.progression_chunk(low, high)
+
+    late = _reading(world, enrolment, MARCH + timedelta(days=200), processed=True)  # after its chunk ran
+    assert list(RebuildCatchUp.objects.values_list("enrolment_id", flat=True)) == [enrolment.pk]
+
+    rebuild.scores_swap() if table == derived_tables.SCORES_TABLE else rebuild.progression_swap()
+
+    assert DimensionScore.objects.filter(session=late).exists()
+    assert Progression.objects.filter(enrolment=enrolment, latest_session=late).exists()
+    assert not RebuildCatchUp.objects.exists()
+    incremental = snapshot()
+    rebuild.progression_rebuild_inline(report=lambda message: None)
+    assert snapshot_differences(incremental, snapshot()) == []
+
+
+def test_without_a_rebuild_under_way_the_incremental_path_records_nothing(world):
+    _reading(world, world.enrolments[0], MARCH + timedelta(days=200), processed=True)
+    assert not RebuildCatchUp.objects.exists()
+
+
+def test_readings_erased_during_the_rebuild_leave_no_rows_and_the_foreign_keys_hold(world):
+    derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
+    for low, high in rebuild.enrolment_ranges(2):
+        rebuild.progression_chunk(low, high)
+    erased = world.enrolments[1]
+    sessions = list(AssessmentSession.objects.filter(enrolment=erased))
+    DimensionScore.objects.filter(session__in=sessions).delete()
+    Progression.objects.filter(enrolment=erased).delete()
+    AssessmentSession.objects.filter(pk__in=[session.pk for session in sessions]).delete()  # as an erasure does
+
+    rebuild.progression_swap()
+
+    assert not Progression.objects.filter(enrolment=erased).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND NOT convalidated",
+            [derived_tables.PROGRESSION_TABLE],
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+def test_a_swap_done_already_is_not_done_again(world):
+    expected = snapshot()
+    rebuild.scores_swap()  # resumed after the process died past the swap: no __next table
+    rebuild.progression_swap()
+    assert snapshot() == expected
+
+
+def test_a_new_rebuild_replaces_what_an_unfinished_one_wrote_beside(world):
+    expected = snapshot()
+    derived_tables.next_create(derived_tables.SCORES_TABLE)
+    rebuild.score_chunk(*rebuild.session_ranges(3)[0])  # then the worker died
+
+    rebuild.progression_rebuild_inline(report=lambda message: None)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [derived_tables.next_name(derived_tables.SCORES_TABLE)])
+        assert cursor.fetchone()[0] is None
+    assert snapshot_differences(expected, snapshot()) == []
