@@ -37,6 +37,19 @@ def database_config(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
     }
 
 
+def databases_config(env: Mapping[str, str], base_dir: Path) -> dict[str, dict[str, Any]]:
+    """The primary, and the read replica reports and exports read when DATABASE_REPLICA_URL names
+    one (config/replica.py). In tests the replica alias mirrors the primary's test database."""
+    databases = {"default": database_config(env, base_dir)}
+    url = env.get("DATABASE_REPLICA_URL", "").strip()
+    if url:
+        databases["replica"] = {
+            **dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True),
+            "TEST": {"MIRROR": "default"},
+        }
+    return databases
+
+
 def celery_config(env: Mapping[str, str]) -> dict[str, Any]:
     """Redis broker from REDIS_URL, else eager in-process tasks (the embedded default)."""
     url = env.get("REDIS_URL", "").strip()

@@ -11,7 +11,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from config.env import celery_config, database_config, env_bool, env_list
+from config.env import celery_config, databases_config, env_bool, env_list
 from config.languages import DJANGO_LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,7 +90,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": database_config(ENV, BASE_DIR)}
+DATABASES = databases_config(ENV, BASE_DIR)
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = ENV.get("REDIS_URL", "").strip()
