@@ -19,7 +19,7 @@ from django.utils import timezone
 from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMode, MentorAssignment, Role
 from participants.selectors import consent_granted
 from progression import goals, plan, rebuild
-from progression.models import Milestone, MilestoneStatus
+from progression.models import Milestone, MilestoneStatus, ReportText
 from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, ScaleKind, SurveyCampaign
 from surveys.satisfaction import survey_campaign_create, survey_response_submit
 from surveys.selectors import instrument_version_current
@@ -277,3 +277,44 @@ def seed_plan_link() -> tuple[str, str] | None:
             plan.plan_link_create(enrolment=enrolment, language="sv", by=mentor, token=token)
         return enrolment.participant.pseudonym, reverse("my_plan", args=[token])
     return None
+
+
+# What two insatser wrote for the appendix of the demo year (Rapporter → Texter till bilagan).
+REPORT_TEXTS = {
+    "jonsbo": {
+        "kontakt": "Verksamhetsledare Karin Lind, Jonsbo försteg, 013-20 00 00",
+        "bakgrund": "Jonsbo är ett skogstorp där deltagare som står långt från arbete får pröva "
+        "praktiskt arbete i egen takt: vedhantering, odling, djurskötsel och snickeri.",
+        "mal": "Minst 40 % av dem som avslutar går till arbete, studier eller aktivt arbetssökande.",
+        "syfte": "Att deltagarna ska hitta sin förmåga och ta nästa steg mot arbete eller studier.",
+        "malgrupp": "Personer 18–64 år med försörjningsstöd, sjukpenning eller aktivitetsersättning som "
+        "behöver samordnat stöd från flera myndigheter.",
+        "maluppfyllelse": "Målet för avslut nåddes. Deltagarna skattar sig högre på fem av sex områden.",
+        "ekonomiskt_utfall": "Insatsen höll budgeten på 1 200 000 kr.",
+        "framtid": "Under 2027 vill vi ta emot fler unga vuxna och samarbeta närmare med Komvux.",
+    },
+    "drivbank-cafe": {
+        "kontakt": "Arbetsledare Omar Haddad, Drivbänk café",
+        "bakgrund": "Caféet drivs av deltagare med stöd av arbetsledare, i samma hus som handelsträdgården.",
+        "syfte": "Att träna arbete i kassa, kök och servering i en riktig arbetsmiljö.",
+        "framtid": "Caféet håller öppet även på helger från våren 2027.",
+    },
+}
+
+
+@transaction.atomic
+def seed_report_texts() -> int:
+    """The demo year's appendix texts of two insatser (kept if a coordinator has edited them)."""
+    created = 0
+    for code, texts in REPORT_TEXTS.items():
+        insats = Insats.objects.filter(code=code).first()
+        if insats is None:
+            continue
+        _, new = ReportText.objects.get_or_create(
+            insats=insats,
+            period_start=date(DEMO_TODAY.year, 1, 1),
+            period_end=date(DEMO_TODAY.year, 12, 31),
+            defaults=texts,
+        )
+        created += new
+    return created

@@ -5,7 +5,6 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +18,10 @@ from participants.models import AccessAction
 from participants.permissions import page_access
 from participants.services import access_event_log
 from progression.forms import ReportTextForm
-from progression.models import ClosureStatus, ExportJob, ExportStatus, InsatsSummary, PeriodClosure, ReportText
+from progression.models import ClosureStatus, ExportJob, ExportStatus, PeriodClosure, ReportText
 from progression.reports import rendering
+from progression.reports.base import Context
+from progression.reports.definitions import improvement_trend
 from progression.reports.filters import (
     PRESETS,
     FilterError,
@@ -28,9 +29,15 @@ from progression.reports.filters import (
     on_publication_grid,
     parse_filter,
 )
-from progression.reports.jobs import PACK, export_job_create, export_job_download
+from progression.reports.jobs import (
+    PACK,
+    export_job_create,
+    export_job_download,
+    export_job_file_name,
+    export_job_title,
+)
 from progression.reports.periods import ClosureError, period_close, period_reopen
-from progression.reports.registry import REPORTS, build_report, report_export
+from progression.reports.registry import REPORTS, attachment_header, build_report, export_file_name, report_export
 from surveys.selectors import area_labels
 
 
@@ -64,19 +71,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = replace(filters, external=False)  # the dashboard is internal
     flow = build_report("participant-flow", filters=filters)
     exits = build_report("exits", filters=filters)
+    # Participants with two self-assessments per insats and year, for every insats at once.
+    trends = improvement_trend(Context(filters=filters, external=False))
     per_insats = []
     for insats in filters.insatser:
         one = type(filters)(
             forbund=filters.forbund, insatser=(insats,), date_from=filters.date_from, date_to=filters.date_to
         )
         row_flow = build_report("participant-flow", filters=one).data
-        trend = list(
-            InsatsSummary.objects.filter(insats=insats, perspective="self")
-            .values("year")
-            .annotate(n=Sum("n"), improved=Sum("n_improved"))
-            .order_by("year")
-        )
-        per_insats.append({"insats": insats, "flow": row_flow, "trend": trend})
+        per_insats.append({"insats": insats, "flow": row_flow, "trend": trends.get(insats.pk, [])})
     return render(
         request,
         "progression/dashboard.html",
@@ -84,8 +87,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **_filter_context(request, filters),
             "flow": flow.data,
             "exits": exits.data,
+            "empty_message": flow.empty_message,
             "per_insats": per_insats,
-            "flow_chart": rendering.chart_svg(flow.charts[0]),
+            "flow_chart": rendering.chart_figure(flow.charts[0], external=flow.external) if flow.charts else "",
         },
     )
 
@@ -109,7 +113,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
             "name": name,
             "external": external,
             "on_grid": on_publication_grid(filters),
-            "charts": [rendering.chart_svg(c) for c in report.charts],
+            "charts": [rendering.chart_figure(c, external=report.external) for c in report.charts],
         },
     )
 
@@ -125,7 +129,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
     report = report_export(name, user=request.user, filters=filters, channel=f"{name}.csv")
     response = StreamingHttpResponse(rendering.csv_text(report), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="stegvis-{name}.csv"'
+    response["Content-Disposition"] = attachment_header(export_file_name(name, filters, "csv"))
     return response
 
 
@@ -175,7 +179,8 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
                 "download_url": reverse("export_download", args=[job.pk]) if job.status == ExportStatus.DONE else None,
             }
         )
-    return render(request, "progression/export_status.html", {"job": job})
+    heading, selection = export_job_title(job=job, user=request.user)
+    return render(request, "progression/export_status.html", {"job": job, "heading": heading, "selection": selection})
 
 
 @page_access(Page.REPORTS)
@@ -186,7 +191,9 @@ def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
     path = export_job_download(job=job, user=request.user)
     if not path.exists():
         raise Http404(gettext("Filen har tagits bort. Gör en ny export."))
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    response = FileResponse(path.open("rb"), as_attachment=True)
+    response["Content-Disposition"] = attachment_header(export_job_file_name(job=job, user=request.user))
+    return response
 
 
 @page_access(Page.REPORTS)

@@ -37,7 +37,7 @@ class Assumptions:
         return (
             f"dödvikt {self.deadweight:.0%}, tillskrivning {self.attribution:.0%}, "
             f"avtagande {self.dropoff:.0%} per år, diskontering {self.discount_rate:.0%}"
-        ).replace("%", " %")
+        ).replace("%", "\u00a0%")  # never "3 / %" at a line break
 
 
 # Conservative defaults (see docs/socioeconomics.md), and the sensitivity range around them.

@@ -417,6 +417,7 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
         ],
         min_value=1,
         max_value=10,
+        keep_frame=True,  # conversation.js draws the tablet's readings of today into it
     )
     previous = [
         {"session": s, "means": [means.get(s.pk, {}).get(area["code"]) for area in areas]} for s in reversed(history)

@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.database import reseed_migration_data
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -81,21 +82,13 @@ def _code_lists_survive_transactional_tests(request, django_db_blocker):
     transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
     restored = bool(marker and marker.kwargs.get("serialized_rollback"))  # Django restores these itself
 
-    def seed() -> None:
-        from importlib import import_module
-
-        from django.apps import apps
-
-        import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)
-        import_module("progression.migrations.0004_default_cost_parameter").seed(apps, None)
-
     if transactional and not restored:
         with django_db_blocker.unblock():
-            seed()
+            reseed_migration_data()
     yield
     if transactional and not restored:
         with django_db_blocker.unblock():
-            seed()
+            reseed_migration_data()
 
 
 @pytest.fixture(autouse=True)

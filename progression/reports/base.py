@@ -6,10 +6,22 @@ from typing import Any
 
 from progression.reports import disclosure
 from progression.reports.disclosure import Cell
-from progression.reports.filters import ReportFilter
+from progression.reports.filters import KON_WORDS, ReportFilter
 
-KON_COLUMNS = ["kvinna", "man", "total"]
-KON_LABELS = {"kvinna": "Kvinnor", "man": "Män", "total": "Totalt"}
+# A kön table's columns: women, men, everyone else (annat kön, okänt kön, a volume registered
+# without kön) and the total, so that the parts add up to the total in exact figures. Each column is
+# a cell of its own (never a total minus its parts), protected like every other outside.
+KON_PARTS = ("kvinna", "man", "annat")
+KON_COLUMNS = [*KON_PARTS, "total"]
+KON_LABELS = {"kvinna": "Kvinnor", "man": "Män", "annat": "Annat/okänt", "total": "Totalt"}
+
+
+def kon_column(kon: str | None) -> str:
+    """The column of a kön table a person of this kön is counted in."""
+    return kon if kon in ("kvinna", "man") else "annat"
+
+
+HIDDEN = "–"  # a figure not shown (disclosure.hidden_mark_note says why)
 
 
 @dataclass
@@ -18,6 +30,26 @@ class Table:
     columns: list[str]
     rows: list[list[Any]]
     note: str = ""
+
+    @property
+    def has_figures(self) -> bool:
+        """Whether any figure is other than 0 or hidden: a table of zeros is left off a page whose
+        report has nothing to count (Report.empty_message)."""
+        return any(
+            isinstance(value, int | float) and not isinstance(value, bool) and value != 0
+            for row in self.rows
+            for value in row[1:]
+        )
+
+    @property
+    def shows_hidden_mark(self) -> bool:
+        """Whether a figure column shows "–" (a figure not shown), alone or in a text such as
+        "– (n = 6 avslutade)", which a footnote then explains."""
+        return any(
+            value is None or (isinstance(value, str) and HIDDEN in value.split())
+            for row in self.rows
+            for value in row[1:]
+        )
 
 
 @dataclass
@@ -28,6 +60,9 @@ class Chart:
     series: list[tuple[str, list[float | None]]]
     min_value: float = 0
     max_value: float = 100
+    # Under the title on the page and in the PDF: what is counted, its unit and n, e.g. "Antal
+    # avslut, n = 54. Kvinnor: fylld stapel, män: randig."
+    caption: str = ""
 
 
 @dataclass
@@ -42,6 +77,16 @@ class Report:
     definitions: list[str] = field(default_factory=list)
     # Whether the figures are frozen with a closed period or may still change (periods.py).
     period_status: dict[str, Any] = field(default_factory=dict)
+    # When the selection has nothing to count: a sentence naming what is missing and for which
+    # selection, which the page and the PDF show instead of its charts and its tables of zeros (a
+    # table with figures, such as who was enrolled but not measured, still shows). Files and JSON
+    # keep their shape, with the sentence added. Empty when there are figures.
+    empty_message: str = ""
+
+    @property
+    def hidden_mark_note(self) -> str:
+        """What "–" means in this report's tables (protected or exact figures)."""
+        return disclosure.hidden_mark_note(external=self.external)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +96,7 @@ class Report:
             "protected": self.external,
             "period_status": self.period_status,
             **self.data,
+            "empty_message": self.empty_message,
             "definitions": self.definitions,
         }
 
@@ -79,6 +125,38 @@ class Context:
         if value is None or digits is None:
             return value
         return round(value, digits)
+
+    def share(self, part: int | None, whole: int | None) -> float | None:
+        """share(); outside the organisation none of a whole published below MINIMUM_FOR_MEANS (the
+        rule for means): a share of a handful would read as exact, and a count of 1–4 is published
+        as 0 or 5, so "100 %" of 5 may be 3 of 7 or point at one person."""
+        if self.external and (whole or 0) < disclosure.MINIMUM_FOR_MEANS:
+            return None
+        return share(part, whole)
+
+    def shares_summing_to_100(self, counts: dict[str, int]) -> dict[str, float | None]:
+        """shares_summing_to_100(); outside, none when the published parts sum to a handful."""
+        if self.external and sum(counts.values()) < disclosure.MINIMUM_FOR_MEANS:
+            return {key: None for key in counts}
+        return shares_summing_to_100(counts)
+
+    def target_met(self, part: int | None, whole: int | None, target: float | None) -> bool | None:
+        """Whether the share part ÷ whole reaches the target (%). Outside the organisation the
+        verdict is given only when every true count the published ones can stand for gives the same
+        one (disclosure.possible_counts): a verdict the noise could turn is None, never a guess."""
+        if target is None or part is None or not whole:
+            return None
+        if not self.external:
+            return 100 * part / whole >= target
+        part_low, part_high = disclosure.possible_counts(part)
+        whole_low, whole_high = disclosure.possible_counts(whole)
+        lowest = part_low / whole_high
+        highest = min(1.0, part_high / max(whole_low, 1))
+        if 100 * lowest >= target:
+            return True
+        if 100 * highest < target:
+            return False
+        return None
 
     def amount(self, cell: Cell, purpose: str) -> float | None:
         """The cell's summed amount; outside, perturbed, and None when its rows are too few."""
@@ -110,4 +188,31 @@ def shares_summing_to_100(counts: dict[str, int]) -> dict[str, float | None]:
 
 
 def visible(value: Any) -> Any:
-    return "–" if value is None else value
+    return HIDDEN if value is None else value
+
+
+def selection_words(filters: ReportFilter) -> str:
+    """The selection in words for a sentence: "Jonsbo försteg, kvinnor, 25–34 år"; the förbund's name
+    when every insats is chosen."""
+    if filters.all_insatser or not filters.insatser:
+        parts = [filters.forbund.name]
+    else:
+        parts = [", ".join(insats.name for insats in filters.insatser)]
+    if filters.kon:
+        parts.append(KON_WORDS[filters.kon])
+    if filters.age_band:
+        parts.append(f"{filters.age_band.replace('-', '–')} år")
+    return ", ".join(parts)
+
+
+def empty_sentence(ctx: Context, nothing: str, why: str = "") -> str:
+    """ "Inga avslut under perioden 2026-01-01–2026-12-31 för Jonsbo försteg.", then `why` (what the
+    report counts). Outside the organisation a count of 1–4 may be published as 0: the sentence says
+    so rather than claim there were none."""
+    f = ctx.filters
+    sentence = f"{nothing} under perioden {f.date_from:%Y-%m-%d}–{f.date_to:%Y-%m-%d} för {selection_words(f)}."
+    if why:
+        sentence += f" {why}"
+    if ctx.external:
+        sentence += " (Skyddade tal: 1–4 visas som 0, så några få kan finnas.)"
+    return sentence

@@ -28,6 +28,8 @@ from django.db.models import (
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
+from config.numbers import swedish_number
+from config.replica import reading_connection
 from participants.models import (
     EducationLevel,
     Enrolment,
@@ -38,17 +40,19 @@ from participants.models import (
     VolumeRegistration,
 )
 from progression import scoring
-from progression.models import NormSet
+from progression.models import Classification, NormSet, Progression
 from progression.reports import disclosure
 from progression.reports.base import (
+    HIDDEN,
     KON_COLUMNS,
     KON_LABELS,
+    KON_PARTS,
     Chart,
     Context,
     Report,
     Table,
-    share,
-    shares_summing_to_100,
+    empty_sentence,
+    kon_column,
 )
 from progression.reports.disclosure import Cell
 from progression.reports.filters import AGE_BANDS
@@ -70,7 +74,11 @@ from surveys.models import (
 )
 from surveys.selectors import area_labels
 
-KON_Q = {"kvinna": Q(participant__kon="kvinna"), "man": Q(participant__kon="man")}
+KON_Q = {
+    "kvinna": Q(participant__kon="kvinna"),
+    "man": Q(participant__kon="man"),
+    "annat": ~Q(participant__kon__in=["kvinna", "man"]),
+}
 AGE_AT_START_BANDS = [
     ("16–19", 16, 19),
     ("20–24", 20, 24),
@@ -116,8 +124,8 @@ def ended_in_period(ctx: Context) -> Q:
 
 
 def kon_conditions(condition: Q) -> dict[str, Q]:
-    """The condition for each column of a kön table (women, men, everyone)."""
-    return {"kvinna": condition & KON_Q["kvinna"], "man": condition & KON_Q["man"], "total": condition}
+    """The condition for each column of a kön table (women, men, other or unknown kön, everyone)."""
+    return {kon: condition & KON_Q[kon] for kon in KON_PARTS} | {"total": condition}
 
 
 def cell_aggregates(name: str, condition: Q, *, persons: bool = False) -> dict[str, Any]:
@@ -145,6 +153,20 @@ def cells_by_kon(rows: QuerySet) -> dict[str, Cell]:
 
 def _kon_row(label: str, counts: dict) -> list:
     return [label, *[counts[k] for k in KON_COLUMNS]]
+
+
+KON_HEADERS = [KON_LABELS[k] for k in KON_COLUMNS]
+ANNAT_DEFINITION = "Annat/okänt: deltagare med annat eller okänt kön; de räknas också i Totalt."
+
+
+def kon_series(values: dict[str, list[Any]]) -> list[tuple[str, list[Any]]]:
+    """A kön chart's series: women and men always, other or unknown kön when any of its values is
+    not zero (a series of zeros would only crowd the legend)."""
+    return [(KON_LABELS[k], values[k]) for k in KON_PARTS if k != "annat" or any(values["annat"])]
+
+
+def met_word(met: bool | None) -> str:
+    return {True: "Ja", False: "Nej", None: HIDDEN}[met]
 
 
 def _target(ctx: Context, field: str) -> float | None:
@@ -175,16 +197,29 @@ def participant_flow(ctx: Context) -> Report:
     }
     aggregates: dict[str, Any] = {}
     for key, line in lines.items():
-        for kon, condition in kon_conditions(line).items():
-            aggregates |= cell_aggregates(f"{key}_{kon}", condition)
-    for kon, condition in kon_conditions(identified).items():
-        aggregates |= cell_aggregates(f"unique_persons_{kon}", condition, persons=True)
-    # One scan for every line: each line's condition implies open_in_period (an enrolment cannot end
-    # before it starts), so the WHERE only narrows the rows the counts look at.
-    totals = enrolments(ctx, include_anonymous=True).filter(open_in_period(ctx)).aggregate(**aggregates)
+        aggregates |= cell_aggregates(key, line)
+    aggregates |= cell_aggregates("unique_persons", identified, persons=True)
+    # One scan for every line, grouped by kön: each line's condition implies open_in_period (an
+    # enrolment cannot end before it starts), so the WHERE only narrows the rows the counts look at.
+    # A person has one kön, so the groups' distinct persons add up to the column's and the total's.
+    # (A FILTER per line and kön instead made 48 aggregates that Django took longer to compile than
+    # PostgreSQL to run.)
+    groups = (
+        enrolments(ctx, include_anonymous=True)
+        .filter(open_in_period(ctx))
+        .values("participant__kon")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    sums = {f"{key}_{part}": 0 for key in [*lines, "unique_persons"] for part in ("n", "key")}
+    totals = {kon: dict(sums) for kon in KON_COLUMNS}
+    for group in groups:
+        column = group["participant__kon"] if group["participant__kon"] in ("kvinna", "man") else "annat"
+        for name in sums:
+            totals[column][name] += group[name] or 0
+            totals["total"][name] += group[name] or 0
     data = {
-        key: {kon: ctx.count(cell_from(totals, f"{key}_{kon}")) for kon in KON_COLUMNS}
-        for key in [*lines, "unique_persons"]
+        key: {kon: ctx.count(cell_from(totals[kon], key)) for kon in KON_COLUMNS} for key in [*lines, "unique_persons"]
     }
     labels = {
         "registrations": "Inskrivningar under perioden (registreringar)",
@@ -196,17 +231,19 @@ def participant_flow(ctx: Context) -> Report:
     }
     order = ["registrations", "unique_persons", "started", "ended", "active_at_end", "anonymous"]
     table = Table(
-        "Deltagarflöde",
-        ["", *[KON_LABELS[k] for k in KON_COLUMNS]],
+        "Deltagarflöde (antal)",
+        ["", *KON_HEADERS],
         [_kon_row(labels[key], data[key]) for key in order],
     )
     chart = Chart(
         "bar",
         "Deltagarflöde per kön",
         [labels[k] for k in order],
-        [(KON_LABELS[k], [data[key][k] for key in order]) for k in ("kvinna", "man")],
+        kon_series({k: [data[key][k] for key in order] for k in KON_PARTS}),
         max_value=0,
+        caption=f"Antal per kön; {swedish_number(data['registrations']['total'])} inskrivningar totalt.",
     )
+    empty = not any(count for key in order for count in data[key].values())
     return Report(
         "participant-flow",
         "Deltagarflöde",
@@ -220,7 +257,9 @@ def participant_flow(ctx: Context) -> Report:
             "registreringar och en unik person.",
             "Anonyma deltagare räknas bara på raden för anonyma; felregistreringar räknas aldrig.",
             "Inskrivna vid periodens slut: inskrivningar utan avslut eller med avslut efter periodens sista dag.",
+            ANNAT_DEFINITION,
         ],
+        empty_message=empty_sentence(ctx, "Inga inskrivningar") if empty else "",
     )
 
 
@@ -236,16 +275,16 @@ def exits(ctx: Context) -> Report:
     }
 
     def cell(codes: list[str], kon: str) -> Cell:
-        """The ended enrolments with one of these reasons, of one kön ("total": every kön)."""
+        """The ended enrolments with one of these reasons, of one kön column ("total": every kön)."""
         return sum(
-            (c for (code, k), c in groups.items() if code in codes and (kon == "total" or k == kon)), start=Cell()
+            (c for (code, k), c in groups.items() if code in codes and kon in ("total", kon_column(k))), start=Cell()
         )
 
     codes = [r.code for r in reasons]
     line_codes = {code: [code] for code in codes} | {"total": codes}
     shown = {key: {kon: ctx.count(cell(of, kon)) for kon in KON_COLUMNS} for key, of in line_codes.items()}
     total = shown["total"]["total"]
-    reason_shares = shares_summing_to_100({code: shown[code]["total"] for code in codes})
+    reason_shares = ctx.shares_summing_to_100({code: shown[code]["total"] for code in codes})
     by_reason = {
         reason.code: {"label": reason.label_sv, **shown[reason.code], "share": reason_shares[reason.code]}
         for reason in reasons
@@ -254,14 +293,14 @@ def exits(ctx: Context) -> Report:
     def outcome(outcome_codes: list[str], target_field: str) -> dict:
         # The enrolments of these reasons together are a cell of their own, not a sum of published cells.
         value = ctx.count(cell(outcome_codes, "total"))
-        pct = share(value, total)
+        pct = ctx.share(value, total)
         target = _target(ctx, target_field)
         return {
             "count": value,
             "n": total,
             "share": pct,
             "target": target,
-            "met": None if target is None or pct is None else pct >= target,
+            "met": ctx.target_met(value, total, target),
         }
 
     work = outcome([r.code for r in reasons if r.counts_as_work_or_studies], "target_work_or_studies_pct")
@@ -273,28 +312,17 @@ def exits(ctx: Context) -> Report:
         "to_work_studies_or_job_seeking": work,
         "to_further_rehabilitation": rehab,
     }
-    rows = [[v["label"], v["kvinna"], v["man"], v["total"], v["share"]] for v in by_reason.values()]
+    rows = [[v["label"], *[v[k] for k in KON_COLUMNS], v["share"]] for v in by_reason.values()]
     rows.append(["Totalt", *[data["total"][k] for k in KON_COLUMNS], 100.0 if any(reason_shares.values()) else None])
     outcomes = Table(
         "Måluppfyllelse",
-        ["", "Antal", "Av", "Andel %", "Mål %", "Uppfyllt"],
+        ["", "Antal", "Av antal avslut", "Andel %", "Mål %", "Uppfyllt"],
         [
-            [
-                "Till arbete, studier eller aktivt arbetssökande",
-                work["count"],
-                work["n"],
-                work["share"],
-                work["target"],
-                {True: "Ja", False: "Nej", None: "–"}[work["met"]],
-            ],
-            [
-                "Till fortsatt rehabilitering",
-                rehab["count"],
-                rehab["n"],
-                rehab["share"],
-                rehab["target"],
-                {True: "Ja", False: "Nej", None: "–"}[rehab["met"]],
-            ],
+            [label, line["count"], line["n"], line["share"], line["target"], met_word(line["met"])]
+            for label, line in (
+                ("Till arbete, studier eller aktivt arbetssökande", work),
+                ("Till fortsatt rehabilitering", rehab),
+            )
         ],
     )
     chart = Chart(
@@ -303,7 +331,11 @@ def exits(ctx: Context) -> Report:
         [v["label"] for v in by_reason.values()],
         [("Andel %", [v["share"] for v in by_reason.values()])],
         max_value=100,
+        caption=f"Andel av alla avslut i procent, n = {swedish_number(total)}.",
     )
+    # Nothing to show when every published count is 0 (outside, a cell of 1–4 may be published as 5
+    # while its total is published as 0: that 5 is still shown).
+    empty = not any(count for line in shown.values() for count in line.values())
     return Report(
         "exits",
         "Avslut och avslutsanledningar",
@@ -311,14 +343,16 @@ def exits(ctx: Context) -> Report:
         ctx.external,
         data,
         [
-            Table("Avslut per avslutsanledning", ["Avslutsanledning", "Kvinnor", "Män", "Totalt", "Andel %"], rows),
+            Table("Avslut per avslutsanledning (antal)", ["Avslutsanledning", *KON_HEADERS, "Andel %"], rows),
             outcomes,
         ],
         [chart],
         [
             "Avslutade inskrivningar med avslutsdatum i perioden; andelar av alla avslut (n).",
             "Målet visas när en insats väljs och har mål för perioden.",
+            ANNAT_DEFINITION,
         ],
+        empty_message=empty_sentence(ctx, "Inga avslut") if empty else "",
     )
 
 
@@ -348,7 +382,7 @@ def _income_table(
     cells = {(key, side): Cell() for key in keys for side in ("before", "after")}
     n = Cell()
     for (before_id, after_id, participant_kon), cell in groups.items():
-        if kon and participant_kon != kon:
+        if kon and kon_column(participant_kon) != kon:
             continue
         cells[(code[before_id], "before")] += cell
         cells[(code[after_id], "after")] += cell
@@ -356,8 +390,8 @@ def _income_table(
     shown = ctx.counts(cells)
     labels = {s.code: s.label_sv for s in sources} | {"saknas": "Uppgift saknas"}
     n_shown = ctx.count(n)
-    before_shares = shares_summing_to_100({key: shown[(key, "before")] for key in keys})
-    after_shares = shares_summing_to_100({key: shown[(key, "after")] for key in keys})
+    before_shares = ctx.shares_summing_to_100({key: shown[(key, "before")] for key in keys})
+    after_shares = ctx.shares_summing_to_100({key: shown[(key, "after")] for key in keys})
     result = {}
     for key in keys:
         b, a = shown[(key, "before")], shown[(key, "after")]
@@ -371,11 +405,12 @@ def _income_table(
             "after": a,
             "after_share": after_shares[key],
             "change": change,
-            "change_pct": round(100 * change / b, 1) if b else None,
+            # A change from a handful is no percentage outside (the rule for shares, Context.share).
+            "change_pct": None if ctx.share(0, b) is None else round(100 * change / b, 1),
         }
     table = Table(
         label,
-        ["Försörjning", "Före", "Före %", "Efter", "Efter %", "Förändring", "Förändring %"],
+        ["Försörjning", "Före (antal)", "Före %", "Efter (antal)", "Efter %", "Förändring (antal)", "Förändring %"],
         [
             [v["label"], v["before"], v["before_share"], v["after"], v["after_share"], v["change"], v["change_pct"]]
             for v in result.values()
@@ -385,6 +420,11 @@ def _income_table(
     return {"n": n_shown, "sources": result}, table
 
 
+def _has_counts(income: dict[str, Any]) -> bool:
+    """Whether an income table has any published count (n, or a source before or after)."""
+    return bool(income["n"]) or any(v["before"] or v["after"] for v in income["sources"].values())
+
+
 def income_sources(ctx: Context) -> Report:
     sources = list(IncomeSource.objects.order_by("sort_order"))
     groups = _income_cells(enrolments(ctx).filter(ended_in_period(ctx)))
@@ -392,9 +432,12 @@ def income_sources(ctx: Context) -> Report:
     tables = [table]
     if ctx.filters.by_kon:
         data["by_kon"] = {}
-        for kon, label in (("kvinna", "Kvinnor"), ("man", "Män")):
+        for kon in KON_PARTS:
+            label = f"{KON_LABELS[kon]}: försörjning före och efter"
             data["by_kon"][kon], kon_table = _income_table(ctx, sources, groups, label, kon=kon)
-            tables.append(kon_table)
+            # Other or unknown kön gets a table only when it has someone in it (women and men always).
+            if kon != "annat" or _has_counts(data["by_kon"][kon]):
+                tables.append(kon_table)
     chart = Chart(
         "bar",
         "Försörjning före och efter (andel %)",
@@ -404,7 +447,9 @@ def income_sources(ctx: Context) -> Report:
             ("Efter", [v["after_share"] for v in data["sources"].values()]),
         ],
         max_value=100,
+        caption=f"Andel av de avslutade i procent, före och efter insatsen, n = {swedish_number(data['n'])}.",
     )
+    empty = not _has_counts(data)
     return Report(
         "income-sources",
         "Försörjning före och efter",
@@ -417,7 +462,13 @@ def income_sources(ctx: Context) -> Report:
             "Avslutade inskrivningar i perioden (n). En huvudsaklig försörjning per inskrivning före och efter; "
             "andelarna summerar till 100 %.",
             "Förändring = efter − före; förändring % = förändring ÷ före.",
+            *([ANNAT_DEFINITION] if ctx.filters.by_kon else []),
         ],
+        empty_message=empty_sentence(
+            ctx, "Inga avslut", "Försörjning före och efter redovisas för avslutade inskrivningar."
+        )
+        if empty
+        else "",
     )
 
 
@@ -481,7 +532,9 @@ def background(ctx: Context) -> Report:
         "education": education,
         "years_in_public_support": {"mean": mean_years, "n": support_n, "bands": bands},
     }
-    cols = ["", "Kvinnor", "Män", "Totalt"]
+    cols = ["", *KON_HEADERS]
+    bands_of_age = [band for band in age_cells if band != "Totalt"]
+    empty = not any(count for counts in age_cells.values() for count in counts.values())
     return Report(
         "background",
         "Bakgrund",
@@ -489,11 +542,15 @@ def background(ctx: Context) -> Report:
         ctx.external,
         data,
         [
-            Table("Ålder vid inskrivning", cols, [_kon_row(k, v) for k, v in age_cells.items()]),
-            Table("Högsta avslutade utbildning", cols, [_kon_row(k, v) for k, v in education.items()]),
             Table(
-                "Tid i offentlig försörjning före insatsen (år)",
-                cols,
+                "Ålder vid inskrivning (antal)",
+                ["Ålder (år)", *KON_HEADERS],
+                [_kon_row(k, v) for k, v in age_cells.items()],
+            ),
+            Table("Högsta avslutade utbildning (antal)", cols, [_kon_row(k, v) for k, v in education.items()]),
+            Table(
+                "Tid i offentlig försörjning före insatsen (antal; medel i år)",
+                ["År", *KON_HEADERS],
                 [_kon_row(k, v) for k, v in bands.items()] + [_kon_row("Medel (år)", mean_years)],
             ),
         ],
@@ -501,12 +558,14 @@ def background(ctx: Context) -> Report:
             Chart(
                 "bar",
                 "Ålder vid inskrivning",
-                [band for band in age_cells if band != "Totalt"],
-                [(KON_LABELS[k], [v[k] for b, v in age_cells.items() if b != "Totalt"]) for k in ("kvinna", "man")],
+                [f"{band} år" for band in bands_of_age],
+                kon_series({k: [age_cells[band][k] for band in bands_of_age] for k in KON_PARTS}),
                 max_value=0,
+                caption=f"Antal inskrivningar per åldersgrupp och kön, n = {swedish_number(everyone['total'])}.",
             )
         ],
-        ["Inskrivningar som pågått under perioden (anonyma ej med)."],
+        ["Inskrivningar som pågått under perioden (anonyma ej med).", ANNAT_DEFINITION],
+        empty_message=empty_sentence(ctx, "Inga inskrivningar") if empty else "",
     )
 
 
@@ -548,56 +607,78 @@ def survey(ctx: Context) -> Report:
             )
             n_shown = ctx.count(Cell(totals["n"], totals["key"] or 0))
             positive_shown = ctx.count(Cell(totals["positive"], totals["positive_key"] or 0))
-            pct = share(positive_shown, n_shown)
+            pct = ctx.share(positive_shown, n_shown)
             target_field = "target_survey_contact_pct" if item.scale.kind == "yes_no" else "target_survey_positive_pct"
             target = _target(ctx, target_field)
             questions.append(
                 {
                     "code": item.code,
+                    # Its place in the questionnaire, as the respondent saw it: "Fråga 4".
+                    "number": len(seen),
                     "question": item.texts["self"]["sv"],
                     "positive": positive_shown,
                     "n": n_shown,
                     "asked": asked,
-                    "response_rate": share(n_shown, asked),
+                    "response_rate": ctx.share(n_shown, asked),
                     "share_positive": pct,
                     "target": target,
-                    "met": None if target is None or pct is None else pct >= target,
+                    "met": ctx.target_met(positive_shown, n_shown, target),
                 }
             )
         by_instrument[instrument_code] = {
+            "name": own[0].version.instrument.name,
             "asked": asked,
             "responses": responses,
-            "response_rate": share(responses, asked),
+            "response_rate": ctx.share(responses, asked),
             "questions": questions,
         }
-        tables.append(
-            Table(
-                f"{own[0].version.instrument.name} (tillfrågade {asked}, svar {responses})",
-                ["Fråga", "Positiva", "Svarande", "Svarsfrekvens %", "Andel positiva %", "Mål %", "Uppfyllt"],
-                [
+        if responses:  # an instrument nobody answered has no table of zeros
+            tables.append(
+                Table(
+                    f"{own[0].version.instrument.name} (tillfrågade {swedish_number(asked)}, "
+                    f"svar {swedish_number(responses)})",
                     [
-                        q["question"],
-                        q["positive"],
-                        q["n"],
-                        q["response_rate"],
-                        q["share_positive"],
-                        q["target"],
-                        {True: "Ja", False: "Nej", None: "–"}[q["met"]],
-                    ]
-                    for q in questions
-                ],
+                        "Fråga",
+                        "Positiva (antal)",
+                        "Svarande (antal)",
+                        "Svarsfrekvens %",
+                        "Andel positiva %",
+                        "Mål %",
+                        "Uppfyllt",
+                    ],
+                    [
+                        [
+                            f"{q['number']}. {q['question']}",
+                            q["positive"],
+                            q["n"],
+                            q["response_rate"],
+                            q["share_positive"],
+                            q["target"],
+                            met_word(q["met"]),
+                        ]
+                        for q in questions
+                    ],
+                )
             )
-        )
     charts = [
         Chart(
             "bar",
-            f"Andel positiva svar – {code}",
-            [q["code"].replace("nns_", "Fråga ") for q in v["questions"]],
+            f"Andel positiva svar – {v['name']}",
+            [f"Fråga {q['number']}" for q in v["questions"]],
             [("Andel positiva %", [q["share_positive"] for q in v["questions"]])],
             max_value=100,
+            caption="Andel positiva svar i procent per fråga (frågorna i tabellen nedan), "
+            f"{swedish_number(v['responses'])} svar.",
         )
-        for code, v in by_instrument.items()
+        for v in by_instrument.values()
+        if v["responses"]
     ]
+    if not by_instrument:
+        empty_message = empty_sentence(ctx, "Ingen deltagarenkät")
+    elif not tables:
+        empty_message = empty_sentence(ctx, "Inga svar på deltagarenkäten")
+    else:
+        empty_message = ""
     return Report(
         "survey",
         "Deltagarenkät",
@@ -610,6 +691,7 @@ def survey(ctx: Context) -> Report:
             "Enkäter vars period överlappar rapportperioden. Positiva svar: de tre översta svarsalternativen "
             "(Ja på fråga 4). Svarsfrekvens: svarande på frågan ÷ tillfrågade.",
         ],
+        empty_message=empty_message,
     )
 
 
@@ -676,7 +758,9 @@ def _counted(condition: str, name: str) -> str:
 # the period never move an enrolment out of it. A stored progression row whose latest reading is no
 # later than the period's end is that state already (stored); a key with later readings is computed
 # again from its readings up to the end by the engine's own rules (scoring.PROGRESSION_ROWS_SQL)
-# against the norm set in force (recomputed).
+# against the norm set in force (recomputed). Which keys those are is asked of the stored row by its
+# unique key (EXISTS), not by a join with `stored`: PostgreSQL expects one recomputed row and joins a
+# CTE in a nested loop, 300 ms at 2 000 participants (docs/performance.md).
 PROGRESSION_FIGURES_SQL = """
     WITH stored AS (
         SELECT p.enrolment_id, p.instrument_id, p.dimension_code, p.perspective, p.n_readings AS n,
@@ -693,9 +777,12 @@ PROGRESSION_FIGURES_SQL = """
                r.latest_score, r.latest_on, r.first_on, r.first_version, r.latest_version, r.change, r.sd,
                r.reliability, r.classification, r.meets_mid
         FROM ({rows}) r
-        JOIN stored ON stored.enrolment_id = r.enrolment_id AND stored.instrument_id = r.instrument_id
-                   AND stored.dimension_code = r.dimension_code AND stored.perspective = r.perspective
-        WHERE stored.latest_on > %s
+        WHERE EXISTS (
+            SELECT 1 FROM progression_progression later
+            WHERE later.enrolment_id = r.enrolment_id AND later.instrument_id = r.instrument_id
+              AND later.dimension_code = r.dimension_code AND later.perspective = r.perspective
+              AND later.latest_on > %s
+        )
     )
     SELECT i.code AS instrument__code, p.dimension_code, p.perspective,
            {counts},
@@ -795,7 +882,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
         f.date_from,
         f.date_to,
     ]
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         lines = [dict(zip(names, line, strict=True)) for line in cursor.fetchall()]
@@ -865,7 +952,7 @@ def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
     if ids_sql is not None:
         ids, ids_params = ids_sql
         start, end = _period_moments(ctx)
-        with connection.cursor() as cursor:
+        with reading_connection().cursor() as cursor:
             cursor.execute(ATTRITION_SQL.format(enrolments=ids), [start, *ids_params, SessionStatus.SUBMITTED, end])
             for perspective, n_in, key_in, n_before, key_before in cursor.fetchall():
                 measured[perspective] = (Cell(n_in or 0, key_in or 0), Cell(n_before or 0, key_before or 0))
@@ -902,7 +989,7 @@ def interval_text(interval: list[float] | None, digits: int = 1) -> str | None:
     def number(value: float) -> str:
         return f"{value:.{digits}f}".replace(".", ",").replace("-", "\u2212")
 
-    return f"{number(interval[0])} till {number(interval[1])}"
+    return f"{swedish_number(interval[0])} till {swedish_number(interval[1])}"
 
 
 def _range(low: float | None, high: float | None, digits: int) -> list[float] | None:
@@ -956,8 +1043,8 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
     sem_range = [
         None if row[f"error_variance_{end}"] is None else row[f"error_variance_{end}"] ** 0.5 for end in ("min", "max")
     ]
-    classified_shares = shares_summing_to_100({name: counts[name] for name in CLASSES})
-    stage_shares = shares_summing_to_100(stage_counts)
+    classified_shares = ctx.shares_summing_to_100({name: counts[name] for name in CLASSES})
+    stage_shares = ctx.shares_summing_to_100(stage_counts)
     return {
         "instrument": row["instrument__code"],
         "dimension": row["dimension_code"],
@@ -984,7 +1071,7 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         # by largest remainder so that the three add up to exactly 100.
         **{f"share_{name}": value for name, value in classified_shares.items()},
         **{f"share_{name}_ci": _interval(wilson_interval(counts[name], classified), 1) for name in CLASSES},
-        "share_mid": share(counts["mid"], classified),
+        "share_mid": ctx.share(counts["mid"], classified),
         "share_mid_ci": _interval(wilson_interval(counts["mid"], classified), 1),
         "staged": counts["staged"],
         # Reliably improved by third of the first score (lowest first), of those classified in it.
@@ -992,7 +1079,7 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         # would swamp the pattern they are there to show.
         "improved_by_third": None
         if ctx.external
-        else [share(counts[f"third{t}_improved"], counts[f"third{t}_classified"]) for t in THIRDS],
+        else [ctx.share(counts[f"third{t}_improved"], counts[f"third{t}_classified"]) for t in THIRDS],
         **{f"share_stage_{name}": value for name, value in stage_shares.items()},
     }
 
@@ -1020,7 +1107,7 @@ def progression(ctx: Context) -> Report:
     exact = not ctx.external
     means_table = Table(
         "Medelvärden (poäng 0–100)",
-        ["Område", "Vem", "Personer", "n", "Första", "Senaste", "Förändring"],
+        ["Område", "Vem", "Personer (antal)", "n (antal)", "Första", "Senaste", "Förändring"],
         [[*_label(d), d["persons"], d["n"], d["mean_first"], d["mean_latest"], d["mean_change"]] for d in dimensions],
         "n: inskrivningar (en person kan ha flera).",
     )
@@ -1050,7 +1137,7 @@ def progression(ctx: Context) -> Report:
     )
     change_table = Table(
         "Tillförlitlig förändring (RCI)",
-        ["Område", "Vem", "Bedömda", "Förbättrad %", "Oförändrad %", "Försämrad %", "≥ MID %"],
+        ["Område", "Vem", "Bedömda (antal)", "Förbättrad %", "Oförändrad %", "Försämrad %", "≥ MID %"],
         [[*_label(d), d["classified"], *[d[f"share_{name}"] for name in (*CLASSES, "mid")]] for d in dimensions],
         "Bedömda: inskrivningar som kunnat bedömas mot en norm med tillräckligt underlag; andelarna räknas av dem.",
     )
@@ -1060,8 +1147,8 @@ def progression(ctx: Context) -> Report:
         [[*_label(d), *[interval_text(d[f"share_{name}_ci"]) for name in (*CLASSES, "mid")]] for d in dimensions],
     )
     stage_table = Table(
-        "Förflyttning mellan stegen på stegen",
-        ["Område", "Vem", "n", "Uppåt minst ett steg %", "Samma steg %", "Nedåt minst ett steg %"],
+        "Förflyttning mellan stegen",
+        ["Område", "Vem", "n (antal)", "Uppåt minst ett steg %", "Samma steg %", "Nedåt minst ett steg %"],
         [
             [*_label(d), d["staged"], d["share_stage_up"], d["share_stage_same"], d["share_stage_down"]]
             for d in dimensions
@@ -1080,6 +1167,8 @@ def progression(ctx: Context) -> Report:
                     f"{name}: medel första och senaste (0–100)",
                     [d["area"] for d in own],
                     [("Första", [d["mean_first"] for d in own]), ("Senaste", [d["mean_latest"] for d in own])],
+                    caption="Medelpoäng 0–100 per område vid första och senaste mätningen, för inskrivningar "
+                    f"med minst två mätningar (n = {swedish_number(max(d['n'] for d in own))}).",
                 )
             )
     # The perspectives measured at all (joint readings are optional): a line of 100 % "fewer than
@@ -1098,7 +1187,7 @@ def progression(ctx: Context) -> Report:
         "som började lägst förbättras oftare är delvis regression mot medelvärdet, inte bara insatsens verkan.",
     )
     attrition_table = Table(
-        "Bortfall: inskrivna under perioden och deras mätningar",
+        "Bortfall: inskrivna under perioden och deras mätningar (antal)",
         ["Vem", "Inskrivna", "Mätta under perioden", "Mätta bara före", "Färre än två", "Färre än två %"],
         [
             [
@@ -1107,7 +1196,7 @@ def progression(ctx: Context) -> Report:
                 counts["measured"],
                 counts["measured_before"],
                 counts["fewer_than_two"],
-                share(counts["fewer_than_two"], counts["enrolled"]),
+                ctx.share(counts["fewer_than_two"], counts["enrolled"]),
             ]
             for perspective, counts in attrition.items()
         ],
@@ -1160,7 +1249,42 @@ def progression(ctx: Context) -> Report:
             "Stegen: medelvärdet av områdets frågor (1–10) placeras på stegen vid första och senaste mätningen; "
             "ett medel mellan två steg räknas till det lägre.",
         ],
+        empty_message=""
+        if dimensions
+        else empty_sentence(
+            ctx, "Ingen stegförflyttning att visa: inga inskrivningar med minst två mätningar där den senaste gjordes"
+        ),
     )
+
+
+def improvement_trend(ctx: Context) -> dict[int, list[dict[str, int]]]:
+    """Per insats (id), by year of the latest reading: the participants with at least two
+    self-assessments and how many of them improved reliably in at least one area. Persons, not
+    person × area pairs (InsatsSummary sums over areas, so it cannot count persons); one statement."""
+    person, key = "enrolment__participant_id", "enrolment__participant__record_key"
+    improved = Q(classification=Classification.IMPROVED)
+    rows = (
+        Progression.objects.filter(enrolment__in=enrolments(ctx), perspective="self", n_readings__gte=2)
+        .annotate(year=ExtractYear("latest_on"))
+        .values("enrolment__insats_id", "year")
+        .annotate(
+            n=Count(person, distinct=True),
+            n_key=Sum(key, distinct=True),
+            improved=Count(person, distinct=True, filter=improved),
+            improved_key=Sum(key, distinct=True, filter=improved),
+        )
+        .order_by("enrolment__insats_id", "year")
+    )
+    trend: dict[int, list[dict[str, int]]] = {}
+    for row in rows:
+        trend.setdefault(row["enrolment__insats_id"], []).append(
+            {
+                "year": row["year"],
+                "n": ctx.count(Cell(row["n"], row["n_key"] or 0)),
+                "improved": ctx.count(Cell(row["improved"], row["improved_key"] or 0)),
+            }
+        )
+    return trend
 
 
 # --- 7. Volymer ---------------------------------------------------------------------------------------------
@@ -1168,7 +1292,12 @@ def progression(ctx: Context) -> Report:
 
 def _volume_aggregates() -> dict[str, Any]:
     """Per kön column: the heads registered, and the registrations' record keys."""
-    conditions = {"kvinna": Q(kon="kvinna"), "man": Q(kon="man"), "total": Q()}
+    conditions = {
+        "kvinna": Q(kon="kvinna"),
+        "man": Q(kon="man"),
+        "annat": ~Q(kon__in=["kvinna", "man"]),  # annat, okänt, or heads registered without kön
+        "total": Q(),
+    }
     return {
         name: aggregate
         for kon, condition in conditions.items()
@@ -1201,11 +1330,17 @@ def volumes(ctx: Context) -> Report:
         {"volumes": lines},
         [
             Table(
-                "Volymregistreringar",
-                ["Insats", "Vad", "Kvinnor", "Män", "Totalt"],
-                [[v["insats"], v["category"], v["kvinna"], v["man"], v["total"]] for v in lines],
+                "Volymregistreringar (antal)",
+                ["Insats", "Vad", *KON_HEADERS],
+                [[v["insats"], v["category"], *[v[k] for k in KON_COLUMNS]] for v in lines],
             ),
         ],
         [],
-        ["Registreringar vars period överlappar rapportperioden (volyminsatser, t.ex. SIP-möten)."],
+        [
+            "Registreringar vars period överlappar rapportperioden (volyminsatser, t.ex. SIP-möten).",
+            "Annat/okänt: personer med annat eller okänt kön och antal som registrerats utan kön.",
+        ],
+        empty_message=""
+        if any(v[k] for v in lines for k in KON_COLUMNS)
+        else empty_sentence(ctx, "Inga volymregistreringar"),
     )

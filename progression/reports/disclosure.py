@@ -34,9 +34,29 @@ MINIMUM_FOR_MEANS = SMALLEST_PUBLISHED + 1
 AMOUNT_NOISE = (0.2, 0.5)
 FOOTNOTE = (
     "Skyddade tal för extern spridning: varje antal kan avvika med upp till 2, antal 1–4 visas som 0 eller 5, "
-    "och summor stämmer därför inte alltid med delarna. Samma personer ger alltid samma tal."
+    "och summor stämmer därför inte alltid med delarna. Belopp i kronor, år och poäng är också ändrade, och "
+    f"medelvärden och andelar visas bara när minst {MINIMUM_FOR_MEANS} personer står bakom dem. Ett mål "
+    "bedöms bara när de skyddade talen inte kan ändra bedömningen. Samma personer ger alltid samma tal."
 )
 SHORT_NOTE = "Skyddade tal (±2, inga 1–4)"
+# What "–" in a report table means, under every table that shows it (pages, PDF). Counts are never
+# hidden (they are perturbed); a mean, a sum of money or years, a median in months is, outside, when
+# its published count is below MINIMUM_FOR_MEANS; and anywhere a figure with nothing to compute it
+# from (a share of 0, a change from 0, a target not set) has no value.
+HIDDEN_MARK_NOTE = (
+    "– = ingen uppgift: inget att räkna på (till exempel en andel av 0, en förändring från 0 "
+    "eller ett mål som inte är satt)."
+)
+HIDDEN_MARK_NOTE_EXTERNAL = (
+    f"– = visas inte: medelvärden, andelar och belopp när färre än {MINIMUM_FOR_MEANS} personer står bakom dem "
+    "och måluppfyllelse som de skyddade talen inte räcker för att avgöra, eller ingen uppgift: inget att "
+    "räkna på (till exempel en andel av 0 eller ett mål som inte är satt)."
+)
+
+
+def hidden_mark_note(*, external: bool) -> str:
+    """The footnote explaining "–" for protected (external) or exact (internal) figures."""
+    return HIDDEN_MARK_NOTE_EXTERNAL if external else HIDDEN_MARK_NOTE
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,16 @@ def cell_uniform(key: int, purpose: str) -> float:
     "summa:första", …), so that a cell's count and its amounts get unrelated noise."""
     digest = hashlib.blake2b(f"{key % RECORD_KEY_SPACE}:{purpose}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
+
+
+def possible_counts(published: int) -> tuple[int, int]:
+    """The true counts a published count can stand for (published_count backwards): 0 for 0–4, 5
+    for 1–7, 6 for 5–8, and c ± 2 above."""
+    if published == 0:
+        return 0, SMALLEST_PUBLISHED - 1
+    if published == SMALLEST_PUBLISHED:
+        return 1, SMALLEST_PUBLISHED + 2
+    return max(SMALLEST_PUBLISHED, published - 2), published + 2
 
 
 def published_count(cell: Cell) -> int:

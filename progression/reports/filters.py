@@ -17,6 +17,7 @@ from participants.models import Forbund, Insats
 
 AGE_BANDS = {"16-24": (16, 24), "25-34": (25, 34), "35-44": (35, 44), "45-54": (45, 54), "55-67": (55, 67)}
 KON_VALUES = ("kvinna", "man", "annat", "okant")
+KON_WORDS = {"kvinna": "kvinnor", "man": "män", "annat": "annat kön", "okant": "okänt kön"}
 
 
 class FilterError(ValueError):
@@ -55,7 +56,7 @@ class ReportFilter:
             f"{self.date_from:%Y-%m-%d}–{self.date_to:%Y-%m-%d}",
         ]
         if self.kon:
-            parts.append(f"kön: {self.kon}")
+            parts.append(KON_WORDS[self.kon])
         if self.age_band:
             parts.append(f"ålder: {self.age_band.replace('-', '–')}")
         return " · ".join(parts)

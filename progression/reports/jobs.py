@@ -10,14 +10,25 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.text import slugify
 
+from config.replica import replica_reads
 from participants.models import AccessAction
 from participants.services import access_event_log
 from progression import analysis
-from progression.models import ClosureStatus, ExportJob, ExportStatus, FrozenReport, PeriodClosure, ReportText
-from progression.reports import periods, rendering
-from progression.reports.filters import parse_filter
-from progression.reports.registry import REPORTS, build_report, report_compute
+from progression.models import ClosureStatus, ExportJob, ExportStatus, FrozenReport, PeriodClosure
+from progression.reports import appendix, periods, rendering
+from progression.reports.filters import FilterError, ReportFilter, parse_filter
+from progression.reports.registry import (
+    REPORTS,
+    ascii_file_name,
+    build_report,
+    export_file_name,
+    export_heading,
+    export_kind_name,
+    export_selection,
+    report_compute,
+)
 
 KEEP_FILES_DAYS = 7
 PACK = "pdf-pack"
@@ -81,40 +92,27 @@ def export_job_run(*, job_id: int) -> None:
             default_year=timezone.localdate().year,
             default_external=job.external,
         )
-        stem = f"stegvis-{job.kind}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}-{job.pk}"
+        stem = f"stegvis-{job.pk}-{slugify(ascii_file_name(export_file_name(job.kind, filters, '')))}"
         path = export_dir() / f"{stem}.{job.file_format}"
         if job.kind in ANALYSIS:
-            path = analysis.export_file(
-                filters=filters,
-                key=job.params["pseudonym_key"],
-                shape=job.kind.removeprefix("analysis-"),
-                file_format=job.file_format,
-                stem=export_dir() / stem,
-            )
+            with replica_reads():
+                path = analysis.export_file(
+                    filters=filters,
+                    key=job.params["pseudonym_key"],
+                    shape=job.kind.removeprefix("analysis-"),
+                    file_format=job.file_format,
+                    stem=export_dir() / stem,
+                )
         elif job.kind == PACK:
-            reports = []
-            for number, name in enumerate(REPORTS, 1):
-                reports.append(build_report(name, filters=filters))
-                _progress(job, 5 + 70 * number // len(REPORTS))
-            texts = ReportText.objects.filter(
-                insats__in=filters.insatser, period_start=filters.date_from, period_end=filters.date_to
-            ).select_related("insats")
-            rendering.write_pdf(
-                reports=reports,
-                texts=texts,
-                title=f"Bilaga: {filters.forbund.name}",
-                subtitle=filters.describe(),
-                path=path,
-            )
+            pack = appendix.build_appendix(filters, progress=lambda percent: _progress(job, 5 + 85 * percent // 100))
+            rendering.write_pdf(pack, path)
         else:
             report = build_report(job.kind, filters=filters)
             _progress(job, 50)
             if job.file_format == "xlsx":
                 rendering.write_xlsx(report, path)
             elif job.file_format == "pdf":
-                rendering.write_pdf(
-                    reports=[report], texts=[], title=report.title, subtitle=filters.describe(), path=path
-                )
+                rendering.write_pdf(appendix.single_report(report), path)
             else:
                 with path.open("w", encoding="utf-8", newline="") as handle:
                     for chunk in rendering.csv_text(report):
@@ -142,6 +140,35 @@ def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
         f"{filters.describe()}",
     )
     return export_dir() / job.file_name
+
+
+def _job_filters(job: ExportJob, user: AbstractBaseUser) -> ReportFilter | None:
+    """The job's filters as the user may see them; None when they are no longer in the user's scope."""
+    try:
+        return parse_filter(
+            user=user, params=_query(job.params), default_year=timezone.localdate().year, default_external=job.external
+        )
+    except FilterError:
+        return None
+
+
+def export_job_title(*, job: ExportJob, user: AbstractBaseUser) -> tuple[str, str]:
+    """The export in Swedish for the export page and lists, never its kind's code: what it is
+    ("Rapportbilaga (PDF)") and its selection ("Samordningsförbundet …, helår 2026"), as
+    registry.export_title joins them."""
+    heading = export_heading(job.kind, Path(job.file_name).suffix.lstrip(".") or job.file_format)
+    filters = _job_filters(job, user)
+    return heading, "" if filters is None else export_selection(job.kind, filters)
+
+
+def export_job_file_name(*, job: ExportJob, user: AbstractBaseUser) -> str:
+    """The name the finished file is downloaded as (registry.export_file_name); on disk it keeps an
+    ASCII name of its own."""
+    filters = _job_filters(job, user)
+    extension = Path(job.file_name).suffix.lstrip(".") or job.file_format
+    if filters is None:
+        return ascii_file_name(f"{export_kind_name(job.kind)}.{extension}")
+    return export_file_name(job.kind, filters, extension)
 
 
 def export_jobs_expire() -> int:

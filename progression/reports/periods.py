@@ -146,6 +146,7 @@ def report_content(report: Report) -> dict[str, Any]:
         "tables": [table.__dict__ for table in report.tables],
         "charts": [chart.__dict__ for chart in report.charts],
         "definitions": report.definitions,
+        "empty_message": report.empty_message,
     }
 
 
@@ -159,6 +160,7 @@ def _report_from_content(name: str, content: dict[str, Any], filters: ReportFilt
         [Table(**table) for table in content["tables"]],
         [Chart(**{**chart, "series": [tuple(series) for series in chart["series"]]}) for chart in content["charts"]],
         list(content["definitions"]),
+        empty_message=content.get("empty_message", ""),  # not stored by periods frozen before 2026-12
     )
 
 

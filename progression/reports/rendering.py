@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from openpyxl import Workbook
 
 from progression.reports import disclosure
@@ -17,9 +18,12 @@ from surveys import charts as svg
 
 
 def csv_rows(report: Report) -> Iterator[list[Any]]:
-    """Rows for a CSV or XLSX file: a heading line per table, its columns, rows and note; then the
-    report's definitions and caveats."""
+    """Rows for a CSV or XLSX file: a heading line per table, its columns, rows and note (or the
+    sentence that says the selection is empty); then the report's definitions and caveats."""
     yield [report.title, report.filters.describe(), disclosure.SHORT_NOTE if report.external else "Exakta tal"]
+    if report.empty_message:
+        yield []
+        yield [report.empty_message]
     for table in report.tables:
         yield []
         yield [table.title]
@@ -34,20 +38,21 @@ def csv_rows(report: Report) -> Iterator[list[Any]]:
 
 
 def csv_text(report: Report, *, byte_order_mark: bool = True) -> Iterator[str]:
-    """Stream CSV (semicolon, as Swedish Excel reads it) line by line."""
+    """Stream CSV as Swedish Excel reads it (semicolons, decimal commas) line by line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     if byte_order_mark:
         yield "\ufeff"  # so that Excel reads UTF-8
     for row in csv_rows(report):
-        writer.writerow([csv_cell(value) for value in row])
+        writer.writerow([csv_cell(value, decimal_comma=True) for value in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate(0)
 
 
 def write_xlsx(report: Report, path: Path) -> None:
-    """One sheet per report, tables one under the other; write-only mode keeps memory flat."""
+    """One sheet per report, tables one under the other, numbers as numbers; write-only mode keeps
+    memory flat."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(report.title[:31])
     for row in csv_rows(report):
@@ -72,19 +77,25 @@ def chart_svg(chart: Chart) -> str:
     )
 
 
-def write_pdf(*, reports: list[Report], texts: Any, title: str, subtitle: str, path: Path) -> None:
-    """The report pack laid out like the förbund's annual-report appendix."""
+def chart_figure(chart: Chart, *, external: bool) -> SafeString:
+    """A chart as the page and the PDF show it: its title and caption, then the drawing; a chart with
+    a value not shown says what its "–" (a gap in a radar or a line) means."""
+    hidden = any(value is None for _name, values in chart.series for value in values)
+    note = disclosure.hidden_mark_note(external=external) if hidden else ""
+    return render_to_string("progression/_chart.html", {"chart": chart, "svg": chart_svg(chart), "hidden_note": note})
+
+
+def write_pdf(appendix: Any, path: Path) -> None:
+    """The report pack (or one report) laid out like the förbund's annual-report appendix (appendix.py)."""
     from weasyprint import HTML
 
-    sections = [{"report": r, "charts": [chart_svg(c) for c in r.charts]} for r in reports]
     html = render_to_string(
-        "progression/report_pack.html",
+        "progression/appendix.html",
         {
-            "title": title,
-            "subtitle": subtitle,
-            "texts": texts,
-            "sections": sections,
-            "external": reports[0].external if reports else True,
+            "appendix": appendix,
+            "footnote": disclosure.FOOTNOTE,
+            "short_note": disclosure.SHORT_NOTE,
+            "hidden_note": disclosure.hidden_mark_note(external=appendix.external),
         },
     )
     HTML(string=html).write_pdf(path)

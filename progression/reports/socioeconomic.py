@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from participants.models import IncomeSource, InsatsPeriod, Payer
 from progression import socioeconomics as se
-from progression.reports.base import Context, Report, Table
+from progression.reports.base import Context, Report, Table, empty_sentence
 from progression.reports.definitions import (
     background,
     cell_aggregates,
@@ -190,11 +190,13 @@ def socioeconomic(ctx: Context) -> Report:
                 ["", "Värde"],
                 [
                     ["Kostnad för perioden (kr)", money["insats_cost"]["total"]],
-                    ["Deltagare under perioden", participants],
+                    ["Deltagare under perioden (antal)", participants],
                     ["Kostnad per deltagare (kr)", money["insats_cost"]["per_participant"]],
                 ],
             ),
         ]
+    # Nobody ended (no published count anywhere in the matrix): a sentence, not a matrix of zeros.
+    empty = not n and not any(count for line in transitions.values() for count in line.values())
     return Report(
         "socioeconomic",
         "Samhällsekonomisk effekt",
@@ -212,4 +214,9 @@ def socioeconomic(ctx: Context) -> Report:
             "diskonteras. Tre scenarier visar osäkerheten.",
             "Siffrorna är uppskattningar av offentliga utgifter, inte av människors livskvalitet eller inkomst.",
         ],
+        empty_message=empty_sentence(
+            ctx, "Inga avslut", "Den samhällsekonomiska effekten räknas för avslutade inskrivningar."
+        )
+        if empty
+        else "",
     )

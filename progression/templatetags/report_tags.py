@@ -1,16 +1,61 @@
 from django import template
 
+from config.numbers import swedish_number
+
 register = template.Library()
 
 
 @register.filter
 def num(value: object) -> object:
     """Swedish number format for report cells: 1 903 500 and 11,75; hidden cells and text as they are."""
-    if isinstance(value, bool) or value is None:
-        return "–" if value is None else value
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u00a0")
-    if isinstance(value, float):
-        text = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
-        return text.replace(",", "\u00a0").replace(".", ",")
-    return value
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return swedish_number(value)
+
+
+@register.filter
+def cell_kind(value: object) -> str:
+    """ "num" for a figure (or a hidden one), "text" for words: numbers line up right, words left."""
+    if value is None or value == "–" or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return "num"
+    return "text"
+
+
+@register.filter
+def header_cells(table: object) -> list[tuple[str, str]]:
+    """Each column's heading with how its cells line up: "text" when it holds words, else "num"."""
+    kinds = [
+        "text" if any(cell_kind(row[index]) == "text" for row in table.rows if index < len(row)) else "num"
+        for index in range(len(table.columns))
+    ]
+    return list(zip(table.columns, kinds, strict=True))
+
+
+def _decimals(value: float) -> int:
+    """The decimals a report value carries (at most two): 55.6 → 1, 61.0 → 0, 11.75 → 2."""
+    return len(f"{value:.2f}".rstrip("0").split(".")[1])
+
+
+@register.filter
+def table_cells(table: object) -> list[list[tuple[object, str]]]:
+    """A report table's rows as shown: each cell's text and how it lines up ("num" or "text"), with
+    the same number of decimals down a column (61,0 under 55,6, never 61)."""
+    decimals = [
+        max(
+            (_decimals(row[index]) for row in table.rows if index < len(row) and isinstance(row[index], float)),
+            default=0,
+        )
+        for index in range(len(table.columns))
+    ]
+    return [
+        [
+            (
+                swedish_number(value, decimals[index]) if isinstance(value, float) else num(value),
+                cell_kind(value),
+            )
+            for index, value in enumerate(row)
+        ]
+        for row in table.rows
+    ]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from participants.models import Role
 from participants.services import enrolment_close, enrolment_create
 from surveys.sessions import session_submit
+from tests.database import reseed_migration_data, restore_migrated_database
 from tests.e2e.browsing import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Browsing
 from tests.factories import (
     TEST_PASSWORD,
@@ -113,19 +114,6 @@ def media(settings: Any, tmp_path: Path) -> Path:
 # --- Demo-like data, built with the project's services ---------------------------------------
 
 
-def _reseed_migration_data() -> None:
-    """Put back what data migrations seed (code lists, default cost parameters).
-
-    pytest-django's live_server helper asks for transactional_db before the suite's autouse fixtures
-    run, so its flush comes *after* tests/conftest.py's reseed of the code lists: do it here."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)
-    import_module("progression.migrations.0004_default_cost_parameter").seed(apps, None)
-
-
 @pytest.fixture(scope="package", autouse=True)
 def _database_as_migrated_after_e2e(
     django_db_setup: None, django_db_blocker: Any, _async_unsafe_while_browsing: None
@@ -137,16 +125,10 @@ def _database_as_migrated_after_e2e(
     later one without it would miss the code lists. So: put back the very rows Django serialized after
     migrating when it did (some test asked for serialized_rollback), else reseed the code lists."""
     yield
-    from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connections
 
     with django_db_blocker.unblock():
-        snapshot = getattr(connection, "_test_serialized_contents", None)
-        if snapshot:
-            call_command("flush", verbosity=0, interactive=False, reset_sequences=False, inhibit_post_migrate=True)
-            connection.creation.deserialize_db_from_string(snapshot)
-        else:
-            _reseed_migration_data()
+        restore_migrated_database()
         # While Playwright's loop is alive, Django keeps this thread's connection in a context-local
         # slot that the test-database teardown does not close; an open session blocks DROP DATABASE.
         connections.close_all()
@@ -176,7 +158,7 @@ def _participant(world: SimpleNamespace, number: int, kon: str) -> Any:
 def world(transactional_db: None) -> SimpleNamespace:
     """Jonsbo försteg in Centrala Östergötland: a mentor and a coordinator who log in with a real
     password, and a participant with progression consent in an open enrolment, no readings yet."""
-    _reseed_migration_data()
+    reseed_migration_data()
     sco = ForbundFactory(code="sco", name="Samordningsförbundet Centrala Östergötland", pseudonym_prefix="SCÖ")
     jonsbo = InsatsFactory(code="jonsbo", name="Jonsbo försteg", forbund=sco, capacity=20)
     world = SimpleNamespace(

@@ -88,3 +88,24 @@ def answer_steps(page: Page, pick: Pick, *, until: int | None = None) -> int:
             return current
         page.get_by_role("button", name="Nästa").click()
         expect(page.locator("[data-progress]")).to_have_text(f"Steg {current + 1} av {total}")
+
+
+# The texts of the first chart matching the selector that reach outside the chart's viewBox.
+TEXTS_OUTSIDE_CHART = """selector => {
+  const svg = document.querySelector(selector);
+  const box = svg.viewBox.baseVal;
+  return [...svg.querySelectorAll('text')].filter(text => {
+    const b = text.getBBox();
+    return b.x < box.x || b.y < box.y
+      || b.x + b.width > box.x + box.width || b.y + b.height > box.y + box.height;
+  }).map(text => text.textContent);
+}"""
+
+
+def page_as(browsing, user, path: str, viewport: dict[str, int]) -> Page:  # noqa: ANN001
+    """A new page in a context of this size, logged in as the user, at the path."""
+    context = browsing.context(viewport)
+    login_by_cookie(context, user, browsing.base_url)
+    page = context.new_page()
+    page.goto(path)
+    return page

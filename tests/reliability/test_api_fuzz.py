@@ -49,6 +49,7 @@ from participants.services import enrolment_create, participant_register
 from progression import goals
 from surveys.sessions import session_submit
 from tests.api.openapi import schema_operations
+from tests.database import reseed_migration_data, restore_migrated_database
 from tests.factories import (
     education_level,
     exit_reason,
@@ -108,23 +109,11 @@ pytestmark = pytest.mark.django_db
 # another test's requests changed.
 
 
-def _reseed_migration_data() -> None:
-    """Put back what data migrations seed (code lists, default cost parameters)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("participants.migrations.0002_seed_code_lists").seed(apps, None)
-    import_module("progression.migrations.0004_default_cost_parameter").seed(apps, None)
-
-
 @pytest.fixture(scope="module")
 def server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
     """pytest-django's live server on the test database, for this module; the data it sees is
     committed, and the module ends with a flush that leaves the database as migrations left it (as
     tests/e2e/conftest.py does after its browser tests)."""
-    from django.core.management import call_command
-    from django.db import connection
 
     live = LiveServer("localhost")
     live._live_server_modified_settings.enable()
@@ -134,13 +123,7 @@ def server(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer
         live._live_server_modified_settings.disable()
         live.stop()
         with django_db_blocker.unblock():
-            snapshot = getattr(connection, "_test_serialized_contents", None)
-            if snapshot:
-                call_command("flush", verbosity=0, interactive=False, reset_sequences=False, inhibit_post_migrate=True)
-                connection.creation.deserialize_db_from_string(snapshot)
-            else:
-                call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
-                _reseed_migration_data()
+            restore_migrated_database()
 
 
 _serials = itertools.count(300)
@@ -191,7 +174,7 @@ def world(server: LiveServer, django_db_blocker: Any) -> SimpleNamespace:
     celery_app.conf.task_always_eager = True  # score the readings now, as tests/conftest.py does per test
     try:
         with django_db_blocker.unblock():
-            _reseed_migration_data()
+            reseed_migration_data()
             w = registry_world()
             w.version = shipped_version()
             w.second_mentor = user_with_role(Role.MENTOR, insats=w.jonsbo, username="mentor-jonsbo-2")

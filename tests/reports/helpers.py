@@ -20,6 +20,7 @@ from progression.models import Classification, Progression
 from progression.reports.base import Report
 from progression.reports.filters import parse_filter
 from progression.reports.registry import build_report
+from progression.spreadsheets import csv_cell
 from surveys.models import AssessmentSession, InstrumentVersion, SessionStatus
 from tests.factories import education_level, exit_reason, income_source, operator
 
@@ -200,5 +201,5 @@ def pdf_text(path: Path) -> str:
 
 
 def cell_text(value: Any) -> str:
-    """How a table value is written in the text outputs (None as empty)."""
-    return "" if value is None else str(value)
+    """How a table value is written in the CSV file (None as empty, decimal commas)."""
+    return str(csv_cell(value, decimal_comma=True))

@@ -70,7 +70,8 @@ def _close(measured: Measured, django_capture_on_commit_callbacks) -> PeriodClos
 
 
 def _figures(report) -> tuple:  # noqa: ANN001
-    return report.data, [(t.title, t.columns, t.rows, t.note) for t in report.tables], report.charts
+    tables = [(t.title, t.columns, t.rows, t.note) for t in report.tables]
+    return report.data, tables, report.charts, report.empty_message
 
 
 SELECTIONS = ["förbund", "first", "second"]

@@ -74,7 +74,7 @@ def test_coordinator_of_another_forbund_cannot_read_sco(figures, client):
     assert own.status_code == 200
     assert own.json()["filters"]["forbund"] == "svo"
     assert own.json()["filters"]["insats"] == ["natursteget"]
-    assert own.json()["registrations"] == {"kvinna": 1, "man": 0, "total": 1}
+    assert own.json()["registrations"] == {"kvinna": 1, "man": 0, "annat": 0, "total": 1}
 
 
 def test_coordinator_of_sco_reads_the_same_report(figures, client):
@@ -83,7 +83,7 @@ def test_coordinator_of_sco_reads_the_same_report(figures, client):
     response = client.get(f"/api/v1/rapporter/participant-flow/?{QUERY}")
 
     assert response.status_code == 200
-    assert response.json()["registrations"] == {"kvinna": 7, "man": 6, "total": 14}
+    assert response.json()["registrations"] == {"kvinna": 7, "man": 6, "annat": 1, "total": 14}
     assert client.get(f"/rapporter/participant-flow/?{QUERY}").status_code == 200
 
 
@@ -155,7 +155,8 @@ def test_export_status_json_and_download_url(figures, client, media, django_capt
     done = start_export(client, django_capture_on_commit_callbacks, name="pdf-pack", file_format="pdf")
     status = client.get(f"/exporter/{done.pk}/", HTTP_ACCEPT="application/json").json()
     assert status == {"status": "done", "progress": 100, "error": "", "download_url": f"/exporter/{done.pk}/fil/"}
-    assert done.file_name == f"stegvis-pdf-pack-20250101-20251231-{done.pk}.pdf"
+    # On disk an ASCII name of its own; downloaded as "Rapportbilaga – Centrala Östergötland – helår 2025.pdf".
+    assert done.file_name == f"stegvis-{done.pk}-rapportbilaga-centrala-ostergotland-helar-2025.pdf"
     assert (export_dir() / done.file_name).read_bytes().startswith(b"%PDF")
     assert client.get(f"/exporter/{done.pk}/").status_code == 200  # the HTML progress page
 
@@ -371,8 +372,10 @@ def test_csv_download_is_streamed(figures, client):
     assert isinstance(response, StreamingHttpResponse)
     assert response.streaming is True
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="stegvis-participant-flow.csv"'
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="Deltagarflode - Centrala Ostergotland - helar 2025 - internt.csv"; '
+    )
     chunks = [chunk.decode("utf-8") for chunk in response.streaming_content]
     assert chunks[0] == "\ufeff"  # one line per chunk, after the byte order mark
     assert len(chunks) > 5
-    assert "Inskrivningar under perioden (registreringar);7;6;14\r\n" in chunks
+    assert "Inskrivningar under perioden (registreringar);7;6;1;14\r\n" in chunks

@@ -46,7 +46,8 @@ pytestmark = pytest.mark.django_db
 
 
 def kon(kvinna, man, total):  # noqa: ANN001, ANN201
-    return {"kvinna": kvinna, "man": man, "total": total}
+    """Counts by kön; everyone else (p5, kön annat) is in annat, so the parts add up to the total."""
+    return {"kvinna": kvinna, "man": man, "annat": total - kvinna - man, "total": total}
 
 
 # --- Deltagarflöde ---------------------------------------------------------------------------------
@@ -70,12 +71,12 @@ def test_participant_flow_whole_forbund(figures):
         "anonymous": kon(1, 1, 2),
     }
     assert report.tables[0].rows == [
-        ["Inskrivningar under perioden (registreringar)", 7, 6, 14],
-        ["Unika personer", 7, 5, 13],
-        ["Nya inskrivningar", 4, 6, 11],
-        ["Avslutade", 5, 4, 10],
-        ["Inskrivna vid periodens slut", 2, 2, 4],
-        ["Anonyma deltagares inskrivningar", 1, 1, 2],
+        ["Inskrivningar under perioden (registreringar)", 7, 6, 1, 14],
+        ["Unika personer", 7, 5, 1, 13],
+        ["Nya inskrivningar", 4, 6, 1, 11],
+        ["Avslutade", 5, 4, 1, 10],
+        ["Inskrivna vid periodens slut", 2, 2, 0, 4],
+        ["Anonyma deltagares inskrivningar", 1, 1, 0, 2],
     ]
 
 
@@ -149,7 +150,7 @@ def test_other_forbund_is_never_counted(figures):
 
 
 def reason(label, kvinna, man, total, share):  # noqa: ANN001, ANN201
-    return {"label": label, "kvinna": kvinna, "man": man, "total": total, "share": share}
+    return {"label": label, **kon(kvinna, man, total), "share": share}
 
 
 def test_exits_whole_forbund(figures):
@@ -174,7 +175,7 @@ def test_exits_whole_forbund(figures):
         "to_further_rehabilitation": {"count": 1, "n": 10, "share": 10.0, "target": None, "met": None},
     }
     assert "felregistrering" not in report.data["by_reason"]
-    assert report.tables[0].rows[-1] == ["Totalt", 5, 4, 10, 100.0]
+    assert report.tables[0].rows[-1] == ["Totalt", 5, 4, 1, 10, 100.0]
 
 
 def test_exits_one_insats_against_its_period_targets(figures):
@@ -302,10 +303,14 @@ def test_income_sources_per_kon(figures):
         "studiemedel": (0, 1),
     }
     assert man["sources"]["sjukersattning"] == source("Sjukersättning", 1, 25.0, 1, 25.0, 0, 0.0)
+    # annat: e5 (before unknown, after a-kassa)
+    assert report.data["by_kon"]["annat"]["n"] == 1
+    assert report.data["by_kon"]["annat"]["sources"]["a_kassa"]["after"] == 1
     assert [table.title for table in report.tables] == [
         "Huvudsaklig försörjning före och efter insatsen",
-        "Kvinnor",
-        "Män",
+        "Kvinnor: försörjning före och efter",
+        "Män: försörjning före och efter",
+        "Annat/okänt: försörjning före och efter",
     ]
     assert "by_kon" not in build(figures.world.coordinator_sco, "income-sources").data
 
@@ -347,7 +352,7 @@ def test_background(figures):
         },
         "years_in_public_support": {
             # kvinna 2.5 0.5 3.5 4.0 7.0 2.2 0.5 = 20.2/7; man 6.0 12.0 1.0 1.5 8.0 0.8 = 29.3/6; all 49.5/13
-            "mean": kon(2.9, 4.9, 3.8),
+            "mean": {"kvinna": 2.9, "man": 4.9, "annat": None, "total": 3.8},  # e5's years are unknown
             "n": kon(7, 6, 13),
             "bands": {
                 "<1": kon(2, 1, 3),
@@ -359,7 +364,7 @@ def test_background(figures):
             },
         },
     }
-    assert report.tables[2].rows[-1] == ["Medel (år)", 2.9, 4.9, 3.8]
+    assert report.tables[2].rows[-1] == ["Medel (år)", 2.9, 4.9, None, 3.8]
 
 
 # --- Deltagarenkät ---------------------------------------------------------------------------------------------
@@ -368,6 +373,7 @@ def test_background(figures):
 def question(code, positive, n, asked, rate, share, target, met):  # noqa: ANN001, ANN201
     return {
         "code": code,
+        "number": int(code.removeprefix("nns_")),
         "positive": positive,
         "n": n,
         "asked": asked,
@@ -477,9 +483,9 @@ def test_volumes(figures, volume_data):
     assert report.data == {
         "volumes": [
             # 30 (March, kön unknown) + 6 men (Dec 2024–Jan 2025); not 50 in 2026
-            {"insats": "SIP-samordning", "category": "Elever", "kvinna": 0, "man": 6, "total": 36},
+            {"insats": "SIP-samordning", "category": "Elever", "kvinna": 0, "man": 6, "annat": 30, "total": 36},
             # 12+10 women, 8+7 men, 3 unknown; not the 99 of 2024
-            {"insats": "SIP-samordning", "category": "SIP-möten", "kvinna": 22, "man": 15, "total": 40},
+            {"insats": "SIP-samordning", "category": "SIP-möten", "kvinna": 22, "man": 15, "annat": 3, "total": 40},
         ]
     }
     assert build(figures.world.coordinator_sco, "volumes", insats="jonsbo").data == {"volumes": []}

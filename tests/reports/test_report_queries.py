@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from participants.models import Enrolment, Participant
 from progression import scoring
 from progression.models import Classification, InsatsSummary
 from progression.reports.filters import parse_filter
@@ -79,6 +80,10 @@ def summarised(figures):
     )
     w = figures.world
     scoring.insats_summaries_update(insats_ids=[w.jonsbo.pk, w.backaberg.pk, w.natursteget.pk])
+    # The same protected figures on every run: a small count that noise sometimes turns into 0 makes
+    # an empty report, whose sentence names the selection (one query more).
+    Participant.objects.update(record_key=1234567)
+    Enrolment.objects.update(record_key=7654321)
     return figures
 
 

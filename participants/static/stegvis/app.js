@@ -1,6 +1,7 @@
 /* Stegvis app shell on every staff page: the service worker, the sync badge, sending what waits,
    participant mode's guard, "log in again", keeping the caseload on the tablet, and a logout that
-   warns about unsent readings and clears the device. Uses device.js (window.StegvisDevice). */
+   warns about unsent readings and clears the device; a radar wider than the screen (a phone) opens
+   scrolled to its centre. Uses device.js (window.StegvisDevice). */
 (function () {
   "use strict";
 
@@ -296,6 +297,12 @@
       }
     }).catch(function () { /* no worker (an old browser): the pages still work online */ });
   }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".chart-scroll"), function (region) {
+    if (region.querySelector("svg.radar") && region.scrollWidth > region.clientWidth) {
+      region.scrollLeft = (region.scrollWidth - region.clientWidth) / 2;
+    }
+  });
 
   window.addEventListener("online", flush);
   window.addEventListener("offline", refresh);

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             f"Mätningar: {readings} nya, enkätsvar: {responses} nya, {journeys} resor med uppnått delmål; "
             "stegförflyttning omräknad."
         )
+        texts = progression_demo.seed_report_texts()
+        if texts:
+            self.stdout.write(f"Texter till rapportbilagan: {texts} insatser.")
         for label in progression_demo.seed_closed_period():
             self.stdout.write(f"{label} stängd: rapporterna frysta.")
         my_plan = progression_demo.seed_plan_link()
