@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -43,10 +44,15 @@ def databases_config(env: Mapping[str, str], base_dir: Path) -> dict[str, dict[s
     databases = {"default": database_config(env, base_dir)}
     url = env.get("DATABASE_REPLICA_URL", "").strip()
     if url:
-        databases["replica"] = {
-            **dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True),
-            "TEST": {"MIRROR": "default"},
-        }
+        replica = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if "postgresql" not in replica["ENGINE"] or "postgresql" not in databases["default"]["ENGINE"]:
+            raise ImproperlyConfigured(
+                "DATABASE_REPLICA_URL names a streaming replica of the PostgreSQL database in DATABASE_URL "
+                "(postgresql://…); leave it unset otherwise."
+            )
+        # A replica that does not answer within seconds is passed over for the primary (config/replica.py).
+        replica["OPTIONS"] = {**replica.get("OPTIONS", {}), "connect_timeout": 3}
+        databases["replica"] = {**replica, "TEST": {"MIRROR": "default"}}
     return databases
 
 

@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import slugify
 
-from config.replica import replica_reads
+from config.replica import replica_read
 from participants.models import AccessAction
 from participants.services import access_event_log
 from progression import analysis
@@ -95,14 +95,15 @@ def export_job_run(*, job_id: int) -> None:
         stem = f"stegvis-{job.pk}-{slugify(ascii_file_name(export_file_name(job.kind, filters, '')))}"
         path = export_dir() / f"{stem}.{job.file_format}"
         if job.kind in ANALYSIS:
-            with replica_reads():
-                path = analysis.export_file(
+            path = replica_read(
+                lambda: analysis.export_file(
                     filters=filters,
                     key=job.params["pseudonym_key"],
                     shape=job.kind.removeprefix("analysis-"),
                     file_format=job.file_format,
                     stem=export_dir() / stem,
                 )
+            )
         elif job.kind == PACK:
             pack = appendix.build_appendix(filters, progress=lambda percent: _progress(job, 5 + 85 * percent // 100))
             rendering.write_pdf(pack, path)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from config.replica import replica_reads
+from config.replica import replica_read
 from participants.models import AccessAction
 from participants.services import access_event_log
 from progression.reports import definitions, disclosure, periods, socioeconomic
@@ -121,8 +121,7 @@ def build_report(name: str, *, filters: ReportFilter) -> Report:
     primary (report_compute)."""
     if name not in REPORTS:
         raise UnknownReport(name)
-    with replica_reads():
-        return periods.report_for_period(name, filters, report_compute)
+    return replica_read(lambda: periods.report_for_period(name, filters, report_compute))
 
 
 def report_compute(name: str, filters: ReportFilter) -> Report:
