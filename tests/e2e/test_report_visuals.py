@@ -347,3 +347,17 @@ def test_pdf_numbers_have_decimal_commas(rendered, code):
         for point in _decimal_points(line)
     ]
     assert not points, "decimal points in the PDF:\n" + "\n".join(points)
+
+
+@pytest.mark.parametrize("code", FORBUND)
+def test_pdf_explains_every_dash_on_the_page_where_it_stands(rendered, code):
+    """A "–" standing alone is a figure not shown, alone or before its n ("– (n = 5 avslutade)");
+    the footnote that says why is on the same page."""
+    unexplained = [
+        f"page {page.number}: {line!r}"
+        for page in _pack_pages(rendered, code)
+        if not any("– = visas inte" in text or "– = ingen uppgift" in text for text in page.lines)
+        for line in page.lines
+        if "–" in line.split()
+    ]
+    assert not unexplained, "a dash without its footnote on the page:\n" + "\n".join(unexplained)
