@@ -47,6 +47,12 @@ def csv_cell(value: Any, *, decimal_comma: bool = False) -> Any:
     return "'" + value if is_formula_like(value) else value
 
 
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    """csv_cell of every value, without decimal commas (analysis files): one pass, as fast as a
+    row of millions may need."""
+    return ["" if v is None else "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+
+
 def xlsx_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[Any]:
     """Cells for sheet.append: numbers as numbers, risky text as a string cell (never a formula)."""
     row: list[Any] = []
