@@ -411,12 +411,14 @@ def radar_svg(
                     )
         parts.extend(_marker(number, x, y, 4.5) for x, y in points.values())
         parts.append("</g>")
-    # The scale: each ring's value beside the upward axis, over the series, with a white halo.
+    # The scale: each ring's value beside the upward axis, over the series, on a white halo: the
+    # halo is a text of its own underneath (the PDF renderer knows no paint-order).
     for ring in (0.25, 0.5, 0.75, 1.0):
         value = round(min_value + ring * (max_value - min_value), 2)
+        at = f'x="{_fmt(centre + 4)}" y="{_fmt(centre - radius * ring + 11)}" font-size="10"'
         parts.append(
-            f'<text class="scale" x="{_fmt(centre + 4)}" y="{_fmt(centre - radius * ring + 11)}" font-size="10" '
-            f'fill="#4a5566" stroke="#fff" stroke-width="3" paint-order="stroke">{swedish_number(value)}</text>'
+            f'<text {at} fill="#fff" stroke="#fff" stroke-width="3" aria-hidden="true">{swedish_number(value)}</text>'
+            f'<text class="scale" {at} fill="#4a5566">{swedish_number(value)}</text>'
         )
     parts.append(legend)
     parts.append("</svg>")

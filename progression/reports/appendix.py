@@ -79,6 +79,8 @@ class Appendix:
     empty_message: str = ""
     # "Förbundets rapporter", or for some insatser only "Rapporter för Jonsbo försteg"
     reports_heading: str = "Förbundets rapporter"
+    # Under the contents: the chosen insatser that have no spread, and why.
+    left_out: str = ""
 
     @property
     def contents(self) -> list[tuple[str, str, int]]:
@@ -287,6 +289,8 @@ def build_appendix(filters: ReportFilter, progress: Callable[[int], None] = lamb
         for spread in (_spread(insats, reports, texts.get(insats.pk)) for insats, reports in per_insats.items())
         if spread
     ]
+    with_spread = {spread.name for spread in spreads}
+    without = [insats.name for insats in per_insats if insats.name not in with_spread]
     period = periods.period_label(filters.date_from, filters.date_to)
     summary = _summary(filters, whole, per_insats)
     empty = not forbund_blocks and not spreads
@@ -302,6 +306,7 @@ def build_appendix(filters: ReportFilter, progress: Callable[[int], None] = lamb
         summary=[summary] if summary.tables else [],
         forbund_blocks=forbund_blocks,
         spreads=spreads,
+        left_out=_left_out_sentence(without, external=filters.external) if spreads else "",
         empty_message=(
             f"Inga deltagare, enkätsvar eller texter finns för {chosen or filters.forbund.name} under "
             f"{period.lower()}, "
@@ -310,6 +315,17 @@ def build_appendix(filters: ReportFilter, progress: Callable[[int], None] = lamb
         if empty
         else "",
     )
+
+
+def _left_out_sentence(names: list[str], *, external: bool) -> str:
+    """Why an insats of the selection has no spread of its own."""
+    if not names:
+        return ""
+    why = "inga deltagare, enkätsvar eller texter under perioden"
+    if external:
+        why += ", eller så få deltagare att de skyddade talen visas som 0"
+    listed = ", ".join(names[:-1]) + f" och {names[-1]}" if len(names) > 1 else names[0]
+    return f"Utan egen redovisning: {listed} ({why}). De ingår i förbundets siffror."
 
 
 def single_report(report: Report) -> Appendix:

@@ -157,6 +157,12 @@ def _kon_row(label: str, counts: dict) -> list:
 
 KON_HEADERS = [KON_LABELS[k] for k in KON_COLUMNS]
 ANNAT_DEFINITION = "Annat/okänt: deltagare med annat eller okänt kön; de räknas också i Totalt."
+# Outside, each published count carries its own noise, so the rows' sum and the published total
+# may differ: shares are of the rows shown, and the n beside them is that sum.
+SHARES_OF_ROWS_SHOWN = (
+    "Skyddade tal: andelarna räknas på raderna som visas, och n är deras summa; den kan skilja sig från "
+    "det skyddade totalet, som har sitt eget brus."
+)
 
 
 def kon_series(values: dict[str, list[Any]]) -> list[tuple[str, list[Any]]]:
@@ -285,6 +291,7 @@ def exits(ctx: Context) -> Report:
     shown = {key: {kon: ctx.count(cell(of, kon)) for kon in KON_COLUMNS} for key, of in line_codes.items()}
     total = shown["total"]["total"]
     reason_shares = ctx.shares_summing_to_100({code: shown[code]["total"] for code in codes})
+    shares_whole = sum(shown[code]["total"] for code in codes)  # the published total, inside
     by_reason = {
         reason.code: {"label": reason.label_sv, **shown[reason.code], "share": reason_shares[reason.code]}
         for reason in reasons
@@ -331,7 +338,7 @@ def exits(ctx: Context) -> Report:
         [v["label"] for v in by_reason.values()],
         [("Andel %", [v["share"] for v in by_reason.values()])],
         max_value=100,
-        caption=f"Andel av alla avslut i procent, n = {swedish_number(total)}.",
+        caption=f"Andel av alla avslut i procent, n = {swedish_number(shares_whole)}.",
     )
     # Nothing to show when every published count is 0 (outside, a cell of 1–4 may be published as 5
     # while its total is published as 0: that 5 is still shown).
@@ -351,6 +358,7 @@ def exits(ctx: Context) -> Report:
             "Avslutade inskrivningar med avslutsdatum i perioden; andelar av alla avslut (n).",
             "Målet visas när en insats väljs och har mål för perioden.",
             ANNAT_DEFINITION,
+            *([SHARES_OF_ROWS_SHOWN] if ctx.external else []),
         ],
         empty_message=empty_sentence(ctx, "Inga avslut") if empty else "",
     )
@@ -438,6 +446,7 @@ def income_sources(ctx: Context) -> Report:
             # Other or unknown kön gets a table only when it has someone in it (women and men always).
             if kon != "annat" or _has_counts(data["by_kon"][kon]):
                 tables.append(kon_table)
+    before, after = (sum(v[side] for v in data["sources"].values()) for side in ("before", "after"))
     chart = Chart(
         "bar",
         "Försörjning före och efter (andel %)",
@@ -447,7 +456,12 @@ def income_sources(ctx: Context) -> Report:
             ("Efter", [v["after_share"] for v in data["sources"].values()]),
         ],
         max_value=100,
-        caption=f"Andel av de avslutade i procent, före och efter insatsen, n = {swedish_number(data['n'])}.",
+        caption="Andel av de avslutade i procent, före och efter insatsen, "
+        + (
+            f"n = {swedish_number(data['n'])}."
+            if before == after == data["n"]
+            else f"n = {swedish_number(before)} före och {swedish_number(after)} efter."
+        ),
     )
     empty = not _has_counts(data)
     return Report(
@@ -463,6 +477,7 @@ def income_sources(ctx: Context) -> Report:
             "andelarna summerar till 100 %.",
             "Förändring = efter − före; förändring % = förändring ÷ före.",
             *([ANNAT_DEFINITION] if ctx.filters.by_kon else []),
+            *([SHARES_OF_ROWS_SHOWN] if ctx.external else []),
         ],
         empty_message=empty_sentence(
             ctx, "Inga avslut", "Försörjning före och efter redovisas för avslutade inskrivningar."

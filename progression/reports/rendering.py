@@ -12,14 +12,15 @@ from django.utils.safestring import SafeString
 from openpyxl import Workbook
 
 from progression.reports import disclosure
-from progression.reports.base import Chart, Report
+from progression.reports.base import Chart, Report, visible
 from progression.spreadsheets import csv_cell, xlsx_row
 from surveys import charts as svg
 
 
 def csv_rows(report: Report) -> Iterator[list[Any]]:
-    """Rows for a CSV or XLSX file: a heading line per table, its columns, rows and note (or the
-    sentence that says the selection is empty); then the report's definitions and caveats."""
+    """Rows for a CSV or XLSX file: a heading line per table, its columns, rows (a figure not shown
+    as "–", as on the page) and notes, the one explaining "–" too (or the sentence that says the
+    selection is empty); then the report's definitions and caveats."""
     yield [report.title, report.filters.describe(), disclosure.SHORT_NOTE if report.external else "Exakta tal"]
     if report.empty_message:
         yield []
@@ -29,9 +30,11 @@ def csv_rows(report: Report) -> Iterator[list[Any]]:
         yield [table.title]
         yield table.columns
         for row in table.rows:
-            yield ["" if value is None else value for value in row]
+            yield [visible(value) for value in row]
         if table.note:
             yield [table.note]
+        if table.shows_hidden_mark:
+            yield [report.hidden_mark_note]
     yield []
     for line in report.definitions:  # the caveats, the norm version, frozen or preliminary
         yield [line]

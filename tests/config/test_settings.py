@@ -16,7 +16,14 @@ PRINT_SETTINGS = (
     "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']), "
     "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL}))"
 )
-CONFIG_NAMES = ("DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "SECRET_KEY", "STEGVIS_FIELD_KEYS", "STEGVIS_PNR_PEPPER")
+CONFIG_NAMES = (
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "STEGVIS_FIELD_KEYS",
+    "STEGVIS_PNR_PEPPER",
+)
 
 
 def _clean_env(**extra: str) -> dict[str, str]:

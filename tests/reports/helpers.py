@@ -17,7 +17,7 @@ from django.http import QueryDict
 from participants.models import Enrolment, Insats, Participant
 from participants.services import enrolment_close, enrolment_create
 from progression.models import Classification, Progression
-from progression.reports.base import Report
+from progression.reports.base import Report, visible
 from progression.reports.filters import parse_filter
 from progression.reports.registry import build_report
 from progression.spreadsheets import csv_cell
@@ -201,5 +201,5 @@ def pdf_text(path: Path) -> str:
 
 
 def cell_text(value: Any) -> str:
-    """How a table value is written in the CSV file (None as empty, decimal commas)."""
-    return str(csv_cell(value, decimal_comma=True))
+    """How a table value is written in the CSV file (None as "–", as on the page; decimal commas)."""
+    return str(csv_cell(visible(value), decimal_comma=True))

@@ -15,6 +15,7 @@ from progression.reports import appendix, rendering
 from progression.reports.base import Table
 from progression.reports.filters import parse_filter
 from progression.templatetags.report_tags import table_cells
+from tests.factories import InsatsFactory
 from tests.reports.helpers import PDFTOTEXT, query
 
 
@@ -94,6 +95,22 @@ def test_tables_of_zeros_and_sections_without_text_are_left_out(figures):
             for table in block.tables:
                 numbers = [v for row in table.rows for v in row[1:] if isinstance(v, int | float)]
                 assert any(numbers) or any(isinstance(v, str) for row in table.rows for v in row[1:]), table.title
+
+
+@pytest.mark.django_db
+def test_an_insats_without_a_spread_is_named_under_the_contents_with_the_reason(figures, tmp_path):
+    w = figures.world
+    InsatsFactory(code="tomma", name="Tomma verkstaden", forbund=w.sco)
+    pack = appendix.build_appendix(_filters(w.coordinator_sco, external=True))
+    assert "Tomma verkstaden" not in {spread.name for spread in pack.spreads}
+    assert pack.left_out.startswith("Utan egen redovisning: ")
+    assert "Tomma verkstaden" in pack.left_out and "visas som 0" in pack.left_out
+    for spread in pack.spreads:
+        assert spread.name not in pack.left_out
+    if PDFTOTEXT is None:
+        pytest.skip("pdftotext (poppler-utils) saknas")
+    rendering.write_pdf(pack, tmp_path / "bilaga.pdf")
+    assert "Tomma verkstaden" in " ".join(_pages(tmp_path / "bilaga.pdf")[0].split())
 
 
 @pytest.mark.django_db

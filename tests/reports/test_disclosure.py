@@ -15,6 +15,7 @@ from participants.models import RECORD_KEY_SPACE
 from participants.services import participant_create
 from progression.models import Classification, ExportJob, ExportStatus
 from progression.reports import disclosure
+from progression.reports.base import HIDDEN
 from progression.reports.disclosure import (
     COUNT_NOISE,
     MINIMUM_FOR_MEANS,
@@ -167,7 +168,7 @@ def _export(client, name, file_format, capture, extern="1"):  # noqa: ANN001, AN
 
 
 def blank(value):  # noqa: ANN001, ANN201
-    return None if value in ("", None) else value
+    return None if value in ("", None, HIDDEN) else value
 
 
 @pytest.mark.django_db
