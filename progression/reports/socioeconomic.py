@@ -14,7 +14,7 @@ from progression.reports.definitions import (
     enrolments,
     open_in_period,
 )
-from progression.reports.disclosure import Cell
+from progression.reports.disclosure import MINIMUM_FOR_MEANS, Cell
 
 PAYER_LABELS = dict(Payer.choices)
 MONEY_FIGURES = (
@@ -213,6 +213,14 @@ def socioeconomic(ctx: Context) -> Report:
             "År 1 = minskning × (1 − dödvikt) × tillskrivning; därefter minskar effekten med avtagandet varje år och "
             "diskonteras. Tre scenarier visar osäkerheten.",
             "Siffrorna är uppskattningar av offentliga utgifter, inte av människors livskvalitet eller inkomst.",
+            *(
+                []
+                if money_shown or empty or not ctx.external
+                else [
+                    "Helårsekvivalenter, kostnader, betalare, scenarier och insatsens kostnad visas inte: för få "
+                    f"avslutade står bakom beloppen (färre än {MINIMUM_FOR_MEANS} i de skyddade talen)."
+                ]
+            ),
         ],
         empty_message=empty_sentence(
             ctx, "Inga avslut", "Den samhällsekonomiska effekten räknas för avslutade inskrivningar."

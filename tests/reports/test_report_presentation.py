@@ -349,3 +349,19 @@ def test_the_kon_filter_offers_every_kon_the_tables_count(figures, client):
     assert re.findall(r'<option value="(\w*)"', select) == ["", "kvinna", "man", "annat", "okant"]
     assert re.findall(r'<option value="(\w+)" selected', select) == ["annat"]
     assert "Annat kön" in visible_text(select) and "Okänt kön" in visible_text(select)
+
+
+@pytest.mark.django_db
+def test_amounts_withheld_outside_are_said_to_be_withheld_not_silently_left_out(figures):
+    withheld = "visas inte: för få avslutade står bakom beloppen"
+    hidden_seen = 0
+    for insats in ("jonsbo", "backaberg", None):
+        selection = {"insats": [insats]} if insats else {}
+        outside = build(figures.world.coordinator_sco, "socioeconomic", external=True, **selection)
+        inside = build(figures.world.coordinator_sco, "socioeconomic", **selection)
+        said = any(withheld in line for line in outside.definitions)
+        hidden = outside.data.get("helarsekvivalenter") is None and not outside.empty_message
+        assert said == hidden, (insats, outside.data.get("helarsekvivalenter"))
+        hidden_seen += hidden
+        assert not any(withheld in line for line in inside.definitions)
+    assert hidden_seen, "no selection with amounts withheld: the test would prove nothing"
