@@ -1263,6 +1263,15 @@ def progression(ctx: Context) -> Report:
             "bedömda och summerar till 100; 95 % KI enligt Wilson. MID: förändring ≥ 0,5 × SD₀.",
             "Stegen: medelvärdet av områdets frågor (1–10) placeras på stegen vid första och senaste mätningen; "
             "ett medel mellan två steg räknas till det lägre.",
+            *(
+                [
+                    "Skyddade tal: andelarna räknas på de skyddade antalen i varje grupp (förbättrad, oförändrad, "
+                    "försämrad; uppåt, samma, nedåt), vars summa kan skilja sig från n och Bedömda, som har sitt "
+                    "eget brus."
+                ]
+                if ctx.external
+                else []
+            ),
         ],
         empty_message=""
         if dimensions

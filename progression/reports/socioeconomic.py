@@ -125,7 +125,7 @@ def socioeconomic(ctx: Context) -> Report:
             "helarsekvivalenter": {
                 "before": round(before_hae, 2),
                 "after": round(after_hae, 2),
-                "change": round(after_hae - before_hae, 2),
+                "change": round(round(after_hae, 2) - round(before_hae, 2), 2),  # adds up as printed
             },
             "yearly_public_cost": {"before": _kr(before_cost), "after": _kr(after_cost), "change": _kr(-reduction)},
             "by_payer": payers,
@@ -190,7 +190,7 @@ def socioeconomic(ctx: Context) -> Report:
                 ["", "Värde"],
                 [
                     ["Kostnad för perioden (kr)", money["insats_cost"]["total"]],
-                    ["Deltagare under perioden (antal)", participants],
+                    ["Deltagare under perioden, anonyma inräknade (antal)", participants],
                     ["Kostnad per deltagare (kr)", money["insats_cost"]["per_participant"]],
                 ],
             ),

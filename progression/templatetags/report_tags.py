@@ -41,7 +41,8 @@ def _decimals(value: float) -> int:
 @register.filter
 def table_cells(table: object) -> list[list[tuple[object, str]]]:
     """A report table's rows as shown: each cell's text and how it lines up ("num" or "text"), with
-    the same number of decimals down a column (61,0 under 55,6, never 61)."""
+    the same number of decimals down a column (61,0 under 55,6, never 61), and at least one in every
+    percent column (50,0 % beside 22,8 %)."""
     decimals = [
         max(
             (_decimals(row[index]) for row in table.rows if index < len(row) and isinstance(row[index], float)),
@@ -49,6 +50,8 @@ def table_cells(table: object) -> list[list[tuple[object, str]]]:
         )
         for index in range(len(table.columns))
     ]
+    in_percent = ["%" in column for column in table.columns]
+    decimals = [max(places, 1) if percent else places for places, percent in zip(decimals, in_percent, strict=True)]
     return [
         [
             (
