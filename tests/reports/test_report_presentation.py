@@ -169,7 +169,8 @@ def test_the_dashboard_trend_counts_participants_not_participant_area_pairs(figu
     trend = re.sub(r"\s+", " ", rows["Jonsbo försteg"][-1])
     assert trend == "2025: 4 av 5 deltagare 2026: 1 av 1 deltagare"
     assert tables[-1][0][-1] == (
-        "Tillförlitligt förbättrade inom minst ett område, av deltagarna med minst två självskattningar, per år"
+        "Tillförlitligt förbättrade inom minst ett område, av deltagarna med minst två självskattningar, "
+        "per kalenderår (alla år, oavsett vald period)"
     )
 
 
