@@ -68,7 +68,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         filters = _filters(request)
     except FilterError as exc:
         return render(request, "progression/report_error.html", {"errors": exc.errors}, status=400)
-    filters = replace(filters, external=False)  # the dashboard is internal
+    asked_external = filters.external
+    filters = replace(filters, external=False)  # the dashboard is internal, and says so
     flow = build_report("participant-flow", filters=filters)
     exits = build_report("exits", filters=filters)
     # Participants with two self-assessments per insats and year, for every insats at once.
@@ -88,6 +89,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "flow": flow.data,
             "exits": exits.data,
             "empty_message": flow.empty_message,
+            "asked_external": asked_external,
             "per_insats": per_insats,
             "flow_chart": rendering.chart_figure(flow.charts[0], external=flow.external) if flow.charts else "",
         },

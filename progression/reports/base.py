@@ -134,9 +134,11 @@ class Context:
             return None
         return share(part, whole)
 
-    def shares_summing_to_100(self, counts: dict[str, int]) -> dict[str, float | None]:
-        """shares_summing_to_100(); outside, none when the published parts sum to a handful."""
-        if self.external and sum(counts.values()) < disclosure.MINIMUM_FOR_MEANS:
+    def shares_summing_to_100(self, counts: dict[str, int], *, total: int) -> dict[str, float | None]:
+        """shares_summing_to_100(); outside, none when the published parts sum to a handful or the
+        published total of the same persons (shown beside them as n) is one: either would break
+        the rule that a share needs at least MINIMUM_FOR_MEANS persons behind it."""
+        if self.external and min(sum(counts.values()), total) < disclosure.MINIMUM_FOR_MEANS:
             return {key: None for key in counts}
         return shares_summing_to_100(counts)
 

@@ -290,7 +290,7 @@ def exits(ctx: Context) -> Report:
     line_codes = {code: [code] for code in codes} | {"total": codes}
     shown = {key: {kon: ctx.count(cell(of, kon)) for kon in KON_COLUMNS} for key, of in line_codes.items()}
     total = shown["total"]["total"]
-    reason_shares = ctx.shares_summing_to_100({code: shown[code]["total"] for code in codes})
+    reason_shares = ctx.shares_summing_to_100({code: shown[code]["total"] for code in codes}, total=total)
     shares_whole = sum(shown[code]["total"] for code in codes)  # the published total, inside
     by_reason = {
         reason.code: {"label": reason.label_sv, **shown[reason.code], "share": reason_shares[reason.code]}
@@ -338,7 +338,7 @@ def exits(ctx: Context) -> Report:
         [v["label"] for v in by_reason.values()],
         [("Andel %", [v["share"] for v in by_reason.values()])],
         max_value=100,
-        caption=f"Andel av alla avslut i procent, n = {swedish_number(shares_whole)}.",
+        caption=f"Andel av alla avslut i procent, n\u00a0=\u00a0{swedish_number(shares_whole)}.",
     )
     # Nothing to show when every published count is 0 (outside, a cell of 1–4 may be published as 5
     # while its total is published as 0: that 5 is still shown).
@@ -398,8 +398,8 @@ def _income_table(
     shown = ctx.counts(cells)
     labels = {s.code: s.label_sv for s in sources} | {"saknas": "Uppgift saknas"}
     n_shown = ctx.count(n)
-    before_shares = ctx.shares_summing_to_100({key: shown[(key, "before")] for key in keys})
-    after_shares = ctx.shares_summing_to_100({key: shown[(key, "after")] for key in keys})
+    before_shares = ctx.shares_summing_to_100({key: shown[(key, "before")] for key in keys}, total=n_shown)
+    after_shares = ctx.shares_summing_to_100({key: shown[(key, "after")] for key in keys}, total=n_shown)
     result = {}
     for key in keys:
         b, a = shown[(key, "before")], shown[(key, "after")]
@@ -423,7 +423,17 @@ def _income_table(
             [v["label"], v["before"], v["before_share"], v["after"], v["after_share"], v["change"], v["change_pct"]]
             for v in result.values()
         ]
-        + [["Totalt (n)", n_shown, 100.0 if n_shown else None, n_shown, 100.0 if n_shown else None, 0, None]],
+        + [
+            [
+                "Totalt (n)",
+                n_shown,
+                100.0 if any(before_shares.values()) else None,
+                n_shown,
+                100.0 if any(after_shares.values()) else None,
+                0,
+                None,
+            ]
+        ],
     )
     return {"n": n_shown, "sources": result}, table
 
@@ -458,9 +468,9 @@ def income_sources(ctx: Context) -> Report:
         max_value=100,
         caption="Andel av de avslutade i procent, före och efter insatsen, "
         + (
-            f"n = {swedish_number(data['n'])}."
+            f"n\u00a0=\u00a0{swedish_number(data['n'])}."
             if before == after == data["n"]
-            else f"n = {swedish_number(before)} före och {swedish_number(after)} efter."
+            else f"n\u00a0=\u00a0{swedish_number(before)} före och {swedish_number(after)} efter."
         ),
     )
     empty = not _has_counts(data)
@@ -1058,8 +1068,8 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
     sem_range = [
         None if row[f"error_variance_{end}"] is None else row[f"error_variance_{end}"] ** 0.5 for end in ("min", "max")
     ]
-    classified_shares = ctx.shares_summing_to_100({name: counts[name] for name in CLASSES})
-    stage_shares = ctx.shares_summing_to_100(stage_counts)
+    classified_shares = ctx.shares_summing_to_100({name: counts[name] for name in CLASSES}, total=counts["classified"])
+    stage_shares = ctx.shares_summing_to_100(stage_counts, total=counts["staged"])
     return {
         "instrument": row["instrument__code"],
         "dimension": row["dimension_code"],

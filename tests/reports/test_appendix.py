@@ -211,4 +211,8 @@ def test_a_protected_verdict_is_given_only_where_the_noise_cannot_turn_it(figure
     # A share of a handful is not published (the rule for means); six or more is.
     assert outside.share(5, 5) is None and inside.share(5, 5) == 100.0
     assert outside.share(5, 6) == 83.3
-    assert outside.shares_summing_to_100({"a": 5, "b": 0}) == {"a": None, "b": None}
+    assert outside.shares_summing_to_100({"a": 5, "b": 0}, total=7) == {"a": None, "b": None}
+    # Parts that sum to six or more beside a published total of five (the n shown) are not enough.
+    assert outside.shares_summing_to_100({"a": 5, "b": 5}, total=5) == {"a": None, "b": None}
+    assert outside.shares_summing_to_100({"a": 5, "b": 5}, total=6) == {"a": 50.0, "b": 50.0}
+    assert inside.shares_summing_to_100({"a": 1, "b": 1}, total=2) == {"a": 50.0, "b": 50.0}
