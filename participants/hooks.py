@@ -13,6 +13,11 @@ EXPORT_SECTIONS: list[Callable[[Any], dict[str, Any]]] = []
 # f(participant, policy) with policy "delete" or "anonymise", after progression consent is withdrawn.
 PROGRESSION_WITHDRAWAL_HANDLERS: list[Callable[[Any, str], None]] = []
 
+# f() first in a transaction that is about to delete or change readings (their derived rows go
+# with them): takes the locks every writer of derived data takes first (progression.derived_tables),
+# so that the transaction never holds a derived row while it waits for them.
+DERIVED_DATA_LOCKS: list[Callable[[], None]] = []
+
 # f(participant) removes free text that could identify the person, when identity is erased.
 ERASURE_HANDLERS: list[Callable[[Any], None]] = []
 

@@ -578,6 +578,8 @@ def consent_record(
             recorded_by=recorded_by,
         )
         if purpose == ConsentPurpose.PROGRESSION and not granted:
+            for lock in hooks.DERIVED_DATA_LOCKS:
+                lock()
             for handler in hooks.PROGRESSION_WITHDRAWAL_HANDLERS:
                 handler(participant, participant.forbund.progression_withdrawal_policy)
         if purpose == ConsentPurpose.INSATS_SHARING:

@@ -18,13 +18,14 @@ class ProgressionConfig(AppConfig):
 
     def ready(self) -> None:
         from participants import hooks as participant_hooks
-        from progression import hooks, navigation
+        from progression import derived_tables, hooks, navigation
         from surveys import hooks as survey_hooks
 
         survey_hooks.SESSION_SUBMITTED_HANDLERS.append(hooks.enqueue_session_processing)
         participant_hooks.ENROLMENT_LINKS.append(navigation.journey_links)
         participant_hooks.EXPORT_SECTIONS.append(navigation.goals_export_section)
         participant_hooks.COORDINATOR_START.append(navigation.report_dashboard_url)
+        participant_hooks.DERIVED_DATA_LOCKS.append(derived_tables.rebuild_lock)
         participant_hooks.PROGRESSION_WITHDRAWAL_HANDLERS.append(hooks.progression_after_withdrawal)
         participant_hooks.ERASURE_HANDLERS.append(hooks.plan_texts_erase)
         participant_hooks.FORBUND_TEXT_FIELDS.extend(hooks.forbund_text_fields())

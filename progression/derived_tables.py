@@ -11,19 +11,29 @@ new table, so nothing processed during a rebuild is lost. Every writer of a deri
 the rebuild lock shared for its transaction; creating a `__next` table and swapping it in hold it
 exclusively, so no write falls between the moment a writer looks for `__next` and its commit.
 
-The swap builds the live table's other indexes on the new table, one pass each, then in one short
-transaction drops the live table and gives the new one its name, its indexes' and constraints'
-names and its foreign keys (NOT VALID: no scan under the lock). Afterwards, rows of readings or
-enrolments erased during the rebuild are deleted and the foreign keys validated, without blocking
-writers. The schema after a swap is the schema before it (a test compares the catalogue).
+One rebuild owns the `__next` tables at a time: creating one and swapping it in ask the caller's
+`current()` (is my rebuild job still in this phase?) under the exclusive lock, and a chunk asks the
+same under the shared lock, so a superseded rebuild can neither drop nor swap in what a newer one
+writes (progression.rebuild).
+
+The swap builds the live table's other indexes on the new table, one pass each (kept if a failed
+swap is run again), then in one short transaction drops the live table and gives the new one its
+name, its indexes' and constraints' names and its foreign keys (NOT VALID: no scan under the lock).
+It waits at most SWAP_LOCK_TIMEOUT for the live table, then lets go and tries again: a writer that
+changed live rows before asking for the rebuild lock is never deadlocked by it (writers take that
+lock first; participants.hooks.DERIVED_DATA_LOCKS makes a consent withdrawal do so too).
+Afterwards, rows of readings or enrolments erased during the rebuild are deleted and the foreign
+keys validated, without blocking writers. The schema after a swap is the schema before it (a test
+compares the catalogue).
 
 On SQLite (the embedded default: one process, no concurrent writer) the rebuild empties the live
 table and writes it in place."""
 
 import re
+import time
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 # pg_advisory_xact_lock key of the rebuild lock: "stegvis" in ASCII.
 REBUILD_LOCK = 0x73746567766973
@@ -31,6 +41,16 @@ NEXT = "__next"
 
 SCORES_TABLE = "progression_dimensionscore"
 PROGRESSION_TABLE = "progression_progression"
+
+# The swap waits at most this long for the live table, then lets go of everything and tries again:
+# a transaction that already changed live rows (a consent withdrawal deleting readings) and waits
+# for the rebuild lock is never made to wait for the swap, nor chosen as a deadlock's victim.
+SWAP_LOCK_TIMEOUT = "300ms"
+SWAP_ATTEMPTS = 20
+
+
+def always() -> bool:
+    return True
 
 
 def beside() -> bool:
@@ -110,20 +130,25 @@ def _temporary_name(table: str, name: str) -> str:
     return f"{name[:50]}{NEXT}"
 
 
-def next_create(table: str) -> None:
+def next_create(table: str, *, current: Callable[[], bool] = always) -> bool:
     """Start writing `table` anew: on PostgreSQL an empty `<table>__next` with its unique
     constraints (which the writers' ON CONFLICT and deletes by key use); on SQLite the live table
-    emptied. Replaces what an earlier, unfinished rebuild left."""
+    emptied. Replaces what an earlier, unfinished rebuild left. Does nothing and returns False if
+    `current()` says, under the rebuild lock, that the calling rebuild is no longer the current one
+    (a newer rebuild owns the tables now)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        rebuild_lock(exclusive=True)
+        if not current():
+            return False
         if not beside():
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - module constants only
-            return
-        rebuild_lock(exclusive=True)
+            return True
         following = next_name(table)
         cursor.execute(f"DROP TABLE IF EXISTS {following}")
         cursor.execute(f"CREATE TABLE {following} (LIKE {table} INCLUDING ALL EXCLUDING INDEXES)")
         for name, definition in _constraints(cursor, table, "u"):
             cursor.execute(f"ALTER TABLE {following} ADD CONSTRAINT {_temporary_name(table, name)} {definition}")
+    return True
 
 
 def _next_exists(cursor, table: str) -> bool:
@@ -131,43 +156,70 @@ def _next_exists(cursor, table: str) -> bool:
     return cursor.fetchone()[0]
 
 
-def next_swap(table: str, catch_up: Callable[[str], None]) -> None:
+def next_swap(table: str, catch_up: Callable[[str], None], *, current: Callable[[], bool] = always) -> bool:
     """Put `<table>__next` in the live table's place (see the module's docstring). `catch_up(table)`
     derives the rows of the enrolments in RebuildCatchUp again into the named table; it runs under
-    the exclusive rebuild lock, just before the swap. Idempotent: without a `__next` table (swapped
-    already) only the foreign keys are checked; on SQLite the live table was written in place."""
+    the exclusive rebuild lock, just before the swap. Does nothing and returns False if `current()`
+    says, under that lock, that the calling rebuild is no longer the current one. Idempotent, and
+    can be run again after any failure: without a `__next` table (swapped already) only the foreign
+    keys are checked; indexes built already are kept; on SQLite the live table was written in place."""
     if not beside():
-        return
+        return current()
     following = next_name(table)
     with connection.cursor() as cursor:
         if _next_exists(cursor, table):
+            if not current():
+                return False
             with transaction.atomic():
                 _indexes_build(cursor, table)
                 cursor.execute(f"ANALYZE {following}")
-            with transaction.atomic():
-                rebuild_lock(exclusive=True)
-                catch_up(following)
-                cursor.execute("DELETE FROM progression_rebuildcatchup")
-                _rename_into_place(cursor, table)
+            for attempt in range(1, SWAP_ATTEMPTS + 1):
+                try:
+                    with transaction.atomic():
+                        rebuild_lock(exclusive=True)
+                        if not current():
+                            return False
+                        if not _next_exists(cursor, table):
+                            break  # swapped meanwhile by a redelivered task of the same rebuild
+                        catch_up(following)
+                        cursor.execute("DELETE FROM progression_rebuildcatchup")
+                        _rename_into_place(cursor, table)
+                    break
+                except OperationalError as exc:
+                    if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == SWAP_ATTEMPTS:
+                        raise
+                    time.sleep(0.2 * attempt)  # the transaction in the way finishes; then again
         _foreign_keys_validate(cursor, table)
+    return True
+
+
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _indexes_build(cursor, table: str) -> None:
     """The live table's primary key and plain indexes on `<table>__next`, under temporary names."""
     following = next_name(table)
+    built = {name for name, _ in _constraints(cursor, following, "p")}
     for name, definition in _constraints(cursor, table, "p"):
-        cursor.execute(f"ALTER TABLE {following} ADD CONSTRAINT {_temporary_name(table, name)} {definition}")
+        if _temporary_name(table, name) not in built:  # a swap that failed after this step is run again
+            cursor.execute(f"ALTER TABLE {following} ADD CONSTRAINT {_temporary_name(table, name)} {definition}")
     for name, definition in _plain_indexes(cursor, table):
         temporary = _temporary_name(table, name)
         cursor.execute(
-            re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ", rf"CREATE \1INDEX {temporary} ON {following} ", definition)
+            re.sub(
+                r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ ",
+                rf"CREATE \1INDEX IF NOT EXISTS {temporary} ON {following} ",
+                definition,
+            )
         )
 
 
 def _rename_into_place(cursor, table: str) -> None:
     """Drop the live table and give `<table>__next` its name, names and foreign keys (NOT VALID)."""
     following = next_name(table)
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [SWAP_LOCK_TIMEOUT])
     cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
     owned = _constraints(cursor, table, "pu")
     indexes = [name for name, _ in _plain_indexes(cursor, table)]
     foreign_keys = _constraints(cursor, table, "f")

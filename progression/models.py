@@ -386,6 +386,9 @@ class RebuildJob(models.Model):
     progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Run in one process (manage.py rebuild_progression, the embedded default) rather than on the
+    # workers: never resumed by rebuild_resume_stalled.
+    inline = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"Omräkning {self.pk}: {self.get_phase_display()} {self.chunks_done}/{self.chunks_total}"

@@ -58,15 +58,19 @@ def progression_chunk(first_id: int, last_id: int) -> int:
     return scoring.progressions_update(first_enrolment_id=first_id, last_enrolment_id=last_id)
 
 
-def scores_swap() -> None:
-    """The scores written beside swapped in (and analysed there), the scoring marks analysed."""
-    derived_tables.next_swap(derived_tables.SCORES_TABLE, scoring.scores_catch_up)
+def scores_swap(current: Callable[[], bool] = derived_tables.always) -> bool:
+    """The scores written beside swapped in (and analysed there), the scoring marks analysed;
+    False if the rebuild is no longer the current one."""
+    if not derived_tables.next_swap(derived_tables.SCORES_TABLE, scoring.scores_catch_up, current=current):
+        return False
     norms.tables_analyze(("progression_sessionscoring",))
+    return True
 
 
-def progression_swap() -> None:
-    """The progression rows written beside swapped in (and analysed there)."""
-    derived_tables.next_swap(derived_tables.PROGRESSION_TABLE, scoring.progressions_catch_up)
+def progression_swap(current: Callable[[], bool] = derived_tables.always) -> bool:
+    """The progression rows written beside swapped in (and analysed there); False if the rebuild
+    is no longer the current one."""
+    return derived_tables.next_swap(derived_tables.PROGRESSION_TABLE, scoring.progressions_catch_up, current=current)
 
 
 def summaries_all() -> int:
@@ -88,6 +92,20 @@ def norms_phase(*, new_norms_reason: str, new_norms_by: AbstractBaseUser | None)
     return f"Normer: version {completed.version} ({len(keys)} kompletterade)"
 
 
+class PhaseOver(Exception):
+    """The job has left this phase: the phase is complete, or a newer rebuild superseded the job
+    (then the newer one owns the tables written beside the live ones)."""
+
+
+PHASE_WORDS = {
+    RebuildPhase.SCORES: "Poäng",
+    RebuildPhase.REFERENCE: "Normer",
+    RebuildPhase.PROGRESSION: "Stegförflyttning",
+    RebuildPhase.SUMMARIES: "Sammanställningar",
+}
+SUPERSEDED_MESSAGE = "Omräkningen avbröts: en nyare omräkning har startat och gör klart arbetet."
+
+
 def progression_rebuild_inline(
     *,
     new_norms_reason: str = "",
@@ -95,23 +113,30 @@ def progression_rebuild_inline(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     report: Callable[[str], None] = print,
 ) -> None:
-    """The whole rebuild in this process, chunk by chunk, reporting progress."""
-    norms.tables_analyze(scoring.SOURCE_TABLES)
-    derived_tables.next_create(derived_tables.SCORES_TABLE)
-    ranges = session_ranges(chunk_size)
-    for number, (low, high) in enumerate(ranges, 1):
-        score_chunk(low, high)
-        report(f"Poäng: {number}/{len(ranges)}")
-    scores_swap()
-    report(norms_phase(new_norms_reason=new_norms_reason, new_norms_by=new_norms_by))
-    derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
-    ranges = enrolment_ranges(chunk_size)
-    for number, (low, high) in enumerate(ranges, 1):
-        progression_chunk(low, high)
-        report(f"Stegförflyttning: {number}/{len(ranges)}")
-    progression_swap()
-    report(f"Sammanställningar: {summaries_all()}")
+    """The whole rebuild in this process, chunk by chunk, reporting progress. It is a RebuildJob
+    like one on the workers (marked inline): starting it supersedes an unfinished rebuild, and a
+    rebuild started meanwhile supersedes it, which then stops (PhaseOver) and leaves the tables to
+    the newer one."""
+    job = _job_create(new_norms_reason=new_norms_reason, new_norms_by=new_norms_by, chunk_size=chunk_size, inline=True)
+    previous = None
+    for phase in (RebuildPhase.SCORES, RebuildPhase.REFERENCE, RebuildPhase.PROGRESSION, RebuildPhase.SUMMARIES):
+        if previous is not None and not RebuildJob.objects.filter(pk=job.pk, phase=previous).update(phase=phase):
+            raise PhaseOver(SUPERSEDED_MESSAGE)
+        chunks = _phase_prepare(job.pk, phase)
+        if chunks is None:
+            raise PhaseOver(SUPERSEDED_MESSAGE)
+        for number, (low, high) in enumerate(chunks, 1):
+            outcome = _chunk_write(job.pk, phase, low, high)
+            RebuildJob.objects.filter(pk=job.pk, phase=phase).update(chunks_done=number, progressed_at=timezone.now())
+            if phase in (RebuildPhase.REFERENCE, RebuildPhase.SUMMARIES):
+                report(outcome if isinstance(outcome, str) else f"{PHASE_WORDS[phase]}: {outcome}")
+            else:
+                report(f"{PHASE_WORDS[phase]}: {number}/{len(chunks)}")
+        previous = phase
     norms.tables_analyze(("progression_insatssummary",))
+    RebuildJob.objects.filter(pk=job.pk, phase=RebuildPhase.SUMMARIES).update(
+        phase=RebuildPhase.DONE, finished_at=timezone.now()
+    )
 
 
 def rebuild_run(
@@ -139,20 +164,32 @@ def rebuild_run(
 STALLED_AFTER = timedelta(minutes=10)  # a phase with no chunk done for this long is resumed
 
 
+def _job_create(
+    *, new_norms_reason: str, new_norms_by: AbstractBaseUser | None, chunk_size: int, inline: bool
+) -> RebuildJob:
+    """A new rebuild job; an unfinished earlier one (on the workers or inline) is superseded: its
+    chunks, swaps and table creations still to come do nothing (each asks whether its job is still
+    in its phase, under the rebuild lock)."""
+    with transaction.atomic():
+        derived_tables.rebuild_lock(exclusive=True)  # no chunk of the old job is between look and write
+        RebuildJob.objects.filter(phase__in=ACTIVE_REBUILD_PHASES).update(
+            phase=RebuildPhase.SUPERSEDED, finished_at=timezone.now()
+        )
+        return RebuildJob.objects.create(
+            new_norms_reason=new_norms_reason,
+            new_norms_by=new_norms_by,
+            chunk_size=chunk_size,
+            inline=inline,
+            progressed_at=timezone.now(),
+        )
+
+
 def rebuild_start(
     *, new_norms_reason: str = "", new_norms_by: AbstractBaseUser | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
 ) -> RebuildJob:
-    """Create a rebuild job and put its first phase on the long-job queue. An unfinished earlier
-    job is superseded: its chunks still in the queue, or delivered again later, do nothing."""
-    RebuildJob.objects.filter(phase__in=ACTIVE_REBUILD_PHASES).update(
-        phase=RebuildPhase.SUPERSEDED, finished_at=timezone.now()
-    )
-    job = RebuildJob.objects.create(
-        new_norms_reason=new_norms_reason,
-        new_norms_by=new_norms_by,
-        chunk_size=chunk_size,
-        progressed_at=timezone.now(),
-    )
+    """Create a rebuild job (superseding an unfinished one) and put its first phase on the
+    long-job queue."""
+    job = _job_create(new_norms_reason=new_norms_reason, new_norms_by=new_norms_by, chunk_size=chunk_size, inline=False)
     transaction.on_commit(lambda: _start_phase(job.pk, RebuildPhase.SCORES))
     return job
 
@@ -176,22 +213,32 @@ def _phase_bounds(phase: str) -> tuple[int | None, int | None]:
     return 0, 0
 
 
-def _start_phase(job_id: int, phase: str) -> None:
+def _in_phase(job_id: int, phase: str) -> Callable[[], bool]:
+    """Whether the job is (still) in this phase: asked under the rebuild lock before every write to
+    the tables a rebuild owns."""
+    return lambda: RebuildJob.objects.filter(pk=job_id, phase=phase).exists()
+
+
+def _phase_prepare(job_id: int, phase: str) -> list[tuple[int, int]] | None:
     """Finish the previous phase (swap in the table it wrote), prepare this one (start the table it
-    writes), record its chunks' bounds and publish them. Run again by rebuild_resume_stalled if this
-    process dies before publishing, so each step may find itself done already."""
+    writes) and record its chunks' bounds; its chunks, or None if the job has left the phase. Run
+    again by rebuild_resume_stalled if the process dies before publishing, so each step may find
+    itself done already."""
     job = RebuildJob.objects.get(pk=job_id)
+    current = _in_phase(job_id, phase)
     if job.phase != phase:
-        return  # superseded meanwhile
+        return None
     if phase == RebuildPhase.SCORES:
         norms.tables_analyze(scoring.SOURCE_TABLES)
-        derived_tables.next_create(derived_tables.SCORES_TABLE)
+        ready = derived_tables.next_create(derived_tables.SCORES_TABLE, current=current)
     elif phase == RebuildPhase.REFERENCE:
-        scores_swap()
+        ready = scores_swap(current)
     elif phase == RebuildPhase.PROGRESSION:
-        derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
-    elif phase == RebuildPhase.SUMMARIES:
-        progression_swap()
+        ready = derived_tables.next_create(derived_tables.PROGRESSION_TABLE, current=current)
+    else:
+        ready = progression_swap(current)
+    if not ready:
+        return None
     low, high = _phase_bounds(phase)
     chunks = _phase_chunks(phase, low, high, job.chunk_size)
     RebuildJob.objects.filter(pk=job_id, phase=phase).update(
@@ -202,6 +249,14 @@ def _start_phase(job_id: int, phase: str) -> None:
         phase_published=True,
         progressed_at=timezone.now(),
     )
+    return chunks
+
+
+def _start_phase(job_id: int, phase: str) -> None:
+    """Prepare the phase (_phase_prepare) and publish its chunks to the workers."""
+    chunks = _phase_prepare(job_id, phase)
+    if chunks is None:
+        return  # superseded meanwhile
     if not chunks:
         chunk_done(job_id, phase, 0)
         return
@@ -224,25 +279,34 @@ NEXT_PHASE = {
 }
 
 
-def chunk_run(job_id: int, phase: str, low: int, high: int) -> None:
-    """Run one chunk of a phase, then record it done; idempotent, so a redelivered chunk is harmless.
-    The job's phase is read under the rebuild lock, so that no swap or new rebuild comes between
-    that look and the chunk's writes."""
+def _chunk_write(job_id: int, phase: str, low: int, high: int) -> int | str:
+    """One chunk's writes, in one transaction, and what they gave (rows written, or the norms
+    phase's message). The job's phase is read under the rebuild lock, so that no swap or new
+    rebuild comes between that look and the chunk's writes: PhaseOver if the job has left it."""
     with transaction.atomic():
         derived_tables.rebuild_lock()
         job = RebuildJob.objects.get(pk=job_id)
         if job.phase != phase:
-            return  # a redelivered chunk of a phase that is complete, or of a superseded job
+            raise PhaseOver(SUPERSEDED_MESSAGE if job.phase == RebuildPhase.SUPERSEDED else phase)
         if phase == RebuildPhase.SCORES:
-            score_chunk(low, high)
-        elif phase == RebuildPhase.REFERENCE:
-            made_already = NormSet.objects.filter(reason=job.new_norms_reason, created_at__gte=job.started_at).exists()
-            if not (job.new_norms_reason and made_already):  # a redelivered chunk makes no second set
-                norms_phase(new_norms_reason=job.new_norms_reason, new_norms_by=job.new_norms_by)
-        elif phase == RebuildPhase.PROGRESSION:
-            progression_chunk(low, high)
-        elif phase == RebuildPhase.SUMMARIES:
-            summaries_all()
+            return score_chunk(low, high)
+        if phase == RebuildPhase.PROGRESSION:
+            return progression_chunk(low, high)
+        if phase == RebuildPhase.SUMMARIES:
+            return summaries_all()
+        made_already = NormSet.objects.filter(reason=job.new_norms_reason, created_at__gte=job.started_at).exists()
+        if job.new_norms_reason and made_already:  # a redelivered chunk makes no second set
+            return "Normer: redan gjorda"
+        return norms_phase(new_norms_reason=job.new_norms_reason, new_norms_by=job.new_norms_by)
+
+
+def chunk_run(job_id: int, phase: str, low: int, high: int) -> None:
+    """Run one chunk of a phase on a worker, then record it done; idempotent, so a redelivered
+    chunk is harmless, and a chunk of a phase that is complete or of a superseded job does nothing."""
+    try:
+        _chunk_write(job_id, phase, low, high)
+    except PhaseOver:
+        return
     chunk_done(job_id, phase, low)
 
 
@@ -281,8 +345,8 @@ def rebuild_resume_stalled(*, stalled_after: timedelta = STALLED_AFTER) -> int:
     how many jobs were resumed."""
     resumed = 0
     stalled = RebuildJob.objects.filter(
-        phase__in=ACTIVE_REBUILD_PHASES, progressed_at__lt=timezone.now() - stalled_after
-    )
+        phase__in=ACTIVE_REBUILD_PHASES, inline=False, progressed_at__lt=timezone.now() - stalled_after
+    )  # an inline rebuild is its own process's; one that died is superseded by the next rebuild
     for job in stalled:
         RebuildJob.objects.filter(pk=job.pk).update(progressed_at=timezone.now())
         resumed += 1

@@ -326,7 +326,11 @@ def norms_page(request: HttpRequest) -> HttpResponse:
         if request.POST.get("confirm") != "1":
             errors["confirm"] = gettext("Bekräfta att alla klassificeringar räknas om mot de nya normerna.")
         if not errors:
-            job = rebuild.rebuild_run(new_norms_reason=reason, new_norms_by=request.user, report=lambda line: None)
+            try:
+                job = rebuild.rebuild_run(new_norms_reason=reason, new_norms_by=request.user, report=lambda line: None)
+            except rebuild.PhaseOver as exc:  # another rebuild started meanwhile and finishes the work
+                messages.warning(request, str(exc))
+                return redirect(f"{reverse('norms')}?{request.GET.urlencode()}")
             if job is None:
                 messages.success(request, gettext("Nya normer är gjorda och all stegförflyttning är omräknad."))
             else:

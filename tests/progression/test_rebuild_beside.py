@@ -3,14 +3,17 @@
 path processes meanwhile is not lost, readings erased meanwhile leave no rows behind, and the
 schema after the swap is the schema before it."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 
 from participants.models import Enrolment
 from progression import derived_tables, rebuild, scoring
-from progression.models import DimensionScore, Progression, RebuildCatchUp
+from progression.models import DimensionScore, Progression, RebuildCatchUp, RebuildJob, RebuildPhase
 from surveys.models import AssessmentSession
 from tests.progression.helpers import enrol, snapshot, snapshot_differences, submit, world_create
 from tests.surveys.factories import shipped_version, valid_answers
@@ -161,3 +164,98 @@ def test_a_new_rebuild_replaces_what_an_unfinished_one_wrote_beside(world):
         cursor.execute("SELECT to_regclass(%s)", [derived_tables.next_name(derived_tables.SCORES_TABLE)])
         assert cursor.fetchone()[0] is None
     assert snapshot_differences(expected, snapshot()) == []
+
+
+def _next_exists(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [derived_tables.next_name(table)])
+        return cursor.fetchone()[0]
+
+
+def test_a_rebuild_started_during_another_supersedes_it_and_the_first_stops_without_touching_the_tables(world):
+    """The outside review's lost rows: a second rebuild dropped the first one's table beside, and the
+    first swapped in the second's half-written one. Now the first stops at its next chunk."""
+    expected = snapshot()
+    started = []
+
+    def second_rebuild_after_the_first_chunk(message: str) -> None:
+        if message.startswith("Poäng: 1/") and not started:
+            started.append(True)
+            rebuild.progression_rebuild_inline(report=lambda message: None)
+
+    with pytest.raises(rebuild.PhaseOver, match="en nyare omräkning"):
+        rebuild.progression_rebuild_inline(chunk_size=3, report=second_rebuild_after_the_first_chunk)
+
+    assert started
+    first, second = RebuildJob.objects.order_by("id")[1:]  # after the fixture's own rebuild
+    assert (first.phase, second.phase) == (RebuildPhase.SUPERSEDED, RebuildPhase.DONE)
+    assert not any(_next_exists(table) for table in TABLES)
+    assert snapshot_differences(expected, snapshot()) == []
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_a_rebuild_no_longer_current_neither_creates_nor_swaps_a_table(world, table):
+    expected = snapshot()
+    derived_tables.next_create(table)
+    assert derived_tables.next_create(table, current=lambda: False) is False
+    catch_up = scoring.scores_catch_up if table == derived_tables.SCORES_TABLE else scoring.progressions_catch_up
+    assert derived_tables.next_swap(table, catch_up, current=lambda: False) is False
+    assert _next_exists(table), "the newer rebuild's table beside is left to it"
+    assert snapshot() == expected
+
+
+def test_a_swap_that_failed_after_building_its_indexes_succeeds_when_run_again(world):
+    """The outside review: a failure between the index build and the rename left a table beside
+    with its primary key, and every retry then failed on "multiple primary keys"."""
+    expected = snapshot()
+    derived_tables.next_create(derived_tables.SCORES_TABLE)
+    for low, high in rebuild.session_ranges(3):
+        rebuild.score_chunk(low, high)
+
+    def failing_catch_up(table: str) -> None:
+        raise RuntimeError("the worker died in the catch-up")
+
+    with pytest.raises(RuntimeError):
+        derived_tables.next_swap(derived_tables.SCORES_TABLE, failing_catch_up)
+    assert _next_exists(derived_tables.SCORES_TABLE)
+
+    assert rebuild.scores_swap() is True
+    assert not _next_exists(derived_tables.SCORES_TABLE)
+    assert snapshot_differences(expected, snapshot()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_holding_live_rows_while_it_waits_for_the_rebuild_lock_is_not_deadlocked_by_the_swap(world):
+    """The outside review's deadlock: a transaction that deleted live rows first and then asked for
+    the rebuild lock, against a swap that held that lock and asked for the live table. The swap now
+    lets go after SWAP_LOCK_TIMEOUT and tries again, so both finish."""
+    derived_tables.next_create(derived_tables.SCORES_TABLE)
+    for low, high in rebuild.session_ranges(3):
+        rebuild.score_chunk(low, high)
+    victim = DimensionScore.objects.order_by("id").first()
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432
+    )
+    outcome: dict[str, object] = {}
+
+    def withdrawal() -> None:
+        try:
+            with other.transaction():
+                other.execute("DELETE FROM progression_dimensionscore WHERE id = %s", [victim.pk])
+                time.sleep(0.8)  # meanwhile the swap takes the rebuild lock and asks for the table
+                other.execute("SELECT pg_advisory_xact_lock_shared(%s)", [derived_tables.REBUILD_LOCK])
+            outcome["withdrawal"] = "committed"
+        except psycopg.Error as exc:
+            outcome["withdrawal"] = repr(exc)
+
+    thread = threading.Thread(target=withdrawal)
+    thread.start()
+    time.sleep(0.2)  # the withdrawal holds its row first
+    try:
+        outcome["swap"] = rebuild.scores_swap()
+    finally:
+        thread.join(timeout=30)
+        other.close()
+    assert outcome == {"withdrawal": "committed", "swap": True}
+    assert not _next_exists(derived_tables.SCORES_TABLE)

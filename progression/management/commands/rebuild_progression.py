@@ -45,13 +45,16 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=by).first()
             if user is None:
                 raise CommandError(f"Okänd användare: {by}")
-        job = rebuild.rebuild_run(
-            new_norms_reason=reason if recompute_reference else "",
-            new_norms_by=user,
-            chunk_size=chunk_size,
-            workers=workers,
-            report=self.stdout.write,
-        )
+        try:
+            job = rebuild.rebuild_run(
+                new_norms_reason=reason if recompute_reference else "",
+                new_norms_by=user,
+                chunk_size=chunk_size,
+                workers=workers,
+                report=self.stdout.write,
+            )
+        except rebuild.PhaseOver as exc:
+            raise CommandError(str(exc)) from exc
         if job is None:
             self.stdout.write(self.style.SUCCESS("Omräkningen är klar."))
             return
