@@ -345,9 +345,17 @@ def rebuild_resume_stalled(*, stalled_after: timedelta = STALLED_AFTER) -> int:
     how many jobs were resumed."""
     resumed = 0
     stalled = RebuildJob.objects.filter(
-        phase__in=ACTIVE_REBUILD_PHASES, inline=False, progressed_at__lt=timezone.now() - stalled_after
-    )  # an inline rebuild is its own process's; one that died is superseded by the next rebuild
-    for job in stalled:
+        phase__in=ACTIVE_REBUILD_PHASES, progressed_at__lt=timezone.now() - stalled_after
+    )
+    # An inline rebuild belongs to its process, which reports after every chunk: silent this long,
+    # the process is gone (stopped with Ctrl+C, say). Nothing to resume; the page stops saying
+    # "pågår", and the next rebuild starts afresh.
+    stalled.filter(inline=True).update(
+        phase=RebuildPhase.FAILED,
+        finished_at=timezone.now(),
+        error="Omräkningen i en egen process slutade svara; starta en ny omräkning.",
+    )
+    for job in stalled.filter(inline=False):
         RebuildJob.objects.filter(pk=job.pk).update(progressed_at=timezone.now())
         resumed += 1
         if not job.phase_published:

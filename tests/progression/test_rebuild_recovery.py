@@ -109,3 +109,16 @@ def test_a_new_rebuild_supersedes_an_unfinished_one_whose_late_chunks_do_nothing
     rebuild.chunk_run(old.pk, RebuildPhase.PROGRESSION, low, high)  # delivered again an hour later
     assert Progression.objects.count() < rows, "the superseded job's chunk did not run"
     assert rebuild.rebuild_resume_stalled() == 0
+
+
+def test_an_inline_rebuild_whose_process_is_gone_is_marked_failed_not_resumed_on_the_workers(readings):
+    gone = _job_in(RebuildPhase.PROGRESSION, published=True)
+    RebuildJob.objects.filter(pk=gone.pk).update(inline=True)
+
+    assert rebuild.rebuild_resume_stalled() == 0
+
+    gone.refresh_from_db()
+    assert gone.phase == RebuildPhase.FAILED and "slutade svara" in gone.error
+    assert not RebuildChunk.objects.filter(job=gone).exists()
+    rebuild.progression_rebuild_inline(report=lambda message: None)  # the next rebuild starts afresh
+    assert snapshot_differences(readings, snapshot()) == []
