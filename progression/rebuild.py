@@ -287,7 +287,8 @@ def _chunk_write(job_id: int, phase: str, low: int, high: int) -> int | str:
         derived_tables.rebuild_lock()
         job = RebuildJob.objects.get(pk=job_id)
         if job.phase != phase:
-            raise PhaseOver(SUPERSEDED_MESSAGE if job.phase == RebuildPhase.SUPERSEDED else phase)
+            why = {RebuildPhase.SUPERSEDED: SUPERSEDED_MESSAGE, RebuildPhase.FAILED: job.error}
+            raise PhaseOver(why.get(job.phase) or f"Delen hör till en fas som redan är klar ({phase}).")
         if phase == RebuildPhase.SCORES:
             return score_chunk(low, high)
         if phase == RebuildPhase.PROGRESSION:
