@@ -6,7 +6,7 @@ from typing import Any
 
 from progression.reports import disclosure
 from progression.reports.disclosure import Cell
-from progression.reports.filters import KON_WORDS, ReportFilter
+from progression.reports.filters import ReportFilter
 
 # A kön table's columns: women, men, everyone else (annat kön, okänt kön, a volume registered
 # without kön) and the total, so that the parts add up to the total in exact figures. Each column is
@@ -200,11 +200,7 @@ def selection_words(filters: ReportFilter) -> str:
         parts = [filters.forbund.name]
     else:
         parts = [", ".join(insats.name for insats in filters.insatser)]
-    if filters.kon:
-        parts.append(KON_WORDS[filters.kon])
-    if filters.age_band:
-        parts.append(f"{filters.age_band.replace('-', '–')} år")
-    return ", ".join(parts)
+    return ", ".join([*parts, *filters.person_words()])
 
 
 def empty_sentence(ctx: Context, nothing: str, why: str = "") -> str:

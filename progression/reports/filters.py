@@ -49,6 +49,13 @@ class ReportFilter:
         would otherwise publish a selection of them."""
         return len(self.insatser) == Insats.objects.filter(forbund=self.forbund).count()
 
+    def person_words(self) -> list[str]:
+        """Who of the participants the selection keeps, in words: ["kvinnor", "25–34 år"]."""
+        words = [KON_WORDS[self.kon]] if self.kon else []
+        if self.age_band:
+            words.append(f"{self.age_band.replace('-', '–')} år")
+        return words
+
     def describe(self) -> str:
         parts = [
             self.forbund.name,

@@ -155,8 +155,7 @@ def _job_filters(job: ExportJob, user: AbstractBaseUser) -> ReportFilter | None:
 
 def export_job_title(*, job: ExportJob, user: AbstractBaseUser) -> tuple[str, str]:
     """The export in Swedish for the export page and lists, never its kind's code: what it is
-    ("Rapportbilaga (PDF)") and its selection ("Samordningsförbundet …, helår 2026"), as
-    registry.export_title joins them."""
+    ("Rapportbilaga (PDF)") and its selection ("Samordningsförbundet …, helår 2026")."""
     heading = export_heading(job.kind, Path(job.file_name).suffix.lstrip(".") or job.file_format)
     filters = _job_filters(job, user)
     return heading, "" if filters is None else export_selection(job.kind, filters)

@@ -12,7 +12,7 @@ from participants.models import AccessAction
 from participants.services import access_event_log
 from progression.reports import definitions, disclosure, periods, socioeconomic
 from progression.reports.base import Context, Report
-from progression.reports.filters import KON_WORDS, ReportFilter
+from progression.reports.filters import ReportFilter
 
 REPORTS: dict[str, tuple[str, Callable[[Context], Report]]] = {
     "participant-flow": ("Deltagarflöde", definitions.participant_flow),
@@ -59,10 +59,7 @@ def _selection_parts(filters: ReportFilter, forbund_name: str) -> list[str]:
     parts = [forbund_name]
     if filters.insatser and not filters.all_insatser:
         parts.append(filters.insatser[0].name if len(filters.insatser) == 1 else f"{len(filters.insatser)} insatser")
-    if filters.kon:
-        parts.append(KON_WORDS[filters.kon])
-    if filters.age_band:
-        parts.append(f"{filters.age_band.replace('-', '–')} år")
+    parts.extend(filters.person_words())
     if filters.by_kon:
         parts.append("per kön")
     return parts
@@ -79,12 +76,6 @@ def export_selection(kind: str, filters: ReportFilter) -> str:
     if not filters.external and not kind.startswith("analysis-"):
         parts.append("exakta tal för internt bruk")
     return ", ".join(parts)
-
-
-def export_title(kind: str, filters: ReportFilter, file_format: str) -> str:
-    """An export as a person reads it on the export page and in lists: "Rapportbilaga (PDF),
-    Samordningsförbundet Centrala Östergötland, helår 2026"."""
-    return f"{export_heading(kind, file_format)}, {export_selection(kind, filters)}"
 
 
 def export_file_name(kind: str, filters: ReportFilter, extension: str) -> str:
