@@ -1,5 +1,14 @@
-"""/healthz: is the database, Redis and a Celery worker up? JSON, 200 or 503."""
+"""Health for operators, in two questions:
 
+- /livez: does this web process answer? 200 without touching anything else. For the load balancer:
+  a database, Redis or Celery outage must not take every web process out of service.
+- /readyz: are the database, Redis and (when tasks run on workers) a Celery worker up? JSON, 200 or
+  503. For monitoring. The response names the part that is down in words, never the exception's
+  text (which can carry host names, users or paths); the exception goes to the log.
+
+/healthz answers as /readyz, for monitors set up before the split."""
+
+import logging
 from typing import Any
 
 import redis
@@ -11,6 +20,9 @@ from django.views.decorators.cache import never_cache
 from config.celery import app as celery_app
 
 CHECK_TIMEOUT_SECONDS = 1.0
+DOWN = "svarar inte"
+
+logger = logging.getLogger(__name__)
 
 
 def check_database() -> dict[str, Any]:
@@ -18,8 +30,9 @@ def check_database() -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:  # any failure means "down"; the message says why
-        return {"ok": False, "needed": True, "error": str(exc)}
+    except Exception:  # any failure means "down"; the log says why
+        logger.warning("readyz: databasen svarar inte", exc_info=True)
+        return {"ok": False, "needed": True, "error": f"Databasen {DOWN}"}
     return {"ok": True, "needed": True, "engine": connection.vendor}
 
 
@@ -31,8 +44,9 @@ def check_redis() -> dict[str, Any]:
             settings.REDIS_URL, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
         )
         client.ping()
-    except redis.RedisError as exc:
-        return {"ok": False, "needed": True, "error": str(exc)}
+    except redis.RedisError:
+        logger.warning("readyz: Redis svarar inte", exc_info=True)
+        return {"ok": False, "needed": True, "error": f"Redis {DOWN}"}
     return {"ok": True, "needed": True}
 
 
@@ -41,19 +55,23 @@ def check_worker(*, redis_ok: bool) -> dict[str, Any]:
         return {"ok": True, "needed": False, "detail": "uppgifter körs direkt i processen"}
     needed = settings.HEALTHZ_REQUIRE_WORKER
     if not redis_ok:
-        return {"ok": False, "needed": needed, "error": "Redis svarar inte"}
+        return {"ok": False, "needed": needed, "error": f"Redis {DOWN}, så ingen arbetare kan nås"}
     try:
         replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS)
-    except Exception as exc:  # broker errors surface as several exception types
-        return {"ok": False, "needed": needed, "error": str(exc)}
+    except Exception:  # broker errors surface as several exception types
+        logger.warning("readyz: arbetarna kunde inte frågas", exc_info=True)
+        return {"ok": False, "needed": needed, "error": f"Kön {DOWN}"}
     return {"ok": bool(replies), "needed": needed, "workers": len(replies)}
 
 
 @never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
+def livez(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": check_database(), "redis": check_redis()}
     checks["worker"] = check_worker(redis_ok=checks["redis"]["ok"])
-    healthy = all(check["ok"] for check in checks.values() if check["needed"])
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    ready = all(check["ok"] for check in checks.values() if check["needed"])
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

@@ -282,7 +282,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Whether /healthz needs a Celery worker to answer (it does whenever tasks are not eager).
+# Whether /readyz (and /healthz) needs a Celery worker to answer (it does whenever tasks are not eager).
 HEALTHZ_REQUIRE_WORKER = env_bool(ENV, "HEALTHZ_REQUIRE_WORKER", not CELERY_TASK_ALWAYS_EAGER)
 
 LOGGING = {

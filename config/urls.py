@@ -3,14 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import RedocView, SchemaView, SwaggerView
-from config.health import healthz
+from config.health import livez, readyz
 from participants.two_factor import two_factor
 from participants.urls import api_urlpatterns as participants_api
 from progression.urls import api_urlpatterns as progression_api
 from surveys.urls import api_urlpatterns as surveys_api
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
+    path("healthz", readyz, name="healthz"),
     path("logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("tvastegs/", two_factor, name="two_factor"),

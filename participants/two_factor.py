@@ -35,7 +35,7 @@ class TwoFactorMiddleware:
         if (
             user.is_authenticated
             and not user.is_verified()
-            and not request.path.startswith(("/static/", "/healthz", "/logga-ut/", "/tvastegs/"))
+            and not request.path.startswith(("/static/", "/livez", "/readyz", "/healthz", "/logga-ut/", "/tvastegs/"))
             and two_factor_required(user)
         ):
             if request.path.startswith("/api/"):

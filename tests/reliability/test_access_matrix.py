@@ -76,6 +76,8 @@ PUBLIC = {
     "plan_service_worker",
     "pictogram",
     "speech_clip",
+    "livez",
+    "readyz",
     "healthz",
     "public_thanks",
     "service_worker",
