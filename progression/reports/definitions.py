@@ -9,11 +9,11 @@ A report costs a fixed, small number of queries whatever the data: one grouped o
 aggregated query per table instead of one per line (tests/reports/test_report_queries.py pins the
 counts)."""
 
+import json
 from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Count,
@@ -785,7 +785,9 @@ def _counted(condition: str, name: str) -> str:
 # again from its readings up to the end by the engine's own rules (scoring.PROGRESSION_ROWS_SQL)
 # against the norm set in force (recomputed). Which keys those are is asked of the stored row by its
 # unique key (EXISTS), not by a join with `stored`: PostgreSQL expects one recomputed row and joins a
-# CTE in a nested loop, 300 ms at 2 000 participants (docs/performance.md).
+# CTE in a nested loop, 300 ms at 2 000 participants (docs/performance.md). {open} and {later} are
+# id lists (_ids_in), not subqueries: from a subquery PostgreSQL expected a fraction of the readings
+# and read every dimension score in the database, 9.6 s at 200 000 participants.
 PROGRESSION_FIGURES_SQL = """
     WITH stored AS (
         SELECT p.enrolment_id, p.instrument_id, p.dimension_code, p.perspective, p.n_readings AS n,
@@ -795,7 +797,7 @@ PROGRESSION_FIGURES_SQL = """
         FROM progression_progression p
         JOIN surveys_assessmentsession fs ON fs.id = p.first_session_id
         JOIN surveys_assessmentsession ls ON ls.id = p.latest_session_id
-        WHERE p.enrolment_id IN ({enrolments}) AND p.latest_on >= %s
+        WHERE {open} AND p.latest_on >= %s
     ),
     recomputed AS (
         SELECT r.enrolment_id, r.instrument_id, r.dimension_code, r.perspective, r.n, r.first_score,
@@ -843,24 +845,26 @@ PROGRESSION_FIGURES_SQL = """
 """
 
 
-def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[ProgressionKey, dict[str, Any]]:
+def progression_figures(
+    ctx: Context, norm_set: NormSet | None, open_ids: list[int]
+) -> dict[ProgressionKey, dict[str, Any]]:
     """Per instrument, dimension and perspective, in one statement (PROGRESSION_FIGURES_SQL): the
     counts and their record keys, the sums and sums of squares behind the means and their
     intervals, the distinct persons, the days between first and latest reading, the error variance
-    of the norms used and the stage moves."""
+    of the norms used and the stage moves, of the enrolments `open_ids` (those open in the period,
+    as the Bortfall table counts them, so that n is one of its parts)."""
     f = ctx.filters
     starts = stage_starts()
-    # Open in the period, as the Bortfall table counts them, so that n is one of its parts.
-    ids = _ids_sql(enrolments(ctx).filter(open_in_period(ctx)))
-    if ids is None:
+    if not open_ids:
         return {}
-    enrolment_ids, enrolment_params = ids
     until = _period_moments(ctx)[1]
+    open_in, open_params = _ids_in("p.enrolment_id", open_ids)
     # Only the readings of enrolments with a reading after the period are computed again.
-    later = f"SELECT enrolment_id FROM progression_progression WHERE enrolment_id IN ({enrolment_ids})"  # noqa: S608
+    later_in, later_params = _ids_in("enrolment_id", open_ids)
+    later = f"SELECT enrolment_id FROM progression_progression WHERE {later_in} AND latest_on > %s"  # noqa: S608
     rows, rows_params = scoring.progression_rows_sql(
-        f"AND s.enrolment_id IN ({later} AND latest_on > %s) AND s.occurred_at <= %s",
-        [*enrolment_params, f.date_to, until],
+        f"AND s.enrolment_id IN ({later}) AND s.occurred_at <= %s",
+        [*later_params, f.date_to, until],
         norm_set_id=norm_set.pk if norm_set else None,
     )
     first_on, first_on_params = connection.ops.datetime_cast_date_sql("fs.occurred_at", (), settings.TIME_ZONE)
@@ -884,7 +888,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     postgresql = connection.vendor == "postgresql"
     sql = PROGRESSION_FIGURES_SQL.format(
         first_on=first_on,
-        enrolments=enrolment_ids,
+        open=open_in,
         rows=rows,
         counts=", ".join(_counted(condition, name) for name, condition in conditions.items()),
         classes=classes,
@@ -897,7 +901,7 @@ def progression_figures(ctx: Context, norm_set: NormSet | None) -> dict[Progress
     )
     params = [
         *first_on_params,
-        *enrolment_params,
+        *open_params,
         f.date_from,  # a row whose latest reading came before the period cannot be in it
         *rows_params,
         f.date_to,
@@ -938,7 +942,7 @@ ATTRITION_SQL = """
                SUM(CASE WHEN s.occurred_at >= %s THEN 1 ELSE 0 END) AS in_period
         FROM surveys_assessmentsession s
         JOIN participants_enrolment e ON e.id = s.enrolment_id
-        WHERE s.enrolment_id IN ({enrolments}) AND s.status = %s AND NOT s.consent_withdrawn
+        WHERE {open} AND s.status = %s AND NOT s.consent_withdrawn
           AND s.occurred_at <= %s
         GROUP BY s.enrolment_id, e.record_key, s.perspective
     ) r
@@ -946,14 +950,19 @@ ATTRITION_SQL = """
 """
 
 
-def _ids_sql(rows: QuerySet[Enrolment]) -> tuple[str, list[Any]] | None:
-    """The ids of the rows as an SQL subquery with its params; None when the filter can match
-    nothing (no insats that registers people: Django refuses an empty IN list)."""
-    try:
-        sql, params = rows.values("id").query.sql_with_params()
-    except EmptyResultSet:
-        return None
-    return sql, list(params)
+def _open_enrolments(ctx: Context) -> tuple[list[int], Cell]:
+    """The reported enrolments open in the period (the Bortfall table's "inskrivna"): their ids, and
+    their count with its record keys."""
+    rows = list(enrolments(ctx).filter(open_in_period(ctx)).values_list("id", "record_key"))
+    return [pk for pk, _ in rows], Cell(len(rows), sum(key for _, key in rows))
+
+
+def _ids_in(column: str, ids: list[int]) -> tuple[str, list[Any]]:
+    """SQL saying `column` is one of the ids, with its one param: an array on PostgreSQL, whose
+    length the planner sees, a JSON list on SQLite (the embedded default)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [ids]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]  # noqa: S608 - a column name
 
 
 def _period_moments(ctx: Context) -> tuple[Any, Any]:
@@ -966,19 +975,16 @@ def _period_moments(ctx: Context) -> tuple[Any, Any]:
     )
 
 
-def _attrition(ctx: Context) -> dict[str, dict[str, int]]:
+def _attrition(ctx: Context, open_ids: list[int], enrolled: Cell) -> dict[str, dict[str, int]]:
     """Per perspective, the enrolments open in the period in three parts that add up: measured in
     it (at least two readings by its end, the latest in it: the enrolments behind n above), measured
     only before it (two readings, none in the period), and fewer than two readings (the attrition)."""
-    open_enrolments = enrolments(ctx).filter(open_in_period(ctx))
-    enrolled = cell_from(open_enrolments.aggregate(**cell_aggregates("enrolled", Q())), "enrolled")
     measured: dict[str, tuple[Cell, Cell]] = {}
-    ids_sql = _ids_sql(open_enrolments)
-    if ids_sql is not None:
-        ids, ids_params = ids_sql
+    if open_ids:
+        open_in, open_params = _ids_in("s.enrolment_id", open_ids)
         start, end = _period_moments(ctx)
         with reading_connection().cursor() as cursor:
-            cursor.execute(ATTRITION_SQL.format(enrolments=ids), [start, *ids_params, SessionStatus.SUBMITTED, end])
+            cursor.execute(ATTRITION_SQL.format(open=open_in), [start, *open_params, SessionStatus.SUBMITTED, end])
             for perspective, n_in, key_in, n_before, key_before in cursor.fetchall():
                 measured[perspective] = (Cell(n_in or 0, key_in or 0), Cell(n_before or 0, key_before or 0))
     attrition = {}
@@ -1123,7 +1129,8 @@ def _points(span: list[float] | None) -> float | str | None:
 def progression(ctx: Context) -> Report:
     f = ctx.filters
     norm_set = NormSet.objects.order_by("-version").first()
-    dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx, norm_set).values()]
+    open_ids, enrolled = _open_enrolments(ctx)
+    dimensions = [_dimension_figures(ctx, row) for row in progression_figures(ctx, norm_set, open_ids).values()]
     labels = area_labels()
     for d in dimensions:
         d["area"] = labels.get(d["dimension"], d["dimension"])  # the area's name, never its code
@@ -1201,7 +1208,7 @@ def progression(ctx: Context) -> Report:
     measured = {d["perspective"] for d in dimensions}
     attrition = {
         p: counts
-        for p, counts in _attrition(ctx).items()
+        for p, counts in _attrition(ctx, open_ids, enrolled).items()
         if p in measured or counts["measured"] or counts["measured_before"]
     }
     thirds_table = Table(
