@@ -67,6 +67,11 @@ IMPORT_CONSENT_TEXT = "import"
 IMPORTED_NAME = "(namn saknas – importerad)"  # the file has no name column; rectify on the participant page
 COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "personnummer": "personnummer"}
 MAX_ROWS = 50_000
+UNREADABLE = "\ufffd"  # a byte read_rows could not turn into a character
+UNREADABLE_MESSAGE = (
+    "Ett tecken här kan inte läsas: filen är varken UTF-8 eller Windows-1252. Spara den som "
+    "”CSV UTF-8 (kommaavgränsad)” i Excel och försök igen."
+)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,10 @@ def read_rows(content: bytes) -> list[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = content.decode("cp1252")  # Excel's "CSV (semikolonavgränsad)" on Swedish Windows
+        # Excel's "CSV (semikolonavgränsad)" on Swedish Windows. The five bytes Windows-1252 leaves
+        # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become UNREADABLE, which parse() reports as an
+        # error of the row and column they are in.
+        text = content.decode("cp1252", errors="replace")
     first = text.splitlines()[0] if text else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     return list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -172,6 +180,11 @@ def parse(content: bytes, *, forbund: Forbund) -> tuple[list[ImportRow], list[Ro
 
         def fail(column: str, message: str, number: int = number, row_errors: list = row_errors) -> None:
             row_errors.append(RowError(number, column, message))
+
+        unreadable = [column for column in COLUMNS if UNREADABLE in value[column]]
+        if unreadable:
+            errors += [RowError(number, column, UNREADABLE_MESSAGE) for column in unreadable]
+            continue  # the row's other checks would only repeat the same problem
 
         anonymous = value["anonym"].lower() in ("ja", "j", "1")
         if value["anonym"] and value["anonym"].lower() not in ("ja", "nej", "j", "n", "0", "1"):

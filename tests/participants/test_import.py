@@ -141,6 +141,29 @@ def test_excel_semicolon_windows_1252_and_comma_utf8_and_xlsx(world):
     assert Participant.objects.filter(is_anonymous=True, kon="annat", birth_year=1980).count() == 1
 
 
+def test_a_byte_windows_1252_cannot_read_is_an_error_of_its_row_and_column_not_a_500(world, client):
+    """0x81 is undefined in Windows-1252 (and not UTF-8): the row is named, the good row and what
+    is stored already are kept, and the page answers with the error instead of a 500."""
+    good = csv_bytes([row(personnummer=PNR_B, insats="backaberg")], encoding="cp1252")
+    assert _import(world, good).enrolments_created == 1
+    stored = list(Enrolment.objects.values())
+    bad = csv_bytes(
+        [row(personnummer=PNR_B, insats="backaberg"), row(kon="kvinna", utbildning="XX")], encoding="cp1252"
+    )
+    bad = bad.replace(b"XX", b"gymn\x81sial")
+
+    result = _import(world, bad)
+
+    assert [(e.row, e.column) for e in result.errors] == [(3, "utbildning")]
+    assert "varken UTF-8 eller Windows-1252" in result.errors[0].message
+    assert list(Enrolment.objects.values()) == stored
+    client.force_login(world.admin_sco)
+    upload = SimpleUploadedFile("deltagare.csv", bad, content_type="text/csv")
+    response = client.post(reverse("import_page"), {"forbund": "sco", "file": upload})
+    assert response.status_code == 200
+    assert "varken UTF-8 eller Windows-1252" in response.text
+
+
 def test_wrong_header_is_refused_before_any_row(world):
     with pytest.raises(ImportFileError, match="Rubrikraden stämmer inte"):
         _import(world, b"namn;personnummer\nAnna;19900101-9984\n")
