@@ -25,7 +25,16 @@ from surveys.validation import validate_answers
 
 
 class SurveyClosed(Exception):
-    """The survey link is unknown or closed; the message is for the respondent."""
+    """The survey link is unknown, closed or full; the message is for the respondent."""
+
+
+def _full() -> SurveyClosed:
+    return SurveyClosed(
+        _(
+            "Enkäten har redan fått lika många svar som antalet tillfrågade, så fler svar kan inte tas emot. "
+            "Tack för att du ville svara!"
+        )
+    )
 
 
 def survey_campaign_create(
@@ -64,7 +73,9 @@ def survey_campaign_create(
 def survey_campaign_update(
     *, campaign: SurveyCampaign, number_asked: int | None = None, closed: bool | None = None
 ) -> SurveyCampaign:
-    """Correct the number asked, or close/reopen the survey."""
+    """Correct the number asked, or close/reopen the survey. The campaign row is locked, as every
+    new response locks it, so that the number asked cannot slip below the responses."""
+    campaign = SurveyCampaign.objects.select_for_update().get(pk=campaign.pk)
     if number_asked is not None:
         if number_asked < 1:
             raise ValidationError({"number_asked": "Ange hur många som tillfrågas (minst 1)."})
@@ -84,13 +95,17 @@ def survey_campaign_open(*, token: str) -> SurveyCampaign:
         raise SurveyClosed(_("Enkäten finns inte. Kontrollera länken."))
     if campaign.closed:
         raise SurveyClosed(_("Enkäten är stängd. Tack för att du ville svara!"))
+    if campaign.responses.count() >= campaign.number_asked:
+        raise _full()
     return campaign
 
 
 def survey_response_submit(
     *, token: str, client_uuid: uuid.UUID | str, answers: Mapping[str, object]
 ) -> SurveyResponse:
-    """Store one anonymous response (no person, only insats and period); a resubmission is harmless."""
+    """Store one anonymous response (no person, only insats and period); a resubmission is harmless.
+    A link takes at most as many responses as people were asked, so the response rate cannot pass
+    100 %: the campaign row is locked while its responses are counted and the new one stored."""
     client_uuid = uuid.UUID(str(client_uuid))
     existing = SurveyResponse.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
@@ -104,6 +119,9 @@ def survey_response_submit(
     items = dict(Item.objects.filter(version=campaign.version, code__in=list(answers)).values_list("code", "id"))
     try:
         with transaction.atomic():
+            locked = SurveyCampaign.objects.select_for_update().get(pk=campaign.pk)
+            if SurveyResponse.objects.filter(campaign=locked).count() >= locked.number_asked:
+                raise _full()
             response = SurveyResponse.objects.create(
                 campaign=campaign, client_uuid=client_uuid, submitted_on=timezone.localdate()
             )

@@ -39,6 +39,8 @@ from participants.models import Enrolment, ExitReason, InsatsPeriod
 from participants.services import participant_create
 from progression.models import Classification
 from progression.reports.filters import FilterError, parse_filter, preset_period
+from surveys.models import SurveyResponse
+from surveys.satisfaction import survey_campaign_update
 from tests.reports.helpers import build, enrol, progression_row, query
 from tests.surveys.factories import shipped_version
 
@@ -382,6 +384,24 @@ def question(code, positive, n, asked, rate, share, target, met):  # noqa: ANN00
         "target": target,
         "met": met,
     }
+
+
+def test_a_response_rate_never_passes_100_percent_even_with_the_noise_outside(figures, survey_data):
+    """Everyone asked answered (8 of 8): inside 100 %; outside the published count of responses
+    carries noise and can exceed the number asked, the rate still stops at 100 % (base.share)."""
+    survey_campaign_update(campaign=survey_data, number_asked=8)
+    inside = build(figures.world.coordinator_sco, "survey", insats="jonsbo").data["instruments"]["nns-pagaende"]
+    assert (inside["responses"], inside["response_rate"]) == (8, 100.0)
+    noise_above = 0
+    for seed in range(30):
+        for number, response in enumerate(SurveyResponse.objects.filter(campaign=survey_data).order_by("pk")):
+            SurveyResponse.objects.filter(pk=response.pk).update(record_key=seed * 1009 + number * 7919)
+        outside = build(figures.world.coordinator_sco, "survey", external=True, insats="jonsbo")
+        survey = outside.data["instruments"]["nns-pagaende"]
+        rates = [survey["response_rate"], *(q["response_rate"] for q in survey["questions"])]
+        assert all(rate is None or 0 <= rate <= 100 for rate in rates), (seed, survey["responses"], rates)
+        noise_above += survey["responses"] > 8
+    assert noise_above, "the noise never published more responses than asked: the test would prove nothing"
 
 
 def test_survey_one_insats_against_targets(figures, survey_data):

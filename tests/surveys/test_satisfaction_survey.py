@@ -173,6 +173,48 @@ def test_an_unknown_link_takes_no_responses(campaign):
     assert _stored() == (0, 0)
 
 
+def test_a_link_takes_no_more_responses_than_people_asked_but_a_resubmission_still_answers(campaign):
+    """A response rate above 100 % was reached by answering one link again and again."""
+    first = uuid.uuid4()
+    survey_response_submit(token=campaign.token, client_uuid=first, answers={"nns_1": 6})
+    for _ in range(2):
+        survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers={"nns_1": 5})
+
+    with pytest.raises(SurveyClosed, match="lika många svar som antalet tillfrågade"):
+        survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers={"nns_1": 4})
+
+    assert _stored() == (3, 3)
+    with pytest.raises(SurveyClosed, match="lika många svar"):  # the form says so before anyone answers
+        survey_campaign_open(token=campaign.token)
+    # the device whose first answer got no reply sends it again: it is answered, not refused
+    assert survey_response_submit(token=campaign.token, client_uuid=first, answers={"nns_1": 6}).campaign == campaign
+    survey_campaign_update(campaign=campaign, number_asked=4)  # more were asked after all
+    survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers={"nns_1": 4})
+    assert _stored() == (4, 4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_responses_sent_at_the_same_moment_stop_at_the_number_asked(campaign):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def submit(_: int) -> str:
+        try:
+            survey_response_submit(token=campaign.token, client_uuid=uuid.uuid4(), answers={"nns_1": 6})
+            return "stored"
+        except SurveyClosed:
+            return "full"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(submit, range(12)))
+
+    assert outcomes.count("stored") == 3 and outcomes.count("full") == 9
+    assert SurveyResponse.objects.filter(campaign=campaign).count() == 3
+
+
 # --- Campaigns ----------------------------------------------------------------------------------
 
 
