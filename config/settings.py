@@ -198,6 +198,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": ENV.get("STEGVIS_API_RATE_USER", "2000/hour"),
         "ip": ENV.get("STEGVIS_API_RATE_IP", "5000/hour"),
+        # New answers to one public survey or self-assessment link from one device (IP address):
+        # config.throttling.PublicAnswerThrottle, on the pages without an account.
+        "public_answers": ENV.get("STEGVIS_PUBLIC_ANSWER_RATE", "30/hour"),
     },
     # Proxies in front of gunicorn that append to X-Forwarded-For: the client's address is the one the
     # last of them appended. 0 (no proxy): REMOTE_ADDR, and X-Forwarded-For is ignored.

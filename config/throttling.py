@@ -1,6 +1,7 @@
 """The API's rate limits (REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]), in a module of their own:
 DRF imports them while it defines APIView, so this module must not import rest_framework.views."""
 
+import hashlib
 import logging
 import math
 
@@ -67,3 +68,20 @@ class IpThrottle(_WindowThrottle):
 
     def get_cache_key(self, request: Request, view: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PublicAnswerThrottle(_WindowThrottle):
+    """New answers sent to one public link (an anonymous survey or a self-assessment link) from one
+    device, known by its IP address as IpThrottle knows it, per clock hour (rate "public_answers").
+    For the pages without an account, which DRF's throttles do not cover. The link is in the key as
+    a hash, never as the token itself. A link also takes no more answers than it can: one for a
+    self-assessment link, the number asked for a survey (surveys.satisfaction)."""
+
+    scope = "public_answers"
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.link = hashlib.sha256(token.encode()).hexdigest()[:24]
+
+    def get_cache_key(self, request: Request, view: object) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}-{self.link}"}

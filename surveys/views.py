@@ -20,11 +20,19 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 
 from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, Language, participant_language
+from config.throttling import PublicAnswerThrottle
 from participants import access
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
 from surveys.forms import CampaignForm, SelfLinkForm
-from surveys.models import PROGRESSION_INSTRUMENT, InstrumentPurpose, Perspective, SurveyCampaign
+from surveys.models import (
+    PROGRESSION_INSTRUMENT,
+    AssessmentSession,
+    InstrumentPurpose,
+    Perspective,
+    SurveyCampaign,
+    SurveyResponse,
+)
 from surveys.satisfaction import SurveyClosed, survey_campaign_create, survey_campaign_open, survey_response_submit
 from surveys.selectors import (
     instrument_version_current,
@@ -338,6 +346,19 @@ def public_survey_submit(request: HttpRequest, token: str) -> HttpResponse:
     return _public_submit(request, token, submit=survey_response_submit, unusable=SurveyClosed, form="public_survey")
 
 
+def _answer_stored(client_uuid: object) -> bool:
+    """Whether answers with this id are stored already (a device sending them again): such a
+    resubmission is answered without counting against the device's limit."""
+    try:
+        known = uuid.UUID(str(client_uuid))
+    except ValueError:
+        return False
+    return (
+        SurveyResponse.objects.filter(client_uuid=known).exists()
+        or AssessmentSession.objects.filter(client_uuid=known).exists()
+    )
+
+
 def _public_submit(
     request: HttpRequest, token: str, *, submit: Any, unusable: type[Exception], form: str
 ) -> HttpResponse:
@@ -349,6 +370,12 @@ def _public_submit(
     if data.get("_invalid"):
         return _error_response({"__all__": _("Svaren kom inte fram hela. Försök skicka igen.")}, True)
     client_uuid = data.get("client_uuid") or uuid.uuid4()
+    if not _answer_stored(client_uuid) and not PublicAnswerThrottle(token).allow_request(request, None):
+        # The form's outbox keeps the answers on a 429 and sends them again later.
+        busy = _("Många svar har skickats från den här enheten den senaste timmen. Vänta en stund och skicka igen.")
+        if as_json:
+            return JsonResponse({"ok": False, "detail": busy}, status=429)
+        return message_page(request, busy, language=language, status=429)
     try:
         submit(token=token, client_uuid=client_uuid, answers=parse_answers(data))
     except unusable as exc:

@@ -118,7 +118,7 @@ def test_rates_come_from_the_environment_and_production_reads_the_proxys_address
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps([s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.REST_FRAMEWORK['NUM_PROXIES']]))"
     )
-    names = ("STEGVIS_API_RATE_USER", "STEGVIS_API_RATE_IP", "STEGVIS_NUM_PROXIES")
+    names = ("STEGVIS_API_RATE_USER", "STEGVIS_API_RATE_IP", "STEGVIS_PUBLIC_ANSWER_RATE", "STEGVIS_NUM_PROXIES")
     clean = {name: value for name, value in os.environ.items() if name not in names}
 
     def loaded(module: str, **env: str) -> list:
@@ -132,11 +132,13 @@ def test_rates_come_from_the_environment_and_production_reads_the_proxys_address
         )
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    assert loaded("config.settings") == [{"user": "2000/hour", "ip": "5000/hour"}, 0]
-    assert loaded("config.settings", STEGVIS_API_RATE_USER="10/minute", STEGVIS_API_RATE_IP="99/day") == [
-        {"user": "10/minute", "ip": "99/day"},
-        0,
-    ]
+    assert loaded("config.settings") == [{"user": "2000/hour", "ip": "5000/hour", "public_answers": "30/hour"}, 0]
+    changed = {
+        "STEGVIS_API_RATE_USER": "10/minute",
+        "STEGVIS_API_RATE_IP": "99/day",
+        "STEGVIS_PUBLIC_ANSWER_RATE": "3/day",
+    }
+    assert loaded("config.settings", **changed) == [{"user": "10/minute", "ip": "99/day", "public_answers": "3/day"}, 0]
     production = {
         "SECRET_KEY": "x" * 60,
         "STEGVIS_FIELD_KEYS": "Zm9yLXRoZS1wcm9kdWN0aW9uLXNldHRpbmdzLXRlc3Q9PQ==",

@@ -221,6 +221,38 @@ def test_anonymous_survey_page_and_submission(client, world):
     assert SurveyResponse.objects.filter(campaign=campaign).count() == 1
 
 
+def test_one_device_sends_a_limited_number_of_new_answers_to_a_link_an_hour(client, world, settings):
+    """Per device (IP address) and link: beyond the rate a 429 that stores nothing (the form's outbox
+    keeps the answers); a resubmission of stored answers and another device still get through."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "public_answers": "2/hour"},
+    }
+    campaign = survey_campaign_create(
+        insats=world.insats,
+        version=shipped_version("nns-pagaende"),
+        period_start=world.enrolment.start_date,
+        period_end=world.enrolment.start_date,
+        number_asked=10,
+        created_by=world.mentor,
+    )
+    url = reverse("public_survey_submit", args=[campaign.token])
+    sent = [str(uuid.uuid4()) for _ in range(3)]
+
+    def send(client_uuid: str, address: str = "203.0.113.7"):  # noqa: ANN202
+        body = {"client_uuid": client_uuid, "answers": {"nns_1": 6}}
+        return client.post(url, json.dumps(body), content_type="application/json", REMOTE_ADDR=address)
+
+    assert [send(u).status_code for u in sent] == [200, 200, 429]
+    assert "Många svar har skickats från den här enheten" in send(sent[2]).json()["detail"]
+    assert SurveyResponse.objects.filter(campaign=campaign).count() == 2
+    assert send(sent[0]).status_code == 200  # answers it has stored: answered, not counted
+    assert send(sent[2], address="198.51.100.4").status_code == 200
+    assert SurveyResponse.objects.filter(campaign=campaign).count() == 3
+    form_post = client.post(url, {"client_uuid": str(uuid.uuid4()), "nns_1": "6"}, REMOTE_ADDR="203.0.113.7")
+    assert form_post.status_code == 429 and "Vänta en stund" in form_post.text
+
+
 def test_the_same_reading_with_other_answers_is_a_409_that_keeps_the_changes_on_the_device(client, world):
     client.force_login(world.mentor)
     reading = _tablet_reading(world, "self")
