@@ -253,6 +253,25 @@ def test_one_device_sends_a_limited_number_of_new_answers_to_a_link_an_hour(clie
     assert form_post.status_code == 429 and "Vänta en stund" in form_post.text
 
 
+def test_a_survey_everyone_asked_has_answered_says_so_in_the_list_and_on_its_link(client, world):
+    campaign = survey_campaign_create(
+        insats=world.insats,
+        version=shipped_version("nns-pagaende"),
+        period_start=world.enrolment.start_date,
+        period_end=world.enrolment.start_date,
+        number_asked=1,
+        created_by=world.mentor,
+    )
+    body = {"client_uuid": str(uuid.uuid4()), "answers": {"nns_1": 6}}
+    assert _post_json(client, reverse("public_survey_submit", args=[campaign.token]), body).status_code == 200
+
+    page = client.get(reverse("public_survey", args=[campaign.token]))
+    assert page.status_code == 410 and "lika många svar som antalet tillfrågade" in page.text
+    client.force_login(world.mentor)
+    listing = client.get(reverse("campaign_list", args=[world.insats.code]))
+    assert listing.status_code == 200 and "Alla tillfrågade har svarat" in listing.text
+
+
 def test_the_same_reading_with_other_answers_is_a_409_that_keeps_the_changes_on_the_device(client, world):
     client.force_login(world.mentor)
     reading = _tablet_reading(world, "self")
