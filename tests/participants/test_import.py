@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from openpyxl import Workbook
 
-from participants import crypto
+from participants import crypto, importing
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
 from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, Participant
 from tests.factories import registry_world, synthetic_personnummer
@@ -162,6 +162,44 @@ def test_a_byte_windows_1252_cannot_read_is_an_error_of_its_row_and_column_not_a
     response = client.post(reverse("import_page"), {"forbund": "sco", "file": upload})
     assert response.status_code == 200
     assert "varken UTF-8 eller Windows-1252" in response.text
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    for cells in rows:
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_file_over_the_row_limit_is_refused_before_its_rows_are_read(world, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    rows = [row(personnummer=synthetic_personnummer(date(1990, 1, day), "996")) for day in range(1, 5)]
+    read = []
+    monkeypatch.setattr(importing, "_cell", lambda value: read.append(value) or ("" if value is None else str(value)))
+
+    with pytest.raises(ImportFileError, match="Filen har 4 rader; en import tar högst 3"):
+        _import(world, _xlsx(rows))  # the sheet's size says so: no cell is read
+    assert read == []
+    with pytest.raises(ImportFileError, match="Filen har minst 4 rader"):
+        _import(world, csv_bytes(rows))
+    assert not Enrolment.objects.exists()
+    # empty lines at the end of a CSV file do not count
+    assert _import(world, csv_bytes(rows[:3]) + b";;;\r\n" * 10 + b"\r\n" * 10).enrolments_created == 3
+
+
+def test_an_excel_file_that_unpacks_too_large_is_refused_before_it_is_opened(world, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_UNPACKED_BYTES", 2_000)
+    with pytest.raises(ImportFileError, match="Excelfilen packas upp till 0 MB; en import tar högst 0 MB"):
+        _import(world, _xlsx([row()]))
+
+
+def test_a_file_that_is_not_a_zip_but_starts_like_one_is_named_unreadable(world):
+    with pytest.raises(ImportFileError, match="Excelfilen kan inte läsas"):
+        _import(world, b"PK\x03\x04 not really a workbook")
 
 
 def test_wrong_header_is_refused_before_any_row(world):
