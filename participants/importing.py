@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -452,67 +452,74 @@ def import_enrolments(*, content: bytes, forbund: Forbund, by: AbstractBaseUser,
         return result
     anonymous_keys = _anonymous_keys(rows, forbund)
     found: dict[int, Participant] = {}
+    people: dict[str, Participant] = {}
+
+    def import_row(row: ImportRow) -> None:
+        if row.anonymous:
+            key = anonymous_keys[row.number]
+            enrolment = Enrolment.objects.filter(import_key=key).first()
+            if enrolment is None:
+                person = participant_create(forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True)
+                result.participants_created += 1
+                _create(row, person, key)
+                result.enrolments_created += 1
+            else:
+                _update(enrolment, row, result)
+            return
+        person = people.get(row.personnummer)
+        if person is None:
+            record = (
+                IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(row.personnummer))
+                .select_related("participant")
+                .first()
+            )
+            if record is not None:
+                person = record.participant
+                found[person.pk] = person
+            else:
+                try:
+                    person = participant_register(
+                        forbund=forbund,
+                        registered_by=by,
+                        kon=row.kon,
+                        personnummer=row.personnummer,
+                        name=IMPORTED_NAME,
+                        consent_channel=ConsentChannel.WRITTEN,
+                        consent_text_version=IMPORT_CONSENT_TEXT,
+                        today=row.start,
+                        from_file=True,
+                    )
+                except ValidationError as exc:
+                    result.errors += [
+                        RowError(row.number, COLUMN_FOR_FIELD.get(name, name), " ".join(messages))
+                        for name, messages in exc.message_dict.items()
+                    ]
+                    return
+                result.participants_created += 1
+            people[row.personnummer] = person
+        enrolment = Enrolment.objects.filter(participant=person, insats=row.insats, start_date=row.start).first()
+        if enrolment is not None:
+            _update(enrolment, row, result)
+        elif problem := _new_enrolment_problem(row, person, existing=person.pk in found):
+            result.errors.append(problem)
+        else:
+            _create(row, person, None)
+            result.enrolments_created += 1
+            if person.pk in found:
+                _record_enrolment_of_existing(row, person, by)
+
     try:
         with transaction.atomic():
             _lock_forbund_imports(forbund)
-            people: dict[str, Participant] = {}
             for row in rows:
-                if row.anonymous:
-                    key = anonymous_keys[row.number]
-                    enrolment = Enrolment.objects.filter(import_key=key).first()
-                    if enrolment is None:
-                        person = participant_create(
-                            forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True
-                        )
-                        result.participants_created += 1
-                        _create(row, person, key)
-                        result.enrolments_created += 1
-                    else:
-                        _update(enrolment, row, result)
-                    continue
-                person = people.get(row.personnummer)
-                if person is None:
-                    record = (
-                        IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(row.personnummer))
-                        .select_related("participant")
-                        .first()
-                    )
-                    if record is not None:
-                        person = record.participant
-                        found[person.pk] = person
-                    else:
-                        try:
-                            person = participant_register(
-                                forbund=forbund,
-                                registered_by=by,
-                                kon=row.kon,
-                                personnummer=row.personnummer,
-                                name=IMPORTED_NAME,
-                                consent_channel=ConsentChannel.WRITTEN,
-                                consent_text_version=IMPORT_CONSENT_TEXT,
-                                today=row.start,
-                                from_file=True,
-                            )
-                        except ValidationError as exc:
-                            result.errors += [
-                                RowError(row.number, COLUMN_FOR_FIELD.get(name, name), " ".join(messages))
-                                for name, messages in exc.message_dict.items()
-                            ]
-                            continue
-                        result.participants_created += 1
-                    people[row.personnummer] = person
-                enrolment = Enrolment.objects.filter(
-                    participant=person, insats=row.insats, start_date=row.start
-                ).first()
-                if enrolment is not None:
-                    _update(enrolment, row, result)
-                elif problem := _new_enrolment_problem(row, person, existing=person.pk in found):
-                    result.errors.append(problem)
-                else:
-                    _create(row, person, None)
-                    result.enrolments_created += 1
-                    if person.pk in found:
-                        _record_enrolment_of_existing(row, person, by)
+                known = row.personnummer in people
+                try:
+                    with transaction.atomic():  # a row the database refuses undoes only itself
+                        import_row(row)
+                except IntegrityError as exc:
+                    if not known:  # a person made in the undone row does not exist
+                        people.pop(row.personnummer, None)
+                    result.errors.append(_refused_by_database(row, exc))
             if dry_run or result.errors:
                 transaction.set_rollback(True)
     finally:  # every hit is logged, whatever became of the import
@@ -549,6 +556,20 @@ def _update(enrolment: Enrolment, row: ImportRow, result: ImportResult) -> None:
         result.enrolments_updated += 1
     else:
         result.enrolments_unchanged += 1
+
+
+def _refused_by_database(row: ImportRow, exc: IntegrityError) -> RowError:
+    """A row the database refused (a rule the checks above missed, or a registration made at the
+    same moment): an error of the row in Swedish, never a 500."""
+    text = str(exc)
+    if "one_open_enrolment_per_insats" in text or "participants_enrolment.participant_id" in text:
+        return RowError(row.number, "inskrivningsdatum", "Personen har redan en pågående inskrivning i insatsen.")
+    return RowError(
+        row.number,
+        "",
+        "Raden kunde inte sparas: den strider mot det som redan finns i Stegvis. Kontrollera raden och "
+        "personens inskrivningar.",
+    )
 
 
 def _new_enrolment_problem(row: ImportRow, person: Participant, *, existing: bool) -> RowError | None:

@@ -202,6 +202,24 @@ def test_a_file_that_is_not_a_zip_but_starts_like_one_is_named_unreadable(world)
         _import(world, b"PK\x03\x04 not really a workbook")
 
 
+def test_a_row_the_database_refuses_is_an_error_of_that_row_and_nothing_is_stored(world, monkeypatch):
+    """A person with an open enrolment in the insats, and a check that misses it (as a registration
+    made between the check and the write would): the database's rule refuses the row, and the import
+    reports it as a row error instead of a 500."""
+    assert _import(world, csv_bytes([row(inskrivningsdatum="2025-01-10")])).enrolments_created == 1
+    stored = list(Enrolment.objects.values())
+    monkeypatch.setattr(importing, "_new_enrolment_problem", lambda *args, **kwargs: None)
+    rows = [row(personnummer=PNR_B, insats="backaberg"), row(inskrivningsdatum="2025-03-01")]
+
+    result = _import(world, csv_bytes(rows))
+
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (3, "inskrivningsdatum", "Personen har redan en pågående inskrivning i insatsen.")
+    ]
+    assert list(Enrolment.objects.values()) == stored
+    assert not IdentityRecord.objects.filter(pnr_index=crypto.pnr_index(PNR_B)).exists()
+
+
 def test_wrong_header_is_refused_before_any_row(world):
     with pytest.raises(ImportFileError, match="Rubrikraden stämmer inte"):
         _import(world, b"namn;personnummer\nAnna;19900101-9984\n")
