@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "progression.tasks.rebuild_resume_stalled",
         "schedule": 300.0,
     },
+    "republish-exports": {
+        "task": "progression.tasks.republish_exports",
+        "schedule": crontab(minute="*/2"),
+    },
     "expire-exports": {
         "task": "progression.tasks.expire_exports",
         "schedule": crontab(hour=4, minute=0),

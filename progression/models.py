@@ -441,6 +441,8 @@ class ExportJob(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the job was last put on the queue; None while the broker has not taken it (it was down).
+    published_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
 
     class Meta:

@@ -34,6 +34,7 @@ from progression.reports.jobs import (
     export_job_create,
     export_job_download,
     export_job_file_name,
+    export_job_state_text,
     export_job_title,
 )
 from progression.reports.periods import ClosureError, period_close, period_reopen
@@ -178,11 +179,16 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
                 "status": job.status,
                 "progress": job.progress,
                 "error": job.error,
+                "text": export_job_state_text(job),
                 "download_url": reverse("export_download", args=[job.pk]) if job.status == ExportStatus.DONE else None,
             }
         )
     heading, selection = export_job_title(job=job, user=request.user)
-    return render(request, "progression/export_status.html", {"job": job, "heading": heading, "selection": selection})
+    return render(
+        request,
+        "progression/export_status.html",
+        {"job": job, "heading": heading, "selection": selection, "state": export_job_state_text(job)},
+    )
 
 
 @page_access(Page.REPORTS)

@@ -31,6 +31,14 @@ def run_export(job_id: int) -> None:
     export_job_run(job_id=job_id)
 
 
+@shared_task(time_limit=120)
+def republish_exports() -> int:
+    """Every two minutes: put on the queue the exports the broker did not take (it was down)."""
+    from progression.reports.jobs import export_jobs_republish
+
+    return export_jobs_republish()
+
+
 @shared_task(time_limit=600)
 def expire_exports() -> int:
     """Nightly: remove export files past their keep time."""

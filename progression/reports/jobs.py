@@ -1,6 +1,7 @@
 """Export jobs: a report or the PDF pack made in the background with progress, kept for a while;
 and freezing the reports of a period being closed (periods.py)."""
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -8,9 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
+from kombu.exceptions import OperationalError
 
 from config.replica import replica_read
 from participants.models import AccessAction
@@ -31,6 +35,11 @@ from progression.reports.registry import (
 )
 
 KEEP_FILES_DAYS = 7
+# A job the broker never took is published again by the sweep (every two minutes); one it took but
+# no worker has started after this long (Redis keeps nothing on disk: a restart loses the queue) too.
+REPUBLISH_AFTER = timedelta(minutes=30)
+
+logger = logging.getLogger(__name__)
 PACK = "pdf-pack"
 ANALYSIS = ("analysis-long", "analysis-wide")
 
@@ -46,9 +55,7 @@ def export_dir() -> Path:
 def export_job_create(
     *, user: AbstractBaseUser, kind: str, file_format: str, params: dict[str, Any], external: bool
 ) -> ExportJob:
-    """Queue an export; the task starts when the transaction commits."""
-    from progression.tasks import run_export
-
+    """Queue an export; the task starts when the transaction commits (export_job_publish)."""
     if kind != PACK and kind not in REPORTS and kind not in ANALYSIS:
         raise ValueError(f"Okänd rapport: {kind}")
     if file_format not in ("csv", "xlsx", "pdf"):
@@ -61,8 +68,45 @@ def export_job_create(
         external=external,
         expires_at=timezone.now() + timedelta(days=KEEP_FILES_DAYS),
     )
-    transaction.on_commit(lambda: run_export.delay(job.pk))
+    transaction.on_commit(lambda: export_job_publish(job.pk))
     return job
+
+
+def export_job_publish(job_id: int) -> bool:
+    """Put the job on the long queue and note when; False when the broker does not answer. The job is
+    stored either way, so the request that made it answers normally, and export_jobs_republish puts
+    it on the queue when the broker is back."""
+    from progression.tasks import run_export
+
+    try:
+        run_export.delay(job_id)
+    except OperationalError:
+        logger.warning("Kunde inte köa export %s; svepet köar den när kön är tillbaka", job_id, exc_info=True)
+        return False
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(published_at=timezone.now())
+    return True
+
+
+def export_jobs_republish(*, now: Any = None) -> int:
+    """Periodically: publish again the jobs still queued that the broker never took, or took more
+    than REPUBLISH_AFTER ago without a worker starting them. A job delivered twice makes the same
+    file (export_job_run). Returns how many were published."""
+    now = now or timezone.now()
+    stuck = ExportJob.objects.filter(status=ExportStatus.QUEUED, expires_at__gt=now).filter(
+        Q(published_at__isnull=True) | Q(published_at__lt=now - REPUBLISH_AFTER)
+    )
+    return sum(export_job_publish(pk) for pk in stuck.order_by("pk").values_list("pk", flat=True))
+
+
+def export_job_state_text(job: ExportJob) -> str:
+    """What the export page says of the job's state, in the user's language (the page and its polling)."""
+    if job.status == ExportStatus.DONE:
+        return gettext("Klar.")
+    if job.status == ExportStatus.FAILED:
+        return gettext("Exporten kunde inte göras: %(error)s") % {"error": job.error}
+    if job.status == ExportStatus.QUEUED and job.published_at is None:
+        return gettext("Kön svarar inte just nu. Exporten är sparad och startar av sig själv när kön är tillbaka.")
+    return f"{job.get_status_display()} … {job.progress} %"
 
 
 def _query(params: dict[str, Any]) -> QueryDict:

@@ -12,11 +12,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from participants.models import AccessAction, AccessEvent
+from progression import tasks
 from progression.models import ExportJob
 from progression.reports import disclosure
-from progression.reports.jobs import export_dir, export_jobs_expire
+from progression.reports.jobs import export_dir, export_jobs_expire, export_jobs_republish
 from tests.reports.helpers import build, cell_text
 
 pytestmark = pytest.mark.django_db
@@ -149,16 +151,66 @@ def test_export_status_json_and_download_url(figures, client, media, django_capt
 
     queued = start_export(client, django_capture_on_commit_callbacks, run=False)
     status = client.get(f"/exporter/{queued.pk}/", HTTP_ACCEPT="application/json").json()
-    assert status == {"status": "queued", "progress": 0, "error": "", "download_url": None}
+    assert status == {
+        "status": "queued",
+        "progress": 0,
+        "error": "",
+        "text": "Kön svarar inte just nu. Exporten är sparad och startar av sig själv när kön är tillbaka.",
+        "download_url": None,
+    }
     assert client.get(f"/exporter/{queued.pk}/fil/").status_code == 404
 
     done = start_export(client, django_capture_on_commit_callbacks, name="pdf-pack", file_format="pdf")
     status = client.get(f"/exporter/{done.pk}/", HTTP_ACCEPT="application/json").json()
-    assert status == {"status": "done", "progress": 100, "error": "", "download_url": f"/exporter/{done.pk}/fil/"}
+    assert status == {
+        "status": "done",
+        "progress": 100,
+        "error": "",
+        "text": "Klar.",
+        "download_url": f"/exporter/{done.pk}/fil/",
+    }
     # On disk an ASCII name of its own; downloaded as "Rapportbilaga – Centrala Östergötland – helår 2025.pdf".
     assert done.file_name == f"stegvis-{done.pk}-rapportbilaga-centrala-ostergotland-helar-2025.pdf"
     assert (export_dir() / done.file_name).read_bytes().startswith(b"%PDF")
     assert client.get(f"/exporter/{done.pk}/").status_code == 200  # the HTML progress page
+
+
+def test_an_export_asked_for_while_the_queue_is_down_is_kept_and_made_when_it_is_back(
+    figures, client, media, django_capture_on_commit_callbacks, monkeypatch
+):
+    client.force_login(figures.world.coordinator_sco)
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - what kombu raises when Redis is down
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.run_export, "delay", refuse)
+    job = start_export(client, django_capture_on_commit_callbacks)  # the request answers: no 500
+
+    job.refresh_from_db()
+    assert (job.status, job.published_at) == ("queued", None)
+    page = client.get(f"/exporter/{job.pk}/").content.decode()
+    assert "Kön svarar inte just nu. Exporten är sparad och startar av sig själv" in page
+    assert export_jobs_republish() == 0  # still down: nothing published, the job stays queued
+    monkeypatch.undo()
+    assert export_jobs_republish() == 1  # the beat's sweep, with the queue back
+    job.refresh_from_db()
+    assert job.status == "done" and (export_dir() / job.file_name).exists()
+    assert export_jobs_republish() == 0
+
+
+def test_a_job_the_queue_took_but_no_worker_started_is_published_again_after_half_an_hour(
+    figures, client, media, django_capture_on_commit_callbacks, monkeypatch
+):
+    client.force_login(figures.world.coordinator_sco)
+    job = start_export(client, django_capture_on_commit_callbacks, run=False)
+    published = []
+    monkeypatch.setattr(tasks.run_export, "delay", published.append)
+    ExportJob.objects.filter(pk=job.pk).update(published_at=timezone.now() - timedelta(minutes=29))
+    assert export_jobs_republish() == 0 and published == []
+    ExportJob.objects.filter(pk=job.pk).update(published_at=timezone.now() - timedelta(minutes=31))
+    assert export_jobs_republish() == 1 and published == [job.pk]
+    ExportJob.objects.filter(pk=job.pk).update(status="running")
+    assert export_jobs_republish() == 0  # a job a worker has started is left to it
 
 
 def test_every_csv_and_job_download_is_an_access_event(figures, client, media, django_capture_on_commit_callbacks):

@@ -11,9 +11,9 @@
       .then(function (r) { return r.json(); })
       .then(function (job) {
         bar.value = job.progress;
-        if (job.status === "done") { text.textContent = "Klar."; link.hidden = false; return; }
-        if (job.status === "failed") { text.textContent = "Exporten kunde inte göras: " + job.error; return; }
-        text.textContent = "Pågår … " + job.progress + " %";
+        text.textContent = job.text;  // the server's words, the same as on the page
+        if (job.status === "done") { link.hidden = false; return; }
+        if (job.status === "failed") { return; }
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
