@@ -28,13 +28,14 @@ def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]
 
 
 def database_config(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
-    """PostgreSQL from DATABASE_URL, else the embedded SQLite file in the project folder."""
+    """PostgreSQL from DATABASE_URL, else the embedded SQLite file: db.sqlite3 in the project folder,
+    or STEGVIS_SQLITE_PATH (the test of the embedded default uses a file of its own)."""
     url = env.get("DATABASE_URL", "").strip()
     if url:
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(base_dir / "db.sqlite3"),
+        "NAME": env.get("STEGVIS_SQLITE_PATH", "").strip() or str(base_dir / "db.sqlite3"),
     }
 
 
