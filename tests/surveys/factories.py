@@ -19,6 +19,7 @@ from surveys.models import (
     InstrumentVersion,
     Item,
     ScaleKind,
+    SurveyCampaign,
 )
 from surveys.selectors import instrument_version_current
 from surveys.services import instrument_load, instrument_version_update
@@ -221,3 +222,17 @@ def measured_enrolment(
 def stored_readings() -> tuple[int, int]:
     """(sessions, answers) in the database, to show that a refused submission stored nothing."""
     return AssessmentSession.objects.count(), Answer.objects.count()
+
+
+def open_survey(measured: SimpleNamespace, *, number_asked: int = 10) -> SurveyCampaign:
+    """An anonymous survey (nns-pagaende) for the insats of a measured_enrolment(), on its start date."""
+    from surveys.satisfaction import survey_campaign_create
+
+    return survey_campaign_create(
+        insats=measured.insats,
+        version=shipped_version("nns-pagaende"),
+        period_start=measured.enrolment.start_date,
+        period_end=measured.enrolment.start_date,
+        number_asked=number_asked,
+        created_by=measured.mentor,
+    )

@@ -13,10 +13,9 @@ from django.utils import timezone
 from participants.models import Role
 from participants.services import identity_read
 from surveys.models import AssessmentSession, SelfAssessmentLink, SurveyResponse
-from surveys.satisfaction import survey_campaign_create
 from surveys.sessions import self_link_create
 from tests.factories import InsatsFactory, user_with_role
-from tests.surveys.factories import measured_enrolment, shipped_version, valid_answers
+from tests.surveys.factories import measured_enrolment, open_survey, shipped_version, valid_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -202,14 +201,7 @@ def test_mentor_creates_a_link_with_qr_code(client, world):
 
 
 def test_anonymous_survey_page_and_submission(client, world):
-    campaign = survey_campaign_create(
-        insats=world.insats,
-        version=shipped_version("nns-pagaende"),
-        period_start=world.enrolment.start_date,
-        period_end=world.enrolment.start_date,
-        number_asked=10,
-        created_by=world.mentor,
-    )
+    campaign = open_survey(world)
     page = client.get(reverse("public_survey", args=[campaign.token]))
     assert page.status_code == 200 and "anonyma" in page.text
     response = _post_json(
@@ -228,14 +220,7 @@ def test_one_device_sends_a_limited_number_of_new_answers_to_a_link_an_hour(clie
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "public_answers": "2/hour"},
     }
-    campaign = survey_campaign_create(
-        insats=world.insats,
-        version=shipped_version("nns-pagaende"),
-        period_start=world.enrolment.start_date,
-        period_end=world.enrolment.start_date,
-        number_asked=10,
-        created_by=world.mentor,
-    )
+    campaign = open_survey(world)
     url = reverse("public_survey_submit", args=[campaign.token])
     sent = [str(uuid.uuid4()) for _ in range(3)]
 
@@ -254,14 +239,7 @@ def test_one_device_sends_a_limited_number_of_new_answers_to_a_link_an_hour(clie
 
 
 def test_a_survey_everyone_asked_has_answered_says_so_in_the_list_and_on_its_link(client, world):
-    campaign = survey_campaign_create(
-        insats=world.insats,
-        version=shipped_version("nns-pagaende"),
-        period_start=world.enrolment.start_date,
-        period_end=world.enrolment.start_date,
-        number_asked=1,
-        created_by=world.mentor,
-    )
+    campaign = open_survey(world, number_asked=1)
     body = {"client_uuid": str(uuid.uuid4()), "answers": {"nns_1": 6}}
     assert _post_json(client, reverse("public_survey_submit", args=[campaign.token]), body).status_code == 200
 

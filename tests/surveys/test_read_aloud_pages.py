@@ -12,10 +12,9 @@ from surveys import speech
 from surveys.attachments import RECORDING_TYPES, attachment_check
 from surveys.demo import INSTRUMENTS_DIR
 from surveys.loading import parse_definition
-from surveys.satisfaction import survey_campaign_create
 from surveys.services import instrument_load
 from surveys.sessions import self_link_create
-from tests.surveys.factories import measured_enrolment, shipped_version
+from tests.surveys.factories import measured_enrolment, open_survey, shipped_version
 from tests.surveys.test_attachment_loading import MP3
 
 pytestmark = pytest.mark.django_db
@@ -99,14 +98,7 @@ def test_every_question_and_stage_on_the_self_assessment_has_a_listen_button(cli
 
 
 def test_every_question_and_option_on_the_survey_has_a_listen_button(client, world):
-    campaign = survey_campaign_create(
-        insats=world.insats,
-        version=shipped_version("nns-pagaende"),
-        period_start=world.enrolment.start_date,
-        period_end=world.enrolment.start_date,
-        number_asked=10,
-        created_by=world.mentor,
-    )
+    campaign = open_survey(world)
     page = client.get(reverse("public_survey", args=[campaign.token]) + "?sprak=en").text
     # Six graded questions with six options, one yes/no question, all in English.
     assert assert_every_question_and_answer_has_a_listen_button(page, "Listen") == 6 * 6 + 2
