@@ -7,6 +7,7 @@ inskrivningsdatum updates that enrolment, and an anonymous row is recognised by 
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -72,6 +73,7 @@ IMPORT_CONSENT_TEXT = "import"
 IMPORTED_NAME = "(namn saknas – importerad)"  # the file has no name column; rectify on the participant page
 COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "personnummer": "personnummer"}
 MAX_ROWS = 50_000
+MAX_READ_ROWS = 2 * MAX_ROWS  # rows read in all, empty ones included (a sheet can declare a million)
 MAX_UNPACKED_BYTES = 200 * 2**20  # an Excel file's parts unpacked; 50 000 rows take about 20 MB
 UNREADABLE = "\ufffd"  # a byte read_rows could not turn into a character
 UNREADABLE_MESSAGE = (
@@ -138,19 +140,26 @@ def _cell(value: object) -> str:
 
 
 def _rows_up_to_limit(rows: Iterable[Sequence[Any]]) -> list[list[str]]:
-    """The header and the rows after it, as strings; refused as soon as there are more than
-    MAX_ROWS rows with content, before the rest of the file is read."""
+    """The header and the rows after it, as strings (the import's columns, no more); refused as
+    soon as there are more than MAX_ROWS rows with content, or MAX_READ_ROWS rows in all, before
+    the rest of the file is read."""
     kept: list[list[str]] = []
     with_content = 0
     for row in rows:
-        cells = [_cell(value) for value in row]
+        cells = [_cell(value) for value in row[: len(COLUMNS) + 1]]  # one more: a stray column is seen
         with_content += any(cell.strip() for cell in cells)
         if with_content > MAX_ROWS + 1:  # the header is a row with content too
             raise _too_many(MAX_ROWS + 1, at_least=True)
+        if len(kept) >= MAX_READ_ROWS:
+            raise ImportFileError(
+                f"Filen har fler än {swedish_number(MAX_READ_ROWS)} rader, tomma inräknade. Ta bort de tomma "
+                "raderna i slutet, eller dela upp filen."
+            )
         kept.append(cells)
     return kept
 
 
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?row[\s>/]")  # <row …>, <x:row …>, <row\t…>
 SPREADSHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -175,16 +184,17 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str:
 
 def _sheet_row_count(archive: zipfile.ZipFile, path: str) -> int:
     """The <row> elements of a sheet, counted in its XML without parsing it (half a second for
-    300 000 rows); 0 when the sheet is not found or its writer prefixes the elements (the rows are
-    then counted as they are read)."""
+    300 000 rows); 0 when the sheet is not found (the rows are then counted as they are read)."""
     if path not in archive.namelist():
         return 0
     count, tail = 0, b""
     with archive.open(path) as part:
         while chunk := part.read(2**20):
-            data = tail + chunk  # a tag split between two chunks is counted once, in the second
-            count += data.count(b"<row ") + data.count(b"<row>")
-            tail = data[-4:]  # shorter than the tags, so no tag is counted twice
+            data = tail + chunk
+            # a tag split between two chunks is counted in the second; one wholly in the tail was
+            # counted in the first
+            count += sum(1 for tag in ROW_TAG.finditer(data) if tag.end() > len(tail))
+            tail = data[-64:]
     return count
 
 
@@ -206,10 +216,14 @@ def read_rows(content: bytes) -> list[list[str]]:
             if rows - 1 > MAX_ROWS:
                 raise _too_many(rows - 1)
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-            return _rows_up_to_limit(sheet.iter_rows(values_only=True))
+            # At most the import's columns: openpyxl pads each row to the width the sheet declares
+            # (a row formatted to column XFD would be 16 384 cells).
+            return _rows_up_to_limit(sheet.iter_rows(values_only=True, max_col=len(COLUMNS) + 1))
         except ImportFileError:
             raise
-        except Exception as exc:  # openpyxl and zipfile raise many kinds
+        except zipfile.BadZipFile:
+            raise ImportFileError("Excelfilen kan inte läsas: den är skadad eller inte en .xlsx-fil.") from None
+        except Exception as exc:  # openpyxl raises many kinds
             raise ImportFileError(f"Excelfilen kan inte läsas: {exc}") from None
     try:
         text = content.decode("utf-8-sig")
@@ -218,9 +232,19 @@ def read_rows(content: bytes) -> list[list[str]]:
         # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become UNREADABLE, which parse() reports as an
         # error of the row and column they are in.
         text = content.decode("cp1252", errors="replace")
-    first = text.splitlines()[0] if text else ""
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    return _rows_up_to_limit(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        # newline=None: lines may end in \r\n, \n or \r alone (Excel for Mac's "CSV (Macintosh)")
+        return _rows_up_to_limit(csv.reader(io.StringIO(text, newline=None), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV-filen kan inte läsas: {_csv_problem(exc)}") from None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"en cell är längre än {swedish_number(csv.field_size_limit())} tecken."
+    return "en rad är felformad (till exempel ett citattecken som inte avslutas)."
 
 
 def _code(codes: dict[str, Any], value: str, column: str, errors: list, row: int) -> Any:
