@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.languages import PARTICIPANT_LANGUAGES
 from participants.forms import DateInput
+from surveys.satisfaction import MAX_ASKED
 
 LANGUAGE_CHOICES = [(language.key, language.name) for language in PARTICIPANT_LANGUAGES]
 
@@ -22,4 +23,4 @@ class CampaignForm(forms.Form):
     )
     period_start = forms.DateField(label=_("Från"), widget=DateInput)
     period_end = forms.DateField(label=_("Till"), widget=DateInput)
-    number_asked = forms.IntegerField(label=_("Antal tillfrågade"), min_value=1)
+    number_asked = forms.IntegerField(label=_("Antal tillfrågade"), min_value=1, max_value=MAX_ASKED)

@@ -23,6 +23,16 @@ from surveys.models import (
 )
 from surveys.validation import validate_answers
 
+MAX_ASKED = 100_000  # more than any insats asks; the column is a 32-bit integer
+
+
+def _asked_error(number_asked: int) -> str:
+    if number_asked < 1:
+        return "Ange hur många som tillfrågas (minst 1)."
+    if number_asked > MAX_ASKED:
+        return "Antal tillfrågade kan vara högst 100 000."
+    return ""
+
 
 class SurveyClosed(Exception):
     """The survey link is unknown, closed or full; the message is for the respondent."""
@@ -54,8 +64,8 @@ def survey_campaign_create(
         errors["version"] = "Enkätversionen är inte publicerad."
     if period_end < period_start:
         errors["period_end"] = "Periodens slut ligger före dess början."
-    if number_asked < 1:
-        errors["number_asked"] = "Ange hur många som tillfrågas (minst 1)."
+    if problem := _asked_error(number_asked):
+        errors["number_asked"] = problem
     if errors:
         raise ValidationError(errors)
     return SurveyCampaign.objects.create(
@@ -77,8 +87,8 @@ def survey_campaign_update(
     new response locks it, so that the number asked cannot slip below the responses."""
     campaign = SurveyCampaign.objects.select_for_update().get(pk=campaign.pk)
     if number_asked is not None:
-        if number_asked < 1:
-            raise ValidationError({"number_asked": "Ange hur många som tillfrågas (minst 1)."})
+        if problem := _asked_error(number_asked):
+            raise ValidationError({"number_asked": problem})
         if number_asked < campaign.responses.count():
             raise ValidationError({"number_asked": "Antal tillfrågade kan inte vara färre än antalet svar."})
         campaign.number_asked = number_asked
@@ -120,6 +130,9 @@ def survey_response_submit(
     try:
         with transaction.atomic():
             locked = SurveyCampaign.objects.select_for_update().get(pk=campaign.pk)
+            stored = SurveyResponse.objects.filter(client_uuid=client_uuid).first()
+            if stored is not None:  # the same answers sent twice at once: the first one stored them
+                return stored
             if SurveyResponse.objects.filter(campaign=locked).count() >= locked.number_asked:
                 raise _full()
             response = SurveyResponse.objects.create(

@@ -83,7 +83,7 @@ def _request_payload(request: HttpRequest) -> tuple[dict[str, Any], bool]:
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a number of thousands of digits, nesting too deep
             return {"_invalid": True}, True
         return (body if isinstance(body, dict) else {"_invalid": True}), True
     return request.POST, False

@@ -608,7 +608,8 @@ def survey(ctx: Context) -> Report:
         own = [c for c in campaigns if c.version.instrument.code == instrument_code]
         asked = sum(c.number_asked for c in own)
         responded = SurveyResponse.objects.filter(campaign__in=own).aggregate(n=Count("id"), key=Sum("record_key"))
-        responses = ctx.count(Cell(responded["n"], responded["key"] or 0))
+        # Outside, a count's noise could show more responses than people asked: never more.
+        responses = min(ctx.count(Cell(responded["n"], responded["key"] or 0)), asked)
         questions = []
         items = (
             Item.objects.filter(version__in={c.version_id for c in own})
@@ -630,7 +631,7 @@ def survey(ctx: Context) -> Report:
                 positive=Count("id", filter=is_positive),
                 positive_key=Sum("response__record_key", filter=is_positive),
             )
-            n_shown = ctx.count(Cell(totals["n"], totals["key"] or 0))
+            n_shown = min(ctx.count(Cell(totals["n"], totals["key"] or 0)), asked)
             positive_shown = ctx.count(Cell(totals["positive"], totals["positive_key"] or 0))
             pct = ctx.share(positive_shown, n_shown)
             target_field = "target_survey_contact_pct" if item.scale.kind == "yes_no" else "target_survey_positive_pct"

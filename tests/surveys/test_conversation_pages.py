@@ -238,6 +238,22 @@ def test_one_device_sends_a_limited_number_of_new_answers_to_a_link_an_hour(clie
     assert form_post.status_code == 429 and "Vänta en stund" in form_post.text
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"client_uuid": "3f0b5b7e-0d4e-4c53-9d5c-6f0b8f7e2a11", "answers": {"nns_1": 1' + "1" * 5000 + "}}",
+        "[" * 100_000,
+        "inte json",
+    ],
+)
+def test_a_body_python_cannot_read_as_answers_is_a_400_not_a_500(client, world, body):
+    campaign = open_survey(world)
+    url = reverse("public_survey_submit", args=[campaign.token])
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["ok"] is False
+    assert not SurveyResponse.objects.exists()
+
+
 def test_a_survey_everyone_asked_has_answered_says_so_in_the_list_and_on_its_link(client, world):
     campaign = open_survey(world, number_asked=1)
     body = {"client_uuid": str(uuid.uuid4()), "answers": {"nns_1": 6}}

@@ -254,6 +254,13 @@ def test_a_campaign_needs_at_least_one_asked(survey, insats, coordinator):
     assert SurveyCampaign.objects.count() == 0
 
 
+def test_a_campaign_asks_at_most_100_000(survey, insats, coordinator, campaign):
+    with pytest.raises(ValidationError, match="högst 100 000"):
+        survey_campaign_create(insats=insats, version=survey, number_asked=10**20, created_by=coordinator, **PERIOD)
+    with pytest.raises(ValidationError, match="högst 100 000"):
+        survey_campaign_update(campaign=campaign, number_asked=100_001)
+
+
 def test_a_campaign_refuses_a_progression_instrument(insats, coordinator):
     progression = shipped_version("stegvis-progression")
 
