@@ -36,6 +36,10 @@ def database_config(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env.get("STEGVIS_SQLITE_PATH", "").strip() or str(base_dir / "db.sqlite3"),
+        # A transaction takes the write lock when it begins, and waits up to 20 s for it: answers
+        # sent at the same moment queue instead of failing with "database is locked", and a count
+        # taken in a transaction (a survey's responses) holds until it commits.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 
 

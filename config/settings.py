@@ -251,7 +251,11 @@ CELERY_TASK_ROUTES = {
     "progression.tasks.norms_complete": {"queue": "long"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A Redis that accepts connections but does not answer must not hold a web request for ever: a
+# publish waits at most 5 s a try, three tries (progression.hooks, progression.reports.jobs then
+# leave the work to their sweeps).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5, "socket_connect_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs, in code so that every deployment runs the same schedule.
 CELERY_BEAT_SCHEDULE = {
