@@ -38,6 +38,9 @@ KEEP_FILES_DAYS = 7
 # A job the broker never took is published again by the sweep (every two minutes); one it took but
 # no worker has started after this long (Redis keeps nothing on disk: a restart loses the queue) too.
 REPUBLISH_AFTER = timedelta(minutes=30)
+# A job still "running" this long after it was asked for has lost its worker for good (the task's
+# time limit is 30 minutes; a redelivery after a crash restarts it well within this).
+GIVE_UP_RUNNING_AFTER = timedelta(hours=3)
 
 logger = logging.getLogger(__name__)
 PACK = "pdf-pack"
@@ -90,8 +93,13 @@ def export_job_publish(job_id: int) -> bool:
 def export_jobs_republish(*, now: Any = None) -> int:
     """Periodically: publish again the jobs still queued that the broker never took, or took more
     than REPUBLISH_AFTER ago without a worker starting them. A job delivered twice makes the same
-    file (export_job_run). Returns how many were published."""
+    file (export_job_run). A job left "running" by a worker that is gone is marked failed, so that
+    its page stops saying it is under way. Returns how many were published."""
     now = now or timezone.now()
+    ExportJob.objects.filter(status=ExportStatus.RUNNING, created_at__lt=now - GIVE_UP_RUNNING_AFTER).update(
+        status=ExportStatus.FAILED,
+        error=gettext("arbetaren som gjorde den slutade svara innan den blev klar. Gör en ny export."),
+    )
     stuck = ExportJob.objects.filter(status=ExportStatus.QUEUED, expires_at__gt=now).filter(
         Q(published_at__isnull=True) | Q(published_at__lt=now - REPUBLISH_AFTER)
     )

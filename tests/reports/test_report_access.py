@@ -210,7 +210,12 @@ def test_a_job_the_queue_took_but_no_worker_started_is_published_again_after_hal
     ExportJob.objects.filter(pk=job.pk).update(published_at=timezone.now() - timedelta(minutes=31))
     assert export_jobs_republish() == 1 and published == [job.pk]
     ExportJob.objects.filter(pk=job.pk).update(status="running")
-    assert export_jobs_republish() == 0  # a job a worker has started is left to it
+    assert export_jobs_republish() == 0  # a job a worker has started is left to it …
+    assert ExportJob.objects.get(pk=job.pk).status == "running"
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=3, minutes=1))
+    assert export_jobs_republish() == 0  # … until its worker has been gone for hours
+    page = client.get(f"/exporter/{job.pk}/").content.decode()
+    assert "Exporten kunde inte göras: arbetaren som gjorde den slutade svara" in page
 
 
 def test_every_csv_and_job_download_is_an_access_event(figures, client, media, django_capture_on_commit_callbacks):
