@@ -24,3 +24,10 @@ class CampaignForm(forms.Form):
     period_start = forms.DateField(label=_("Från"), widget=DateInput)
     period_end = forms.DateField(label=_("Till"), widget=DateInput)
     number_asked = forms.IntegerField(label=_("Antal tillfrågade"), min_value=1, max_value=MAX_ASKED)
+
+
+class CampaignChangeForm(forms.Form):
+    """Correct the number asked, or close and reopen a survey's link."""
+
+    number_asked = forms.IntegerField(label=_("Antal tillfrågade"), min_value=1, max_value=MAX_ASKED)
+    closed = forms.BooleanField(label=_("Stängd: länken tar inte emot fler svar"), required=False)

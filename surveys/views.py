@@ -24,7 +24,7 @@ from config.throttling import PublicAnswerThrottle
 from participants import access
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
-from surveys.forms import CampaignForm, SelfLinkForm
+from surveys.forms import CampaignChangeForm, CampaignForm, SelfLinkForm
 from surveys.models import (
     PROGRESSION_INSTRUMENT,
     AssessmentSession,
@@ -33,7 +33,13 @@ from surveys.models import (
     SurveyCampaign,
     SurveyResponse,
 )
-from surveys.satisfaction import SurveyClosed, survey_campaign_create, survey_campaign_open, survey_response_submit
+from surveys.satisfaction import (
+    SurveyClosed,
+    survey_campaign_create,
+    survey_campaign_open,
+    survey_campaign_update,
+    survey_response_submit,
+)
 from surveys.selectors import (
     instrument_version_current,
     instrument_version_form,
@@ -303,11 +309,23 @@ def campaign_detail(request: HttpRequest, code: str, campaign_id: int) -> HttpRe
         pk=campaign_id,
         insats=insats,
     )
+    form = CampaignChangeForm(
+        request.POST or None, initial={"number_asked": campaign.number_asked, "closed": campaign.closed}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            survey_campaign_update(campaign=campaign, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Ändringen är sparad."))
+            return redirect("campaign_detail", code=code, campaign_id=campaign.pk)
     url = request.build_absolute_uri(reverse("public_survey", args=[campaign.token]))
     return render(
         request,
         "surveys/campaign_detail.html",
-        {"insats": insats, "campaign": campaign, "url": url, "qr": _qr_svg(url)},
+        {"insats": insats, "campaign": campaign, "url": url, "qr": _qr_svg(url), "form": form},
     )
 
 

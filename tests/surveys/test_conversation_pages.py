@@ -265,6 +265,15 @@ def test_a_survey_everyone_asked_has_answered_says_so_in_the_list_and_on_its_lin
     listing = client.get(reverse("campaign_list", args=[world.insats.code]))
     assert listing.status_code == 200 and "Alla tillfrågade har svarat" in listing.text
 
+    # More were asked after all: the number is corrected on the survey's page, and the link answers again
+    detail = reverse("campaign_detail", args=[world.insats.code, campaign.pk])
+    refused = client.post(detail, {"number_asked": "0"})
+    assert refused.status_code == 200 and "Antal tillfrågade" in refused.text
+    assert client.post(detail, {"number_asked": "3"}).status_code == 302
+    assert client.get(reverse("public_survey", args=[campaign.token])).status_code == 200
+    assert client.post(detail, {"number_asked": "3", "closed": "on"}).status_code == 302
+    assert "stängd" in client.get(reverse("public_survey", args=[campaign.token])).text
+
 
 def test_the_same_reading_with_other_answers_is_a_409_that_keeps_the_changes_on_the_device(client, world):
     client.force_login(world.mentor)
