@@ -2,6 +2,9 @@
 and freezing the reports of a period being closed (periods.py)."""
 
 import logging
+import os
+import shutil
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ from progression.reports.registry import (
 )
 
 KEEP_FILES_DAYS = 7
+WORK_PREFIX = ".stegvis-run-"  # the folder a run writes its file in before moving it into place
 # A job the broker never took is published again by the sweep (every two minutes); one it took but
 # no worker has started after this long (Redis keeps nothing on disk: a restart loses the queue) too.
 REPUBLISH_AFTER = timedelta(minutes=30)
@@ -132,11 +136,14 @@ def _progress(job: ExportJob, percent: int) -> None:
 
 
 def export_job_run(*, job_id: int) -> None:
-    """Build the file; idempotent (a redelivered job rebuilds the same file)."""
+    """Build the file; idempotent (a redelivered job rebuilds the same file). The file is written in
+    a folder of this run's own and moved into place whole, so that two deliveries of one job running
+    at once never leave a half-written file to download."""
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     if job.status == ExportStatus.DONE:
         return
     _progress(job, 5)
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{job.pk}-", dir=export_dir()))
     try:
         filters = parse_filter(
             user=job.user,
@@ -145,7 +152,7 @@ def export_job_run(*, job_id: int) -> None:
             default_external=job.external,
         )
         stem = f"stegvis-{job.pk}-{slugify(ascii_file_name(export_file_name(job.kind, filters, '')))}"
-        path = export_dir() / f"{stem}.{job.file_format}"
+        path = work / f"{stem}.{job.file_format}"
         if job.kind in ANALYSIS:
             path = replica_read(
                 lambda: analysis.export_file(
@@ -153,7 +160,7 @@ def export_job_run(*, job_id: int) -> None:
                     key=job.params["pseudonym_key"],
                     shape=job.kind.removeprefix("analysis-"),
                     file_format=job.file_format,
-                    stem=export_dir() / stem,
+                    stem=work / stem,
                 )
             )
         elif job.kind == PACK:
@@ -171,12 +178,15 @@ def export_job_run(*, job_id: int) -> None:
                     for chunk in rendering.csv_text(report):
                         handle.write(chunk)
         path.chmod(0o600)  # person-level analysis files and unpublished figures: the server's user only
+        os.replace(path, export_dir() / path.name)
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE, progress=100, file_name=path.name)
     except analysis.NotAnonymous as exc:  # not a fault: the selection is too small to export safely
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc))
     except Exception as exc:  # the job row tells the user what went wrong
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc)[:2000])
         raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
@@ -236,6 +246,8 @@ def export_jobs_expire() -> int:
     for path in export_dir().iterdir():
         if path.is_file() and path.name not in owned and path.stat().st_mtime < oldest_kept:
             path.unlink(missing_ok=True)
+        elif path.is_dir() and path.name.startswith(WORK_PREFIX) and path.stat().st_mtime < oldest_kept:
+            shutil.rmtree(path, ignore_errors=True)  # a run's folder left by a worker that was killed
     return len(expired)
 
 

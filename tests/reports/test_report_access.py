@@ -18,7 +18,7 @@ from participants.models import AccessAction, AccessEvent
 from progression import tasks
 from progression.models import ExportJob
 from progression.reports import disclosure
-from progression.reports.jobs import export_dir, export_jobs_expire, export_jobs_republish
+from progression.reports.jobs import WORK_PREFIX, export_dir, export_jobs_expire, export_jobs_republish
 from tests.reports.helpers import build, cell_text
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +216,17 @@ def test_a_job_the_queue_took_but_no_worker_started_is_published_again_after_hal
     assert export_jobs_republish() == 0  # … until its worker has been gone for hours
     page = client.get(f"/exporter/{job.pk}/").content.decode()
     assert "Exporten kunde inte göras: arbetaren som gjorde den slutade svara" in page
+
+
+def test_a_run_writes_in_a_folder_of_its_own_and_moves_the_whole_file_into_place(
+    figures, client, media, django_capture_on_commit_callbacks
+):
+    """Two deliveries of one job running at once must never leave a half-written file to download."""
+    client.force_login(figures.world.coordinator_sco)
+    job = start_export(client, django_capture_on_commit_callbacks, file_format="csv")
+    job.refresh_from_db()
+    assert job.status == "done" and (export_dir() / job.file_name).stat().st_size > 0
+    assert [p.name for p in export_dir().iterdir() if p.name.startswith(WORK_PREFIX)] == []  # its folder is gone
 
 
 def test_every_csv_and_job_download_is_an_access_event(figures, client, media, django_capture_on_commit_callbacks):
