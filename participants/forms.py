@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -191,3 +192,9 @@ class VolumeForm(forms.Form):
     category = forms.CharField(label=_("Vad räknades"), max_length=100)
     kon = forms.ChoiceField(label=_("Kön"), choices=[("", _("Okänt / alla")), *Kon.choices], required=False)
     count = forms.IntegerField(label=_("Antal"), min_value=0)
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, field by field where the field exists."""
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)

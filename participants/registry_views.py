@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -40,12 +39,6 @@ from participants.services import (
     participant_lookup,
     volume_register,
 )
-
-
-def apply_errors(form: Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, field by field where the field exists."""
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 def _casework_insatser(user, forbund=None) -> QuerySet[Insats]:  # noqa: ANN001
@@ -152,7 +145,7 @@ def participant_register_view(request: HttpRequest) -> HttpResponse:
                     reason="Registrering: personnumret fanns redan",
                 )
             except ValidationError as exc:
-                apply_errors(form, exc)
+                forms.apply_errors(form, exc)
             except PermissionDenied as exc:  # e.g. identified registration without identity access
                 form.add_error("anonymous" if not data["anonymous"] else None, str(exc))
             else:
@@ -240,7 +233,7 @@ def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
                 personnummer=data["personnummer"],
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
         except LookupError as exc:
             messages.error(request, str(exc))
             return redirect("participant_detail", pseudonym=pseudonym)
@@ -292,7 +285,7 @@ def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
                 **_enrolment_kwargs(form),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -335,13 +328,13 @@ def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int
         try:
             enrolment_close_check(enrolment=enrolment, **_without_extent(form.cleaned_data))
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
             confirming = False
     if confirming and request.POST.get("confirm") == "1":
         try:
             enrolment_close(by=request.user, enrolment=enrolment, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
             confirming = False
         else:
             messages.success(request, _("Inskrivningen i %(insats)s är avslutad.") % {"insats": enrolment.insats.name})
@@ -399,7 +392,7 @@ def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) 
                 from_date=form.cleaned_data["from_date"],
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
         else:
             messages.success(request, _("Handledare bytt."))
             return redirect("participant_detail", pseudonym=pseudonym)
@@ -433,7 +426,7 @@ def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
         else:
             messages.success(request, _("Samtycket är registrerat."))
             return redirect("participant_detail", pseudonym=pseudonym)
@@ -531,7 +524,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
             for forbund in administered:
                 access_log_review_record(by=request.user, forbund=forbund, **data)
         except ValidationError as exc:
-            apply_errors(review_form, exc)
+            forms.apply_errors(review_form, exc)
         else:
             messages.success(
                 request,
@@ -583,7 +576,7 @@ def volume_list(request: HttpRequest, code: str) -> HttpResponse:
         try:
             volume_register(insats=insats, registered_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            forms.apply_errors(form, exc)
         else:
             messages.success(request, _("Volymen är registrerad."))
             return redirect("volume_list", code=code)

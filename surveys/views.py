@@ -22,6 +22,7 @@ from django.views.i18n import JavaScriptCatalog
 from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, Language, participant_language
 from config.throttling import PublicAnswerThrottle
 from participants import access
+from participants.forms import apply_errors
 from participants.models import ConsentPurpose, Enrolment
 from participants.selectors import consent_granted
 from surveys.forms import CampaignChangeForm, CampaignForm, SelfLinkForm
@@ -292,8 +293,7 @@ def campaign_list(request: HttpRequest, code: str) -> HttpResponse:
         try:
             campaign = survey_campaign_create(insats=insats, version=version, created_by=request.user, **data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Enkäten är skapad. Dela länken eller QR-koden med deltagarna."))
             return redirect("campaign_detail", code=code, campaign_id=campaign.pk)
@@ -316,8 +316,7 @@ def campaign_detail(request: HttpRequest, code: str, campaign_id: int) -> HttpRe
         try:
             survey_campaign_update(campaign=campaign, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringen är sparad."))
             return redirect("campaign_detail", code=code, campaign_id=campaign.pk)
