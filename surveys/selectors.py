@@ -1,6 +1,7 @@
 """Reads for instruments and readings. Instruments hold no personal data, so their selectors take no
 user; enrolment_for_reading returns an enrolment and applies the user's scope."""
 
+import uuid
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -23,6 +24,7 @@ from surveys.models import (
     Scale,
     ScaleKind,
     SessionStatus,
+    SurveyResponse,
     VersionStatus,
 )
 
@@ -292,3 +294,16 @@ def session_dimension_means(*, session_ids: list[int]) -> dict[int, dict[str, fl
 def session_answers(*, session: AssessmentSession) -> dict[str, int | None]:
     """A session's answers by item code."""
     return dict(session.answers.values_list("item__code", "value"))
+
+
+def answers_stored(*, client_uuid: object) -> bool:
+    """Whether answers with this id (a survey response or a reading) are stored already: a device
+    sending them again. False for a value that is not a UUID."""
+    try:
+        known = uuid.UUID(str(client_uuid))
+    except ValueError:
+        return False
+    return (
+        SurveyResponse.objects.filter(client_uuid=known).exists()
+        or AssessmentSession.objects.filter(client_uuid=known).exists()
+    )

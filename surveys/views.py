@@ -28,11 +28,9 @@ from participants.selectors import consent_granted
 from surveys.forms import CampaignChangeForm, CampaignForm, SelfLinkForm
 from surveys.models import (
     PROGRESSION_INSTRUMENT,
-    AssessmentSession,
     InstrumentPurpose,
     Perspective,
     SurveyCampaign,
-    SurveyResponse,
 )
 from surveys.satisfaction import (
     SurveyClosed,
@@ -42,6 +40,7 @@ from surveys.satisfaction import (
     survey_response_submit,
 )
 from surveys.selectors import (
+    answers_stored,
     instrument_version_current,
     instrument_version_form,
     session_list_for_enrolment,
@@ -363,19 +362,6 @@ def public_survey_submit(request: HttpRequest, token: str) -> HttpResponse:
     return _public_submit(request, token, submit=survey_response_submit, unusable=SurveyClosed, form="public_survey")
 
 
-def _answer_stored(client_uuid: object) -> bool:
-    """Whether answers with this id are stored already (a device sending them again): such a
-    resubmission is answered without counting against the device's limit."""
-    try:
-        known = uuid.UUID(str(client_uuid))
-    except ValueError:
-        return False
-    return (
-        SurveyResponse.objects.filter(client_uuid=known).exists()
-        or AssessmentSession.objects.filter(client_uuid=known).exists()
-    )
-
-
 def _public_submit(
     request: HttpRequest, token: str, *, submit: Any, unusable: type[Exception], form: str
 ) -> HttpResponse:
@@ -387,7 +373,7 @@ def _public_submit(
     if data.get("_invalid"):
         return _error_response({"__all__": _("Svaren kom inte fram hela. Försök skicka igen.")}, True)
     client_uuid = data.get("client_uuid") or uuid.uuid4()
-    if not _answer_stored(client_uuid) and not PublicAnswerThrottle(token).allow_request(request, None):
+    if not answers_stored(client_uuid=client_uuid) and not PublicAnswerThrottle(token).allow_request(request, None):
         # The form's outbox keeps the answers on a 429 and sends them again later.
         busy = _("Många svar har skickats från den här enheten den senaste timmen. Vänta en stund och skicka igen.")
         if as_json:
