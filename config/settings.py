@@ -248,6 +248,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "progression.tasks.rebuild_chunk": {"queue": "long"},
     "progression.tasks.run_export": {"queue": "long"},
+    "participants.tasks.run_import": {"queue": "long"},
     "progression.tasks.norms_complete": {"queue": "long"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -275,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "republish-exports": {
         "task": "progression.tasks.republish_exports",
+        "schedule": crontab(minute="*/2"),
+    },
+    "republish-imports": {
+        "task": "participants.tasks.republish_imports",
         "schedule": crontab(minute="*/2"),
     },
     "expire-exports": {

@@ -37,6 +37,7 @@ from participants.models import (
     ConsentPurpose,
     Enrolment,
     Forbund,
+    ImportJob,
     Insats,
     Membership,
     Participant,
@@ -336,6 +337,12 @@ def forbund_for_import(user: AnyUser) -> QuerySet[Forbund]:
     """Förbund the user may import into: coordinator or admin for the whole förbund, because a file
     may touch every insats in it."""
     return forbund_where(user, REPORTING_ROLES, forbund_wide=True)
+
+
+def import_jobs_for(user: AnyUser) -> QuerySet[ImportJob]:
+    """The import jobs the user may follow, confirm or cancel: their own, in förbund they may still
+    import into."""
+    return ImportJob.objects.filter(user_id=user.pk, forbund__in=forbund_for_import(user))
 
 
 def can_link_analysis_exports(user: AnyUser, forbund: Forbund) -> bool:

@@ -1,20 +1,29 @@
-"""The upload page: check a file (dry run), then import it, all rows or none."""
+"""The upload page and an import's own page: the file is checked in the background (a dry run), the
+user sees what the check found and imports it, all rows or none, or cancels (import_jobs.py)."""
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from participants import access
 from participants.access import Page
-from participants.importing import COLUMNS, ImportFileError, import_enrolments
-from participants.models import Forbund
+from participants.import_jobs import (
+    ImportJobError,
+    import_job_cancel,
+    import_job_confirm,
+    import_job_create,
+    import_job_progress,
+    import_job_state_text,
+)
+from participants.importing import COLUMNS
+from participants.models import Forbund, ImportJob
 from participants.permissions import page_access
-from participants.uploads import upload_delete, upload_read, upload_store
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+RECENT_JOBS = 10
 
 
 class ImportForm(forms.Form):
@@ -34,67 +43,50 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _forget_pending(request: HttpRequest) -> None:
-    """The upload waiting in this session, if any, leaves the disk."""
-    pending = request.session.pop("pending_import", None)
-    if pending:
-        forbund = Forbund.objects.filter(code=pending.get("forbund")).first()
-        if forbund is not None:
-            upload_delete(forbund=forbund, token=pending["token"])
-
-
 @page_access(Page.IMPORT)
 def import_page(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
-    context: dict = {"form": form, "columns": COLUMNS}
-    if request.method == "POST" and request.POST.get("action") == "cancel":
-        _forget_pending(request)
-        messages.success(request, _("Importen är avbruten och den uppladdade filen raderad."))
-        return redirect("import_page")
-    if request.method == "POST" and "token" in request.POST:
-        pending = request.session.get("pending_import", {})
-        forbund = access.forbund_for_import(request.user).filter(code=pending.get("forbund")).first()
-        content = None
-        if pending.get("token") == request.POST["token"] and forbund is not None:
-            content = upload_read(forbund=forbund, token=pending["token"])
-        _forget_pending(request)  # the file leaves the disk whatever happens next
-        if content is None:
-            messages.error(request, _("Importen har gått ut eller kan inte slutföras längre. Ladda upp filen igen."))
-            return redirect("import_page")
-        try:
-            result = import_enrolments(content=content, forbund=forbund, by=request.user, dry_run=False)
-        except ImportFileError as exc:
-            messages.error(request, str(exc))
-            return redirect("import_page")
-        if result.errors:
-            context.update({"result": result, "forbund": forbund})
-            return render(request, "participants/import.html", context)
-        messages.success(
-            request,
-            _(
-                "Importen är klar: %(participants)s nya deltagare, %(created)s nya och %(updated)s uppdaterade "
-                "inskrivningar, %(unchanged)s oförändrade."
-            )
-            % {
-                "participants": result.participants_created,
-                "created": result.enrolments_created,
-                "updated": result.enrolments_updated,
-                "unchanged": result.enrolments_unchanged,
-            },
-        )
-        return redirect("import_page")
     if request.method == "POST" and form.is_valid():
-        _forget_pending(request)  # a new file replaces one waiting
-        content = form.cleaned_data["file"].read()
-        forbund = form.cleaned_data["forbund"]
+        upload = form.cleaned_data["file"]
+        job = import_job_create(
+            user=request.user, forbund=form.cleaned_data["forbund"], content=upload.read(), file_name=upload.name
+        )
+        return redirect("import_job", job_id=job.pk)
+    jobs = access.import_jobs_for(request.user).select_related("forbund")[:RECENT_JOBS]
+    return render(
+        request,
+        "participants/import.html",
+        {"form": form, "columns": COLUMNS, "jobs": [(job, import_job_state_text(job)) for job in jobs]},
+    )
+
+
+def _own_job(request: HttpRequest, job_id: int) -> ImportJob:
+    job = access.import_jobs_for(request.user).select_related("forbund").filter(pk=job_id).first()
+    if job is None:
+        raise Http404(_("Importen finns inte längre (den raderas efter ett dygn) eller ligger utanför din behörighet."))
+    return job
+
+
+@page_access(Page.IMPORT)
+def import_job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _own_job(request, job_id)
+    if request.method == "POST":
+        action = request.POST.get("action")
         try:
-            result = import_enrolments(content=content, forbund=forbund, by=request.user, dry_run=True)
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
-        else:
-            context.update({"result": result, "forbund": forbund})
-            if result.ok:
-                token = upload_store(forbund=forbund, content=content)
-                request.session["pending_import"] = {"token": token, "forbund": forbund.code}
-                context["token"] = token
-    return render(request, "participants/import.html", context)
+            if action == "import":
+                import_job_confirm(job=job)
+            elif action == "cancel":
+                import_job_cancel(job=job)
+                messages.success(request, _("Importen är avbruten och den uppladdade filen raderad."))
+                return redirect("import_page")
+            else:
+                messages.error(request, _("Välj Importera eller Avbryt."))
+        except ImportJobError as exc:
+            messages.error(request, str(exc))
+        return redirect("import_job", job_id=job.pk)
+    state = import_job_state_text(job)
+    progress = import_job_progress(job)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"status": job.status, "progress": progress, "text": state})
+    context = {"job": job, "result": job.result, "state": state, "progress": progress}
+    return render(request, "participants/import_job.html", context)

@@ -627,3 +627,37 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_language_display()}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "I kö"
+    RUNNING = "running", "Pågår"
+    DONE = "done", "Klar"
+    FAILED = "failed", "Misslyckades"
+
+
+class ImportJob(models.Model):
+    """An import file checked (dry_run) and, once the user confirms, imported, in the background with
+    its progress (participants.import_jobs). The file waits encrypted in participants.uploads under
+    upload_token; the job and its file are deleted a day after the upload."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    forbund = models.ForeignKey(Forbund, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField("filnamn", max_length=200, blank=True)
+    upload_token = models.CharField(max_length=32)
+    dry_run = models.BooleanField("granskning", default=True)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    # What the check or the import found: its counts and its first row errors (import_jobs.result_dict).
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the job was last put on the queue; None while the broker has not taken it (it was down).
+    published_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} {self.file_name}"

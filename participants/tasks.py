@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.core.management import call_command
 
+from participants.import_jobs import import_job_run, import_jobs_expire, import_jobs_republish
 from participants.services import identity_retention_erase
 from participants.uploads import uploads_expire
 
@@ -25,5 +26,17 @@ def erase_expired_identities() -> int:
 
 @shared_task(time_limit=600, soft_time_limit=540)
 def expire_uploads() -> int:
-    """Hourly: delete import files whose preview was never imported (older than 24 hours)."""
-    return uploads_expire()
+    """Hourly: delete import jobs and files whose check was never imported (older than 24 hours)."""
+    return import_jobs_expire() + uploads_expire()
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def run_import(job_id: int) -> None:
+    """Check or import an uploaded file (participants.import_jobs), with its progress."""
+    import_job_run(job_id=job_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def republish_imports() -> int:
+    """Every two minutes: queue again the imports the broker never took (it was down)."""
+    return import_jobs_republish()

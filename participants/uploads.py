@@ -82,3 +82,7 @@ def uploads_erase_person(*, forbund: Forbund, normalised_personnummer: str) -> i
                 erased += 1
                 break
     return erased
+
+
+def upload_exists(*, forbund: Forbund, token: str) -> bool:
+    return _path(forbund.pk, token).exists()

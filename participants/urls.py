@@ -37,6 +37,7 @@ urlpatterns = [
     path("deltagare/<str:pseudonym>/radera/", registry_views.participant_erase_view, name="participant_erase"),
     path("administration/atkomstlogg/", registry_views.access_log, name="access_log"),
     path("import/", import_views.import_page, name="import_page"),
+    path("import/<int:job_id>/", import_views.import_job_page, name="import_job"),
     path("api-nyckel/", token_views.api_token_page, name="api_token"),
     path("sprak/", views.staff_language, name="staff_language"),
 ]

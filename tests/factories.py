@@ -6,6 +6,8 @@ from types import SimpleNamespace
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from participants.models import (
@@ -233,3 +235,23 @@ def register_form_data(insats: Insats, mentor, **overrides) -> dict[str, str]:  
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def upload_import(client, capture, content: bytes, *, forbund: str = "sco", name: str = "fil.csv"):  # noqa: ANN001, ANN201
+    """Upload a file on the import page, let its check run (the task, eagerly, when the request's
+    transaction commits: capture is pytest-django's django_capture_on_commit_callbacks) and open the
+    page it leads to: the job's page with what the check found, or the upload page with its errors."""
+    with capture(execute=True):
+        response = client.post(
+            reverse("import_page"), {"forbund": forbund, "file": SimpleUploadedFile(name, content, "text/csv")}
+        )
+    return client.get(response.url) if response.status_code == 302 else response
+
+
+def confirm_import(client, capture, job_page):  # noqa: ANN001, ANN201
+    """Press Importera on a checked job's page, let the import run, and open the job's page again."""
+    url = job_page.wsgi_request.path
+    with capture(execute=True):
+        response = client.post(url, {"action": "import"})
+    assert response.status_code == 302, response.status_code
+    return client.get(url)

@@ -1,7 +1,6 @@
 """Export jobs: a report or the PDF pack made in the background with progress, kept for a while;
 and freezing the reports of a period being closed (periods.py)."""
 
-import logging
 import os
 import shutil
 import tempfile
@@ -17,8 +16,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
-from kombu.exceptions import OperationalError
 
+from config.jobs import job_publish, jobs_sweep
 from config.replica import replica_read
 from participants.models import AccessAction
 from participants.services import access_event_log
@@ -39,14 +38,10 @@ from progression.reports.registry import (
 
 KEEP_FILES_DAYS = 7
 WORK_PREFIX = ".stegvis-run-"  # the folder a run writes its file in before moving it into place
-# A job the broker never took is published again by the sweep (every two minutes); one it took but
-# no worker has started after this long (Redis keeps nothing on disk: a restart loses the queue) too.
-REPUBLISH_AFTER = timedelta(minutes=30)
 # A job still "running" this long after it was asked for has lost its worker for good (the task's
 # time limit is 30 minutes; a redelivery after a crash restarts it well within this).
 GIVE_UP_RUNNING_AFTER = timedelta(hours=3)
 
-logger = logging.getLogger(__name__)
 PACK = "pdf-pack"
 ANALYSIS = ("analysis-long", "analysis-wide")
 
@@ -80,34 +75,27 @@ def export_job_create(
 
 
 def export_job_publish(job_id: int) -> bool:
-    """Put the job on the long queue and note when; False when the broker does not answer. The job is
-    stored either way, so the request that made it answers normally, and export_jobs_republish puts
-    it on the queue when the broker is back."""
+    """Put the job on the long queue (config.jobs.job_publish); False when the broker does not answer."""
     from progression.tasks import run_export
 
-    try:
-        run_export.delay(job_id)
-    except OperationalError:
-        logger.warning("Kunde inte köa export %s; svepet köar den när kön är tillbaka", job_id, exc_info=True)
-        return False
-    ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(published_at=timezone.now())
-    return True
+    return job_publish(ExportJob, run_export, job_id)
 
 
 def export_jobs_republish(*, now: Any = None) -> int:
-    """Periodically: publish again the jobs still queued that the broker never took, or took more
-    than REPUBLISH_AFTER ago without a worker starting them. A job delivered twice makes the same
-    file (export_job_run). A job left "running" by a worker that is gone is marked failed, so that
-    its page stops saying it is under way. Returns how many were published."""
+    """Periodically (config.jobs.jobs_sweep): publish again the queued jobs the broker never took, and
+    mark failed a job left "running" by a worker that is gone, so that its page stops saying it is
+    under way. A job delivered twice makes the same file (export_job_run). Returns how many were
+    published."""
     now = now or timezone.now()
-    ExportJob.objects.filter(status=ExportStatus.RUNNING, created_at__lt=now - GIVE_UP_RUNNING_AFTER).update(
-        status=ExportStatus.FAILED,
-        error=gettext("arbetaren som gjorde den slutade svara innan den blev klar. Gör en ny export."),
+    return jobs_sweep(
+        ExportJob,
+        export_job_publish,
+        now=now,
+        started_field="created_at",
+        give_up_after=GIVE_UP_RUNNING_AFTER,
+        gave_up_message=gettext("arbetaren som gjorde den slutade svara innan den blev klar. Gör en ny export."),
+        still_wanted=Q(expires_at__gt=now),
     )
-    stuck = ExportJob.objects.filter(status=ExportStatus.QUEUED, expires_at__gt=now).filter(
-        Q(published_at__isnull=True) | Q(published_at__lt=now - REPUBLISH_AFTER)
-    )
-    return sum(export_job_publish(pk) for pk in stuck.order_by("pk").values_list("pk", flat=True))
 
 
 def export_job_state_text(job: ExportJob) -> str:

@@ -20,7 +20,7 @@ def _download(page) -> tuple[str, bytes]:  # noqa: ANN001
     """Wait for the export's progress page to offer the file, then download it; returns its bytes."""
     expect(page.get_by_role("heading", name=re.compile(r"^Export: "))).to_be_visible()
     expect(page.locator("progress#export-progress")).to_be_attached()
-    link = page.locator("[data-export-download]")
+    link = page.locator("[data-job-download]")
     expect(link).to_be_visible(timeout=60_000)
     expect(page.locator("progress#export-progress")).to_have_attribute("value", "100")
     with page.expect_download() as download_info:

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from tests.factories import (
     register_identified,
     registry_world,
     synthetic_personnummer,
+    upload_import,
     user_with_role,
 )
 
@@ -249,7 +249,9 @@ def test_changing_a_personnummer_needs_the_right_to_look_personnummer_up(world):
 # --- 6. Ages hold on every path -----------------------------------------------------------------
 
 
-def test_a_child_cannot_be_enrolled_as_an_existing_person_or_imported_with_a_far_future_start(client, world):
+def test_a_child_cannot_be_enrolled_as_an_existing_person_or_imported_with_a_far_future_start(
+    client, world, django_capture_on_commit_callbacks
+):
     fourteen = synthetic_personnummer(timezone.localdate().replace(year=timezone.localdate().year - 14), "985")
     child = register_identified(
         forbund=world.sco, by=world.mentor_jonsbo, personnummer=synthetic_personnummer(date(1990, 1, 1), "986")
@@ -263,9 +265,7 @@ def test_a_child_cannot_be_enrolled_as_an_existing_person_or_imported_with_a_far
     )
     assert "mer än en månad fram i tiden" in " ".join(error.message for error in result.errors)
     client.force_login(world.admin_sco)
-    response = client.post(
-        reverse("import_page"), {"forbund": "sco", "file": SimpleUploadedFile("f.csv", _csv(fodelsear="²"))}
-    )
+    response = upload_import(client, django_capture_on_commit_callbacks, _csv(fodelsear="²"))
     assert response.status_code == 200 and "Födelseåret ska vara fyra siffror" in response.content.decode()
 
 

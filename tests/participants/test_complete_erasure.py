@@ -15,7 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from participants.erasure import ERASED, ErasedIdentity, scrub
-from participants.models import AccessAction, AccessEvent, AccessLogReview, Consent, ConsentChannel, ConsentPurpose
+from participants.models import (
+    AccessAction,
+    AccessEvent,
+    AccessLogReview,
+    Consent,
+    ConsentChannel,
+    ConsentPurpose,
+    ImportJob,
+)
 from participants.services import access_log_review_record, consent_record, identity_read, participant_erase
 from participants.tasks import expire_uploads
 from participants.uploads import upload_read, upload_store, uploads_expire
@@ -23,10 +31,12 @@ from progression.goals import action_step_add, goal_set, milestone_add, mileston
 from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent, ReportText
 from tests.factories import (
     EnrolmentFactory,
+    confirm_import,
     personnummer_forms,
     register_identified,
     registry_world,
     synthetic_personnummer,
+    upload_import,
 )
 from tests.participants.test_erasure_and_plaintext import assert_no_personnummer, committed, pg_dump
 
@@ -112,7 +122,9 @@ def test_erasure_leaves_the_name_phone_and_personnummer_nowhere(client, settings
     client.force_login(world.admin_sco)
     upload = import_file(PNR, OTHER_PNR)
     response = client.post(
-        reverse("import_page"), {"forbund": "sco", "file": SimpleUploadedFile("lista.csv", upload, "text/csv")}
+        reverse("import_page"),
+        {"forbund": "sco", "file": SimpleUploadedFile("lista.csv", upload, "text/csv")},
+        follow=True,  # the check runs as the upload commits (this test commits)
     )
     assert "2 rader utan fel" in response.text
     (waiting,) = files_under(tmp_path / "imports")
@@ -191,28 +203,24 @@ def test_uploads_expire_after_a_day_and_the_periodic_task_runs_it(settings, tmp_
 
 
 @pytest.mark.django_db
-def test_cancel_and_a_new_file_delete_the_waiting_upload_and_import_deletes_it_too(client, settings, tmp_path):
+def test_cancel_deletes_the_waiting_upload_and_the_import_deletes_it_too(
+    client, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     world = registry_world()
     client.force_login(world.admin_sco)
-
-    def preview() -> str:
-        file = SimpleUploadedFile("lista.csv", import_file(PNR), "text/csv")
-        return client.post(reverse("import_page"), {"forbund": "sco", "file": file}).context["token"]
-
-    preview()
-    preview()  # the second file replaces the first
+    checked = upload_import(client, django_capture_on_commit_callbacks, import_file(PNR), name="lista.csv")
+    assert "Filen är granskad: 1 rad utan fel." in checked.text
     assert len(files_under(tmp_path / "imports")) == 1
-    page = client.post(reverse("import_page"), {"action": "cancel"}, follow=True)
+    page = client.post(checked.wsgi_request.path, {"action": "cancel"}, follow=True)
     assert "Importen är avbruten och den uppladdade filen raderad." in page.text
-    assert files_under(tmp_path / "imports") == []
-    # Confirming after Avbryt finds nothing and says so.
-    page = client.post(reverse("import_page"), {"token": "0" * 32}, follow=True)
-    assert "Importen har gått ut eller kan inte slutföras längre. Ladda upp filen igen." in page.text
+    assert files_under(tmp_path / "imports") == [] and not ImportJob.objects.exists()
+    # Importera after Avbryt finds nothing to import.
+    assert client.post(checked.wsgi_request.path, {"action": "import"}).status_code == 404
 
-    token = preview()
-    page = client.post(reverse("import_page"), {"token": token}, follow=True)
-    assert "Importen är klar" in page.text
+    checked = upload_import(client, django_capture_on_commit_callbacks, import_file(PNR), name="lista.csv")
+    page = confirm_import(client, django_capture_on_commit_callbacks, checked)
+    assert "Importen är klar." in page.text
     assert files_under(tmp_path / "imports") == []
 
 

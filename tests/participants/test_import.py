@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -12,8 +11,9 @@ from openpyxl import Workbook
 
 from participants import crypto, importing
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
-from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, Participant
-from tests.factories import registry_world, synthetic_personnummer
+from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, ImportJob, Participant
+from participants.uploads import upload_exists
+from tests.factories import confirm_import, registry_world, synthetic_personnummer, upload_import
 
 pytestmark = pytest.mark.django_db
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "import-exempel.csv"
@@ -141,7 +141,9 @@ def test_excel_semicolon_windows_1252_and_comma_utf8_and_xlsx(world):
     assert Participant.objects.filter(is_anonymous=True, kon="annat", birth_year=1980).count() == 1
 
 
-def test_a_byte_windows_1252_cannot_read_is_an_error_of_its_row_and_column_not_a_500(world, client):
+def test_a_byte_windows_1252_cannot_read_is_an_error_of_its_row_and_column_not_a_500(
+    world, client, django_capture_on_commit_callbacks
+):
     """0x81 is undefined in Windows-1252 (and not UTF-8): the row is named, the good row and what
     is stored already are kept, and the page answers with the error instead of a 500."""
     good = csv_bytes([row(personnummer=PNR_B, insats="backaberg")], encoding="cp1252")
@@ -158,10 +160,10 @@ def test_a_byte_windows_1252_cannot_read_is_an_error_of_its_row_and_column_not_a
     assert "varken UTF-8 eller Windows-1252" in result.errors[0].message
     assert list(Enrolment.objects.values()) == stored
     client.force_login(world.admin_sco)
-    upload = SimpleUploadedFile("deltagare.csv", bad, content_type="text/csv")
-    response = client.post(reverse("import_page"), {"forbund": "sco", "file": upload})
+    response = upload_import(client, django_capture_on_commit_callbacks, bad, name="deltagare.csv")
     assert response.status_code == 200
     assert "varken UTF-8 eller Windows-1252" in response.text
+    assert "1 fel i 2 rader – inget har importerats." in response.text
 
 
 def _xlsx(rows: list[list[str]]) -> bytes:
@@ -274,20 +276,23 @@ def test_command_dry_run_and_import_as_a_named_user_with_their_access(world, cap
         call_command("import_enrolments", str(EXAMPLE), "--forbund", "sco", "--user", "mentor-jonsbo")
 
 
-def test_a_coordinator_without_identity_access_learns_nothing_from_the_preview(client, world):
+def test_a_coordinator_without_identity_access_learns_nothing_from_the_preview(
+    client, world, django_capture_on_commit_callbacks
+):
     """The file is refused before any look-up: no counts, no "finns redan", nothing to log."""
     person = _import(world, csv_bytes([row()]))
     assert person.enrolments_created == 1
     events = AccessEvent.objects.count()
     client.force_login(world.coordinator_sco)
-    response = client.post(
-        reverse("import_page"), {"forbund": "sco", "file": SimpleUploadedFile("fil.csv", csv_bytes([row()]))}
-    )
+    response = upload_import(client, django_capture_on_commit_callbacks, csv_bytes([row()]))
     assert response.status_code == 200
+    assert "Granskningen kunde inte göras: Filen har personnummer (rad 2)" in response.text
     assert "Du har inte behörighet till identitetsuppgifter" in response.text
     assert "oförändrade" not in response.text and "uppdaterade" not in response.text
-    assert "token" not in response.context
+    assert 'value="import"' not in response.text
     assert AccessEvent.objects.count() == events
+    job = ImportJob.objects.get()
+    assert not upload_exists(forbund=world.sco, token=job.upload_token)  # a file that cannot be imported goes
 
 
 def test_every_personnummer_hit_is_logged_in_a_preview_too(world):
@@ -308,17 +313,23 @@ def test_every_personnummer_hit_is_logged_in_a_preview_too(world):
     assert existing.participant.consents.filter(text_version="import").count() == 2
 
 
-def test_upload_page_checks_then_imports_and_mentors_cannot_use_it(client, world):
+def test_upload_page_checks_then_imports_and_mentors_cannot_use_it(client, world, django_capture_on_commit_callbacks):
     client.force_login(world.mentor_jonsbo)
     assert client.get(reverse("import_page")).status_code == 403
     client.force_login(world.admin_sco)
-    with EXAMPLE.open("rb") as handle:
-        response = client.post(reverse("import_page"), {"forbund": "sco", "file": handle})
-    assert "5 rader utan fel" in response.text
+    response = upload_import(client, django_capture_on_commit_callbacks, EXAMPLE.read_bytes(), name="exempel.csv")
+    assert "Import av exempel.csv" in response.text
+    assert "Filen är granskad: 5 rader utan fel." in response.text
+    assert "Importen ger 4 nya deltagare, 5 nya inskrivningar" in response.text
     assert not Enrolment.objects.exists()
-    token = response.context["token"]
-    response = client.post(reverse("import_page"), {"token": token}, follow=True)
-    assert "Importen är klar" in response.text
+    response = confirm_import(client, django_capture_on_commit_callbacks, response)
+    assert "Importen är klar." in response.text
+    assert "4 nya deltagare, 5 nya och 0 uppdaterade inskrivningar" in response.text
     assert Enrolment.objects.count() == 5
+    again = client.post(response.wsgi_request.path, {"action": "import"}, follow=True)
+    assert "Filen är redan importerad eller importeras just nu." in again.text
+    assert Enrolment.objects.count() == 5
+    listed = client.get(reverse("import_page"))
+    assert "exempel.csv" in listed.text and "Importen är klar." in listed.text
     participants_page = client.get(reverse("insats_detail", args=["jonsbo"]))
     assert participants_page.status_code == 200

@@ -31,8 +31,17 @@ class Command(BaseCommand):
         actor = get_user_model().objects.filter(username=user, is_active=True).first()
         if actor is None:
             raise CommandError(f"Ingen aktiv användare heter {user}.")
+        shown = [0]
+
+        def show_progress(percent: int) -> None:  # every tenth on stderr, so that stdout stays the result
+            if percent >= shown[0] + 10:
+                shown[0] = percent - percent % 10
+                self.stderr.write(f"{'Granskar' if dry_run else 'Importerar'} … {shown[0]} %")
+
         try:
-            result = import_enrolments(content=file.read_bytes(), forbund=target, by=actor, dry_run=dry_run)
+            result = import_enrolments(
+                content=file.read_bytes(), forbund=target, by=actor, dry_run=dry_run, progress=show_progress
+            )
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
         except PermissionDenied as exc:
