@@ -32,8 +32,10 @@ find_python() {
 }
 
 ensure_venv() {
-  # Creates .venv with Python 3.11 and installs requirements.txt when it changed.
-  local python stamp wanted
+  # ensure_venv LOCKFILE : creates .venv with Python 3.11 and installs LOCKFILE (every package pinned,
+  # with its hashes; scripts/lock writes it) when it changed: requirements/runtime.lock for running,
+  # requirements/test.lock for the tests.
+  local lock=${1:-requirements/runtime.lock} python stamp wanted
   if [ ! -x .venv/bin/python ]; then
     python=$(find_python) || { apt_install python3 python3-venv && python=$(find_python); } || {
       say "Python 3.11 behövs."
@@ -43,10 +45,10 @@ ensure_venv() {
     "$python" -m venv .venv || { apt_install python3-venv && "$python" -m venv .venv; }
   fi
   stamp=.venv/.requirements.sha256
-  wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+  wanted="$lock $(sha256sum "$lock" | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    say "Installerar Python-paket (requirements.txt)"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    say "Installerar Python-paket ($lock)"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
     echo "$wanted" >"$stamp"
   fi
 }
