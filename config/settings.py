@@ -10,6 +10,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import celery_config, databases_config, env_bool, env_list
 from config.languages import DJANGO_LANGUAGES
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,6 +262,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (config.celery, setup_logging)
 # Periodic jobs, in code so that every deployment runs the same schedule.
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -303,13 +306,40 @@ CELERY_BEAT_SCHEDULE = {
 # Whether /readyz (and /healthz) needs a Celery worker to answer (it does whenever tasks are not eager).
 HEALTHZ_REQUIRE_WORKER = env_bool(ENV, "HEALTHZ_REQUIRE_WORKER", not CELERY_TASK_ALWAYS_EAGER)
 
+# Optional error reporting (config/errors.py), personal data scrubbed.
+SENTRY_DSN = ENV.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    from config.errors import error_reporting_init
+
+    error_reporting_init(
+        SENTRY_DSN,
+        environment=ENV.get("SENTRY_ENVIRONMENT", "production"),
+        release=ENV.get("SENTRY_RELEASE", ""),
+        traces_sample_rate=float(ENV.get("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+    )
+
+# JSON lines with request ids, personnummer and tokens redacted (config/logs.py); LOG_FORMAT=plain
+# for a terminal (scripts/run sets it).
+LOG_FORMAT = ENV.get("LOG_FORMAT", "").strip().lower() or "json"
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT ska vara json eller plain, inte {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "plain": {"()": "config.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        # Django's own handlers (its console and runserver's request lines) give way to ours; the
+        # access log (config.logs.RequestIdMiddleware) has every request already.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
+    },
 }
 
 # The consent text participants agree to; bump when the text changes (stored with each consent).

@@ -4,6 +4,7 @@ seen the check and confirms, the same job runs again and imports, all rows or no
 The job's page shows what the check or the import found; the job and its file go a day after the
 upload, or when the user cancels."""
 
+import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from participants.importing import ImportFileError, ImportResult, import_enrolme
 from participants.models import Forbund, ImportJob, ImportStatus
 from participants.uploads import UPLOAD_LIFETIME, upload_delete, upload_exists, upload_read, upload_store
 
+logger = logging.getLogger(__name__)
 # A job still "running" this long after it started has lost its worker: the task's hard time limit
 # is 30 minutes, and a job a killed worker held is not started again (it might have committed).
 GIVE_UP_RUNNING_AFTER = timedelta(minutes=40)
@@ -103,6 +105,7 @@ def import_job_run(*, job_id: int) -> None:
     if not claimed:
         return
     job = ImportJob.objects.select_related("user", "forbund").get(pk=job_id)
+    logger.info("Import %s (%s): %s startar", job.pk, job.forbund.code, "granskningen" if job.dry_run else "importen")
     content = upload_read(forbund=job.forbund, token=job.upload_token)
     if content is None:
         _fail(job, gettext("Filen finns inte längre på servern (den raderas efter ett dygn). Ladda upp den igen."))
@@ -127,6 +130,7 @@ def import_job_run(*, job_id: int) -> None:
     if result.errors or not job.dry_run:  # nothing more to import from it
         upload_delete(forbund=job.forbund, token=job.upload_token)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, progress=100, result=result_dict(result))
+    logger.info("Import %s: klar, %d rader, %d fel", job.pk, result.rows, len(result.errors))
 
 
 def import_job_progress(job: ImportJob) -> int:
