@@ -1,4 +1,5 @@
-"""A clear 503 when the database cannot be reached, instead of an error page.
+"""Error answers and the middleware of the site as a whole. A clear 503 when the database cannot be
+reached, instead of an error page; the site's own page for a refused CSRF check.
 
 Django turns an exception anywhere in the request (a view, or the session and user lookups in
 middleware) into a call of the 500 handler, during which the exception is still being handled:
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -33,6 +34,16 @@ def server_error_or_unavailable(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
     response["Retry-After"] = "30"
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the site's own 403 page in the user's language, saying what to do, instead
+    of Django's English page."""
+    message = translation.gettext(
+        "Formuläret kunde inte skickas: sidan har varit öppen för länge, eller så tillåter webbläsaren "
+        "inte kakor. Ladda om sidan och försök igen. Inget av det du skrev sparades."
+    )
+    return render(request, "403.html", {"exception": message}, status=403)
 
 
 class ScriptLoginMiddleware:

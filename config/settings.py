@@ -147,6 +147,7 @@ X_FRAME_OPTIONS = "DENY"
 # Error pages and error mails (DEBUG's technical page among them) show settings and the environment
 # with the pepper, the field keys and the passwords in service URLs masked.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.SecretsMaskingFilter"
+CSRF_FAILURE_VIEW = "config.middleware.csrf_failure"
 
 # Everything is served from this service: no CDN, no outside host.
 CONTENT_SECURITY_POLICY = {

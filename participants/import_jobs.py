@@ -21,7 +21,14 @@ from config.numbers import swedish_number
 from participants import access
 from participants.importing import ImportFileError, ImportResult, import_enrolments
 from participants.models import Forbund, ImportJob, ImportStatus
-from participants.uploads import UPLOAD_LIFETIME, upload_delete, upload_exists, upload_read, upload_store
+from participants.uploads import (
+    UPLOAD_LIFETIME,
+    upload_delete,
+    upload_exists,
+    upload_read,
+    upload_store,
+    upload_touch,
+)
 
 logger = logging.getLogger(__name__)
 # A job still "running" this long after it started has lost its worker: the task's hard time limit
@@ -57,13 +64,19 @@ def import_job_confirm(*, job: ImportJob) -> None:
     """Import the file the job checked without errors: the job is queued again, now for real."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        checked = locked.dry_run and locked.status == ImportStatus.DONE and not (locked.result or {}).get("errors")
-        if not checked:
+        if not locked.dry_run:
             raise ImportJobError(gettext("Filen är redan importerad eller importeras just nu."))
+        if locked.status != ImportStatus.DONE:
+            raise ImportJobError(gettext("Filen är inte granskad än. Vänta tills granskningen är klar."))
+        if (locked.result or {}).get("error_count"):
+            raise ImportJobError(
+                gettext("Granskningen hittade fel, så filen kan inte importeras. Rätta filen och ladda upp den igen.")
+            )
         if not upload_exists(forbund=locked.forbund, token=locked.upload_token):
             raise ImportJobError(
                 gettext("Filen finns inte längre på servern (den raderas efter ett dygn). Ladda upp den igen.")
             )
+        upload_touch(forbund=locked.forbund, token=locked.upload_token)  # kept a day from now, until imported
         ImportJob.objects.filter(pk=job.pk).update(
             dry_run=False, status=ImportStatus.QUEUED, progress=0, error="", published_at=None, started_at=None
         )
@@ -71,13 +84,16 @@ def import_job_confirm(*, job: ImportJob) -> None:
 
 
 def import_job_cancel(*, job: ImportJob) -> None:
-    """Delete the job and its file; refused while it is importing (the import is all or nothing and
-    cannot be stopped half way)."""
+    """Delete a job that has imported nothing, and its file. Refused while its check runs (it cannot be
+    stopped half way), and once the import is confirmed: from then on it is done, or will be, and a
+    page left open in another tab must not undo it."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not locked.dry_run:
+            raise ImportJobError(gettext("Importen är bekräftad och kan inte avbrytas."))
         if locked.status == ImportStatus.RUNNING:
             raise ImportJobError(
-                gettext("Filen granskas eller importeras just nu och kan inte avbrytas. Vänta tills den är klar.")
+                gettext("Filen granskas just nu och kan inte avbrytas. Vänta tills granskningen är klar.")
             )
         upload_delete(forbund=locked.forbund, token=locked.upload_token)
         locked.delete()
@@ -119,17 +135,20 @@ def import_job_run(*, job_id: int) -> None:
             dry_run=job.dry_run,
             progress=lambda percent: cache.set(key, percent, timeout=3600),
         )
+        if result.errors or not job.dry_run:  # nothing more to import from it
+            upload_delete(forbund=job.forbund, token=job.upload_token)
+        with transaction.atomic():  # a result the database refuses fails the job, below
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.DONE, progress=100, result=result_dict(result)
+            )
     except (ImportFileError, PermissionDenied) as exc:  # the file, or the user's access: the page says which
         _fail(job, str(exc))
         return
-    except Exception:
+    except Exception:  # whatever it was, the job does not stay "running": its page says what to do
         _fail(job, gettext("Ett oväntat fel stoppade den, och ingenting sparades. Ladda upp filen igen."))
         raise
     finally:
         cache.delete(key)
-    if result.errors or not job.dry_run:  # nothing more to import from it
-        upload_delete(forbund=job.forbund, token=job.upload_token)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, progress=100, result=result_dict(result))
     logger.info("Import %s: klar, %d rader, %d fel", job.pk, result.rows, len(result.errors))
 
 
@@ -168,6 +187,18 @@ def import_job_state_text(job: ImportJob) -> str:
     return f"{doing} … {import_job_progress(job)} %"
 
 
+def import_job_summary(job: ImportJob) -> str:
+    """The job in a few words, for the list of the user's imports: what it found or what it waits for."""
+    if job.status == ImportStatus.FAILED:
+        return gettext("Granskningen misslyckades") if job.dry_run else gettext("Importen misslyckades")
+    if job.status == ImportStatus.DONE:
+        errors = (job.result or {}).get("error_count", 0)
+        if errors:
+            return ngettext("%(errors)s fel", "%(errors)s fel", errors) % {"errors": swedish_number(errors)}
+        return gettext("Granskad utan fel – väntar på Importera") if job.dry_run else gettext("Importerad")
+    return import_job_state_text(job)
+
+
 def import_jobs_republish(*, now: datetime | None = None) -> int:
     """Periodically (config.jobs.jobs_sweep): publish again the queued jobs the broker never took, and
     mark failed a job left running by a worker that is gone. Returns how many were published."""
@@ -187,11 +218,13 @@ def import_jobs_republish(*, now: datetime | None = None) -> int:
 
 
 def import_jobs_expire(*, now: datetime | None = None) -> int:
-    """Delete the jobs (and their files) uploaded more than UPLOAD_LIFETIME ago; returns how many."""
+    """Delete the jobs (and their files) uploaded more than UPLOAD_LIFETIME ago, but for those running
+    or confirmed and waiting for a worker; returns how many."""
     expired = (
         ImportJob.objects.select_related("forbund")
         .filter(created_at__lt=(now or timezone.now()) - UPLOAD_LIFETIME)
         .exclude(status=ImportStatus.RUNNING)
+        .exclude(dry_run=False, status=ImportStatus.QUEUED)  # confirmed: the sweep sees it through
     )
     jobs = list(expired)
     for job in jobs:

@@ -17,13 +17,14 @@ from participants.import_jobs import (
     import_job_create,
     import_job_progress,
     import_job_state_text,
+    import_job_summary,
 )
 from participants.importing import COLUMNS
 from participants.models import Forbund, ImportJob
 from participants.permissions import page_access
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-RECENT_JOBS = 10
+RECENT_JOBS = 100  # a day's jobs (they go after a day); more would be a list of its own
 
 
 class ImportForm(forms.Form):
@@ -52,12 +53,14 @@ def import_page(request: HttpRequest) -> HttpResponse:
             user=request.user, forbund=form.cleaned_data["forbund"], content=upload.read(), file_name=upload.name
         )
         return redirect("import_job", job_id=job.pk)
-    jobs = access.import_jobs_for(request.user).select_related("forbund")[:RECENT_JOBS]
-    return render(
-        request,
-        "participants/import.html",
-        {"form": form, "columns": COLUMNS, "jobs": [(job, import_job_state_text(job)) for job in jobs]},
-    )
+    jobs = list(access.import_jobs_for(request.user).select_related("forbund")[:RECENT_JOBS])
+    context = {
+        "form": form,
+        "columns": COLUMNS,
+        "jobs": [(job, import_job_summary(job)) for job in jobs],
+        "several_forbund": len({job.forbund_id for job in jobs}) > 1,  # else the förbund goes without saying
+    }
+    return render(request, "participants/import.html", context)
 
 
 def _own_job(request: HttpRequest, job_id: int) -> ImportJob:

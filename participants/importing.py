@@ -7,6 +7,7 @@ inskrivningsdatum updates that enrolment, and an anonymous row is recognised by 
 import csv
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from collections import Counter
@@ -42,7 +43,14 @@ from participants.models import (
     Participant,
 )
 from participants.personnummer import PersonnummerError, parse_personnummer
-from participants.services import access_event_log, enrolment_age_errors, participant_create, participant_register
+from participants.services import (
+    MAXIMUM_AGE,
+    MINIMUM_AGE,
+    access_event_log,
+    enrolment_age_errors,
+    participant_create,
+    participant_register,
+)
 
 COLUMNS = [
     "personnummer",
@@ -72,7 +80,9 @@ EXTENTS = {
 IMPORT_CONSENT_TEXT = "import"
 IMPORTED_NAME = "(namn saknas – importerad)"  # the file has no name column; rectify on the participant page
 COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "personnummer": "personnummer"}
+logger = logging.getLogger(__name__)
 MAX_ROWS = 50_000
+MAX_CELL_LENGTH = 100  # characters; the longest code or value is far shorter
 READ_PERCENT, PARSED_PERCENT = 10, 20  # how far an import has come when its rows are read, and checked
 MAX_READ_ROWS = 2 * MAX_ROWS  # rows read in all, empty ones included (a sheet can declare a million)
 MAX_UNPACKED_BYTES = 200 * 2**20  # an Excel file's parts unpacked; 50 000 rows take about 20 MB
@@ -137,7 +147,8 @@ def _too_many(rows: int, *, at_least: bool = False) -> ImportFileError:
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else (value.isoformat()[:10] if hasattr(value, "isoformat") else str(value))
+    text = "" if value is None else (value.isoformat()[:10] if hasattr(value, "isoformat") else str(value))
+    return text.replace("\x00", UNREADABLE)  # a NUL is no character of a file typed by a person
 
 
 def _rows_up_to_limit(rows: Iterable[Sequence[Any]]) -> list[list[str]]:
@@ -160,7 +171,7 @@ def _rows_up_to_limit(rows: Iterable[Sequence[Any]]) -> list[list[str]]:
     return kept
 
 
-ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?row[\s>/]")  # <row …>, <x:row …>, <row\t…>
+ROW_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?row[\s>/]")  # <row …>, <x:row …>, <row\t…>, any prefix
 SPREADSHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -192,10 +203,10 @@ def _sheet_row_count(archive: zipfile.ZipFile, path: str) -> int:
     with archive.open(path) as part:
         while chunk := part.read(2**20):
             data = tail + chunk
-            # a tag split between two chunks is counted in the second; one wholly in the tail was
-            # counted in the first
+            # the tail is the last tag begun, whole or split between two chunks: a split one is
+            # counted in the second, one wholly in the tail was counted in the first
             count += sum(1 for tag in ROW_TAG.finditer(data) if tag.end() > len(tail))
-            tail = data[-64:]
+            tail = data[max(data.rfind(b"<"), 0) :]
     return count
 
 
@@ -224,8 +235,12 @@ def read_rows(content: bytes) -> list[list[str]]:
             raise
         except zipfile.BadZipFile:
             raise ImportFileError("Excelfilen kan inte läsas: den är skadad eller inte en .xlsx-fil.") from None
-        except Exception as exc:  # openpyxl raises many kinds
-            raise ImportFileError(f"Excelfilen kan inte läsas: {exc}") from None
+        except Exception:  # openpyxl raises many kinds, in English
+            logger.info("Excelfil som inte gick att läsa", exc_info=True)
+            raise ImportFileError(
+                "Excelfilen kan inte läsas: den är skadad eller inte sparad som Excel-arbetsbok. Öppna den i "
+                "Excel, spara den som .xlsx och försök igen."
+            ) from None
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -280,7 +295,8 @@ def parse(
     exit_reasons = {c.code: c for c in ExitReason.objects.all()}
     income_sources = {c.code: c for c in IncomeSource.objects.all()}
     education_levels = {c.code: c for c in EducationLevel.objects.all()}
-    latest_start = timezone.localdate() + timedelta(days=31)  # as on the registration page
+    today = timezone.localdate()
+    latest_start = today + timedelta(days=31)  # as on the registration page
     errors: list[RowError] = []
     rows: list[ImportRow] = []
     seen: dict[tuple, int] = {}
@@ -299,6 +315,17 @@ def parse(
         if unreadable:
             errors += [RowError(number, column, UNREADABLE_MESSAGE) for column in unreadable]
             continue  # the row's other checks would only repeat the same problem
+        too_long = [column for column in COLUMNS if len(value[column]) > MAX_CELL_LENGTH]
+        if too_long:  # no code, date or number is this long; the messages below would repeat it
+            errors += [
+                RowError(
+                    number,
+                    column,
+                    f"Värdet har {swedish_number(len(value[column]))} tecken; en cell här har högst {MAX_CELL_LENGTH}.",
+                )
+                for column in too_long
+            ]
+            continue
 
         anonymous = value["anonym"].lower() in ("ja", "j", "1")
         if value["anonym"] and value["anonym"].lower() not in ("ja", "nej", "j", "n", "0", "1"):
@@ -354,6 +381,15 @@ def parse(
             fail("inskrivningsdatum", "Inskrivningsdatumet ligger mer än en månad fram i tiden.")
         if start and end and end < start:
             fail("avslutsdatum", "Avslutsdatum ligger före inskrivningsdatum.")
+        if end and end > today:
+            fail("avslutsdatum", "Avslutsdatum kan inte ligga i framtiden.")
+        if anonymous and birth_year and start:  # a person with a personnummer: participant_register checks
+            age = start.year - birth_year
+            if not MINIMUM_AGE <= age <= MAXIMUM_AGE:
+                fail(
+                    "fodelsear",
+                    f"Deltagaren är {age} år vid inskrivningen; deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år.",
+                )
         exit_reason = _code(exit_reasons, value["avslutsanledning"], "avslutsanledning", row_errors, number)
         if end and not value["avslutsanledning"]:
             fail("avslutsanledning", "Ett avslutat deltagande behöver en avslutsanledning.")
@@ -492,8 +528,10 @@ def import_enrolments(
     if errors:
         return result
     anonymous_keys = _anonymous_keys(rows, forbund)
-    found: dict[int, Participant] = {}
-    people: dict[str, Participant] = {}
+    found: dict[int, Participant] = {}  # people registered before the import, by id
+    people: dict[str, Participant] = {}  # everyone met so far, by personnummer
+    created_here: set[int] = set()  # people this import registered, by id
+    registered: dict[str, Participant] = {}  # the file's people registered before it, read under the lock
 
     def import_row(row: ImportRow) -> None:
         if row.anonymous:
@@ -509,13 +547,8 @@ def import_enrolments(
             return
         person = people.get(row.personnummer)
         if person is None:
-            record = (
-                IdentityRecord.objects.filter(forbund=forbund, pnr_index=crypto.pnr_index(row.personnummer))
-                .select_related("participant")
-                .first()
-            )
-            if record is not None:
-                person = record.participant
+            person = registered.get(row.personnummer)
+            if person is not None:
                 found[person.pk] = person
             else:
                 try:
@@ -537,7 +570,14 @@ def import_enrolments(
                     ]
                     return
                 result.participants_created += 1
+                created_here.add(person.pk)
             people[row.personnummer] = person
+        if person.pk in created_here:
+            # New in this import: no enrolments but this file's, and parse has refused a second row of
+            # theirs with the same insats and date, and a second ongoing one in the same insats.
+            _create(row, person, None)
+            result.enrolments_created += 1
+            return
         enrolment = Enrolment.objects.filter(participant=person, insats=row.insats, start_date=row.start).first()
         if enrolment is not None:
             _update(enrolment, row, result)
@@ -552,6 +592,7 @@ def import_enrolments(
     try:
         with transaction.atomic():
             _lock_forbund_imports(forbund)
+            registered.update(_registered_people(rows, forbund))
             step = max(1, len(rows) // 50)
             for done, row in enumerate(rows):
                 if done % step == 0:
@@ -575,6 +616,13 @@ def import_enrolments(
     if result.errors:  # nothing was stored
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
     return result
+
+
+def _registered_people(rows: list[ImportRow], forbund: Forbund) -> dict[str, Participant]:
+    """The people of the file already registered in the förbund, by personnummer: one query."""
+    wanted = {crypto.pnr_index(row.personnummer): row.personnummer for row in rows if not row.anonymous}
+    records = IdentityRecord.objects.filter(forbund=forbund, pnr_index__in=wanted).select_related("participant")
+    return {wanted[record.pnr_index]: record.participant for record in records}
 
 
 def _update(enrolment: Enrolment, row: ImportRow, result: ImportResult) -> None:

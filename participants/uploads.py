@@ -86,3 +86,8 @@ def uploads_erase_person(*, forbund: Forbund, normalised_personnummer: str) -> i
 
 def upload_exists(*, forbund: Forbund, token: str) -> bool:
     return _path(forbund.pk, token).exists()
+
+
+def upload_touch(*, forbund: Forbund, token: str) -> None:
+    """The file counts as uploaded now (uploads_expire keeps it UPLOAD_LIFETIME from here)."""
+    os.utime(_path(forbund.pk, token))

@@ -1,6 +1,7 @@
 """Importing participants and enrolments from CSV and XLSX."""
 
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -330,6 +331,41 @@ def test_upload_page_checks_then_imports_and_mentors_cannot_use_it(client, world
     assert "Filen är redan importerad eller importeras just nu." in again.text
     assert Enrolment.objects.count() == 5
     listed = client.get(reverse("import_page"))
-    assert "exempel.csv" in listed.text and "Importen är klar." in listed.text
+    assert "exempel.csv" in listed.text and "Importerad" in listed.text
     participants_page = client.get(reverse("insats_detail", args=["jonsbo"]))
     assert participants_page.status_code == 200
+
+
+def test_anonymous_rows_keep_the_age_rule_and_no_row_ends_in_the_future(world):
+    anonymous = {"personnummer": "", "anonym": "ja", "samtycke": "nej"}
+    result = _import(
+        world,
+        csv_bytes(
+            [
+                row(**anonymous, fodelsear="2020", inskrivningsdatum="2025-02-03"),
+                row(**anonymous, fodelsear="1901", inskrivningsdatum="2025-02-03"),
+                row(**anonymous, fodelsear="1990", inskrivningsdatum="0001-01-01"),
+                row(**anonymous, fodelsear="1990", avslutsdatum="9999-12-31", avslutsanledning="arbete"),
+                row(**anonymous, fodelsear="2009", inskrivningsdatum="2025-02-03"),  # 16 that year
+            ]
+        ),
+        dry_run=True,
+    )
+    assert [(error.row, error.column, error.message) for error in result.errors] == [
+        (2, "fodelsear", "Deltagaren är 5 år vid inskrivningen; deltagare ska vara 16–67 år."),
+        (3, "fodelsear", "Deltagaren är 124 år vid inskrivningen; deltagare ska vara 16–67 år."),
+        (4, "fodelsear", "Deltagaren är -1989 år vid inskrivningen; deltagare ska vara 16–67 år."),
+        (5, "avslutsdatum", "Avslutsdatum kan inte ligga i framtiden."),
+    ]
+
+
+def test_rows_counted_in_a_sheet_whatever_prefix_its_tags_have():
+    prefix = "p" * 300
+    rows = "".join(f'<{prefix}:row r="{n}"><{prefix}:c/></{prefix}:row>' for n in range(1, 40_001))
+    sheet = f'<{prefix}:worksheet xmlns:{prefix}="urn:x"><{prefix}:sheetData>{rows}</{prefix}:sheetData>'
+    sheet += f"</{prefix}:worksheet>"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    with zipfile.ZipFile(buffer) as archive:
+        assert importing._sheet_row_count(archive, "xl/worksheets/sheet1.xml") == 40_000  # over several chunks

@@ -19,7 +19,7 @@ from participants.import_jobs import (
     import_jobs_republish,
 )
 from participants.models import Enrolment, ImportJob, ImportStatus, Role
-from participants.uploads import upload_delete, upload_exists
+from participants.uploads import upload_delete, upload_exists, uploads_expire
 from tests.factories import confirm_import, registry_world, upload_import, user_with_role
 from tests.participants.test_import import EXAMPLE, csv_bytes, row
 
@@ -141,7 +141,7 @@ def test_a_running_job_cannot_be_cancelled_and_a_checked_file_with_errors_cannot
     checked = upload_import(client, django_capture_on_commit_callbacks, csv_bytes([row(kon="okänd")]))
     assert "1 fel i 1 rad – inget har importerats." in checked.text and "Kön ska vara en av" in checked.text
     page = client.post(checked.wsgi_request.path, {"action": "import"}, follow=True)
-    assert "Filen är redan importerad eller importeras just nu." in page.text
+    assert "Granskningen hittade fel, så filen kan inte importeras. Rätta filen" in page.text
     assert not Enrolment.objects.exists()
 
 
@@ -160,7 +160,7 @@ def test_many_row_errors_are_counted_and_the_first_thousand_shown(client, world,
     bad = csv_bytes([anonymous_with_a_bad_kon] * (import_jobs.MAX_SHOWN_ERRORS + 5))
     page = upload_import(client, django_capture_on_commit_callbacks, bad)
     assert "1\xa0005 fel i 1\xa0005 rader – inget har importerats." in page.text
-    assert "De första 1000 felen visas." in page.text
+    assert "De första 1\xa0000 felen visas." in page.text
     assert len(ImportJob.objects.get().result["errors"]) == import_jobs.MAX_SHOWN_ERRORS
 
 
@@ -187,3 +187,72 @@ def test_another_users_job_is_not_found(client, world, django_capture_on_commit_
     client.force_login(world.admin_sco)
     confirm_import(client, django_capture_on_commit_callbacks, checked)
     assert Enrolment.objects.count() == 5  # but by its owner
+
+
+def test_a_nul_byte_or_a_giant_cell_is_an_error_of_its_row_and_the_job_finishes(
+    client, world, django_capture_on_commit_callbacks
+):
+    """Both once left the check "running" for ever: the row error repeated the cell, and PostgreSQL
+    refuses a NUL in JSON (and a quarter of a gigabyte of error text)."""
+    client.force_login(world.admin_sco)
+    giant = "x" * 32_000
+    content = csv_bytes(
+        [
+            row(insats="jon\x00sbo"),
+            row(
+                personnummer="", anonym="ja", fodelsear="1990", samtycke="nej", utbildning=giant, forsorjning_fore=giant
+            ),
+        ]
+    )
+    page = upload_import(client, django_capture_on_commit_callbacks, content)
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.DONE
+    assert [(error["row"], error["column"]) for error in job.result["errors"]] == [
+        (2, "insats"),
+        (3, "forsorjning_fore"),
+        (3, "utbildning"),
+    ]
+    assert (
+        "varken UTF-8 eller Windows-1252" in page.text
+        and "Värdet har 32\xa0000 tecken; en cell här har högst 100." in page.text
+    )
+    assert len(page.content) < 50_000
+
+
+def test_a_result_the_database_refuses_fails_the_job_instead_of_leaving_it_running(world, monkeypatch):
+    job = _job(world)
+    monkeypatch.setattr(import_jobs, "result_dict", lambda result: {"errors": ["\x00"]})
+    with pytest.raises(Exception):  # noqa: B017, PT011 (the worker logs it; the job says what to do)
+        import_job_run(job_id=job.pk)
+    failed = ImportJob.objects.get(pk=job.pk)
+    assert failed.status == ImportStatus.FAILED and "Ett oväntat fel stoppade den" in failed.error
+    assert not upload_exists(forbund=world.sco, token=job.upload_token)
+
+
+def test_a_confirmed_import_cannot_be_cancelled_from_a_page_left_open(
+    client, world, django_capture_on_commit_callbacks
+):
+    client.force_login(world.admin_sco)
+    checked = upload_import(client, django_capture_on_commit_callbacks, EXAMPLE.read_bytes())
+    stale_tab = checked.wsgi_request.path
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):  # confirmed; no worker has taken it yet
+        client.post(stale_tab, {"action": "import"})
+    page = client.post(stale_tab, {"action": "cancel"}, follow=True)
+    assert "Importen är bekräftad och kan inte avbrytas." in page.text
+    assert upload_exists(forbund=world.sco, token=job.upload_token)
+    import_job_run(job_id=job.pk)
+    page = client.post(stale_tab, {"action": "cancel"}, follow=True)
+    assert "Importen är bekräftad och kan inte avbrytas." in page.text
+    assert ImportJob.objects.get().result["enrolments_created"] == 5  # the record of what it did stays
+
+
+def test_a_confirmed_import_waiting_for_a_worker_outlives_the_day(world):
+    job = _job(world)
+    import_job_run(job_id=job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=23, minutes=59))
+    import_jobs.import_job_confirm(job=job)
+    later = timezone.now() + timedelta(hours=2)
+    assert import_jobs_expire(now=later) == 0
+    assert uploads_expire(now=later) == 0  # confirming counts as uploading again
+    assert upload_exists(forbund=world.sco, token=job.upload_token)

@@ -125,7 +125,9 @@ def test_every_form_needs_a_csrf_token(world_for_csrf):
         ("logout", {}),
         ("self_link_new", {"enrolment_id": world_for_csrf.enrolment.pk}),
     ]:
-        assert client.post(reverse(name, kwargs=kwargs), {}).status_code == 403, name
+        response = client.post(reverse(name, kwargs=kwargs), {})
+        assert response.status_code == 403, name
+        assert "Formuläret kunde inte skickas: sidan har varit öppen för länge" in response.text, name
 
 
 @pytest.fixture
