@@ -13,6 +13,7 @@ it queues, and with personnummer and link tokens redacted from every line, the a
 
 import json
 import logging
+import logging.config
 import re
 import secrets
 import time
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.core.signals import request_finished, request_started
@@ -35,18 +37,31 @@ access_log = logging.getLogger("stegvis.access")
 # A personnummer or samordningsnummer, with or without century and separator (also a Swedish mobile
 # number, which is as well left out); the tokens of the pages without an account (self-assessment,
 # survey, Min plan), wherever they stand; and any long random-looking word (API keys, other tokens).
-PERSONNUMMER = re.compile(r"(?<![\w-])(?:19|20)?\d{6}[-+ ]?\d{4}(?![\w-])")
+PERSONNUMMER = re.compile(r"(?<!\d)(?:19|20)?\d{6}[-+ ]?\d{4}(?!\d)")
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])"  # ids, not secrets
 REDACTIONS = [
     (PERSONNUMMER, "[personnummer]"),
     (re.compile(r"(/(?:s|enkat|min-plan)/)[^/?#\s\"']+"), r"\1[token]"),
-    (re.compile(r"(?<![\w-])[A-Za-z0-9_-]{24,}(?![\w-])"), "[token]"),
+    # 24 or more letters, digits, - and _ with at least one digit and one letter (a random token;
+    # a long function name has no digit), that is not a UUID
+    (re.compile(rf"(?<![\w-])(?!{UUID})(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9_-]{{24,}}(?![\w-])"), "[token]"),
 ]
 
 
-def redact(text: str) -> str:
+def _redacted(text: str) -> str:
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact(text: str) -> str:
+    """text with personnummer and tokens replaced, percent-encoded ones too (an address as sent: the
+    text is then logged decoded)."""
+    if "%" in text:
+        decoded = unquote_plus(text)
+        if _redacted(decoded) != decoded:
+            return _redacted(decoded)
+    return _redacted(text)
 
 
 def redact_value(value: Any) -> Any:
@@ -87,6 +102,19 @@ class PlainFormatter(logging.Formatter):
         line = redact(super().format(record))
         current = PERSONNUMMER.sub("[personnummer]", request_id.get())
         return f"{line} [{current}]" if current else line
+
+
+# The two ways a line is written (settings.LOGGING, config/gunicorn.py): LOG_FORMAT chooses.
+LOG_FORMATTERS = {
+    "json": {"()": "config.logs.JsonFormatter"},
+    "plain": {"()": "config.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+}
+
+
+def configure(settings: dict) -> None:
+    """LOGGING_CONFIG: Django's LOGGING, and Python's warnings through it too (JSON, redacted)."""
+    logging.config.dictConfig(settings)
+    logging.captureWarnings(True)
 
 
 @receiver(request_started)

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import celery_config, databases_config, env_bool, env_list
 from config.languages import DJANGO_LANGUAGES
+from config.logs import LOG_FORMATTERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ
@@ -324,13 +325,11 @@ if SENTRY_DSN:
 LOG_FORMAT = ENV.get("LOG_FORMAT", "").strip().lower() or "json"
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured(f"LOG_FORMAT ska vara json eller plain, inte {LOG_FORMAT!r}.")
+LOGGING_CONFIG = "config.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "config.logs.JsonFormatter"},
-        "plain": {"()": "config.logs.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
+    "formatters": LOG_FORMATTERS,
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
     "loggers": {

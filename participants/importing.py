@@ -235,8 +235,8 @@ def read_rows(content: bytes) -> list[list[str]]:
             raise
         except zipfile.BadZipFile:
             raise ImportFileError("Excelfilen kan inte läsas: den är skadad eller inte en .xlsx-fil.") from None
-        except Exception:  # openpyxl raises many kinds, in English
-            logger.info("Excelfil som inte gick att läsa", exc_info=True)
+        except Exception as exc:  # openpyxl raises many kinds, in English, quoting cells: not logged
+            logger.info("Excelfil som inte gick att läsa: %s", type(exc).__name__)
             raise ImportFileError(
                 "Excelfilen kan inte läsas: den är skadad eller inte sparad som Excel-arbetsbok. Öppna den i "
                 "Excel, spara den som .xlsx och försök igen."

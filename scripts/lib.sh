@@ -31,11 +31,17 @@ find_python() {
   return 1
 }
 
+lock_installed() {
+  # lock_installed LOCKFILE : whether .venv has LOCKFILE installed as it is now.
+  [ "$(cat ".venv/.installed-$(basename "$1")" 2>/dev/null)" = "$(sha256sum "$1" | cut -d' ' -f1)" ]
+}
+
 ensure_venv() {
   # ensure_venv LOCKFILE : creates .venv with Python 3.11 and installs LOCKFILE (every package pinned,
   # with its hashes; scripts/lock writes it) when it changed: requirements/runtime.lock for running,
-  # requirements/test.lock for the tests.
-  local lock=${1:-requirements/runtime.lock} python stamp wanted
+  # requirements/test.lock for the tests. The test lock holds the runtime lock's versions
+  # (tests/test_requirements.py), so a .venv with it installed runs Stegvis as it is.
+  local lock=${1:-requirements/runtime.lock} python
   if [ ! -x .venv/bin/python ]; then
     python=$(find_python) || { apt_install python3 python3-venv && python=$(find_python); } || {
       say "Python 3.11 behövs."
@@ -44,13 +50,11 @@ ensure_venv() {
     say "Skapar virtuell miljö (.venv)"
     "$python" -m venv .venv || { apt_install python3-venv && "$python" -m venv .venv; }
   fi
-  stamp=.venv/.requirements.sha256
-  wanted="$lock $(sha256sum "$lock" | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    say "Installerar Python-paket ($lock)"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
-    echo "$wanted" >"$stamp"
-  fi
+  if lock_installed "$lock"; then return 0; fi
+  if [ "$lock" = requirements/runtime.lock ] && lock_installed requirements/test.lock; then return 0; fi
+  say "Installerar Python-paket ($lock)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
+  sha256sum "$lock" | cut -d' ' -f1 >".venv/.installed-$(basename "$lock")"
 }
 
 ensure_debian_packages() {

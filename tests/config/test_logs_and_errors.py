@@ -4,6 +4,8 @@ personnummer and link tokens never reach a log line, the access log included, no
 import io
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 import sentry_sdk
@@ -41,7 +43,16 @@ def lines():
         ("GET /enkat/kort-nyckel/ 404", "GET /enkat/[token]/ 404"),
         (f"GET /min-plan/{TOKEN}/?lang=ar", "GET /min-plan/[token]/?lang=ar"),
         (f"Authorization: Token {TOKEN}", "Authorization: Token [token]"),
-        # What stays: dates, amounts, row numbers, pseudonyms, short ids.
+        # As a browser or an API client sends them in an address: decoded, then redacted.
+        ("GET /?q=19900101%2B9984", "GET /?q=[personnummer]"),
+        ("GET /api/v1/deltagare/pnr%2019900101-9984/", "GET /api/v1/deltagare/pnr [personnummer]/"),
+        ("pnr_199001019984 Anna199001019984", "pnr_[personnummer] Anna[personnummer]"),
+        # What stays: dates, amounts, row numbers, pseudonyms, short ids, UUIDs, long function names.
+        (
+            "Task run_import[0c6f5a86-2e5a-4f0b-9a55-0d7c2c3a1b2e] received",
+            "Task run_import[0c6f5a86-2e5a-4f0b-9a55-0d7c2c3a1b2e] received",
+        ),
+        ("in convert_exception_to_response, 100% klart", "in convert_exception_to_response, 100% klart"),
         (
             "2025-02-03 rad 12 belopp 1903500 SCÖ-N0FY-HJSD jobb 42",
             "2025-02-03 rad 12 belopp 1903500 SCÖ-N0FY-HJSD jobb 42",
@@ -166,3 +177,23 @@ def test_scrub_keeps_of_the_request_only_its_method_and_address():
         "user": {"id": 7},
         "exception": {"values": [{"stacktrace": {"frames": [{"function": "f"}]}}]},
     }
+
+
+def test_python_warnings_and_gunicorns_own_lines_are_json_and_redacted(capsys):
+    import logging.config
+
+    from config import gunicorn
+
+    logging.config.dictConfig(gunicorn.logconfig_dict)
+    logging.getLogger("gunicorn.error").warning(
+        "Invalid request from ip=127.0.0.1: Invalid HTTP request line: 'GET /enkat/%s/\\x01 HTTP/1.1'", TOKEN
+    )
+    (line,) = capsys.readouterr().err.splitlines()
+    assert json.loads(line)["message"].endswith("'GET /enkat/[token]/\\x01 HTTP/1.1'")
+    assert gunicorn.accesslog is None
+
+    # Python's warnings, in a process of their own (pytest catches them in this one).
+    script = f"import django, warnings; django.setup(); warnings.warn('kunde inte läsa {PNR}')"
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    (warned,) = [json.loads(line) for line in ran.stderr.splitlines() if "kunde inte" in line]
+    assert warned["logger"] == "py.warnings" and "kunde inte läsa [personnummer]" in warned["message"]
