@@ -8,13 +8,23 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from celery import Task
+from django.db import models
 from django.db.models import Model, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
-QUEUED, RUNNING, FAILED = "queued", "running", "failed"
+
+class JobStatus(models.TextChoices):
+    """Where a background job is: the exports' (progression.models.ExportJob) and the imports'."""
+
+    QUEUED = "queued", "I kö"
+    RUNNING = "running", "Pågår"
+    DONE = "done", "Klar"
+    FAILED = "failed", "Misslyckades"
+
+
 # A job the broker never took is published again by the sweep; one it took but no worker has started
 # after this long (Redis keeps nothing on disk: a restart loses the queue) too.
 REPUBLISH_AFTER = timedelta(minutes=30)
@@ -29,7 +39,7 @@ def job_publish(model: type[Model], task: Task, job_id: int) -> bool:
     except OperationalError:
         logger.warning("Kunde inte köa %s %s; svepet köar det sedan", model.__name__, job_id, exc_info=True)
         return False
-    model.objects.filter(pk=job_id, status=QUEUED).update(published_at=timezone.now())  # type: ignore[attr-defined]
+    model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(published_at=timezone.now())  # type: ignore[attr-defined]
     return True
 
 
@@ -47,10 +57,10 @@ def jobs_sweep(
     again the queued ones (still_wanted) the broker never took or took more than REPUBLISH_AFTER
     ago. Returns how many were published."""
     jobs = model.objects  # type: ignore[attr-defined]
-    jobs.filter(status=RUNNING, **{f"{started_field}__lt": now - give_up_after}).update(
-        status=FAILED, error=gave_up_message
+    jobs.filter(status=JobStatus.RUNNING, **{f"{started_field}__lt": now - give_up_after}).update(
+        status=JobStatus.FAILED, error=gave_up_message
     )
-    stuck = jobs.filter(still_wanted, status=QUEUED).filter(
+    stuck = jobs.filter(still_wanted, status=JobStatus.QUEUED).filter(
         Q(published_at__isnull=True) | Q(published_at__lt=now - REPUBLISH_AFTER)
     )
     return sum(publish(pk) for pk in stuck.order_by("pk").values_list("pk", flat=True))

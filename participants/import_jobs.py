@@ -16,11 +16,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from config.jobs import job_publish, jobs_sweep
+from config.jobs import JobStatus, job_publish, jobs_sweep
 from config.numbers import swedish_number
 from participants import access
 from participants.importing import ImportFileError, ImportResult, import_enrolments
-from participants.models import Forbund, ImportJob, ImportStatus
+from participants.models import Forbund, ImportJob
 from participants.uploads import (
     UPLOAD_LIFETIME,
     upload_delete,
@@ -66,7 +66,7 @@ def import_job_confirm(*, job: ImportJob) -> None:
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if not locked.dry_run:
             raise ImportJobError(gettext("Filen är redan importerad eller importeras just nu."))
-        if locked.status != ImportStatus.DONE:
+        if locked.status != JobStatus.DONE:
             raise ImportJobError(gettext("Filen är inte granskad än. Vänta tills granskningen är klar."))
         if (locked.result or {}).get("error_count"):
             raise ImportJobError(
@@ -78,7 +78,7 @@ def import_job_confirm(*, job: ImportJob) -> None:
             )
         upload_touch(forbund=locked.forbund, token=locked.upload_token)  # kept a day from now, until imported
         ImportJob.objects.filter(pk=job.pk).update(
-            dry_run=False, status=ImportStatus.QUEUED, progress=0, error="", published_at=None, started_at=None
+            dry_run=False, status=JobStatus.QUEUED, progress=0, error="", published_at=None, started_at=None
         )
         transaction.on_commit(lambda: import_job_publish(job.pk))
 
@@ -91,7 +91,7 @@ def import_job_cancel(*, job: ImportJob) -> None:
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if not locked.dry_run:
             raise ImportJobError(gettext("Importen är bekräftad och kan inte avbrytas."))
-        if locked.status == ImportStatus.RUNNING:
+        if locked.status == JobStatus.RUNNING:
             raise ImportJobError(
                 gettext("Filen granskas just nu och kan inte avbrytas. Vänta tills granskningen är klar.")
             )
@@ -109,14 +109,14 @@ def result_dict(result: ImportResult) -> dict:
 
 def _fail(job: ImportJob, message: str) -> None:
     upload_delete(forbund=job.forbund, token=job.upload_token)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, error=message[:2000])
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message[:2000])
 
 
 def import_job_run(*, job_id: int) -> None:
     """Check or import the job's file. A job is run once: a second delivery of it (the sweep's, or
     after a worker was lost mid-import) finds it no longer queued and leaves it."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, progress=1, started_at=timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, progress=1, started_at=timezone.now()
     )
     if not claimed:
         return
@@ -138,9 +138,7 @@ def import_job_run(*, job_id: int) -> None:
         if result.errors or not job.dry_run:  # nothing more to import from it
             upload_delete(forbund=job.forbund, token=job.upload_token)
         with transaction.atomic():  # a result the database refuses fails the job, below
-            ImportJob.objects.filter(pk=job.pk).update(
-                status=ImportStatus.DONE, progress=100, result=result_dict(result)
-            )
+            ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, progress=100, result=result_dict(result))
     except (ImportFileError, PermissionDenied) as exc:  # the file, or the user's access: the page says which
         _fail(job, str(exc))
         return
@@ -154,18 +152,18 @@ def import_job_run(*, job_id: int) -> None:
 
 def import_job_progress(job: ImportJob) -> int:
     """How far the job has come, in percent."""
-    if job.status == ImportStatus.RUNNING:
+    if job.status == JobStatus.RUNNING:
         return max(job.progress, cache.get(PROGRESS_KEY.format(job.pk)) or 0)
     return job.progress
 
 
 def import_job_state_text(job: ImportJob) -> str:
     """What the job's page says of its state, in the user's language (the page and its polling)."""
-    if job.status == ImportStatus.FAILED:
+    if job.status == JobStatus.FAILED:
         if job.dry_run:
             return gettext("Granskningen kunde inte göras: %(error)s") % {"error": job.error}
         return gettext("Importen kunde inte göras: %(error)s") % {"error": job.error}
-    if job.status == ImportStatus.DONE:
+    if job.status == JobStatus.DONE:
         result = job.result or {}
         rows = result.get("rows", 0)
         if result.get("error_count"):
@@ -179,9 +177,9 @@ def import_job_state_text(job: ImportJob) -> str:
                 "Filen är granskad: %(rows)s rad utan fel.", "Filen är granskad: %(rows)s rader utan fel.", rows
             ) % {"rows": swedish_number(rows)}
         return gettext("Importen är klar.")
-    if job.status == ImportStatus.QUEUED and job.published_at is None:
+    if job.status == JobStatus.QUEUED and job.published_at is None:
         return gettext("Kön svarar inte just nu. Filen är sparad och jobbet startar av sig självt när kön är tillbaka.")
-    if job.status == ImportStatus.QUEUED:
+    if job.status == JobStatus.QUEUED:
         return gettext("I kö …")
     doing = gettext("Granskar filen") if job.dry_run else gettext("Importerar")
     return f"{doing} … {import_job_progress(job)} %"
@@ -189,9 +187,9 @@ def import_job_state_text(job: ImportJob) -> str:
 
 def import_job_summary(job: ImportJob) -> str:
     """The job in a few words, for the list of the user's imports: what it found or what it waits for."""
-    if job.status == ImportStatus.FAILED:
+    if job.status == JobStatus.FAILED:
         return gettext("Granskningen misslyckades") if job.dry_run else gettext("Importen misslyckades")
-    if job.status == ImportStatus.DONE:
+    if job.status == JobStatus.DONE:
         errors = (job.result or {}).get("error_count", 0)
         if errors:
             return ngettext("%(errors)s fel", "%(errors)s fel", errors) % {"errors": swedish_number(errors)}
@@ -223,8 +221,8 @@ def import_jobs_expire(*, now: datetime | None = None) -> int:
     expired = (
         ImportJob.objects.select_related("forbund")
         .filter(created_at__lt=(now or timezone.now()) - UPLOAD_LIFETIME)
-        .exclude(status=ImportStatus.RUNNING)
-        .exclude(dry_run=False, status=ImportStatus.QUEUED)  # confirmed: the sweep sees it through
+        .exclude(status=JobStatus.RUNNING)
+        .exclude(dry_run=False, status=JobStatus.QUEUED)  # confirmed: the sweep sees it through
     )
     jobs = list(expired)
     for job in jobs:

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from config.jobs import JobStatus
+
 # Record keys for the cell-key method (progression/reports/disclosure.py): every counted row gets a
 # random integer in [0, RECORD_KEY_SPACE) once, and a published count depends on the sum of its rows'
 # keys, so the same rows always give the same published number.
@@ -629,13 +631,6 @@ class StaffPreference(models.Model):
         return f"{self.user}: {self.get_language_display()}"
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "I kö"
-    RUNNING = "running", "Pågår"
-    DONE = "done", "Klar"
-    FAILED = "failed", "Misslyckades"
-
-
 class ImportJob(models.Model):
     """An import file checked (dry_run) and, once the user confirms, imported, in the background with
     its progress (participants.import_jobs). The file waits encrypted in participants.uploads under
@@ -646,7 +641,7 @@ class ImportJob(models.Model):
     file_name = models.CharField("filnamn", max_length=200, blank=True)
     upload_token = models.CharField(max_length=32)
     dry_run = models.BooleanField("granskning", default=True)
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     # What the check or the import found: its counts and its first row errors (import_jobs.result_dict).
     result = models.JSONField(null=True, blank=True)

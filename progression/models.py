@@ -9,6 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from config.jobs import JobStatus
+
 
 class SessionScoring(models.Model):
     """Watermark: this session has been scored with this algorithm version."""
@@ -420,11 +422,7 @@ class RebuildCatchUp(models.Model):
         return str(self.enrolment_id)
 
 
-class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "I kö"
-    RUNNING = "running", "Pågår"
-    DONE = "done", "Klar"
-    FAILED = "failed", "Misslyckades"
+ExportStatus = JobStatus  # an export's states are every background job's (config.jobs)
 
 
 class ExportJob(models.Model):

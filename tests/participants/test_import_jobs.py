@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from config.jobs import JobStatus
 from participants import import_jobs, importing, tasks
 from participants.import_jobs import (
     GIVE_UP_RUNNING_AFTER,
@@ -18,7 +19,7 @@ from participants.import_jobs import (
     import_jobs_expire,
     import_jobs_republish,
 )
-from participants.models import Enrolment, ImportJob, ImportStatus, Role
+from participants.models import Enrolment, ImportJob, Role
 from participants.uploads import upload_delete, upload_exists, uploads_expire
 from tests.factories import confirm_import, registry_world, upload_import, user_with_role
 from tests.participants.test_import import EXAMPLE, csv_bytes, row
@@ -104,11 +105,11 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_checked_when_it_is_back(
     assert page.status_code == 200
     assert "Kön svarar inte just nu. Filen är sparad" in page.text
     job = ImportJob.objects.get()
-    assert (job.status, job.published_at) == (ImportStatus.QUEUED, None)
+    assert (job.status, job.published_at) == (JobStatus.QUEUED, None)
     assert import_jobs_republish() == 0  # still down
     monkeypatch.undo()
     assert import_jobs_republish() == 1  # the beat's sweep, with the queue back; the check ran eagerly
-    assert ImportJob.objects.get().status == ImportStatus.DONE
+    assert ImportJob.objects.get().status == JobStatus.DONE
     assert import_jobs_republish() == 0
     assert "participants.tasks.republish_imports" in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
@@ -117,22 +118,22 @@ def test_a_job_is_run_once_and_one_whose_worker_is_gone_is_given_up(world, monke
     job = _job(world)
     import_job_run(job_id=job.pk)
     import_job_run(job_id=job.pk)  # a second delivery (the sweep's, or a redelivery) leaves it
-    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.DONE
+    assert ImportJob.objects.get(pk=job.pk).status == JobStatus.DONE
 
     stuck = _job(world)
-    ImportJob.objects.filter(pk=stuck.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
+    ImportJob.objects.filter(pk=stuck.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
     assert import_jobs_republish() == 0
-    assert ImportJob.objects.get(pk=stuck.pk).status == ImportStatus.RUNNING
+    assert ImportJob.objects.get(pk=stuck.pk).status == JobStatus.RUNNING
     import_jobs_republish(now=timezone.now() + GIVE_UP_RUNNING_AFTER + timedelta(minutes=1))
     gone = ImportJob.objects.get(pk=stuck.pk)
-    assert gone.status == ImportStatus.FAILED and "slutade svara" in import_jobs.import_job_state_text(gone)
+    assert gone.status == JobStatus.FAILED and "slutade svara" in import_jobs.import_job_state_text(gone)
 
 
 def test_a_running_job_cannot_be_cancelled_and_a_checked_file_with_errors_cannot_be_imported(
     client, world, django_capture_on_commit_callbacks
 ):
     job = _job(world)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     with pytest.raises(ImportJobError, match="kan inte avbrytas"):
         import_job_cancel(job=job)
     assert upload_exists(forbund=world.sco, token=job.upload_token)
@@ -206,7 +207,7 @@ def test_a_nul_byte_or_a_giant_cell_is_an_error_of_its_row_and_the_job_finishes(
     )
     page = upload_import(client, django_capture_on_commit_callbacks, content)
     job = ImportJob.objects.get()
-    assert job.status == ImportStatus.DONE
+    assert job.status == JobStatus.DONE
     assert [(error["row"], error["column"]) for error in job.result["errors"]] == [
         (2, "insats"),
         (3, "forsorjning_fore"),
@@ -225,7 +226,7 @@ def test_a_result_the_database_refuses_fails_the_job_instead_of_leaving_it_runni
     with pytest.raises(Exception):  # noqa: B017, PT011 (the worker logs it; the job says what to do)
         import_job_run(job_id=job.pk)
     failed = ImportJob.objects.get(pk=job.pk)
-    assert failed.status == ImportStatus.FAILED and "Ett oväntat fel stoppade den" in failed.error
+    assert failed.status == JobStatus.FAILED and "Ett oväntat fel stoppade den" in failed.error
     assert not upload_exists(forbund=world.sco, token=job.upload_token)
 
 
