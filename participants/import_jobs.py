@@ -211,7 +211,8 @@ def import_jobs_republish(*, now: datetime | None = None) -> int:
             "arbetaren som gjorde den slutade svara. Se efter i insatsernas listor om raderna finns och ladda "
             "annars upp filen igen (en ny import av samma fil ändrar inget som redan finns)."
         ),
-        still_wanted=Q(created_at__gt=now - UPLOAD_LIFETIME),
+        # a check while its upload is kept; a confirmed import until it is done (import_jobs_expire)
+        still_wanted=Q(created_at__gt=now - UPLOAD_LIFETIME) | Q(dry_run=False),
     )
 
 

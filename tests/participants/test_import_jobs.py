@@ -257,3 +257,5 @@ def test_a_confirmed_import_waiting_for_a_worker_outlives_the_day(world):
     assert import_jobs_expire(now=later) == 0
     assert uploads_expire(now=later) == 0  # confirming counts as uploading again
     assert upload_exists(forbund=world.sco, token=job.upload_token)
+    assert import_jobs_republish(now=later) == 1  # the broker never took it: the sweep still does
+    assert ImportJob.objects.get(pk=job.pk).status == JobStatus.DONE
