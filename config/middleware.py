@@ -36,6 +36,19 @@ def server_error_or_unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: a request Django could not read (an upload whose file name is too long for its
+    part's headers, a broken form), in the user's language instead of Django's English page."""
+    message = translation.gettext(
+        "Det som skickades kunde inte läsas. Om du laddade upp en fil: ge den ett kortare namn och försök igen."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return render(
+        request, "403.html", {"exception": message, "heading": translation.gettext("Kunde inte läsas")}, status=400
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the site's own 403 page in the user's language, saying what to do, instead
     of Django's English page."""

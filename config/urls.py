@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("participants.urls")),
 ]
 
+handler400 = "config.middleware.bad_request"
 handler404 = "config.api.api_or_page_not_found"
 handler500 = "config.middleware.server_error_or_unavailable"

@@ -146,3 +146,23 @@ def test_sessions_expire(client, settings):
     session.set_expiry(-1)
     session.save()
     assert client.get(reverse("mentor_home")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_upload_django_cannot_read_gets_a_swedish_400_not_djangos_english_page(client):
+    """A file name too long for the part's headers (Django reads at most 1 024 bytes of them), as a
+    browser sends it."""
+    from tests.factories import registry_world
+
+    client.force_login(registry_world().admin_sco)
+    boundary = "grans"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="forbund"\r\n\r\nsco\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{"a" * 1000}.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\npersonnummer\r\n--{boundary}--\r\n"
+    )
+    response = client.generic(
+        "POST", reverse("import_page"), body.encode(), content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    assert "Det som skickades kunde inte läsas. Om du laddade upp en fil: ge den ett kortare namn" in response.text
