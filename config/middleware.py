@@ -44,9 +44,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     )
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=400)
-    return render(
-        request, "403.html", {"exception": message, "heading": translation.gettext("Kunde inte läsas")}, status=400
-    )
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -166,3 +166,4 @@ def test_an_upload_django_cannot_read_gets_a_swedish_400_not_djangos_english_pag
     )
     assert response.status_code == 400
     assert "Det som skickades kunde inte läsas. Om du laddade upp en fil: ge den ett kortare namn" in response.text
+    assert "<h1>Kunde inte läsas</h1>" in response.text
