@@ -44,10 +44,9 @@ from participants.models import (
 )
 from participants.personnummer import PersonnummerError, parse_personnummer
 from participants.services import (
-    MAXIMUM_AGE,
-    MINIMUM_AGE,
     access_event_log,
     enrolment_age_errors,
+    enrolment_age_problem,
     participant_create,
     participant_register,
 )
@@ -383,13 +382,9 @@ def parse(
             fail("avslutsdatum", "Avslutsdatum ligger före inskrivningsdatum.")
         if end and end > today:
             fail("avslutsdatum", "Avslutsdatum kan inte ligga i framtiden.")
-        if anonymous and birth_year and start:  # a person with a personnummer: participant_register checks
-            age = start.year - birth_year
-            if not MINIMUM_AGE <= age <= MAXIMUM_AGE:
-                fail(
-                    "fodelsear",
-                    f"Deltagaren är {age} år vid inskrivningen; deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år.",
-                )
+        # By the year only, as for anonymous people elsewhere; with a personnummer participant_register checks.
+        if anonymous and birth_year and start and (problem := enrolment_age_problem(start.year - birth_year)):
+            fail("fodelsear", problem)
         exit_reason = _code(exit_reasons, value["avslutsanledning"], "avslutsanledning", row_errors, number)
         if end and not value["avslutsanledning"]:
             fail("avslutsanledning", "Ett avslutat deltagande behöver en avslutsanledning.")

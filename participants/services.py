@@ -599,11 +599,16 @@ def enrolment_age_errors(*, participant: Participant, start_date: date) -> dict[
     (the vault), else by the birth year."""
     birth_date = _birth_date(participant)
     age = age_on(birth_date, start_date) if birth_date else start_date.year - participant.birth_year
+    problem = enrolment_age_problem(age)
+    return {"start_date": problem} if problem else {}
+
+
+def enrolment_age_problem(age: int) -> str:
+    """What is wrong with the age at inskrivning ("" when nothing is): the registration page's rule,
+    for the import's rows too."""
     if MINIMUM_AGE <= age <= MAXIMUM_AGE:
-        return {}
-    return {
-        "start_date": f"Deltagaren är {age} år vid inskrivningen; deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år."
-    }
+        return ""
+    return f"Deltagaren är {age} år vid inskrivningen; deltagare ska vara {MINIMUM_AGE}–{MAXIMUM_AGE} år."
 
 
 def _enrolment_errors(*, participant: Participant, insats: Insats, start_date: date, today: date) -> dict[str, str]:
