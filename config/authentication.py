@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from rest_framework.authentication import TokenAuthentication
 
 from participants.api_keys import api_key_authenticate
@@ -15,5 +15,5 @@ class ApiKeyAuthentication(TokenAuthentication):
 
     keyword = "Token"
 
-    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Any]:
+    def authenticate_credentials(self, key: str) -> tuple[User, Any]:
         return api_key_authenticate(raw=key), None

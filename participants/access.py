@@ -29,7 +29,7 @@ import hashlib
 from enum import StrEnum
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -45,7 +45,7 @@ from participants.models import (
     consent_granted_subquery,
 )
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 # The roles behind each kind of work, inside the insats or förbund a membership covers.
 CASEWORK_ROLES = (Role.MENTOR, Role.ADMIN)
@@ -409,7 +409,7 @@ def users_assignable_by(user: AnyUser) -> QuerySet:
     ).exclude(pk=user.pk)
 
 
-def can_assign_role(user: AnyUser, target: AbstractBaseUser, forbund_id: int) -> bool:
+def can_assign_role(user: AnyUser, target: User, forbund_id: int) -> bool:
     """Give, change or take away a role in a förbund: its admins, never on their own account (no one
     grants themselves identity access), and only to people who work in that förbund already or have no
     role anywhere, so that someone who administers two förbund cannot carry staff between them."""

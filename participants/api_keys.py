@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
@@ -54,13 +54,13 @@ def api_key_problem(*, key: ApiKey, now: datetime | None = None) -> str | None:
     return None
 
 
-def api_key_get(*, user: AbstractBaseUser) -> ApiKey | None:
+def api_key_get(*, user: User) -> ApiKey | None:
     """The user's API key, if they have one (at most one: making a key replaces the previous)."""
     return ApiKey.objects.select_related("user").filter(user=user).first()
 
 
 @transaction.atomic
-def api_key_create(*, user: AbstractBaseUser) -> tuple[ApiKey, str]:
+def api_key_create(*, user: User) -> tuple[ApiKey, str]:
     """A new API key for the user, replacing any previous one. Returns the key's record and the key
     itself, which exists nowhere else: show it once."""
     # Lock the user so that two requests at once cannot leave the user with two keys.
@@ -79,7 +79,7 @@ def api_key_create(*, user: AbstractBaseUser) -> tuple[ApiKey, str]:
 
 
 @transaction.atomic
-def api_key_revoke(*, user: AbstractBaseUser) -> bool:
+def api_key_revoke(*, user: User) -> bool:
     """Revoke the user's API key; False when there was none."""
     deleted, _ = ApiKey.objects.filter(user=user).delete()
     if deleted:
@@ -87,7 +87,7 @@ def api_key_revoke(*, user: AbstractBaseUser) -> bool:
     return bool(deleted)
 
 
-def api_key_authenticate(*, raw: str) -> AbstractBaseUser:
+def api_key_authenticate(*, raw: str) -> User:
     """The user a key sent with a request belongs to; AuthenticationFailed, naming the problem in
     Swedish, when the key is unknown or revoked, has expired, or its user's roles have changed (the
     key is then revoked)."""

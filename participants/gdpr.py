@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from participants import access, crypto, hooks
@@ -10,14 +10,14 @@ from participants.models import AccessAction, AccessEvent, Consent, Enrolment, I
 from participants.services import access_event_log
 
 
-def _name(user: AbstractBaseUser | None) -> str:
+def _name(user: User | None) -> str:
     if user is None:
         return "systemet"
     return user.get_full_name() or user.get_username()
 
 
 @transaction.atomic
-def participant_export(*, participant: Participant, by: AbstractBaseUser, reason: str) -> dict[str, Any]:
+def participant_export(*, participant: Participant, by: User, reason: str) -> dict[str, Any]:
     """Identity, consents, enrolments, access events and (through hooks) sessions, answers and goals.
 
     The export is itself an access event, and appears in the export it produces. The förbund's

@@ -8,7 +8,7 @@ import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -42,7 +42,7 @@ class ImportJobError(ValueError):
     """The job cannot do what was asked (confirm, cancel) in the state it is in; the message says why."""
 
 
-def import_job_create(*, user: AbstractBaseUser, forbund: Forbund, content: bytes, file_name: str) -> ImportJob:
+def import_job_create(*, user: User, forbund: Forbund, content: bytes, file_name: str) -> ImportJob:
     """Keep the file and queue its check; the task starts when the transaction commits."""
     access.require(
         access.forbund_for_import(user).filter(pk=forbund.pk).exists(), f"Du kan inte importera till {forbund.name}."

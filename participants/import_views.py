@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.requests import SignedInRequest
 from participants import access
 from participants.access import Page
 from participants.import_jobs import (
@@ -45,7 +46,7 @@ class ImportForm(forms.Form):
 
 
 @page_access(Page.IMPORT)
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: SignedInRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from xml.etree import ElementTree
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -493,7 +493,7 @@ def import_enrolments(
     *,
     content: bytes,
     forbund: Forbund,
-    by: AbstractBaseUser,
+    by: User,
     dry_run: bool,
     progress: Callable[[int], None] = lambda percent: None,
 ) -> ImportResult:
@@ -676,7 +676,7 @@ def _new_enrolment_problem(row: ImportRow, person: Participant, *, existing: boo
     return None
 
 
-def _record_enrolment_of_existing(row: ImportRow, person: Participant, by: AbstractBaseUser) -> None:
+def _record_enrolment_of_existing(row: ImportRow, person: Participant, by: User) -> None:
     """The file's row carries the person's consent (samtycke = ja); the new enrolment opens their
     identity to the insats' mentors, so it is logged like one made on the page."""
     Consent.objects.create(

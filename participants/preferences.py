@@ -1,7 +1,7 @@
 """A staff user's own language: chosen on the account page, kept in StaffPreference and, for the
 pages, in the session (config.middleware.LanguageMiddleware reads it there)."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -10,7 +10,7 @@ from config.languages import STAFF_LANGUAGE_SESSION_KEY, STAFF_LANGUAGES
 from participants.models import StaffPreference
 
 
-def staff_language_of(user: AbstractBaseUser) -> str:
+def staff_language_of(user: User) -> str:
     preference = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
     return preference or "sv"
 
@@ -24,6 +24,6 @@ def staff_language_set(*, request: HttpRequest, language: str) -> None:
 
 
 @receiver(user_logged_in)
-def _language_at_login(sender: object, request: HttpRequest | None, user: AbstractBaseUser, **kwargs: object) -> None:
+def _language_at_login(sender: object, request: HttpRequest | None, user: User, **kwargs: object) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[STAFF_LANGUAGE_SESSION_KEY] = staff_language_of(user)

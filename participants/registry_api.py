@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import error_responses
+from config.requests import SignedInApiRequest
 from participants import access, gdpr
 from participants.models import Enrolment, Forbund, MeasurementMode, Participant
 from participants.permissions import HasAnyRole
@@ -113,7 +114,7 @@ class ParticipantListApi(generics.ListCreateAPIView):
             participants = participants.filter(is_anonymous=query.validated_data["anonym"])
         return participants
 
-    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+    def create(self, request: SignedInApiRequest, *args: object, **kwargs: object) -> Response:
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -166,7 +167,7 @@ class ParticipantConsentApi(APIView):
         request=ConsentSerializer,
         responses={201: ConsentSerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, pseudonym: str) -> Response:
+    def post(self, request: SignedInApiRequest, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         access.require(
             access.can_record_consent(request.user, participant),
@@ -197,7 +198,7 @@ class ParticipantEnrolApi(APIView):
         request=EnrolmentWriteSerializer,
         responses={201: EnrolmentSerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, pseudonym: str) -> Response:
+    def post(self, request: SignedInApiRequest, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         access.require(
             access.insatser_for_casework(request.user).filter(forbund=participant.forbund).exists(),
@@ -236,7 +237,7 @@ class EnrolmentCloseApi(APIView):
         request=EnrolmentCloseSerializer,
         responses={200: EnrolmentSerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, enrolment_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, enrolment_id: int) -> Response:
         enrolment = _writable_enrolment(request, enrolment_id)
         data = EnrolmentCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -257,7 +258,7 @@ class EnrolmentMentorApi(APIView):
         request=MentorChangeSerializer,
         responses={200: EnrolmentSerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, enrolment_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, enrolment_id: int) -> Response:
         enrolment = _writable_enrolment(request, enrolment_id)
         data = MentorChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -284,7 +285,7 @@ class ParticipantIdentityApi(APIView):
         request=ReasonSerializer,
         responses={200: IdentitySerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, pseudonym: str) -> Response:
+    def post(self, request: SignedInApiRequest, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         _require_identity_access(request, participant)
         data = ReasonSerializer(data=request.data)
@@ -307,7 +308,7 @@ class ParticipantIdentityRectifyApi(APIView):
         request=IdentityRectifySerializer,
         responses={200: IdentitySerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, pseudonym: str) -> Response:
+    def post(self, request: SignedInApiRequest, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         _require_identity_access(request, participant)
         data = IdentityRectifySerializer(data=request.data)
@@ -342,7 +343,7 @@ class ParticipantExportApi(APIView):
             **error_responses(404),
         },
     )
-    def get(self, request: Request, pseudonym: str) -> Response:
+    def get(self, request: SignedInApiRequest, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         _require_request_handler(request, participant)
         return Response(
@@ -360,7 +361,7 @@ class ParticipantErasureApi(APIView):
         request=ReasonSerializer,
         responses={204: OpenApiResponse(description="Raderat"), **error_responses(400, 404)},
     )
-    def post(self, request: Request, pseudonym: str) -> Response:
+    def post(self, request: SignedInApiRequest, pseudonym: str) -> Response:
         participant = _participant(request, pseudonym)
         _require_request_handler(request, participant)
         data = ReasonSerializer(data=request.data)

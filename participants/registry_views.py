@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config.requests import SignedInRequest
 from participants import access, forms, gdpr, hooks
 from participants.access import Page
 from participants.models import AccessAction, ConsentPurpose, Enrolment, Insats, MeasurementMode, Participant
@@ -102,7 +103,7 @@ def _wanted_consents(data: dict, *purposes: tuple[str, str]) -> list[str]:
 
 
 @page_access(Page.REGISTER)
-def participant_register_view(request: HttpRequest) -> HttpResponse:
+def participant_register_view(request: SignedInRequest) -> HttpResponse:
     insatser = _casework_insatser(request.user)
     access.require(insatser.exists(), _("Du arbetar inte i någon aktiv insats som mäts per person."))
     form_kwargs = {
@@ -194,7 +195,7 @@ def participant_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def identity_reveal(request: HttpRequest, pseudonym: str) -> HttpResponse:
+def identity_reveal(request: SignedInRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     access.require(
         access.can_read_identity(request.user, participant), _("Du har inte behörighet att se deltagarens identitet.")
@@ -213,7 +214,7 @@ def identity_reveal(request: HttpRequest, pseudonym: str) -> HttpResponse:
 
 @never_cache
 @login_required
-def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
+def identity_rectify_view(request: SignedInRequest, pseudonym: str) -> HttpResponse:
     """Rättelse: the form is filled in with the current data (a logged read), then corrected."""
     participant = _participant_or_404(request, pseudonym)
     access.require(
@@ -266,7 +267,7 @@ def identity_rectify_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
 
 
 @login_required
-def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
+def enrol_existing(request: SignedInRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     insatser = _casework_insatser(request.user, participant.forbund)
     access.require(insatser.exists(), _("Du kan inte skriva in deltagare i någon av förbundets insatser."))
@@ -310,7 +311,7 @@ def enrol_existing(request: HttpRequest, pseudonym: str) -> HttpResponse:
 
 
 @login_required
-def enrolment_close_view(request: HttpRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
+def enrolment_close_view(request: SignedInRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
     """Avslut in two steps: the form (with what to do first: a final reading, the exit survey), then a
     confirmation that repeats what will be recorded. Only the confirmed post closes the enrolment."""
     participant = _participant_or_404(request, pseudonym)
@@ -376,7 +377,7 @@ def _close_summary(form: forms.EnrolmentCloseForm) -> list[tuple[str, str]]:
 
 
 @login_required
-def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
+def mentor_change_view(request: SignedInRequest, pseudonym: str, enrolment_id: int) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     enrolment = _writable_enrolment(request, participant, enrolment_id)
     mentors = access.mentor_candidates(enrolment.insats)
@@ -410,7 +411,7 @@ def mentor_change_view(request: HttpRequest, pseudonym: str, enrolment_id: int) 
 
 
 @login_required
-def consent_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
+def consent_view(request: SignedInRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     access.require(
         access.can_record_consent(request.user, participant),
@@ -452,7 +453,7 @@ def _require_request_handler(request: HttpRequest, participant: Participant) -> 
 
 @never_cache
 @login_required
-def participant_export_view(request: HttpRequest, pseudonym: str, fmt: str) -> HttpResponse:
+def participant_export_view(request: SignedInRequest, pseudonym: str, fmt: str) -> HttpResponse:
     if fmt not in ("json", "html"):
         raise Http404(_("Registerutdrag finns som .json och .html."))
     participant = _participant_or_404(request, pseudonym)
@@ -470,7 +471,7 @@ def participant_export_view(request: HttpRequest, pseudonym: str, fmt: str) -> H
 
 
 @login_required
-def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse:
+def participant_erase_view(request: SignedInRequest, pseudonym: str) -> HttpResponse:
     participant = _participant_or_404(request, pseudonym)
     _require_request_handler(request, participant)
     form = forms.ReasonForm(request.POST or None)
@@ -503,7 +504,7 @@ def participant_erase_view(request: HttpRequest, pseudonym: str) -> HttpResponse
 
 
 @page_access(Page.ACCESS_LOG)
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: SignedInRequest) -> HttpResponse:
     """The log review: identity reads, look-ups, exports and enrolments of existing persons in the
     förbund the admin administers, by user and period; a review is recorded for a period."""
     administered = list(access.forbund_administered_by(request.user))
@@ -567,7 +568,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def volume_list(request: HttpRequest, code: str) -> HttpResponse:
+def volume_list(request: SignedInRequest, code: str) -> HttpResponse:
     insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     if insats.measurement_mode != MeasurementMode.VOLUME:
         raise Http404(_("Insatsen mäts per person."))

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
@@ -66,7 +66,7 @@ def pseudonym_generate(*, forbund: Forbund) -> str:
 
 def access_event_log(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     participant: Participant | None,
     action: str,
     reason: str,
@@ -128,7 +128,7 @@ def participant_create(
 def participant_register(
     *,
     forbund: Forbund,
-    registered_by: AbstractBaseUser,
+    registered_by: User,
     kon: str,
     birth_year: int | None = None,
     personnummer: str = "",
@@ -225,13 +225,13 @@ def participant_register(
 @transaction.atomic
 def participant_intake(
     *,
-    registered_by: AbstractBaseUser,
+    registered_by: User,
     insats: Insats,
     use_existing: bool = False,
     reason: str = "",
     extra_consents: list[str] | tuple[str, ...] = (),
     start_date: date,
-    mentor: AbstractBaseUser | None = None,
+    mentor: User | None = None,
     income_before: IncomeSource | None = None,
     income_before_extent: Decimal = Decimal("1"),
     education: EducationLevel | None = None,
@@ -288,7 +288,7 @@ def participant_intake(
 @transaction.atomic
 def enrolment_of_existing(
     *,
-    by: AbstractBaseUser,
+    by: User,
     participant: Participant,
     insats: Insats,
     reason: str,
@@ -329,9 +329,7 @@ def enrolment_of_existing(
 
 
 @transaction.atomic
-def participant_lookup(
-    *, user: AbstractBaseUser, forbund: Forbund, personnummer: str, reason: str
-) -> Participant | None:
+def participant_lookup(*, user: User, forbund: Forbund, personnummer: str, reason: str) -> Participant | None:
     """Find a person in the förbund by personnummer through the HMAC index; a hit is logged. Only a
     user with identity access in the förbund may ask: for anyone else the answer would reveal that,
     and since when, a person is known here."""
@@ -356,7 +354,7 @@ def participant_lookup(
 
 @transaction.atomic
 def personnummer_find_among(
-    *, user: AbstractBaseUser, participants: QuerySet[Participant], personnummer: str, reason: str
+    *, user: User, participants: QuerySet[Participant], personnummer: str, reason: str
 ) -> list[Participant]:
     """The people among `participants` (a mentor's own caseload) with this personnummer, found
     through the HMAC index; nobody else is looked at. Each hit is logged, and needs the right to read
@@ -379,7 +377,7 @@ def personnummer_find_among(
 
 
 @transaction.atomic
-def identity_read(*, user: AbstractBaseUser, participant: Participant, reason: str) -> IdentityData:
+def identity_read(*, user: User, participant: Participant, reason: str) -> IdentityData:
     """Decrypt a participant's identity for a user allowed to see it; every read is logged."""
     access.require(access.can_read_identity(user, participant), "Du har inte behörighet att se deltagarens identitet.")
     record = IdentityRecord.objects.filter(participant=participant).first()
@@ -395,7 +393,7 @@ def identity_read(*, user: AbstractBaseUser, participant: Participant, reason: s
 
 def identity_rectify(
     *,
-    user: AbstractBaseUser,
+    user: User,
     participant: Participant,
     reason: str,
     name: str | None = None,
@@ -423,7 +421,7 @@ def identity_rectify(
     _rectify(user=user, participant=participant, reason=reason, name=name, contact=contact, parsed=parsed)
 
 
-def _check_new_personnummer(*, user: AbstractBaseUser, participant: Participant, parsed: Personnummer) -> None:
+def _check_new_personnummer(*, user: User, participant: Participant, parsed: Personnummer) -> None:
     index = crypto.pnr_index(parsed.normalised)
     if IdentityRecord.objects.filter(participant=participant, pnr_index=index).exists():
         return  # unchanged
@@ -454,7 +452,7 @@ def _check_new_personnummer(*, user: AbstractBaseUser, participant: Participant,
 @transaction.atomic
 def _rectify(
     *,
-    user: AbstractBaseUser,
+    user: User,
     participant: Participant,
     reason: str,
     name: str | None,
@@ -481,7 +479,7 @@ def _rectify(
     access_event_log(user=user, participant=participant, action=AccessAction.RECTIFY, reason=reason)
 
 
-def participant_erase(*, participant: Participant, by: AbstractBaseUser, reason: str) -> None:
+def participant_erase(*, participant: Participant, by: User, reason: str) -> None:
     """Erase identity and contact data for good on the person's request (the förbund's admins);
     pseudonymous statistics stay as they are."""
     access.require(
@@ -492,7 +490,7 @@ def participant_erase(*, participant: Participant, by: AbstractBaseUser, reason:
 
 
 @transaction.atomic
-def _erase(*, participant: Participant, by: AbstractBaseUser | None, reason: str) -> None:
+def _erase(*, participant: Participant, by: User | None, reason: str) -> None:
     """Delete the vault record, and the person's identity wherever it may have been typed or kept:
     their own free texts (ERASURE_HANDLERS and the reasons logged for their data) become a marker,
     the förbund's other log texts lose the person's name, contact and personnummer, and import files
@@ -538,7 +536,7 @@ def consent_record(
     participant: Participant,
     purpose: str,
     granted: bool,
-    recorded_by: AbstractBaseUser,
+    recorded_by: User,
     channel: str,
     text_version: str,
     guardian_consent: bool = False,
@@ -627,11 +625,11 @@ def _enrolment_errors(*, participant: Participant, insats: Insats, start_date: d
 @transaction.atomic
 def enrolment_create(
     *,
-    by: AbstractBaseUser,
+    by: User,
     participant: Participant,
     insats: Insats,
     start_date: date,
-    mentor: AbstractBaseUser | None = None,
+    mentor: User | None = None,
     end_date: date | None = None,
     exit_reason: ExitReason | None = None,
     income_before: IncomeSource | None = None,
@@ -676,7 +674,7 @@ def enrolment_create(
     return enrolment
 
 
-def _require_writable(by: AbstractBaseUser, enrolment: Enrolment) -> None:
+def _require_writable(by: User, enrolment: Enrolment) -> None:
     access.require(
         access.enrolments_writable_by(by).filter(pk=enrolment.pk).exists(),
         "Du kan inte ändra inskrivningar i den här insatsen.",
@@ -684,9 +682,7 @@ def _require_writable(by: AbstractBaseUser, enrolment: Enrolment) -> None:
 
 
 @transaction.atomic
-def enrolment_change_mentor(
-    *, by: AbstractBaseUser, enrolment: Enrolment, mentor: AbstractBaseUser, from_date: date
-) -> MentorAssignment:
+def enrolment_change_mentor(*, by: User, enrolment: Enrolment, mentor: User, from_date: date) -> MentorAssignment:
     """Hand the participant over to another mentor from a date; the previous assignment ends then."""
     _require_writable(by, enrolment)
     if not access.mentor_candidates(enrolment.insats).filter(pk=mentor.pk).exists():
@@ -735,7 +731,7 @@ def enrolment_close_check(
 @transaction.atomic
 def enrolment_close(
     *,
-    by: AbstractBaseUser,
+    by: User,
     enrolment: Enrolment,
     end_date: date,
     exit_reason: ExitReason | None,
@@ -767,7 +763,7 @@ def volume_register(
     period_end: date,
     category: str,
     count: int,
-    registered_by: AbstractBaseUser,
+    registered_by: User,
     kon: str = "",
 ) -> VolumeRegistration:
     """Record a head count for a volume-only insats."""
@@ -827,7 +823,7 @@ def identity_retention_erase(*, today: date | None = None, dry_run: bool = False
 
 @transaction.atomic
 def access_log_review_record(
-    *, by: AbstractBaseUser, forbund: Forbund, period_start: date, period_end: date, note: str = ""
+    *, by: User, forbund: Forbund, period_start: date, period_end: date, note: str = ""
 ) -> AccessLogReview:
     """Record that a förbund admin went through the access log for a period."""
     access.require(
@@ -854,7 +850,7 @@ def _membership_text(membership: Membership) -> str:
 
 
 @transaction.atomic
-def membership_save(*, by: AbstractBaseUser, membership: Membership) -> Membership:
+def membership_save(*, by: User, membership: Membership) -> Membership:
     """Give or change a role (from the Django admin). Only within a förbund `by` administers, never
     on their own account, never moved to another förbund; logged for the förbund's log review."""
     refused = "Du kan inte ge eller ändra den här behörigheten."
@@ -882,7 +878,7 @@ def membership_save(*, by: AbstractBaseUser, membership: Membership) -> Membersh
 
 
 @transaction.atomic
-def membership_delete(*, by: AbstractBaseUser, membership: Membership) -> None:
+def membership_delete(*, by: User, membership: Membership) -> None:
     """Take a role away (from the Django admin), under the same rules as membership_save; logged."""
     forbund_id = _membership_forbund_id(membership)
     access.require(access.can_assign_role(by, membership.user, forbund_id), "Du kan inte ta bort den här behörigheten.")

@@ -8,17 +8,18 @@ two-factor step (TwoFactorMiddleware), so every key of theirs is made by a verif
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
+from config.requests import SignedInRequest
 from participants.api_keys import api_key_create, api_key_get, api_key_problem, api_key_revoke
 
 
 @never_cache
 @login_required
-def api_token_page(request: HttpRequest) -> HttpResponse:
+def api_token_page(request: SignedInRequest) -> HttpResponse:
     new_key = None
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "create":

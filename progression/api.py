@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import api_validation_error, error_responses
+from config.requests import SignedInApiRequest
 from participants import access
 from participants.models import Enrolment
 from participants.permissions import HasAnyRole
@@ -169,7 +170,7 @@ class EnrolmentGoalsApi(APIView):
         request=GoalWriteSerializer,
         responses={201: EnrolmentGoalsSerializer, **error_responses(400, 404)},
     )
-    def post(self, request: Request, enrolment_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, enrolment_id: int) -> Response:
         enrolment = _enrolment(request, enrolment_id)
         access.require(
             access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),
@@ -312,7 +313,7 @@ class ConversationSaveApi(APIView):
         request=ConversationSaveSerializer,
         responses={201: ConversationSavedSerializer, **error_responses(400, 403, 404)},
     )
-    def post(self, request: Request, enrolment_id: int) -> Response:
+    def post(self, request: SignedInApiRequest, enrolment_id: int) -> Response:
         enrolment = _enrolment(request, enrolment_id)
         access.require(
             access.enrolments_writable_by(request.user).filter(pk=enrolment.pk).exists(),

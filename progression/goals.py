@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus,
 from surveys.selectors import progression_areas
 
 
-def _event(goal: Goal, by: AbstractBaseUser, description: str) -> None:
+def _event(goal: Goal, by: User, description: str) -> None:
     PlanEvent.objects.create(goal=goal, by=by, description=description[:600])
 
 
@@ -26,7 +26,7 @@ def _open(enrolment: Enrolment) -> None:
 
 
 @transaction.atomic
-def goal_set(*, enrolment: Enrolment, text: str, by: AbstractBaseUser) -> Goal:
+def goal_set(*, enrolment: Enrolment, text: str, by: User) -> Goal:
     """Agree a (new) målbild; the previous one stays in the history, no longer active."""
     _open(enrolment)
     text = text.strip()
@@ -45,9 +45,7 @@ def goal_set(*, enrolment: Enrolment, text: str, by: AbstractBaseUser) -> Goal:
 
 
 @transaction.atomic
-def milestone_add(
-    *, goal: Goal, text: str, target_date: date | None, by: AbstractBaseUser, area: str = ""
-) -> Milestone:
+def milestone_add(*, goal: Goal, text: str, target_date: date | None, by: User, area: str = "") -> Milestone:
     """Add a delmål, tied to an area of the instrument (Hälsa, Vardag …) or to none."""
     _open(goal.enrolment)
     if not text.strip():
@@ -63,7 +61,7 @@ def milestone_add(
 
 
 @transaction.atomic
-def milestone_set_status(*, milestone: Milestone, status: str, by: AbstractBaseUser) -> Milestone:
+def milestone_set_status(*, milestone: Milestone, status: str, by: User) -> Milestone:
     """Move a delmål to planerad, pågår, uppnådd or ändrad; uppnådd records the date."""
     _open(milestone.goal.enrolment)
     if status not in MilestoneStatus.values:
@@ -79,7 +77,7 @@ def milestone_set_status(*, milestone: Milestone, status: str, by: AbstractBaseU
 
 
 @transaction.atomic
-def action_step_add(*, goal: Goal, what: str, who: str, due_date: date | None, by: AbstractBaseUser) -> ActionPlanStep:
+def action_step_add(*, goal: Goal, what: str, who: str, due_date: date | None, by: User) -> ActionPlanStep:
     """Add a step to the handlingsplan: what, who, by when."""
     _open(goal.enrolment)
     errors = {}
@@ -95,7 +93,7 @@ def action_step_add(*, goal: Goal, what: str, who: str, due_date: date | None, b
 
 
 @transaction.atomic
-def action_step_mark(*, step: ActionPlanStep, done: bool, by: AbstractBaseUser) -> ActionPlanStep:
+def action_step_mark(*, step: ActionPlanStep, done: bool, by: User) -> ActionPlanStep:
     """Mark a step done (today) or not done."""
     _open(step.goal.enrolment)
     step.done_on = timezone.localdate() if done else None
@@ -166,7 +164,7 @@ def conversation_save(
     enrolment: Enrolment,
     client_uuid: uuid.UUID,
     occurred_at: datetime,
-    by: AbstractBaseUser,
+    by: User,
     goal_text: str,
     milestones: list[NewMilestone],
     steps: list[NewStep],

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from scipy.stats import f  # imported with the module: ~1 s the first time, not in a worker's first rebuild
@@ -297,9 +297,7 @@ def current_norm_set() -> NormSet | None:
     return NormSet.objects.order_by("-version").first()
 
 
-def _store(
-    norms: list[Norm], *, by: AbstractBaseUser | None, reason: str, minimum_n: int, demo_excluded: bool
-) -> NormSet:
+def _store(norms: list[Norm], *, by: User | None, reason: str, minimum_n: int, demo_excluded: bool) -> NormSet:
     from progression.scoring import ALGORITHM_VERSION
 
     # Two sets made at once would both take the next version: the unique version refuses the second.
@@ -319,7 +317,7 @@ def _store(
 
 
 @transaction.atomic
-def norm_set_create(*, by: AbstractBaseUser | None, reason: str, minimum_n: int | None = None) -> NormSet:
+def norm_set_create(*, by: User | None, reason: str, minimum_n: int | None = None) -> NormSet:
     """A new norm set from the data as they are now: the explicit act (the caller reclassifies).
     minimum_n defaults to settings.NORM_MINIMUM_N (30)."""
     if not reason.strip():

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -71,7 +71,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _writable(user: AbstractBaseUser, enrolment: Enrolment) -> bool:
+def _writable(user: User, enrolment: Enrolment) -> bool:
     return access.enrolments_writable_by(user).filter(pk=enrolment.pk).exists()
 
 
@@ -120,7 +120,7 @@ def plan_link_current(*, enrolment: Enrolment) -> PlanLink | None:
 
 
 @transaction.atomic
-def plan_link_create(*, enrolment: Enrolment, language: str, by: AbstractBaseUser, token: str = "") -> NewPlanLink:
+def plan_link_create(*, enrolment: Enrolment, language: str, by: User, token: str = "") -> NewPlanLink:
     """A new Min plan link in the participant's language; the link in force before is revoked (one
     per enrolment). Returns the token once. `token` is for the demo data only (a token derived from
     the secret key, so the demo's address stays the same); everyone else gets a random one."""
@@ -148,7 +148,7 @@ def plan_link_create(*, enrolment: Enrolment, language: str, by: AbstractBaseUse
     return NewPlanLink(link=link, token=token, replaced=replaced)
 
 
-def _revoke(link: PlanLink, *, by: AbstractBaseUser, why: str) -> None:
+def _revoke(link: PlanLink, *, by: User, why: str) -> None:
     link.revoked_at, link.revoked_by = timezone.now(), by
     link.save(update_fields=["revoked_at", "revoked_by"])
     access_event_log(
@@ -160,7 +160,7 @@ def _revoke(link: PlanLink, *, by: AbstractBaseUser, why: str) -> None:
 
 
 @transaction.atomic
-def plan_link_revoke(*, link: PlanLink, by: AbstractBaseUser) -> PlanLink:
+def plan_link_revoke(*, link: PlanLink, by: User) -> PlanLink:
     """Revoke a Min plan link: it stops working at once (a phone that kept the page drops it the next
     time it has a connection). Revoking a revoked link changes nothing."""
     access.require(_writable(by, link.enrolment), str(NOT_YOURS))

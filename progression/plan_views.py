@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from config.languages import BY_KEY, PARTICIPANT_LANGUAGES, Language, participant_language
+from config.requests import SignedInRequest
 from participants import access
 from participants.models import Enrolment
 from participants.selectors import enrolment_list_for_user
@@ -91,7 +92,7 @@ def _latest_self_language(enrolment: Enrolment) -> str:
 
 
 @login_required
-def plan_link_page(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def plan_link_page(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     """The link in force (who made it, when it was last opened), and a form for a new one; a new link
     is shown once, with its QR code."""
     enrolment = _enrolment(request, enrolment_id)
@@ -131,7 +132,7 @@ def plan_link_page(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 @login_required
-def plan_link_revoke(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def plan_link_revoke(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     """Revoke the link in force, after a confirmation."""
     enrolment = _enrolment(request, enrolment_id)
     current = plan.plan_link_current(enrolment=enrolment)

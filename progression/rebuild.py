@@ -15,7 +15,7 @@ unfinished one."""
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -79,7 +79,7 @@ def summaries_all() -> int:
     return scoring.insats_summaries_update(insats_ids=insats_ids)
 
 
-def norms_phase(*, new_norms_reason: str, new_norms_by: AbstractBaseUser | None) -> str:
+def norms_phase(*, new_norms_reason: str, new_norms_by: User | None) -> str:
     """Between scores and progression: a new norm set when a reason is given (the explicit act),
     else the set in force completed with norms for keys that have none usable. The progression
     phase then classifies every row with it."""
@@ -109,7 +109,7 @@ SUPERSEDED_MESSAGE = "Omräkningen avbröts: en nyare omräkning har startat och
 def progression_rebuild_inline(
     *,
     new_norms_reason: str = "",
-    new_norms_by: AbstractBaseUser | None = None,
+    new_norms_by: User | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     report: Callable[[str], None] = print,
 ) -> None:
@@ -142,7 +142,7 @@ def progression_rebuild_inline(
 def rebuild_run(
     *,
     new_norms_reason: str = "",
-    new_norms_by: AbstractBaseUser | None = None,
+    new_norms_by: User | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: bool = True,
     report: Callable[[str], None] = print,
@@ -164,9 +164,7 @@ def rebuild_run(
 STALLED_AFTER = timedelta(minutes=10)  # a phase with no chunk done for this long is resumed
 
 
-def _job_create(
-    *, new_norms_reason: str, new_norms_by: AbstractBaseUser | None, chunk_size: int, inline: bool
-) -> RebuildJob:
+def _job_create(*, new_norms_reason: str, new_norms_by: User | None, chunk_size: int, inline: bool) -> RebuildJob:
     """A new rebuild job; an unfinished earlier one (on the workers or inline) is superseded: its
     chunks, swaps and table creations still to come do nothing (each asks whether its job is still
     in its phase, under the rebuild lock)."""
@@ -185,7 +183,7 @@ def _job_create(
 
 
 def rebuild_start(
-    *, new_norms_reason: str = "", new_norms_by: AbstractBaseUser | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
+    *, new_norms_reason: str = "", new_norms_by: User | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
 ) -> RebuildJob:
     """Create a rebuild job (superseding an unfinished one) and put its first phase on the
     long-job queue."""

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
+from config.requests import SignedInRequest
 from participants import access
 from participants.access import Page
 from participants.models import AccessAction
@@ -138,7 +139,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
 
 @page_access(Page.REPORTS)
 @require_POST
-def export_start(request: HttpRequest, name: str) -> HttpResponse:
+def export_start(request: SignedInRequest, name: str) -> HttpResponse:
     file_format = request.POST.get("format", "xlsx")
     if (name != PACK and name not in REPORTS) or file_format not in ("csv", "xlsx", "pdf"):
         raise Http404
@@ -171,7 +172,7 @@ def _own_job(request: HttpRequest, job_id: int) -> ExportJob:
 
 
 @page_access(Page.REPORTS)
-def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_status(request: SignedInRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(
@@ -192,7 +193,7 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @page_access(Page.REPORTS)
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+def export_download(request: SignedInRequest, job_id: int) -> HttpResponse:
     job = _own_job(request, job_id)
     if job.status != ExportStatus.DONE:
         raise Http404(gettext("Filen är inte klar."))
@@ -245,7 +246,7 @@ ANALYSIS_UNUSED_FILTERS = {
 
 
 @page_access(Page.REPORTS)
-def analysis_export(request: HttpRequest) -> HttpResponse:
+def analysis_export(request: SignedInRequest) -> HttpResponse:
     """Pseudonymised analysis dataset for evaluators (docs/analysis-export.md)."""
     from progression import analysis
 
@@ -313,7 +314,7 @@ NORM_REASON_SHORTEST = 10
 
 
 @page_access(Page.REPORTS)
-def norms_page(request: HttpRequest) -> HttpResponse:
+def norms_page(request: SignedInRequest) -> HttpResponse:
     """The norms reliable change rests on: the set in force, every earlier version with who made it
     and why, and for the operator (norms are shared by every förbund) a new set with a reason."""
     from progression import norms, rebuild
@@ -411,7 +412,7 @@ def periods_page(request: HttpRequest) -> HttpResponse:
 
 @page_access(Page.REPORTS)
 @require_POST
-def period_close_view(request: HttpRequest, forbund: str) -> HttpResponse:
+def period_close_view(request: SignedInRequest, forbund: str) -> HttpResponse:
     target = get_object_or_404(access.forbund_for_reports(request.user), code=forbund)
     if not access.can_close_period(request.user, target):
         raise PermissionDenied(gettext("Bara förbundets samordnare eller administratör kan stänga en period."))
@@ -438,7 +439,7 @@ def period_close_view(request: HttpRequest, forbund: str) -> HttpResponse:
 
 @page_access(Page.REPORTS)
 @require_POST
-def period_reopen_view(request: HttpRequest, closure_id: int) -> HttpResponse:
+def period_reopen_view(request: SignedInRequest, closure_id: int) -> HttpResponse:
     closure = get_object_or_404(
         PeriodClosure.objects.filter(forbund__in=access.forbund_for_reports(request.user)), pk=closure_id
     )

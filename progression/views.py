@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.requests import SignedInRequest
 from participants import access
 from participants.access import Page
 from participants.models import Enrolment, Participant
@@ -197,7 +198,7 @@ def _done(request: HttpRequest, enrolment: Enrolment, error: ValidationError | N
 
 @login_required
 @require_POST
-def goal_save(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def goal_save(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _plan_post(request, enrolment_id)
     form = GoalForm(request.POST)
     if not form.is_valid():
@@ -218,7 +219,7 @@ def _active_goal(enrolment: Enrolment):  # noqa: ANN202
 
 @login_required
 @require_POST
-def milestone_add(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def milestone_add(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _plan_post(request, enrolment_id)
     form = MilestoneForm(request.POST)
     try:
@@ -232,7 +233,7 @@ def milestone_add(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def milestone_status(request: HttpRequest, enrolment_id: int, milestone_id: int) -> HttpResponse:
+def milestone_status(request: SignedInRequest, enrolment_id: int, milestone_id: int) -> HttpResponse:
     enrolment = _plan_post(request, enrolment_id)
     milestone = get_object_or_404(Milestone, pk=milestone_id, goal__enrolment=enrolment)
     try:
@@ -244,7 +245,7 @@ def milestone_status(request: HttpRequest, enrolment_id: int, milestone_id: int)
 
 @login_required
 @require_POST
-def step_add(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def step_add(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _plan_post(request, enrolment_id)
     form = StepForm(request.POST)
     try:
@@ -258,7 +259,7 @@ def step_add(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def step_mark(request: HttpRequest, enrolment_id: int, step_id: int) -> HttpResponse:
+def step_mark(request: SignedInRequest, enrolment_id: int, step_id: int) -> HttpResponse:
     enrolment = _plan_post(request, enrolment_id)
     step = get_object_or_404(ActionPlanStep, pk=step_id, goal__enrolment=enrolment)
     goals.action_step_mark(step=step, done=request.POST.get("done") == "1", by=request.user)
@@ -275,7 +276,7 @@ def _looks_like_personnummer(query: str) -> bool:
 
 
 @page_access(Page.CASELOAD)
-def mentor_home(request: HttpRequest) -> HttpResponse:
+def mentor_home(request: SignedInRequest) -> HttpResponse:
     """Mina deltagare: the mentor's own participants, whoever is due for a reading first. The search
     is posted, so that a personnummer never stands in an address or the server's access log."""
     insatser = insats_overview(insatser=access.insatser_for_page(request.user, Page.CASELOAD))

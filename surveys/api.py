@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import api_validation_error, error_responses
+from config.requests import SignedInApiRequest
 from participants.permissions import HasAnyRole
 from participants.selectors import enrolment_list_for_user
 from surveys.models import AssessmentSession, InstrumentVersion, VersionStatus
@@ -131,7 +132,7 @@ class SessionListCreateApi(generics.ListCreateAPIView):
             sessions = sessions.filter(perspective=query.validated_data["perspective"])
         return sessions
 
-    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+    def create(self, request: SignedInApiRequest, *args: object, **kwargs: object) -> Response:
         data = SessionSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -54,7 +54,7 @@ def survey_campaign_create(
     period_start: date,
     period_end: date,
     number_asked: int,
-    created_by: AbstractBaseUser,
+    created_by: User,
 ) -> SurveyCampaign:
     """Open an anonymous survey for an insats and period; the number asked gives the response rate."""
     errors: dict[str, str] = {}

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -85,7 +85,7 @@ def session_submit(
     version: InstrumentVersion,
     perspective: str,
     answers: Mapping[str, object],
-    recorded_by: AbstractBaseUser | None,
+    recorded_by: User | None,
     language: str = "sv",
     occurred_at: datetime | None = None,
     draft: bool = False,
@@ -149,7 +149,7 @@ def _store(
     version: InstrumentVersion,
     perspective: str,
     answers: Mapping[str, object],
-    recorded_by: AbstractBaseUser | None,
+    recorded_by: User | None,
     language: str,
     occurred_at: datetime,
     draft: bool,
@@ -189,7 +189,7 @@ def _store(
 
 
 def session_correct(
-    *, session: AssessmentSession, answers: Mapping[str, object], corrected_by: AbstractBaseUser
+    *, session: AssessmentSession, answers: Mapping[str, object], corrected_by: User
 ) -> AssessmentSession:
     """Correct a submitted reading: a new session supersedes it, the original stays for the record."""
     if session.status != SessionStatus.SUBMITTED:
@@ -230,7 +230,7 @@ def self_link_create(
     *,
     enrolment: Enrolment,
     version: InstrumentVersion,
-    created_by: AbstractBaseUser,
+    created_by: User,
     language: str = "sv",
     days: int = SELF_LINK_DAYS,
 ) -> tuple[SelfAssessmentLink, str]:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 
 from config.languages import BY_CODE, PARTICIPANT_LANGUAGES, Language, participant_language
+from config.requests import SignedInRequest
 from config.throttling import PublicAnswerThrottle
 from participants import access
 from participants.forms import apply_errors
@@ -199,7 +200,7 @@ def self_done(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 
 @login_required
-def self_link_new(request: HttpRequest, enrolment_id: int) -> HttpResponse:
+def self_link_new(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     form = SelfLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -283,7 +284,7 @@ def participant_headers(response: HttpResponse) -> HttpResponse:
 
 
 @login_required
-def campaign_list(request: HttpRequest, code: str) -> HttpResponse:
+def campaign_list(request: SignedInRequest, code: str) -> HttpResponse:
     insats = get_object_or_404(access.insatser_readable_by(request.user), code=code)
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

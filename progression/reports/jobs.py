@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.http import QueryDict
@@ -54,9 +54,7 @@ def export_dir() -> Path:
     return path
 
 
-def export_job_create(
-    *, user: AbstractBaseUser, kind: str, file_format: str, params: dict[str, Any], external: bool
-) -> ExportJob:
+def export_job_create(*, user: User, kind: str, file_format: str, params: dict[str, Any], external: bool) -> ExportJob:
     """Queue an export; the task starts when the transaction commits (export_job_publish)."""
     if kind != PACK and kind not in REPORTS and kind not in ANALYSIS:
         raise ValueError(f"Okänd rapport: {kind}")
@@ -177,7 +175,7 @@ def export_job_run(*, job_id: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
+def export_job_download(*, job: ExportJob, user: User) -> Path:
     """The finished file; logged as an export access event in the förbund's log, with its filters."""
     filters = parse_filter(
         user=user, params=_query(job.params), default_year=timezone.localdate().year, default_external=job.external
@@ -193,7 +191,7 @@ def export_job_download(*, job: ExportJob, user: AbstractBaseUser) -> Path:
     return export_dir() / job.file_name
 
 
-def _job_filters(job: ExportJob, user: AbstractBaseUser) -> ReportFilter | None:
+def _job_filters(job: ExportJob, user: User) -> ReportFilter | None:
     """The job's filters as the user may see them; None when they are no longer in the user's scope."""
     try:
         return parse_filter(
@@ -203,7 +201,7 @@ def _job_filters(job: ExportJob, user: AbstractBaseUser) -> ReportFilter | None:
         return None
 
 
-def export_job_title(*, job: ExportJob, user: AbstractBaseUser) -> tuple[str, str]:
+def export_job_title(*, job: ExportJob, user: User) -> tuple[str, str]:
     """The export in Swedish for the export page and lists, never its kind's code: what it is
     ("Rapportbilaga (PDF)") and its selection ("Samordningsförbundet …, helår 2026")."""
     heading = export_heading(job.kind, Path(job.file_name).suffix.lstrip(".") or job.file_format)
@@ -211,7 +209,7 @@ def export_job_title(*, job: ExportJob, user: AbstractBaseUser) -> tuple[str, st
     return heading, "" if filters is None else export_selection(job.kind, filters)
 
 
-def export_job_file_name(*, job: ExportJob, user: AbstractBaseUser) -> str:
+def export_job_file_name(*, job: ExportJob, user: User) -> str:
     """The name the finished file is downloaded as (registry.export_file_name); on disk it keeps an
     ASCII name of its own."""
     filters = _job_filters(job, user)

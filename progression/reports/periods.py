@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -82,7 +82,7 @@ def variant_filters(closure: PeriodClosure, variant: Variant) -> ReportFilter:
 # --- Closing and reopening ------------------------------------------------------------------------
 
 
-def period_close(*, by: AbstractBaseUser, forbund: Forbund, preset: str, year: int) -> PeriodClosure:
+def period_close(*, by: User, forbund: Forbund, preset: str, year: int) -> PeriodClosure:
     """Close a standard period that has ended; its reports are frozen in the background
     (progression.tasks.freeze_period), and until they are, it is shown as being closed."""
     from progression import norms
@@ -117,7 +117,7 @@ def period_close(*, by: AbstractBaseUser, forbund: Forbund, preset: str, year: i
     return closure
 
 
-def period_reopen(*, by: AbstractBaseUser, closure: PeriodClosure, reason: str) -> PeriodClosure:
+def period_reopen(*, by: User, closure: PeriodClosure, reason: str) -> PeriodClosure:
     """Reopen a closed (or failed) period: its reports are computed from today's data again. The
     frozen reports stay, with who reopened it, when and why."""
     if not access.can_reopen_period(by, closure.forbund):
