@@ -80,8 +80,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.status_code = 401
         response["WWW-Authenticate"] = ApiKeyAuthentication.keyword
     elif isinstance(exc, exceptions.Throttled):
-        # DRF has already set Retry-After (whole seconds).
-        response.data = {"detail": f"För många anrop till API:et. Försök igen om {exc.wait} sekunder."}
+        # DRF has already set Retry-After (whole seconds), and exc.wait, which the stubs leave out.
+        wait = exc.wait  # type: ignore[attr-defined]
+        response.data = {"detail": f"För många anrop till API:et. Försök igen om {wait} sekunder."}
     return response
 
 

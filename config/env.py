@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from dj_database_url import DBConfig
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -27,7 +28,7 @@ def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def database_config(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
+def database_config(env: Mapping[str, str], base_dir: Path) -> DBConfig:
     """PostgreSQL from DATABASE_URL, else the embedded SQLite file: db.sqlite3 in the project folder,
     or STEGVIS_SQLITE_PATH (the test of the embedded default uses a file of its own)."""
     url = env.get("DATABASE_URL", "").strip()
@@ -43,7 +44,7 @@ def database_config(env: Mapping[str, str], base_dir: Path) -> dict[str, Any]:
     }
 
 
-def databases_config(env: Mapping[str, str], base_dir: Path) -> dict[str, dict[str, Any]]:
+def databases_config(env: Mapping[str, str], base_dir: Path) -> dict[str, DBConfig]:
     """The primary, and the read replica reports and exports read when DATABASE_REPLICA_URL names
     one (config/replica.py). In tests the replica alias mirrors the primary's test database."""
     databases = {"default": database_config(env, base_dir)}

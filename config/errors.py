@@ -13,6 +13,7 @@ import sentry_sdk
 from django.views.debug import SafeExceptionReporterFilter
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.types import Event, Hint
 
 from config.logs import redact_value
 
@@ -41,7 +42,7 @@ class SecretsMaskingFilter(SafeExceptionReporterFilter):
 REQUEST_KEPT = ("method", "url")  # of the request Sentry records: the rest may carry personal data
 
 
-def scrub(event: dict[str, Any], hint: Any = None) -> dict[str, Any]:
+def scrub(event: Event, hint: Hint | None = None) -> Event:
     """before_send: what remains of an event (or a transaction) when it leaves."""
     if "request" in event:
         event["request"] = {key: event["request"][key] for key in REQUEST_KEPT if key in event["request"]}

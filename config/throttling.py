@@ -4,10 +4,16 @@ DRF imports them while it defines APIView, so this module must not import rest_f
 import hashlib
 import logging
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+if TYPE_CHECKING:  # annotations only: at run time the import would be circular (see above)
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -21,16 +27,24 @@ class _WindowThrottle(SimpleRateThrottle):
     when the class was imported, so a changed setting applies at once. Without a cache to count in
     (Redis down) requests pass: a reading submitted during an outage must still be stored."""
 
+    scope: str
+    # Set by SimpleRateThrottle.__init__ from the rate, both None without one; the stubs leave them out.
+    num_requests: int | None
+    duration: int | None
     wait_seconds = 0.0
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # The stubs type the rates as numbers; they are DRF's rate strings, such as "100/hour".
+        rates = cast(Mapping[str, str | None], api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope)
 
-    def allow_request(self, request: Request, view: object) -> bool:
-        if self.rate is None:
-            return True
-        ident = self.get_cache_key(request, view)
-        if ident is None:
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        return self._counted_within_rate(self.get_cache_key(request, view))
+
+    def _counted_within_rate(self, ident: str | None) -> bool:
+        """Counts a request under ident in the current window: False when it is one too many. Without
+        a rate for the scope, or an ident to count under (DRF's "not throttled"), it is not counted."""
+        if self.num_requests is None or self.duration is None or ident is None:
             return True
         now = self.timer()
         window = int(now // self.duration)
@@ -66,7 +80,7 @@ class IpThrottle(_WindowThrottle):
 
     scope = "ip"
 
-    def get_cache_key(self, request: Request, view: object) -> str:
+    def get_cache_key(self, request: Request, view: "APIView") -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
@@ -83,5 +97,10 @@ class PublicAnswerThrottle(_WindowThrottle):
         super().__init__()
         self.link = hashlib.sha256(token.encode()).hexdigest()[:24]
 
-    def get_cache_key(self, request: Request, view: object) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}-{self.link}"}
+    def allow(self, request: HttpRequest) -> bool:
+        """allow_request for the public pages, which are plain Django views (DRF's throttles see only
+        DRF's views): True while the device is within the rate."""
+        # DRF's get_ident reads only request.META, which a Django request has as DRF's has; its stub asks
+        # for DRF's Request.
+        device = self.get_ident(request)  # type: ignore[arg-type]
+        return self._counted_within_rate(self.cache_format % {"scope": self.scope, "ident": f"{device}-{self.link}"})

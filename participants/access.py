@@ -27,6 +27,7 @@ The rules:
 
 import hashlib
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
@@ -44,6 +45,9 @@ from participants.models import (
     Role,
     consent_granted_subquery,
 )
+
+if TYPE_CHECKING:  # django-stubs-ext is installed for the type check only, not in production
+    from django_stubs_ext import StrOrPromise
 
 AnyUser = User | AnonymousUser
 
@@ -87,10 +91,18 @@ LANDING_PAGES = [
 NOT_FELREGISTRERING = Q(exit_reason__isnull=True) | Q(exit_reason__excluded_from_reports=False)
 
 
-def require(allowed: bool, message: str) -> None:
+def require(allowed: bool, message: "StrOrPromise") -> None:
     """Raise PermissionDenied with a Swedish message unless allowed."""
     if not allowed:
         raise PermissionDenied(message)
+
+
+def signed_in(user: AnyUser) -> User:
+    """The user, for code behind a check that already let only signed-in users through (the admin
+    site, an API role permission) where the user's type does not say so."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Logga in först.")
+    return user
 
 
 def _is_superuser(user: AnyUser) -> bool:
@@ -197,7 +209,7 @@ def requires_two_factor(user: AnyUser) -> bool:
     return _is_superuser(user) or _memberships(user, TWO_FACTOR_ROLES).exists()
 
 
-def roles_fingerprint(user: AnyUser) -> str:
+def roles_fingerprint(user: User) -> str:
     """A digest of everything the user's roles allow; it changes whenever a membership does. An API
     key made under one fingerprint stops working under another."""
     rows = Membership.objects.filter(user=user).values_list("role", "forbund_id", "insats_id", "can_read_identity")
@@ -342,6 +354,8 @@ def forbund_for_import(user: AnyUser) -> QuerySet[Forbund]:
 def import_jobs_for(user: AnyUser) -> QuerySet[ImportJob]:
     """The import jobs the user may follow, confirm or cancel: their own, in förbund they may still
     import into."""
+    if not user.is_authenticated:
+        return ImportJob.objects.none()
     return ImportJob.objects.filter(user_id=user.pk, forbund__in=forbund_for_import(user))
 
 
@@ -400,7 +414,9 @@ def users_assignable_by(user: AnyUser) -> QuerySet:
     """Accounts a förbund admin may give a role: people already working in their förbund, and new
     accounts with no role anywhere; never themselves. Another förbund's staff are never listed."""
     users = get_user_model().objects.filter(is_active=True)
-    if _is_superuser(user):
+    if not user.is_authenticated:
+        return users.none()
+    if user.is_superuser:
         return users
     administered = forbund_administered_by(user)
     in_forbund = Membership.objects.filter(Q(forbund__in=administered) | Q(insats__forbund__in=administered))

@@ -73,7 +73,9 @@ class ForbundScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.may_delete and self.has_view_permission(request, obj)
 
-    def formfield_for_foreignkey(self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any) -> ModelChoiceField:
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         """Every choice of förbund, insats or user is limited to what the admin may assign."""
         administered = access.forbund_administered_by(request.user)
         related = db_field.related_model
@@ -190,26 +192,28 @@ class MembershipAdmin(ForbundScopedAdmin):
     def forbund_id_of(self, obj: Membership) -> int | None:
         if obj.forbund_id is not None:
             return obj.forbund_id
-        return obj.insats.forbund_id if obj.insats_id is not None else None
+        return obj.insats.forbund_id if obj.insats is not None else None
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Never on one's own roles (access.can_assign_role)."""
         if obj is None or not super().has_change_permission(request, obj):
             return super().has_change_permission(request, obj)
-        return access.can_assign_role(request.user, obj.user, self.forbund_id_of(obj))
+        forbund_id = self.forbund_id_of(obj)
+        return forbund_id is not None and access.can_assign_role(request.user, obj.user, forbund_id)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
-        membership_save(by=request.user, membership=obj)
+        membership_save(by=access.signed_in(request.user), membership=obj)
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        membership_delete(by=request.user, membership=obj)
+        membership_delete(by=access.signed_in(request.user), membership=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        by = access.signed_in(request.user)
         for membership in queryset.select_related("user", "forbund", "insats"):
-            membership_delete(by=request.user, membership=membership)
+            membership_delete(by=by, membership=membership)
 
 
 @admin.register(IncomeSource)
@@ -266,5 +270,5 @@ class VolumeRegistrationAdmin(ForbundScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: VolumeRegistration, form: Any, change: bool) -> None:
         if not change:
-            obj.registered_by = request.user
+            obj.registered_by = access.signed_in(request.user)
         super().save_model(request, obj, form, change)

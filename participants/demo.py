@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from participants.models import (
@@ -43,7 +44,8 @@ from participants.services import (
 C = InsatsCategory
 DEMO_TODAY = date(2026, 11, 24)
 
-FORBUND = [
+DemoInsats = tuple[str, str, InsatsCategory, int | None]  # code, name, category, capacity
+FORBUND: list[tuple[str, str, str, list[DemoInsats]]] = [
     (
         "sco",
         "Samordningsförbundet Centrala Östergötland",
@@ -104,6 +106,13 @@ def _user(username: str, first_name: str, password: str):  # noqa: ANN202
     user.set_password(password)
     user.save()
     return user
+
+
+def _forbund_admin(forbund: Forbund) -> User:
+    membership = Membership.objects.filter(forbund=forbund, role=Role.ADMIN).first()
+    if membership is None:
+        raise RuntimeError(f"{forbund.code} has no admin: seed_organisations makes one per förbund.")
+    return membership.user
 
 
 @transaction.atomic
@@ -193,7 +202,7 @@ def seed_participants() -> int:
             continue
         mentor_membership = Membership.objects.filter(role=Role.MENTOR, insats=insats).select_related("user").first()
         mentor = mentor_membership.user if mentor_membership else None
-        registrar = mentor or Membership.objects.filter(forbund=insats.forbund, role=Role.ADMIN).first().user
+        registrar = mentor or _forbund_admin(insats.forbund)
         for index in range(PARTICIPANTS_PER_INSATS.get(insats.code, DEFAULT_PARTICIPANTS)):
             birth_year = rng.randint(1962, 2006)
             kon = rng.choices(["kvinna", "man", "annat"], weights=[48, 48, 4])[0]
@@ -300,7 +309,7 @@ def seed_volumes() -> int:
     for insats in Insats.objects.filter(measurement_mode=MeasurementMode.VOLUME).select_related("forbund"):
         if VolumeRegistration.objects.filter(insats=insats).exists():
             continue
-        admin = Membership.objects.filter(forbund=insats.forbund, role=Role.ADMIN).first().user
+        admin = _forbund_admin(insats.forbund)
         for start, end, women, men in [
             (date(2026, 1, 1), date(2026, 4, 30), 14, 11),
             (date(2026, 5, 1), date(2026, 8, 31), 9, 12),

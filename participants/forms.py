@@ -1,6 +1,7 @@
 """HTML forms: types and choices only. The rules live in services."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,14 +18,29 @@ from participants.models import (
     Kon,
 )
 
+if TYPE_CHECKING:  # django-stubs-ext is installed for the type check only, not in production
+    from django_stubs_ext import StrOrPromise
+
 EXTENT_FORM_CHOICES = [(str(value), label) for value, label in EXTENT_CHOICES]
+
+FieldKind = TypeVar("FieldKind", bound=forms.Field)
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _code_choice(model: type, label: str, required: bool = True) -> forms.ModelChoiceField:
+def form_field(form: forms.BaseForm, name: str, kind: type[FieldKind]) -> FieldKind:
+    """The form's own copy of a declared field, as the kind of field it was declared as."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"The field {name} is a {type(field).__name__}, not a {kind.__name__}.")
+    return field
+
+
+def _code_choice(
+    model: type[IncomeSource | EducationLevel | ExitReason], label: "StrOrPromise", required: bool = True
+) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         model.objects.filter(active=True), label=label, required=required, to_field_name="code", empty_label=_("Välj …")
     )
@@ -45,8 +61,8 @@ class EnrolmentFieldsForm(forms.Form):
 
     def __init__(self, *args, insats_choices=(), mentor_choices=(), **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
-        self.fields["insats"].choices = list(insats_choices)
-        self.fields["mentor"].choices = [("", _("Ingen ännu")), *mentor_choices]
+        form_field(self, "insats", forms.ChoiceField).choices = list(insats_choices)
+        form_field(self, "mentor", forms.ChoiceField).choices = [("", _("Ingen ännu")), *mentor_choices]
 
 
 class ParticipantRegisterForm(EnrolmentFieldsForm):
@@ -130,8 +146,8 @@ class AccessLogFilterForm(forms.Form):
 
     def __init__(self, *args, user_choices=(), action_choices=(), **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [("", _("Alla")), *user_choices]
-        self.fields["action"].choices = [("", _("Alla")), *action_choices]
+        form_field(self, "user", forms.ChoiceField).choices = [("", _("Alla")), *user_choices]
+        form_field(self, "action", forms.ChoiceField).choices = [("", _("Alla")), *action_choices]
 
     def clean(self):  # noqa: ANN201
         data = super().clean()
@@ -161,7 +177,7 @@ class MentorChangeForm(forms.Form):
 
     def __init__(self, *args, mentor_choices=(), **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].choices = list(mentor_choices)
+        form_field(self, "mentor", forms.ChoiceField).choices = list(mentor_choices)
 
 
 class ConsentForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from config.requests import SignedInRequest
 from participants import access
 from participants.access import Page
+from participants.forms import form_field
 from participants.import_jobs import (
     ImportJobError,
     import_job_cancel,
@@ -36,7 +37,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs) -> None:  # noqa: ANN001
         super().__init__(*args, **kwargs)
-        self.fields["forbund"].queryset = access.forbund_for_import(user)
+        form_field(self, "forbund", forms.ModelChoiceField).queryset = access.forbund_for_import(user)
 
     def clean_file(self):  # noqa: ANN201
         upload = self.cleaned_data["file"]

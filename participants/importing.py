@@ -422,6 +422,9 @@ def parse(
                 open_seen.setdefault(open_key, number)
         errors += row_errors
         if not row_errors:
+            income_before_extent = extents["forsorjning_fore_omfattning"]
+            if birth_year is None or insats is None or start is None or income_before_extent is None:
+                raise RuntimeError(f"Row {number} passed every check without a value the checks require.")
             rows.append(
                 ImportRow(
                     number=number,
@@ -434,7 +437,7 @@ def parse(
                     end=end,
                     exit_reason=exit_reason,
                     income_before=income_before,
-                    income_before_extent=extents["forsorjning_fore_omfattning"],
+                    income_before_extent=income_before_extent,
                     income_after=income_after,
                     income_after_extent=extents["forsorjning_efter_omfattning"] if income_after else None,
                     education=education,
@@ -533,9 +536,11 @@ def import_enrolments(
             key = anonymous_keys[row.number]
             enrolment = Enrolment.objects.filter(import_key=key).first()
             if enrolment is None:
-                person = participant_create(forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True)
+                anonymous_person = participant_create(
+                    forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True
+                )
                 result.participants_created += 1
-                _create(row, person, key)
+                _create(row, anonymous_person, key)
                 result.enrolments_created += 1
             else:
                 _update(enrolment, row, result)
@@ -631,7 +636,7 @@ def _update(enrolment: Enrolment, row: ImportRow, result: ImportResult) -> None:
                 f"Inskrivningen avslutades {enrolment.end_date:%Y-%m-%d} i Stegvis; en import öppnar den inte igen.",
             )
         )
-    elif enrolment.exit_reason_id is not None and enrolment.exit_reason.excluded_from_reports:
+    elif enrolment.exit_reason is not None and enrolment.exit_reason.excluded_from_reports:
         result.errors.append(
             RowError(
                 row.number,

@@ -5,7 +5,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
@@ -15,13 +16,13 @@ from participants.access import Page
 PAGE_REFUSED = gettext_lazy("Din roll ger inte tillgång till den här sidan.")
 
 
-def page_access(page: Page) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def page_access(page: Page) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Page decorator: log in first, then 403 unless access.may_open(user, page)."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             access.require(access.may_open(request.user, page), PAGE_REFUSED)
             return view(request, *args, **kwargs)
 

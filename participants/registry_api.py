@@ -114,24 +114,25 @@ class ParticipantListApi(generics.ListCreateAPIView):
             participants = participants.filter(is_anonymous=query.validated_data["anonym"])
         return participants
 
-    def create(self, request: SignedInApiRequest, *args: object, **kwargs: object) -> Response:
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        user = access.signed_in(request.user)  # HasAnyRole has let only signed-in users through
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         forbund = Forbund.objects.filter(code=values.pop("forbund")).first()
-        if forbund is None or not access.can_register_in(request.user, forbund):
+        if forbund is None or not access.can_register_in(user, forbund):
             raise serializers.ValidationError({"forbund": ["Okänt förbund eller utanför din behörighet."]})
         try:
             participant = participant_register(
                 forbund=forbund,
-                registered_by=request.user,
+                registered_by=user,
                 consent_text_version=settings.CONSENT_TEXT_VERSION,
                 **values,
             )
         except ParticipantAlreadyRegistered:
             # Only users allowed to look personnummer up get this far; the hit is logged.
             existing = participant_lookup(
-                user=request.user,
+                user=user,
                 forbund=forbund,
                 personnummer=values["personnummer"],
                 reason="Registrering via API: personnumret fanns redan",

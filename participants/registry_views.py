@@ -171,15 +171,16 @@ def participant_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
     consents_by_purpose: dict[str, object] = {}
     for consent in participant.consents.all():
         consents_by_purpose.setdefault(consent.purpose, consent)
-    enrolments = list(participant.enrolments.all())
-    for enrolment in enrolments:
-        enrolment.extra_links = [link for hook in hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)]
+    enrolments_with_links = [
+        (enrolment, [link for hook in hooks.ENROLMENT_LINKS for link in hook(enrolment, request.user)])
+        for enrolment in participant.enrolments.all()
+    ]
     return render(
         request,
         "participants/participant_detail.html",
         {
             "participant": participant,
-            "enrolments": enrolments,
+            "enrolments_with_links": enrolments_with_links,
             "writable_enrolment_ids": writable,
             "can_enrol": _casework_insatser(request.user, participant.forbund).exists(),
             "can_record_consent": access.can_record_consent(request.user, participant),

@@ -1,11 +1,12 @@
 """Reads for the registry. Every selector that returns scoped data takes the acting user."""
 
 from datetime import date
+from typing import TYPE_CHECKING, TypedDict
 
-from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from participants import access
+from participants.access import AnyUser
 from participants.models import (
     AccessEvent,
     AccessLogReview,
@@ -17,7 +18,8 @@ from participants.models import (
     Participant,
 )
 
-AnyUser = User | AnonymousUser
+if TYPE_CHECKING:  # django-stubs-ext is installed with the tests' requirements only
+    from django_stubs_ext import WithAnnotations
 
 
 def insats_overview(*, insatser: QuerySet[Insats]) -> QuerySet[Insats]:
@@ -35,9 +37,13 @@ def _current_mentor_prefetch() -> Prefetch:
     )
 
 
+class CurrentMentor(TypedDict):
+    current_mentor_id: int | None
+
+
 def enrolment_list_for_user(
     *, user: AnyUser, insats: Insats | None = None, open_only: bool = True
-) -> QuerySet[Enrolment]:
+) -> "QuerySet[WithAnnotations[Enrolment, CurrentMentor]]":
     """Enrolments the user may see (access.enrolments_readable_by), pseudonymous, with the current mentor."""
     enrolments = (
         access.enrolments_readable_by(user)

@@ -8,6 +8,7 @@ from participants.models import (
     EducationLevel,
     Enrolment,
     ExitReason,
+    Forbund,
     IncomeSource,
     Insats,
     Kon,
@@ -19,7 +20,7 @@ EXTENT_VALUES = [str(value) for value, _ in EXTENT_CHOICES]
 
 
 class InsatsSerializer(serializers.ModelSerializer):
-    forbund = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    forbund: serializers.SlugRelatedField[Forbund] = serializers.SlugRelatedField(slug_field="code", read_only=True)
     kind = serializers.CharField(read_only=True)
 
     class Meta:
@@ -39,12 +40,22 @@ MENTOR_HISTORY_SCHEMA = inline_serializer(
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):
-    participant = serializers.SlugRelatedField(slug_field="pseudonym", read_only=True)
-    insats = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    exit_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    income_before = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    income_after = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    education = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    participant: serializers.SlugRelatedField[Participant] = serializers.SlugRelatedField(
+        slug_field="pseudonym", read_only=True
+    )
+    insats: serializers.SlugRelatedField[Insats] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    exit_reason: serializers.SlugRelatedField[ExitReason] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    income_before: serializers.SlugRelatedField[IncomeSource] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    income_after: serializers.SlugRelatedField[IncomeSource] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    education: serializers.SlugRelatedField[EducationLevel] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     mentor_history = serializers.SerializerMethodField()
 
     class Meta:
@@ -74,7 +85,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    forbund = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    forbund: serializers.SlugRelatedField[Forbund] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Participant

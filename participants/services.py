@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -49,6 +50,35 @@ class ParticipantAlreadyRegistered(Exception):
     def __init__(self, participant: Participant) -> None:
         super().__init__(f"Personen finns redan som {participant.pseudonym}")
         self.participant = participant
+
+
+class PersonFields(TypedDict, total=False):
+    """participant_register's fields about the person, as participant_intake passes them on."""
+
+    kon: Required[str]
+    birth_year: int | None
+    personnummer: str
+    name: str
+    contact: str
+    anonymous: bool
+    consent_channel: str
+    consent_text_version: str
+    guardian_consent: bool
+
+
+class EnrolmentFields(TypedDict, total=False):
+    """enrolment_create's fields after by, participant and insats, as participant_intake and
+    enrolment_of_existing pass them on."""
+
+    start_date: Required[date]
+    mentor: User | None
+    end_date: date | None
+    exit_reason: ExitReason | None
+    income_before: IncomeSource | None
+    income_before_extent: Decimal
+    education: EducationLevel | None
+    years_in_public_support: Decimal | None
+    today: date | None
 
 
 @dataclass(frozen=True)
@@ -236,12 +266,12 @@ def participant_intake(
     income_before_extent: Decimal = Decimal("1"),
     education: EducationLevel | None = None,
     years_in_public_support: Decimal | None = None,
-    **person: object,
+    **person: Unpack[PersonFields],
 ) -> Participant:
     """Inskrivning in one step: register the person (or take the existing one found by personnummer,
     with their fresh consent and the reason logged), record the consents given, and enrol in the
     insats. All of it, or nothing."""
-    enrolment_fields = {
+    enrolment_fields: EnrolmentFields = {
         "start_date": start_date,
         "mentor": mentor,
         "income_before": income_before,
@@ -269,7 +299,7 @@ def participant_intake(
             **enrolment_fields,
         )
         return participant
-    participant = participant_register(forbund=insats.forbund, registered_by=registered_by, **person)  # type: ignore[arg-type]
+    participant = participant_register(forbund=insats.forbund, registered_by=registered_by, **person)
     enrolment_create(by=registered_by, participant=participant, insats=insats, **enrolment_fields)
     if not participant.is_anonymous:
         for purpose in extra_consents:
@@ -295,7 +325,7 @@ def enrolment_of_existing(
     consent_channel: str,
     guardian_consent: bool = False,
     extra_consents: list[str] | tuple[str, ...] = (),
-    **enrolment_fields: object,
+    **enrolment_fields: Unpack[EnrolmentFields],
 ) -> Enrolment:
     """Enrol a person who is already in the register. The enrolment starts a relationship that opens
     their identity to the insats' mentors, so the person's fresh consent to registration is recorded
@@ -307,7 +337,7 @@ def enrolment_of_existing(
         errors["consent_channel"] = "Personen behöver samtycka på nytt till registrering. Ange hur samtycket gavs."
     if errors:
         raise ValidationError(errors)
-    enrolment = enrolment_create(by=by, participant=participant, insats=insats, **enrolment_fields)  # type: ignore[arg-type]
+    enrolment = enrolment_create(by=by, participant=participant, insats=insats, **enrolment_fields)
     if not participant.is_anonymous:
         for purpose in dict.fromkeys([ConsentPurpose.REGISTRATION, *extra_consents]):
             consent_record(
@@ -840,7 +870,11 @@ def access_log_review_record(
 
 
 def _membership_forbund_id(membership: Membership) -> int:
-    return membership.forbund_id if membership.forbund_id is not None else membership.insats.forbund_id
+    if membership.forbund_id is not None:
+        return membership.forbund_id
+    if membership.insats is None:  # the database refuses it too (a check constraint)
+        raise ValidationError("Välj förbund eller insats.")
+    return membership.insats.forbund_id
 
 
 def _membership_text(membership: Membership) -> str:

@@ -4,7 +4,7 @@ on Avbryt, after UPLOAD_LIFETIME, and when a person in them is erased."""
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.fernet import InvalidToken
@@ -53,7 +53,7 @@ def upload_delete(*, forbund: Forbund, token: str) -> None:
     _path(forbund.pk, token).unlink(missing_ok=True)
 
 
-def uploads_expire(*, now: object = None) -> int:
+def uploads_expire(*, now: datetime | None = None) -> int:
     """Delete uploads older than UPLOAD_LIFETIME (a preview never imported); returns how many."""
     cutoff = (now or timezone.now()).timestamp() - UPLOAD_LIFETIME.total_seconds()
     expired = [path for path in _directory().glob("*.upload") if path.stat().st_mtime < cutoff]

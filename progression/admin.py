@@ -3,21 +3,24 @@ from django.contrib import admin
 from participants.admin import ForbundScopedAdmin, SharedReferenceAdmin
 from progression.models import CostParameter, ImpactAssumptions, Norm, NormSet, ReliabilitySetting
 
+NORM_FIELDS = (
+    "version",
+    "dimension_code",
+    "perspective",
+    "n",
+    "mean",
+    "sd",
+    "reliability",
+    "reliability_note",
+    "usable",
+)
+NORM_SET_COLUMNS = ("version", "created_at", "created_by", "reason", "minimum_n", "demo_excluded")
+
 
 class NormInline(admin.TabularInline):
     model = Norm
-    fields = [
-        "version",
-        "dimension_code",
-        "perspective",
-        "n",
-        "mean",
-        "sd",
-        "reliability",
-        "reliability_note",
-        "usable",
-    ]
-    readonly_fields = fields
+    fields = NORM_FIELDS
+    readonly_fields = NORM_FIELDS
     extra = 0
     can_delete = False
 
@@ -29,8 +32,8 @@ class NormInline(admin.TabularInline):
 class NormSetAdmin(SharedReferenceAdmin):
     """The norm sets, read-only: a new one is made on the norms page (Normer), with a reason."""
 
-    list_display = ["version", "created_at", "created_by", "reason", "minimum_n", "demo_excluded"]
-    readonly_fields = [*list_display, "algorithm_version"]
+    list_display = NORM_SET_COLUMNS
+    readonly_fields = [*NORM_SET_COLUMNS, "algorithm_version"]
     inlines = [NormInline]
 
     def has_add_permission(self, request: object, *args: object) -> bool:

@@ -18,7 +18,7 @@ import io
 import secrets
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, replace
 from datetime import date
 from itertools import product
@@ -335,7 +335,7 @@ class QuasiTable:
             for row in rows
         ]
 
-    def classes(self, generalisation: Generalisation, *, leaving_out: set[int] = frozenset()) -> dict[tuple, set[int]]:
+    def classes(self, generalisation: Generalisation, *, leaving_out: Set[int] = frozenset()) -> dict[tuple, set[int]]:
         """The persons behind each combination of quasi-identifiers, persons `leaving_out` aside."""
         levels = [getattr(generalisation, name) for name in LEVELS]
         found: dict[tuple, set[int]] = defaultdict(set)
@@ -560,8 +560,8 @@ def wide_rows(filters: ReportFilter, key: str, plan: AnonymityPlan) -> Iterator[
     measures = ["forsta", "senaste", "forandring", "antal", "rci", "klassning"]
     yield BACKGROUND + [f"{d}_{p}_{m}" for d, p in keys for m in measures]
     progression: dict[int, dict[tuple[str, str], Progression]] = {}
-    for p in Progression.objects.filter(enrolment__in=enrolment_ids).iterator(chunk_size=5000):
-        progression.setdefault(p.enrolment_id, {})[(p.dimension_code, p.perspective)] = p
+    for stored in Progression.objects.filter(enrolment__in=enrolment_ids).iterator(chunk_size=5000):
+        progression.setdefault(stored.enrolment_id, {})[(stored.dimension_code, stored.perspective)] = stored
     for row in enrolments.values(*BACKGROUND_FIELDS).order_by("id").iterator(chunk_size=5000):
         cells = _background(key, row, plan)
         readings = dict(zip(PERSPECTIVES, plan.quasi_identifiers(row)[BACKGROUND_COUNT:], strict=True))

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +23,9 @@ from participants.selectors import enrolment_list_for_user
 from progression import goals, selectors
 from progression.models import ActionPlanStep, DimensionScore, Goal, Milestone, Progression
 from surveys.models import AssessmentSession
+
+if TYPE_CHECKING:  # django-stubs-ext is installed for the type check only, not in production
+    from django_stubs_ext import StrOrPromise
 
 
 def _enrolment(request: Request, enrolment_id: int) -> Enrolment:
@@ -185,25 +189,26 @@ class EnrolmentGoalsApi(APIView):
                 if values.get("text"):
                     goals.goal_set(enrolment=enrolment, text=values["text"], by=request.user)
                 goal = selectors.goal_current(enrolment=enrolment)
-                if (values.get("milestone") or values.get("step_what")) and goal is None:
-                    raise ValidationError({"text": "Skriv en målbild först."})
-                if values.get("milestone"):
-                    with _errors_named_as({"text": "milestone", "target_date": "milestone_target_date"}):
-                        goals.milestone_add(
-                            goal=goal,
-                            text=values["milestone"],
-                            target_date=values.get("milestone_target_date"),
-                            by=request.user,
-                        )
-                if values.get("step_what"):
-                    with _errors_named_as({"what": "step_what", "who": "step_who", "due_date": "step_due_date"}):
-                        goals.action_step_add(
-                            goal=goal,
-                            what=values["step_what"],
-                            who=values.get("step_who", ""),
-                            due_date=values.get("step_due_date"),
-                            by=request.user,
-                        )
+                if values.get("milestone") or values.get("step_what"):
+                    if goal is None:
+                        raise ValidationError({"text": "Skriv en målbild först."})
+                    if values.get("milestone"):
+                        with _errors_named_as({"text": "milestone", "target_date": "milestone_target_date"}):
+                            goals.milestone_add(
+                                goal=goal,
+                                text=values["milestone"],
+                                target_date=values.get("milestone_target_date"),
+                                by=request.user,
+                            )
+                    if values.get("step_what"):
+                        with _errors_named_as({"what": "step_what", "who": "step_who", "due_date": "step_due_date"}):
+                            goals.action_step_add(
+                                goal=goal,
+                                what=values["step_what"],
+                                who=values.get("step_who", ""),
+                                due_date=values.get("step_due_date"),
+                                by=request.user,
+                            )
         except ValidationError as exc:
             raise api_validation_error(exc) from None
         return Response(self._payload(enrolment), status=status.HTTP_201_CREATED)
@@ -217,7 +222,7 @@ class EnrolmentGoalsApi(APIView):
 # --- The målbildssamtal's plan, from the tablet's outbox -----------------------------------------
 
 
-TEXT = {"invalid": "Ska vara text."}
+TEXT: "dict[str, StrOrPromise]" = {"invalid": "Ska vara text."}
 
 
 class NewMilestoneSerializer(serializers.Serializer):
@@ -248,14 +253,15 @@ class ConversationSaveSerializer(serializers.Serializer):
         help_text="Målbilden (tom: behåll den aktiva)",
         error_messages=TEXT,
     )
-    milestones = NewMilestoneSerializer(
+    # DRF hands max_length to the ListSerializer that many=True makes; the stubs' __init__ lacks it.
+    milestones = NewMilestoneSerializer(  # type: ignore[call-arg]
         many=True,
         required=False,
         default=list,
         max_length=20,
         error_messages={"not_a_list": "Delmålen ska vara en lista.", "max_length": "Högst 20 nya delmål i ett samtal."},
     )
-    steps = NewStepSerializer(
+    steps = NewStepSerializer(  # type: ignore[call-arg]  # max_length: as for milestones above
         many=True,
         required=False,
         default=list,

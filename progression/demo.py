@@ -20,7 +20,7 @@ from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMo
 from participants.selectors import consent_granted
 from progression import goals, plan, rebuild
 from progression.models import Milestone, MilestoneStatus, ReportText
-from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, ScaleKind, SurveyCampaign
+from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, Scale, ScaleKind, SurveyCampaign
 from surveys.satisfaction import survey_campaign_create, survey_response_submit
 from surveys.selectors import instrument_version_current
 from surveys.sessions import session_submit
@@ -35,16 +35,25 @@ MILESTONES = {
 STEPS = [("Boka möte med Arbetsförmedlingen", "Handledaren"), ("Skriva ett CV", "Deltagaren")]
 
 
+def _bounds(scale: Scale) -> tuple[int, int]:
+    """A ladder's or a number scale's lowest and highest value (the instrument loader requires both)."""
+    if scale.min_value is None or scale.max_value is None:
+        raise ValueError(f"Scale {scale} has no lowest or highest value")
+    return scale.min_value, scale.max_value
+
+
 def _answers(rng: random.Random, items: list[Item], level: float, perspective: str) -> dict[str, int]:
     answers: dict[str, int] = {}
     for item in items:
         scale = item.scale
         if scale.kind == ScaleKind.LADDER:
+            lowest, highest = _bounds(scale)
             bias = -0.6 if perspective == "mentor" else 0.3
             value = round(level + bias + rng.gauss(0, 0.7))
-            answers[item.code] = max(scale.min_value, min(scale.max_value, value))
+            answers[item.code] = max(lowest, min(highest, value))
         elif scale.kind == ScaleKind.NUMBER:
-            answers[item.code] = max(0, min(scale.max_value, round(level * 3 + rng.gauss(0, 3))))
+            _, highest = _bounds(scale)
+            answers[item.code] = max(0, min(highest, round(level * 3 + rng.gauss(0, 3))))
         else:
             values = sorted(scale.option_values)
             answers[item.code] = values[min(len(values) - 1, max(0, round((level - 1) / 9 * (len(values) - 1))))]
@@ -84,7 +93,7 @@ def seed_readings() -> int:
         level = rng.uniform(2.0, 6.0)  # people differ more than one item's answer varies: α about 0.8
         growth = rng.uniform(-0.2, 0.9)
         day = enrolment.start_date + timedelta(days=7)
-        readings = []
+        readings: list[date] = []
         while day <= last_day and len(readings) < 6:
             readings.append(day)
             day += timedelta(weeks=rng.randint(4, 8))
@@ -153,6 +162,8 @@ def seed_journeys() -> int:
             if len(days) < 4 or current is None:
                 continue
             milestone = Milestone.objects.filter(goal__enrolment=enrolment, goal__active=True).order_by("id").first()
+            if milestone is None:  # a målbild without delmål: no story to tell
+                continue
             goals.milestone_set_status(milestone=milestone, status=MilestoneStatus.ACHIEVED, by=current.mentor)
             Milestone.objects.filter(pk=milestone.pk).update(achieved_on=days[2])  # reached back then
             if number == 0:
@@ -180,7 +191,10 @@ def seed_surveys() -> int:
     for insats in Insats.objects.filter(measurement_mode=MeasurementMode.PER_PERSON, memberships__role=Role.MENTOR):
         if SurveyCampaign.objects.filter(insats=insats).exists():
             continue
-        creator = insats.memberships.filter(role=Role.MENTOR).first().user
+        mentor_membership = insats.memberships.filter(role=Role.MENTOR).first()
+        if mentor_membership is None:  # the loop goes over insatser with a mentor
+            raise RuntimeError(f"Insats {insats.code} has no mentor")
+        creator = mentor_membership.user
         campaign = survey_campaign_create(
             insats=insats,
             version=version,
@@ -265,7 +279,10 @@ def seed_plan_link() -> tuple[str, str] | None:
     enrolment = candidates.filter(insats__code="jonsbo").first() or candidates.first()
     if enrolment is None:
         return None
-    mentor = enrolment.mentor_assignments.filter(end_date__isnull=True).select_related("mentor").first().mentor
+    current = enrolment.mentor_assignments.filter(end_date__isnull=True).select_related("mentor").first()
+    if current is None:  # the candidates have a current mentor (mentor_assignments__end_date__isnull)
+        raise RuntimeError(f"Enrolment {enrolment.pk} has no current mentor")
+    mentor = current.mentor
     for number in range(100):
         token = _demo_plan_token(number)
         link = plan.plan_link_by_token(token=token)

@@ -89,7 +89,7 @@ def rebuild_writing() -> bool:
         return cursor.fetchone()[0]
 
 
-def catch_up_record(enrolments_sql: str, params: list[object]) -> None:
+def catch_up_record(enrolments_sql: str, params: list[int]) -> None:
     """The incremental path, in the transaction of its writes: record the enrolments it processed
     (SQL selecting enrolment ids, with its params) if a rebuild is writing beside the live tables."""
     rebuild_lock()

@@ -15,6 +15,8 @@ from participants.models import Enrolment
 from progression.models import ActionPlanStep, Goal, Milestone, MilestoneStatus, PlanEvent, SavedConversation
 from surveys.selectors import progression_areas
 
+NO_GOAL = "Skriv målbilden: deltagaren har ingen ännu."
+
 
 def _event(goal: Goal, by: User, description: str) -> None:
     PlanEvent.objects.create(goal=goal, by=by, description=description[:600])
@@ -131,7 +133,7 @@ def _plan_errors(
     """Every problem of a plan at once, each naming its row in words, so the mentor fixes all in one go."""
     errors: dict[str, list[str]] = {}
     if not goal_text.strip() and goal is None:
-        errors.setdefault("goal", []).append("Skriv målbilden: deltagaren har ingen ännu.")
+        errors.setdefault("goal", []).append(NO_GOAL)
     areas = progression_areas()
     for number, milestone in enumerate(milestones, start=1):
         if not milestone.text.strip():
@@ -207,10 +209,18 @@ def conversation_save(
         return SavedConversation.objects.get(client_uuid=client_uuid)
     if goal_text.strip():
         goal = goal_set(enrolment=enrolment, text=goal_text, by=by)
+    if goal is None:  # _plan_errors refused a plan without a målbild already
+        raise ValidationError({"goal": [NO_GOAL]})
     for milestone in Milestone.objects.filter(goal=goal, pk__in=achieved).exclude(status=MilestoneStatus.ACHIEVED):
         milestone_set_status(milestone=milestone, status=MilestoneStatus.ACHIEVED, by=by)
-    for new in milestones:
-        milestone_add(goal=goal, text=new.text, area=new.area, target_date=new.target_date, by=by)
-    for new in steps:
-        action_step_add(goal=goal, what=new.what, who=new.who, due_date=new.due_date, by=by)
+    for new_milestone in milestones:
+        milestone_add(
+            goal=goal,
+            text=new_milestone.text,
+            area=new_milestone.area,
+            target_date=new_milestone.target_date,
+            by=by,
+        )
+    for new_step in steps:
+        action_step_add(goal=goal, what=new_step.what, who=new_step.who, due_date=new_step.due_date, by=by)
     return saved

@@ -1,8 +1,12 @@
 """What progression plugs into the apps it depends on (registered in ProgressionConfig.ready)."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from kombu.exceptions import OperationalError
+
+if TYPE_CHECKING:
+    from participants.models import Participant
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +22,7 @@ def enqueue_session_processing(session_id: int) -> None:
         logger.warning("Kunde inte köa poängberäkning för bedömning %s; svepet tar den senare", session_id)
 
 
-def progression_after_withdrawal(participant: object, policy: str) -> None:
+def progression_after_withdrawal(participant: "Participant", policy: str) -> None:
     """Consent to progression measurement withdrawn: the readings were deleted or set aside by
     surveys; recompute the person's progression and their insatser's summaries right away, so that
     the incremental tables equal a rebuild."""
@@ -30,7 +34,7 @@ def progression_after_withdrawal(participant: object, policy: str) -> None:
     )
 
 
-def plan_texts_erase(participant: object) -> None:
+def plan_texts_erase(participant: "Participant") -> None:
     """Identity erased: the person's målbild, delmål, handlingsplan and plan history may name them
     or others around them; each text becomes the marker (dates and statuses stay)."""
     from participants.erasure import ERASED

@@ -257,13 +257,13 @@ def norms_compute(*, minimum_n: int) -> Computed:
             norm.alpha_n = sums.total[0] if sums.total else 0
             if norm.alpha is not None:
                 norm.alpha_low, norm.alpha_high = feldt_interval(norm.alpha, norm.alpha_n, items)
-        _choose_reliability(norm, items, configured.get((instrument_of.get(version_id), dimension_code)), minimum_n)
+        _choose_reliability(norm, items, configured.get((instrument_of[version_id], dimension_code)), minimum_n)
         norm.usable = bool(n >= minimum_n and norm.sd and norm.reliability is not None and norm.reliability < 1)
         norms[key] = norm
     return Computed(norms, demo_excluded)
 
 
-def _as_date(value: object) -> date:
+def _as_date(value: str | date) -> date:
     """SQLite returns the cast date as text."""
     return date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -286,6 +286,8 @@ def _choose_reliability(norm: Norm, items: int, setting: ReliabilitySetting | No
     elif norm.alpha < RELIABILITY_FLOOR:
         norm.reliability_note = f"α = {fmt(norm.alpha)} ligger under golvet {fmt(RELIABILITY_FLOOR)}."
     else:
+        if norm.alpha_low is None or norm.alpha_high is None:  # norms_compute sets them with α
+            raise ValueError("Cronbach's α without its Feldt interval")
         norm.reliability, norm.reliability_source = norm.alpha, ReliabilitySource.CRONBACH
         norm.reliability_note = (
             f"Cronbachs α = {fmt(norm.alpha)} (n = {norm.alpha_n}, 95 % KI "

@@ -88,7 +88,8 @@ def norms_phase(*, new_norms_reason: str, new_norms_by: User | None) -> str:
         return f"Nya normer: version {norm_set.version} ({norm_set.norms.count()} normer)"
     completed, keys = norms.norms_complete()
     if completed is None:
-        return f"Normer: version {norms.current_norm_set().version} gäller"
+        # norms_complete changed nothing, so a set is in force: this returns it.
+        return f"Normer: version {norms.norm_set_for_progression().version} gäller"
     return f"Normer: version {completed.version} ({len(keys)} kompletterade)"
 
 
@@ -269,7 +270,7 @@ def _publish(job_id: int, phase: str, chunks: list[tuple[int, int]]) -> None:
     group(tasks.rebuild_chunk.s(job_id, phase, low, high) for low, high in chunks).apply_async(queue="long")
 
 
-NEXT_PHASE = {
+NEXT_PHASE: dict[str, RebuildPhase] = {
     RebuildPhase.SCORES: RebuildPhase.REFERENCE,
     RebuildPhase.REFERENCE: RebuildPhase.PROGRESSION,
     RebuildPhase.PROGRESSION: RebuildPhase.SUMMARIES,
@@ -285,7 +286,7 @@ def _chunk_write(job_id: int, phase: str, low: int, high: int) -> int | str:
         derived_tables.rebuild_lock()
         job = RebuildJob.objects.get(pk=job_id)
         if job.phase != phase:
-            why = {RebuildPhase.SUPERSEDED: SUPERSEDED_MESSAGE, RebuildPhase.FAILED: job.error}
+            why: dict[str, str] = {RebuildPhase.SUPERSEDED: SUPERSEDED_MESSAGE, RebuildPhase.FAILED: job.error}
             raise PhaseOver(why.get(job.phase) or f"Delen hör till en fas som redan är klar ({phase}).")
         if phase == RebuildPhase.SCORES:
             return score_chunk(low, high)

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -13,8 +15,15 @@ from progression.reports.filters import AGE_BANDS, KON_VALUES, PRESETS, FilterEr
 from progression.reports.registry import REPORTS, report_export
 
 
-def _query(name: str, kind: OpenApiTypes, description: str, **options: object) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **options)
+def _query(
+    name: str,
+    kind: OpenApiTypes,
+    description: str,
+    *,
+    enum: Sequence[str | int] | None = None,
+    many: bool | None = None,
+) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, enum=enum, many=many)
 
 
 REPORT_PARAMETERS = [

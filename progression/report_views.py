@@ -2,9 +2,11 @@
 the PDF report pack and its texts. Numbers come only from registry.build_report."""
 
 from dataclasses import replace
+from typing import TypedDict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 from config.requests import SignedInRequest
 from participants import access
 from participants.access import Page
-from participants.models import AccessAction
+from participants.models import AccessAction, Forbund
 from participants.permissions import page_access
 from participants.services import access_event_log
 from progression.forms import ReportTextForm
@@ -123,7 +125,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @page_access(Page.REPORTS)
-def report_csv(request: HttpRequest, name: str) -> HttpResponse:
+def report_csv(request: HttpRequest, name: str) -> HttpResponse | StreamingHttpResponse:
     """A report as CSV, streamed; protected figures unless the coordinator asks for internal ones."""
     if name not in REPORTS:
         raise Http404
@@ -193,7 +195,7 @@ def export_status(request: SignedInRequest, job_id: int) -> HttpResponse:
 
 
 @page_access(Page.REPORTS)
-def export_download(request: SignedInRequest, job_id: int) -> HttpResponse:
+def export_download(request: SignedInRequest, job_id: int) -> FileResponse:
     job = _own_job(request, job_id)
     if job.status != ExportStatus.DONE:
         raise Http404(gettext("Filen är inte klar."))
@@ -270,10 +272,9 @@ def analysis_export(request: SignedInRequest) -> HttpResponse:
             earlier = ExportJob.objects.filter(
                 pk=int(reuse) if reuse.isascii() and reuse.isdigit() else 0, kind__in=["analysis-long", "analysis-wide"]
             ).first()
-            same_forbund = earlier is not None and earlier.params.get("forbund") == filters.forbund.code
             if not is_admin:
                 error = gettext("Bara en administratör kan låta två exporter dela pseudonymnyckel.")
-            elif not same_forbund:
+            elif earlier is None or earlier.params.get("forbund") != filters.forbund.code:
                 error = gettext("Export %(number)s finns inte bland förbundets analysexporter.") % {"number": reuse}
             else:
                 key = earlier.params["pseudonym_key"]
@@ -347,17 +348,13 @@ def norms_page(request: SignedInRequest) -> HttpResponse:
             return redirect(f"{reverse('norms')}?{request.GET.urlencode()}")
     current = norms.current_norm_set()
     job = RebuildJob.objects.order_by("-id").first()
-    rows = (
+    rows = list(
         Norm.objects.filter(norm_set=current)
         .select_related("version__instrument")
         .order_by("version__instrument__code", "version__number", "perspective", "dimension_code")
         if current
         else Norm.objects.none()
     )
-    labels = area_labels()
-    rows = list(rows)
-    for row in rows:
-        row.area = labels.get(row.dimension_code, row.dimension_code)
     return render(
         request,
         "progression/norms.html",
@@ -367,6 +364,7 @@ def norms_page(request: SignedInRequest) -> HttpResponse:
             "name": "normer",
             "current": current,
             "norms": rows,
+            "area_labels": area_labels(),
             "history": NormSet.objects.select_related("created_by").order_by("-version")[:50],
             "job": job,
             "rebuilding": job is not None and job.phase in ACTIVE_REBUILD_PHASES,
@@ -377,13 +375,22 @@ def norms_page(request: SignedInRequest) -> HttpResponse:
     )
 
 
+class PeriodSection(TypedDict):
+    """One förbund on the periods page: its closures and what the user may do with them."""
+
+    forbund: Forbund
+    closures: QuerySet[PeriodClosure]
+    may_close: bool
+    may_reopen: bool
+
+
 @page_access(Page.REPORTS)
 def periods_page(request: HttpRequest) -> HttpResponse:
     """Closed report periods per förbund: who closed which period when, against which norms, the
     progress of one being frozen, and the forms to close a period and (for admins) to reopen one."""
     today = timezone.localdate()
     closable = set(access.forbund_for_period_closing(request.user).values_list("pk", flat=True))
-    sections = []
+    sections: list[PeriodSection] = []
     for forbund in access.forbund_for_reports(request.user).order_by("name"):
         closures = PeriodClosure.objects.filter(forbund=forbund).select_related("closed_by", "reopened_by", "norm_set")
         sections.append(

@@ -15,7 +15,9 @@ Definitions (DESIGN.md §4):
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -26,6 +28,10 @@ from participants.models import Enrolment
 from progression import derived_tables, norms
 from progression.models import Classification
 from surveys.models import AssessmentSession, SessionStatus
+
+# A query parameter as cursor.execute() takes it (django-stubs keeps its own alias private); a list
+# is a PostgreSQL array.
+SqlParam = int | float | str | date | datetime | list[int] | None
 
 ALGORITHM_VERSION = 1
 RCI_THRESHOLD = 1.96
@@ -75,7 +81,7 @@ SCORINGS_SQL = """
 """
 
 
-def _score(ids: str, params: list[object], *, also: str = "", table: str = derived_tables.SCORES_TABLE) -> int:
+def _score(ids: str, params: list[int], *, also: str = "", table: str = derived_tables.SCORES_TABLE) -> int:
     """Score the readings whose id matches `ids` (SQL with {column} for the id column, and its
     params) and the condition `also` on the readings s, into `table`."""
     sessions = ids.format(column="s.id") + also
@@ -102,7 +108,7 @@ def sessions_score(*, session_ids: list[int]) -> int:
     return _score(f"{{column}} IN ({placeholders})", list(session_ids))
 
 
-def _scored(ids: str, params: list[object], *, table: str) -> int:
+def _scored(ids: str, params: list[int], *, table: str) -> int:
     """Score the submitted and superseded readings whose id matches `ids` into `table`."""
     statuses = "', '".join(SCORED_STATUSES)
     return _score(ids, params, also=f" AND s.status IN ('{statuses}')", table=table)
@@ -233,7 +239,7 @@ PROGRESSIONS_SQL = """
            %s, norm_id, %s
     FROM ({rows}) rows
 """
-VERDICTS = [
+VERDICTS: list[str | float] = [
     Classification.INSUFFICIENT.value,
     Classification.NO_NORM.value,
     RCI_THRESHOLD,
@@ -245,7 +251,9 @@ VERDICTS = [
 ]
 
 
-def progression_rows_sql(where: str, params: list[object], *, norm_set_id: int | None) -> tuple[str, list[object]]:
+def progression_rows_sql(
+    where: str, params: Sequence[SqlParam], *, norm_set_id: int | None
+) -> tuple[str, list[SqlParam]]:
     """PROGRESSION_ROWS_SQL for the readings that `where` selects (SQL on the readings s, starting
     with AND, with its params), classified against the norm set; with its params in order."""
     latest_on, latest_params = connection.ops.datetime_cast_date_sql("latest_at", (), settings.TIME_ZONE)
@@ -254,7 +262,7 @@ def progression_rows_sql(where: str, params: list[object], *, norm_set_id: int |
     return sql, [*latest_params, *first_params, *VERDICTS, *params, norm_set_id]
 
 
-def _progressions_store(enrolments: str, params: list[object], *, table: str = derived_tables.PROGRESSION_TABLE) -> int:
+def _progressions_store(enrolments: str, params: list[int], *, table: str = derived_tables.PROGRESSION_TABLE) -> int:
     """Replace the progression rows in `table` of the enrolments selected by `enrolments` (SQL on
     column enrolment_id, with its params); returns rows stored."""
     norm_set_id = norms.norm_set_for_progression().pk
@@ -357,7 +365,7 @@ SUMMARY_ADD_SQL = f"""
 """  # noqa: S608 - module constants only
 
 
-def summary_sums_sql(*, where: str) -> tuple[str, list[object]]:
+def summary_sums_sql(*, where: str) -> tuple[str, list[SqlParam]]:
     """The sums statement and its leading params (the year expression's, the algorithm version);
     the caller appends the params of `where`."""
     year, year_params = connection.ops.date_extract_sql("year", "p.latest_on", ())

@@ -69,7 +69,7 @@ def activity_hours(*, enrolment: Enrolment) -> list[tuple[AssessmentSession, int
         .select_related("session")
         .order_by("session__occurred_at", "session_id")
     )
-    return [(a.session, a.value) for a in answers]
+    return [(a.session, a.value) for a in answers if a.value is not None]  # always, by value__isnull=False
 
 
 def mentor_history(*, enrolment: Enrolment) -> QuerySet[MentorAssignment]:

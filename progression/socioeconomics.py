@@ -130,7 +130,10 @@ def enrolment_effects(enrolments: QuerySet[Enrolment]) -> list[EnrolmentEffect]:
     )
     effects = []
     for row in rows:
-        year, kommun = row["end_date"].year, row["insats__kommun"]
+        end_date = row["end_date"]
+        if end_date is None:  # excluded by the filter above
+            raise ValueError(f"Enrolment {row['id']} has no end date")
+        year, kommun = end_date.year, row["insats__kommun"]
         before, after = row["income_before__code"], row["income_after__code"]
         before_hae = (
             0.0

@@ -77,7 +77,7 @@ def _journey_story(
             if points
         )
         lanes.append(charts.Lane(label=label, series=series, min_value=1, max_value=10, note=note))
-        move = {"code": code, "label": label}
+        move: dict[str, Any] = {"code": code, "label": label}
         for key, points in zip(("self", "mentor"), series, strict=True):
             if points:
                 first, last = points[0][1], points[-1][1]
@@ -109,6 +109,7 @@ def _journey_story(
     events = [
         charts.Event(day=m.achieved_on, label=_("Delmål uppnått: %(text)s") % {"text": m.text}, kind="goal")
         for m in reached
+        if m.achieved_on is not None  # always, by the filter above; this says so to mypy
     ]
     events += [
         charts.Event(
@@ -150,9 +151,6 @@ def journey(request: HttpRequest, enrolment_id: int) -> HttpResponse:
                 move[key]["progression"] = classification.get((move["code"], perspective))
     goal = selectors.goal_current(enrolment=enrolment)
     labels = progression_areas()
-    if goal:
-        for milestone in goal.milestones.all():
-            milestone.area_label = labels.get(milestone.area, "")
     return render(
         request,
         "progression/journey.html",
@@ -165,6 +163,7 @@ def journey(request: HttpRequest, enrolment_id: int) -> HttpResponse:
             "dimensions": dimensions,
             **story,
             "goal": goal,
+            "area_labels": labels,
             "history": selectors.plan_history(enrolment=enrolment)[:30],
             "can_plan": _can_plan(request, enrolment),
             "goal_form": GoalForm(initial={"text": goal.text if goal else ""}),
@@ -346,7 +345,11 @@ def _area_rows(
         if not dimension.is_rating:
             continue
         own, theirs = self_means.get(dimension.code), mentor_means.get(dimension.code)
-        gap = theirs - own if own is not None and theirs is not None else None
+        gap: float | None = None
+        low = False
+        if own is not None and theirs is not None:
+            gap = theirs - own
+            low = max(own, theirs) < LOW_LADDER_VALUE
         rows.append(
             {
                 "code": dimension.code,
@@ -359,7 +362,7 @@ def _area_rows(
                 "gap": gap,
                 "gap_text": signed(gap, decimals=1),
                 "talk_about": gap is not None and abs(gap) >= GAP_TO_TALK_ABOUT,
-                "low": gap is not None and max(own, theirs) < LOW_LADDER_VALUE,
+                "low": low,
             }
         )
     return rows
@@ -377,7 +380,8 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
     latest = {s.perspective: s for s in history}  # oldest first, so the last one wins
     self_session = latest.get(Perspective.SELF)
     mentor_session = latest.get(Perspective.MENTOR)
-    version = (mentor_session or self_session).version if (mentor_session or self_session) else None
+    latest_session = mentor_session or self_session
+    version = latest_session.version if latest_session else None
     version = version or instrument_version_current(code=PROGRESSION_INSTRUMENT)
     if version is None:
         raise Http404(_("Inget stegförflyttningsinstrument är laddat."))
@@ -426,8 +430,6 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
     goal = selectors.goal_current(enrolment=enrolment)
     labels = progression_areas()
     open_milestones = [m for m in goal.milestones.all() if m.status != MilestoneStatus.ACHIEVED] if goal else []
-    for milestone in open_milestones:
-        milestone.area_label = labels.get(milestone.area, "")
     return render(
         request,
         "progression/conversation.html",
@@ -441,6 +443,7 @@ def conversation_compare(request: HttpRequest, enrolment_id: int) -> HttpRespons
             "mentor_session": mentor_session,
             "goal": goal,
             "open_milestones": open_milestones,
+            "area_labels": labels,
             "area_choices": labels.items(),
             "stages": [{"first": st.first, "last": st.last, "label": st.label} for st in stages],
             "rhythm_days": enrolment.insats.reading_interval_weeks * 7,

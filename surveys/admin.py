@@ -4,7 +4,7 @@ A published version must never change, and a draft exists only inside a load, so
 offers no add, change or delete at all.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -12,6 +12,13 @@ from django.http import HttpRequest
 
 from participants import access
 from surveys.models import Dimension, Instrument, InstrumentVersion, Item
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ItemCount(TypedDict):
+    item_count: int
 
 
 class ReadOnlyMixin:
@@ -64,7 +71,7 @@ class InstrumentVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return super().get_queryset(request).select_related("instrument").annotate(item_count=Count("items"))
 
     @admin.display(description="frågor", ordering="item_count")
-    def item_count(self, version: InstrumentVersion) -> int:
+    def item_count(self, version: "WithAnnotations[InstrumentVersion, _ItemCount]") -> int:
         return version.item_count
 
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import api_validation_error, error_responses
-from config.requests import SignedInApiRequest
+from participants import access
 from participants.permissions import HasAnyRole
 from participants.selectors import enrolment_list_for_user
 from surveys.models import AssessmentSession, InstrumentVersion, VersionStatus
@@ -132,12 +132,13 @@ class SessionListCreateApi(generics.ListCreateAPIView):
             sessions = sessions.filter(perspective=query.validated_data["perspective"])
         return sessions
 
-    def create(self, request: SignedInApiRequest, *args: object, **kwargs: object) -> Response:
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        user = access.signed_in(request.user)  # HasAnyRole has let only signed-in users through
         data = SessionSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         enrolment = enrolment_for_reading(
-            user=request.user,
+            user=user,
             enrolment_id=values["enrolment"],
             instrument_code=values["instrument"],
             version_number=values.get("version"),
@@ -154,7 +155,7 @@ class SessionListCreateApi(generics.ListCreateAPIView):
                 version=version,
                 perspective=values["perspective"],
                 answers=values["answers"],
-                recorded_by=request.user,
+                recorded_by=user,
                 language=values["language"],
                 occurred_at=values.get("occurred_at"),
                 draft=values["draft"],

@@ -14,12 +14,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
 from config.numbers import swedish_number
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -137,10 +141,10 @@ def _text(
     return f"{opening}{title}{''.join(spans)}</text>"
 
 
-def _empty(title: str, kind: str, sentence: str, width: int = 420) -> SafeString:
+def _empty(title: str, kind: str, sentence: "StrOrPromise", width: int = 420) -> SafeString:
     """A sentence in place of a chart that has nothing to draw, so the page and the PDF say so
     instead of showing an empty frame."""
-    lines, _ = _wrap(sentence, width - 2 * PAD, 14)
+    lines, _ = _wrap(str(sentence), width - 2 * PAD, 14)
     height = round(2 * PAD + 8 + 18 * len(lines))
     return mark_safe(  # noqa: S308 - every text is escaped
         f'<svg class="chart chart-empty {kind}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -250,6 +254,15 @@ def _dash(number: int) -> str:
     """A series' line: solid, dashed, dotted, dash-dotted."""
     dash = _DASHES[number % 4]
     return f' stroke-dasharray="{dash}"' if dash else ""
+
+
+def _bar_key(prefix: str, number: int, name: str) -> _Key:
+    """A legend entry for a series of bars: a square of its fill."""
+
+    def swatch(x: float, y: float) -> str:
+        return _bar(prefix, number, x, y - 6, 12, 12)
+
+    return _Key(swatch, 12, name)
 
 
 def _line_key(number: int, name: str, half: float = 4.5) -> _Key:
@@ -398,9 +411,10 @@ def radar_svg(
             # The polygon stays, empty and unseen, for conversation.js, which sets its points from the
             # tablet's readings. One point, not none: an empty polygon is a broken path in a PDF.
             colour = PALETTE[number % len(PALETTE)]
-            first = next(iter(points.values()), None)
+            first_point = next(iter(points.values()), None)
+            at_first = f"{_fmt(first_point[0])},{_fmt(first_point[1])}" if first_point else ""
             parts.append(
-                f'<polygon class="radar-area" points="{f"{_fmt(first[0])},{_fmt(first[1])}" if first else ""}" '
+                f'<polygon class="radar-area" points="{at_first}" '
                 f'fill="{colour}" stroke="{colour}" fill-opacity="0.18" stroke-width="2.5"{_dash(number)}/>'
             )
             for run in _runs(present, cyclic=True):
@@ -495,13 +509,14 @@ def line_svg(
         )
     for number, line in enumerate(series):
         present = [v is not None for v in line.values]
+        points = {i: xy(i, v) for i, v in enumerate(line.values) if v is not None}
         for run in _runs(present, cyclic=False):
             if len(run) > 1:
-                path = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(i, line.values[i]) for i in run))
+                path = " ".join(f"{_fmt(points[i][0])},{_fmt(points[i][1])}" for i in run)
                 parts.append(
                     f'<polyline {_paint(number, fill=False)} points="{path}" stroke-width="2.5"{_dash(number)}/>'
                 )
-        parts.extend(_marker(number, *xy(i, v), 4) for i, v in enumerate(line.values) if v is not None)
+        parts.extend(_marker(number, *point, 4) for point in points.values())
     parts.append(legend)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
@@ -560,10 +575,7 @@ def bar_svg(
             )
         y0 += row_h
 
-    keys = [
-        _Key(lambda x, y, number=number: _bar(prefix, number, x, y - 6, 12, 12), 12, line.name)
-        for number, line in enumerate(series)
-    ]
+    keys = [_bar_key(prefix, number, line.name) for number, line in enumerate(series)]
     legend, legend_h = _legend(keys, left=left, right=width - PAD, top=y0 + 6, size=12, row=20)
     if legend_h > 20:  # more than one row: from the left edge rather than under the bars
         legend, legend_h = _legend(keys, left=PAD, right=width - PAD, top=y0 + 6, size=12, row=20)

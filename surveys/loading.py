@@ -32,7 +32,7 @@ CODE_MAX_LENGTH = 60
 WORDINGS = (AppliesTo.SELF.value, AppliesTo.MENTOR.value)
 WORDING_SELF = AppliesTo.SELF.value  # the wording a participant reads, and hears
 # The keys each kind of scale has besides code and kind (docs/instruments.md).
-SCALE_KEYS = {
+SCALE_KEYS: dict[str, set[str]] = {
     ScaleKind.LADDER: {"min", "max", "stages"},
     ScaleKind.CHOICE: {"options"},
     ScaleKind.YES_NO: set(),
@@ -159,7 +159,8 @@ class InstrumentDefinition:
                 wording = item.texts.get(WORDING_SELF, {})
                 recorded += [(language, wording[language], file) for language, file in item.audio.items()]
         for scale in self.scales:
-            for entry in (*scale.stages, *scale.options):
+            labelled: tuple[StageDefinition | OptionDefinition, ...] = (*scale.stages, *scale.options)
+            for entry in labelled:
                 recorded += [(language, entry.label[language], file) for language, file in entry.audio.items()]
         return recorded
 
@@ -290,6 +291,8 @@ def _scale(data: object, where: _Where) -> ScaleDefinition:
     stages: tuple[StageDefinition, ...] = ()
     options: tuple[OptionDefinition, ...] = ()
     if kind == ScaleKind.LADDER:
+        if min_value is None or max_value is None:  # required of a ladder (SCALE_KEYS), so never None here
+            raise where.error("en stege behöver min och max")
         stages = _stages(data["stages"], where.key("stages"), min_value, max_value)
     elif kind == ScaleKind.CHOICE:
         options = _options(data["options"], where.key("options"))

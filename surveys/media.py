@@ -9,7 +9,7 @@ no script in it runs; the pages only show pictograms through <img>.
 import re
 from pathlib import Path
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from surveys.attachments import PICTOGRAM_TYPES, RECORDING_TYPES, pictogram_root
@@ -21,10 +21,11 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
-def _file_response(request: HttpRequest, path: Path, content_type: str) -> HttpResponse:
+def _file_response(request: HttpRequest, path: Path, content_type: str) -> HttpResponseBase:
     """The file, or the byte range asked for: Safari fetches audio in ranges and refuses a server
     that cannot answer them."""
     size = path.stat().st_size
+    response: HttpResponseBase
     match = RANGE.fullmatch(request.headers.get("Range", "").strip())
     if match and (match[1] or match[2]):
         if match[1]:
@@ -47,7 +48,7 @@ def _file_response(request: HttpRequest, path: Path, content_type: str) -> HttpR
 
 
 @require_GET
-def speech_clip(request: HttpRequest, language: str, name: str) -> HttpResponse:
+def speech_clip(request: HttpRequest, language: str, name: str) -> HttpResponseBase:
     """/tal/<language>/<clip>: a generated or recorded reading (surveys.speech)."""
     path = speech_clip_path(language=language, name=name)
     if path is None:
@@ -56,7 +57,7 @@ def speech_clip(request: HttpRequest, language: str, name: str) -> HttpResponse:
 
 
 @require_GET
-def pictogram(request: HttpRequest, name: str) -> HttpResponse:
+def pictogram(request: HttpRequest, name: str) -> HttpResponseBase:
     """/piktogram/<name>: a pictogram an instrument file attached (surveys.attachments)."""
     path = pictogram_root() / name
     if not PICTOGRAM_NAME.fullmatch(name) or not path.is_file():

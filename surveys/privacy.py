@@ -21,7 +21,9 @@ def sessions_export_section(participant: Participant) -> dict[str, Any]:
     )
     for answer in answers:
         item = answer.item
-        wording = item.texts.get(WORDING_FOR.get(answer.session.perspective, "")) or next(iter(item.texts.values()), {})
+        wording: dict[str, str] = item.texts.get(WORDING_FOR.get(answer.session.perspective, "")) or next(
+            iter(item.texts.values()), {}
+        )
         answers_by_session.setdefault(answer.session_id, []).append(
             {
                 "fraga": item.code,

@@ -21,7 +21,7 @@ from surveys.models import (
     SurveyCampaign,
     SurveyResponse,
 )
-from surveys.validation import validate_answers
+from surveys.validation import validate_answers, validated_values
 
 MAX_ASKED = 100_000  # more than any insats asks; the column is a 32-bit integer
 
@@ -126,6 +126,7 @@ def survey_response_submit(
         errors["__all__"] = _("Svara på minst en fråga innan du skickar.")
     if errors:
         raise ValidationError(errors)
+    values = validated_values(answers)
     items = dict(Item.objects.filter(version=campaign.version, code__in=list(answers)).values_list("code", "id"))
     try:
         with transaction.atomic():
@@ -139,7 +140,7 @@ def survey_response_submit(
                 campaign=campaign, client_uuid=client_uuid, submitted_on=timezone.localdate()
             )
             SurveyAnswer.objects.bulk_create(
-                [SurveyAnswer(response=response, item_id=items[code], value=value) for code, value in answers.items()]
+                [SurveyAnswer(response=response, item_id=items[code], value=value) for code, value in values.items()]
             )
     except IntegrityError:
         return SurveyResponse.objects.get(client_uuid=client_uuid)

@@ -4,6 +4,7 @@ user; enrolment_for_reading returns an enrolment and applies the user's scope.""
 import uuid
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Avg, Case, F, FloatField, QuerySet, Subquery, When
 
@@ -27,6 +28,9 @@ from surveys.models import (
     SurveyResponse,
     VersionStatus,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True)
@@ -233,9 +237,16 @@ def _in_language(texts: dict[str, str], language: str) -> str:
 # --- Readings -------------------------------------------------------------------------------
 
 
+class ReadingChecks(TypedDict):
+    """What enrolment_for_reading annotates an enrolment with."""
+
+    progression_consent: bool
+    reading_version_id: int | None
+
+
 def enrolment_for_reading(
     *, user: AnyUser, enrolment_id: int, instrument_code: str, version_number: int | None = None
-) -> Enrolment | None:
+) -> "WithAnnotations[Enrolment, ReadingChecks] | None":
     """An enrolment the user may record readings for (access.enrolments_writable_by),
     with its participant and what a submission checks, in one query: `progression_consent` (the
     participant's consent in force to progression measurement) and `reading_version_id` (the given

@@ -1,10 +1,15 @@
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from surveys.models import LANGUAGES, AssessmentSession, Perspective, ScaleKind
+
+# The "type: ignore[assignment]"s below: a field named like an attribute of DRF's Field (label,
+# required), which a serializer also is. DRF's metaclass takes declared fields off the class, so the
+# two never meet; the stubs cannot say so.
 
 
 class InstrumentSummarySerializer(serializers.Serializer):
@@ -24,12 +29,12 @@ class InstrumentFormQuerySerializer(serializers.Serializer):
 class FormStageSerializer(serializers.Serializer):
     first = serializers.IntegerField()
     last = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class FormOptionSerializer(serializers.Serializer):
     value = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     positive = serializers.BooleanField()
 
 
@@ -46,13 +51,13 @@ class FormScaleSerializer(serializers.Serializer):
 class FormItemSerializer(serializers.Serializer):
     code = serializers.CharField()
     text = serializers.CharField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     scale = FormScaleSerializer()
 
 
 class FormDimensionSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     is_rating = serializers.BooleanField()
     items = FormItemSerializer(many=True)
 
@@ -76,7 +81,9 @@ class SessionSerializer(serializers.ModelSerializer):
     participant = serializers.CharField(source="enrolment.participant.pseudonym")
     instrument = serializers.CharField(source="version.instrument.code")
     version = serializers.IntegerField(source="version.number")
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     answers = serializers.SerializerMethodField()
 
     class Meta:

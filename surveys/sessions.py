@@ -9,6 +9,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -30,7 +31,7 @@ from surveys.models import (
     SessionStatus,
 )
 from surveys.selectors import instrument_version_items
-from surveys.validation import validate_answers
+from surveys.validation import validate_answers, validated_values
 
 SELF_LINK_DAYS = 7
 
@@ -111,7 +112,7 @@ def session_submit(
             enrolment=enrolment,
             version=version,
             perspective=perspective,
-            answers=answers,
+            answers=validated_values(answers),
             recorded_by=recorded_by,
             language=language,
             occurred_at=occurred_at or timezone.now(),
@@ -148,7 +149,7 @@ def _store(
     enrolment: Enrolment,
     version: InstrumentVersion,
     perspective: str,
-    answers: Mapping[str, object],
+    answers: Mapping[str, int | None],
     recorded_by: User | None,
     language: str,
     occurred_at: datetime,
@@ -184,7 +185,7 @@ def _store(
     )
     if not draft:
         for handler in hooks.SESSION_SUBMITTED_HANDLERS:
-            transaction.on_commit(lambda handler=handler: handler(session.pk))
+            transaction.on_commit(partial(handler, session.pk))
     return session
 
 
@@ -213,7 +214,7 @@ def session_correct(
             enrolment=original.enrolment,
             version=original.version,
             perspective=original.perspective,
-            answers=answers,
+            answers=validated_values(answers),
             recorded_by=corrected_by,
             language=original.language,
             occurred_at=original.occurred_at,

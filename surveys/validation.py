@@ -6,6 +6,7 @@ integer (see docs/instruments.md), and None or a missing key means "not answered
 """
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +22,10 @@ from surveys.models import (
 )
 from surveys.selectors import instrument_version_items
 
-FORM_NAME = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+FORM_NAME: dict[str, "StrOrPromise"] = {
     Perspective.SELF: gettext_lazy("självskattningen"),
     Perspective.MENTOR: gettext_lazy("handledarens bedömning"),
     Perspective.AGREED: gettext_lazy("den gemensamma bedömningen"),
@@ -59,10 +63,21 @@ def validate_answers(
     return errors
 
 
+def validated_values(answers: Mapping[str, object]) -> dict[str, int | None]:
+    """Answers that validate_answers has found valid, as what they then are: an integer per item, or
+    None for "not answered"."""
+    values: dict[str, int | None] = {}
+    for code, value in answers.items():
+        if value is not None and not isinstance(value, int):
+            raise ValueError(f"Svaret på {code} är inte validerat: {value!r}")
+        values[code] = value
+    return values
+
+
 def _question(item: Item, perspective: str) -> str:
     """The question in words, as the form showed it in the active language (its code only if it has no
     wording at all)."""
-    texts = item.texts.get(WORDING_FOR.get(perspective, "")) or next(iter(item.texts.values()), {})
+    texts: dict[str, str] = item.texts.get(WORDING_FOR.get(perspective, "")) or next(iter(item.texts.values()), {})
     text = texts.get(active_language().key) or texts.get("sv") or item.code
     return f"”{text}”"
 
@@ -76,6 +91,8 @@ def _value_error(item: Item, perspective: str, value: object) -> str | None:
             "value": repr(value),
         }
     if scale.kind in (ScaleKind.LADDER, ScaleKind.NUMBER):
+        if scale.min_value is None or scale.max_value is None:
+            raise ValueError(f"Skalan {scale.code} saknar lägsta eller högsta värde.")
         if not scale.min_value <= value <= scale.max_value:
             return _("Svaret på frågan %(question)s måste vara ett heltal mellan %(min)s och %(max)s.") % {
                 "question": question,

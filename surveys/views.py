@@ -2,14 +2,14 @@
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -30,6 +30,7 @@ from surveys.forms import CampaignChangeForm, CampaignForm, SelfLinkForm
 from surveys.models import (
     PROGRESSION_INSTRUMENT,
     InstrumentPurpose,
+    InstrumentVersion,
     Perspective,
     SurveyCampaign,
 )
@@ -48,10 +49,17 @@ from surveys.selectors import (
 )
 from surveys.sessions import LinkUnusable, self_link_create, self_link_open, self_link_submit
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 NO_CONSENT = gettext_lazy(
     "Deltagaren har inte samtyckt till mätning av stegförflyttning, så inga bedömningar kan göras. "
     "Registrera samtycket på deltagarsidan när deltagaren har gett det."
 )
+NO_PROGRESSION_INSTRUMENT = gettext_lazy(
+    "Inget stegförflyttningsinstrument är laddat. Be en administratör köra manage.py load_instrument."
+)
+NO_SURVEY_INSTRUMENT = gettext_lazy("Enkäten är inte laddad. Be en administratör köra manage.py load_instrument.")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -61,6 +69,15 @@ def _enrolment_for_mentor(request: HttpRequest, enrolment_id: int) -> Enrolment:
     """An open enrolment the user may hold a målbildssamtal in (access.enrolments_writable_by)."""
     enrolments = access.enrolments_writable_by(request.user).filter(end_date__isnull=True)
     return get_object_or_404(enrolments.select_related("participant", "insats"), pk=enrolment_id)
+
+
+def _version_for_new(code: str, *, not_loaded: "StrOrPromise") -> InstrumentVersion:
+    """The instrument's current version, for a new link or survey. Until its definition file has been
+    loaded there is none: a ValidationError that the form shows."""
+    version = instrument_version_current(code=code)
+    if version is None:
+        raise ValidationError({"instrument": not_loaded})
+    return version
 
 
 def _require_progression_consent(enrolment: Enrolment) -> None:
@@ -105,7 +122,7 @@ def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=5, border=2)
 
 
-def javascript_catalog(request: HttpRequest, code: str) -> HttpResponse:
+def javascript_catalog(request: HttpRequest, code: str) -> HttpResponseBase:
     """The scripts' translations (capture.js, conversation.js, readaloud.js) in one language, at an
     address of its own so the tablet's service worker can keep every language for offline use."""
     if code not in BY_CODE:
@@ -204,11 +221,10 @@ def self_link_new(request: SignedInRequest, enrolment_id: int) -> HttpResponse:
     enrolment = _enrolment_for_mentor(request, enrolment_id)
     form = SelfLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        version = instrument_version_current(code=PROGRESSION_INSTRUMENT)
         try:
             link, token = self_link_create(
                 enrolment=enrolment,
-                version=version,
+                version=_version_for_new(PROGRESSION_INSTRUMENT, not_loaded=NO_PROGRESSION_INSTRUMENT),
                 created_by=request.user,
                 language=form.cleaned_data["language"],
                 days=form.cleaned_data["days"],
@@ -289,8 +305,8 @@ def campaign_list(request: SignedInRequest, code: str) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        version = instrument_version_current(code=data.pop("instrument"))
         try:
+            version = _version_for_new(data.pop("instrument"), not_loaded=NO_SURVEY_INSTRUMENT)
             campaign = survey_campaign_create(insats=insats, version=version, created_by=request.user, **data)
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -374,7 +390,7 @@ def _public_submit(
     if data.get("_invalid"):
         return _error_response({"__all__": _("Svaren kom inte fram hela. Försök skicka igen.")}, True)
     client_uuid = data.get("client_uuid") or uuid.uuid4()
-    if not answers_stored(client_uuid=client_uuid) and not PublicAnswerThrottle(token).allow_request(request, None):
+    if not answers_stored(client_uuid=client_uuid) and not PublicAnswerThrottle(token).allow(request):
         # The form's outbox keeps the answers on a 429 and sends them again later.
         busy = _("Många svar har skickats från den här enheten den senaste timmen. Vänta en stund och skicka igen.")
         if as_json:
@@ -390,12 +406,12 @@ def _public_submit(
         errors = (
             exc.message_dict
             if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
-            else {"__all__": str(exc)}
+            else {"__all__": [str(exc)]}
         )
         if as_json:
             return _error_response(errors, True)
         for message in errors.values():
-            messages.error(request, " ".join(message) if isinstance(message, list) else message)
+            messages.error(request, " ".join(message))
         return redirect(f"{reverse(form, args=[token])}?sprak={language.key}")
     thanks = f"{reverse('public_thanks')}?sprak={language.key}"
     if as_json:  # the client UUID back: the device's outbox lets go of the answers only on seeing it

@@ -270,7 +270,9 @@ def build_appendix(filters: ReportFilter, progress: Callable[[int], None] = lamb
             built[insats][name] = build_report(name, filters=selection)
             progress(100 * (number * len(REPORTS) + offset) // steps)
     whole = built.pop(None)
-    per_insats = built or {filters.insatser[0]: whole}
+    per_insats = {insats: reports for insats, reports in built.items() if insats is not None} or {
+        filters.insatser[0]: whole
+    }
     texts = {
         text.insats_id: text
         for text in ReportText.objects.filter(

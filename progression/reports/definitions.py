@@ -320,7 +320,7 @@ def exits(ctx: Context) -> Report:
         "to_further_rehabilitation": rehab,
     }
     rows = [[v["label"], *[v[k] for k in KON_COLUMNS], v["share"]] for v in by_reason.values()]
-    rows.append(["Totalt", *[data["total"][k] for k in KON_COLUMNS], 100.0 if any(reason_shares.values()) else None])
+    rows.append(["Totalt", *[shown["total"][k] for k in KON_COLUMNS], 100.0 if any(reason_shares.values()) else None])
     outcomes = Table(
         "Måluppfyllelse",
         ["", "Antal", "Av antal avslut", "Andel %", "Mål %", "Uppfyllt"],
@@ -335,8 +335,8 @@ def exits(ctx: Context) -> Report:
     chart = Chart(
         "bar",
         "Avslut per anledning",
-        [v["label"] for v in by_reason.values()],
-        [("Andel %", [v["share"] for v in by_reason.values()])],
+        [reason.label_sv for reason in reasons],
+        [("Andel %", [reason_shares[reason.code] for reason in reasons])],
         max_value=100,
         caption=f"Andel av alla avslut i procent, n\u00a0=\u00a0{swedish_number(shares_whole)}.",
     )
@@ -748,6 +748,8 @@ def stage_starts() -> dict[tuple[int, str], list[float]]:
         .order_by("version_id", "dimension__order", "order")
     )
     for version_id, code, low, high, stages in items:
+        if low is None or high is None:  # the loader requires both; without them scoring gives NULL too
+            continue
         if (version_id, code) not in starts and high > low:
             firsts = sorted(stage["from"] for stage in stages)[1:]
             starts[(version_id, code)] = [(first - low) * 100 / (high - low) for first in firsts]
@@ -1061,10 +1063,11 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         return _interval(mean_interval(n, row[f"sum_{total}"], row[f"sum_{total}_sq"]), 2)
 
     means = {f"mean_{total}": mean(total) for total in ("first", "latest", "change")}
-    if ctx.external and None not in (means["mean_first"], means["mean_latest"]):
+    mean_first, mean_latest = means["mean_first"], means["mean_latest"]
+    if ctx.external and mean_first is not None and mean_latest is not None:
         # The protected change is the protected latest minus the protected first, so that the three
         # agree; it discloses nothing the two do not.
-        means["mean_change"] = means["mean_latest"] - means["mean_first"]
+        means["mean_change"] = mean_latest - mean_first
     means = {name: _rounded(value, 2) for name, value in means.items()}
     d_z = None if ctx.external else d_z_value(n, row["sum_change"], row["sum_change_sq"])
     months = None if row["days_median"] is None else row["days_median"] / DAYS_PER_MONTH
@@ -1072,9 +1075,7 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
         # The median is one person's duration (or two persons' mean): published in whole months, and
         # only where a mean would be; the range (two persons' durations) stays inside.
         months = round(months) if months is not None and counts["n"] >= disclosure.MINIMUM_FOR_MEANS else None
-    sem_range = [
-        None if row[f"error_variance_{end}"] is None else row[f"error_variance_{end}"] ** 0.5 for end in ("min", "max")
-    ]
+    variance_min, variance_max = row["error_variance_min"], row["error_variance_max"]
     classified_shares = ctx.shares_summing_to_100({name: counts[name] for name in CLASSES}, total=counts["classified"])
     stage_shares = ctx.shares_summing_to_100(stage_counts, total=counts["staged"])
     return {
@@ -1096,8 +1097,10 @@ def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
             None if row["days_max"] is None else row["days_max"] / DAYS_PER_MONTH,
             1,
         ),
-        "sem": _range(*sem_range, 2),
-        "threshold": _range(*(reliable_change_threshold(row[f"error_variance_{end}"]) for end in ("min", "max")), 2),
+        "sem": _range(
+            None if variance_min is None else variance_min**0.5, None if variance_max is None else variance_max**0.5, 2
+        ),
+        "threshold": _range(reliable_change_threshold(variance_min), reliable_change_threshold(variance_max), 2),
         "classified": counts["classified"],
         # Of the enrolments classified against a usable norm (the rest: för få för att bedöma),
         # by largest remainder so that the three add up to exactly 100.

@@ -232,7 +232,8 @@ def parse_filter(*, user: Any, params: Any, default_year: int, default_external:
     age_band = params.get("aldersgrupp") or ""
     if age_band and age_band not in AGE_BANDS:
         errors["aldersgrupp"] = f"Okänd åldersgrupp: {age_band}"
-    if errors:
+    # A förbund or date left None always comes with its error.
+    if errors or forbund is None or date_from is None or date_to is None:
         raise FilterError(errors)
     filters = ReportFilter(
         forbund=forbund,

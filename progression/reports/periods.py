@@ -205,7 +205,7 @@ def report_for_period(name: str, filters: ReportFilter, compute: Any) -> Report:
     closures = _closures(filters)
     exact = next((c for c in closures if (c.date_from, c.date_to) == (filters.date_from, filters.date_to)), None)
     selection = _frozen_selection(filters) if exact is not None and exact.status == ClosureStatus.CLOSED else False
-    if selection is not False:
+    if exact is not None and selection is not False:
         frozen = FrozenReport.objects.filter(
             closure=exact,
             name=name,

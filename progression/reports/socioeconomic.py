@@ -1,6 +1,8 @@
 """The socioeconomic report: transitions, helårsekvivalenter, public cost by payer, and what the
 insats may claim over 1 and 5 years with a sensitivity range, next to its cost per participant."""
 
+from typing import Any, TypedDict
+
 from django.db.models import Q
 
 from participants.models import IncomeSource, InsatsPeriod, Payer
@@ -25,6 +27,14 @@ MONEY_FIGURES = (
     "claimable_5_years_per_ended_participant",
     "insats_cost",
 )
+
+
+class Horizon(TypedDict):
+    """What the insats may claim (kr) under one scenario's assumptions."""
+
+    assumptions: str
+    year_1: int
+    years_5: int
 
 
 def _kr(value: float | None) -> int | None:
@@ -56,7 +66,8 @@ def _payers(ctx: Context, effects: list[se.EnrolmentEffect]) -> dict[str, dict[s
             )
             for side in ("before", "after")
         }
-        change = None if None in sides.values() else sides["after"] - sides["before"]
+        before, after = sides["before"], sides["after"]
+        change = None if before is None or after is None else after - before
         payers[PAYER_LABELS[payer]] = {k: _kr(v) for k, v in (sides | {"change": change}).items()}
     return payers
 
@@ -83,17 +94,16 @@ def socioeconomic(ctx: Context) -> Report:
     after_hae = ctx.amount(_cell(effects, "after_hae"), "helårsekvivalenter efter")
     before_cost = ctx.amount(_cell(effects, "before_cost"), "kostnad före")
     after_cost = ctx.amount(_cell(effects, "after_cost"), "kostnad efter")
-    money_shown = None not in (before_hae, after_hae, before_cost, after_cost)
-    reduction = before_cost - after_cost if money_shown else 0.0
+    reduction = 0.0 if before_cost is None or after_cost is None else before_cost - after_cost
     assumptions = se.Assumptions.for_forbund(f.forbund)
     # The outer scenarios named by the size of what they give, not by their assumptions: when the
     # public cost rose (a negative reduction), the generous assumptions give the lowest figure.
     outer = sorted((se.LOW, se.HIGH), key=lambda a: se.claimable(yearly_reduction=reduction, assumptions=a, years=5))
-    horizons = {
+    horizons: dict[str, Horizon] = {
         name: {
             "assumptions": a.describe(),
-            "year_1": _kr(se.claimable(yearly_reduction=reduction, assumptions=a, years=1)),
-            "years_5": _kr(se.claimable(yearly_reduction=reduction, assumptions=a, years=5)),
+            "year_1": round(se.claimable(yearly_reduction=reduction, assumptions=a, years=1)),
+            "years_5": round(se.claimable(yearly_reduction=reduction, assumptions=a, years=5)),
         }
         for name, a in (("low", outer[0]), ("central", assumptions), ("high", outer[1]))
     }
@@ -104,6 +114,8 @@ def socioeconomic(ctx: Context) -> Report:
     for plan in InsatsPeriod.objects.filter(insats__in=f.insatser, cost_sek__isnull=False).filter(
         Q(period_start__lte=f.date_to) & Q(period_end__gte=f.date_from)
     ):
+        if plan.cost_sek is None:  # left out by the query already; a plan period without a cost adds none
+            continue
         days = (plan.period_end - plan.period_start).days + 1
         cost += (
             float(plan.cost_sek)
@@ -119,8 +131,11 @@ def socioeconomic(ctx: Context) -> Report:
     cost_per_participant = cost / participants if participants else None
     per_ended = {name: (None if not n else _kr(h["years_5"] / n)) for name, h in horizons.items()}
 
-    money = dict.fromkeys(MONEY_FIGURES)  # none of them when too few stand behind the amounts
-    if money_shown:
+    # None of the money figures when too few stand behind the amounts.
+    money: dict[str, Any] = dict.fromkeys(MONEY_FIGURES)
+    money_shown = False
+    if before_hae is not None and after_hae is not None and before_cost is not None and after_cost is not None:
+        money_shown = True
         money = {
             "helarsekvivalenter": {
                 "before": round(before_hae, 2),

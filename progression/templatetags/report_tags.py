@@ -1,6 +1,7 @@
 from django import template
 
 from config.numbers import swedish_number
+from progression.reports.base import Table
 
 register = template.Library()
 
@@ -24,7 +25,7 @@ def cell_kind(value: object) -> str:
 
 
 @register.filter
-def header_cells(table: object) -> list[tuple[str, str]]:
+def header_cells(table: Table) -> list[tuple[str, str]]:
     """Each column's heading with how its cells line up: "text" when it holds words, else "num"."""
     kinds = [
         "text" if any(cell_kind(row[index]) == "text" for row in table.rows if index < len(row)) else "num"
@@ -39,7 +40,7 @@ def _decimals(value: float) -> int:
 
 
 @register.filter
-def table_cells(table: object) -> list[list[tuple[object, str]]]:
+def table_cells(table: Table) -> list[list[tuple[object, str]]]:
     """A report table's rows as shown: each cell's text and how it lines up ("num" or "text"), with
     the same number of decimals down a column (61,0 under 55,6, never 61), and at least one in every
     percent column (50,0 % beside 22,8 %)."""

@@ -284,6 +284,7 @@ def test_the_journey_tells_the_story_on_the_ladder_with_area_names(client, world
     assert 'class="chart timeline"' in text
     assert "Delmål uppnått: Prova praktik" in text
     assert "Hälsa" in text and ">halsa<" not in text
+    assert 'Prova praktik <span class="meta">Vardag</span>' in text, "the delmål's area by its name"
     moves = {move["code"]: move for move in page.context["moves"]}
     assert set(moves["halsa"]["self"]) >= {"first", "latest", "first_stage", "latest_stage"}
     assert 1 <= moves["halsa"]["self"]["latest"] <= 10, "the ladder, not the 0–100 score"
@@ -292,10 +293,13 @@ def test_the_journey_tells_the_story_on_the_ladder_with_area_names(client, world
 def test_the_conversation_screen_compares_areas_on_the_ladder_and_offers_a_delmal_per_area(client, world):
     _reading(world, "self", 0)
     _reading(world, "mentor", 0)
+    goal = goals.goal_set(enrolment=world.enrolment, text="Arbeta", by=world.mentor)
+    goals.milestone_add(goal=goal, text="Prova praktik", target_date=None, by=world.mentor, area="vardag")
     client.force_login(world.mentor)
 
     page = client.get(reverse("conversation_compare", args=[world.enrolment.pk]))
 
+    assert '<span>Prova praktik <span class="meta">Vardag</span></span>' in page.text, "an open delmål, by area"
     areas = page.context["areas"]
     assert [area["label"] for area in areas][:2] == ["Hälsa", "Vardag"]
     assert all(1 <= area["self"] <= 10 and area["self_stage"] for area in areas)

@@ -15,6 +15,7 @@ from participants.models import Participant
 from progression import norms, scoring
 from progression.models import Classification, Norm, NormSet, Progression, ReliabilitySetting, ReliabilitySource
 from progression.rebuild import progression_rebuild_inline
+from surveys.selectors import area_labels
 from tests.factories import operator as operator_user
 from tests.factories import registry_world
 from tests.progression.helpers import enrol, item_infos, rating_answers, submit, world_create
@@ -230,6 +231,8 @@ def test_the_norms_page_shows_the_set_and_only_the_operator_makes_a_new_one(clie
         and norms.FIRST_SET_REASON in text
         and "För få för att bedöma".lower() in text.lower()
     )
+    norm = Norm.objects.filter(norm_set__version=1).first()
+    assert f'<th scope="row">{area_labels()[norm.dimension_code]}</th>' in text, "each norm's area by its name"
     assert "Gör nya normer" not in text
     refused = client.post(reverse("norms"), {"reason": "Jag vill ha nya normer", "confirm": "1"})
     assert refused.status_code == 403 and NormSet.objects.count() == 1

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             "--extern", action="store_true", help="Protected figures for external distribution (standard periods only)."
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         # An operator at the console reads as a superuser would; nothing personal is in a report.
         operator = get_user_model()(username="manage.py", is_superuser=True, is_active=True)
         query = QueryDict(mutable=True)

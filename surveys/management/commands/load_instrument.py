@@ -10,10 +10,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE", help="Instrument definition file (.yaml)")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, files: list[str], **options: object) -> None:
         try:
             # Check every file before loading any, so a typo in one file leaves the database as it was.
-            definitions = [read_definition_file(path) for path in options["files"]]
+            definitions = [read_definition_file(path) for path in files]
             for definition in definitions:
                 version, created = instrument_load(definition=definition)
                 self.stdout.write(load_summary(definition=definition, version_number=version.number, created=created))
