@@ -1,7 +1,7 @@
 """HTML forms: types and choices only. The rules live in services."""
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -149,8 +149,8 @@ class AccessLogFilterForm(forms.Form):
         form_field(self, "user", forms.ChoiceField).choices = [("", _("Alla")), *user_choices]
         form_field(self, "action", forms.ChoiceField).choices = [("", _("Alla")), *action_choices]
 
-    def clean(self):  # noqa: ANN201
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             self.add_error("date_to", _("Slutdatumet ligger före startdatumet."))
         return data

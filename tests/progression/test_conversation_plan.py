@@ -295,11 +295,13 @@ def test_the_conversation_screen_compares_areas_on_the_ladder_and_offers_a_delma
     _reading(world, "mentor", 0)
     goal = goals.goal_set(enrolment=world.enrolment, text="Arbeta", by=world.mentor)
     goals.milestone_add(goal=goal, text="Prova praktik", target_date=None, by=world.mentor, area="vardag")
+    goals.milestone_add(goal=goal, text="Ringa AF", target_date=date(2027, 1, 15), by=world.mentor)
     client.force_login(world.mentor)
 
     page = client.get(reverse("conversation_compare", args=[world.enrolment.pk]))
 
     assert '<span>Prova praktik <span class="meta">Vardag</span></span>' in page.text, "an open delmål, by area"
+    assert '<span>Ringa AF <span class="meta">klart senast 2027-01-15</span></span>' in page.text, "no area: no label"
     areas = page.context["areas"]
     assert [area["label"] for area in areas][:2] == ["Hälsa", "Vardag"]
     assert all(1 <= area["self"] <= 10 and area["self_stage"] for area in areas)

@@ -281,9 +281,10 @@ def test_anonymous_visitors_get_no_data(client, world):
         if name in PUBLIC | BY_TOKEN | {"login", "logout"}:
             continue
         kwargs = _kwargs(world, name) or {}
-        response = client.get(reverse(name, kwargs=kwargs))
-        assert response.status_code in {302, 401, 403, 405}, (name, response.status_code)
-        assert not [s for s in world.secrets if s in response.content.decode(errors="replace")], name
+        for method in (client.get, client.post):  # a POST reaches the views behind require_POST too
+            response = method(reverse(name, kwargs=kwargs))
+            assert response.status_code in {302, 401, 403, 405}, (name, method.__name__, response.status_code)
+            assert not [s for s in world.secrets if s in response.content.decode(errors="replace")], name
 
 
 # --- Users with several memberships ------------------------------------------------------------
