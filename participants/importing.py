@@ -44,11 +44,16 @@ from participants.models import (
 )
 from participants.personnummer import PersonnummerError, parse_personnummer
 from participants.services import (
+    NewIdentifiedPerson,
+    ParticipantAlreadyRegistered,
     access_event_log,
+    access_events_log,
     enrolment_age_errors,
     enrolment_age_problem,
     participant_create,
     participant_register,
+    participants_create,
+    participants_register_from_file,
 )
 
 COLUMNS = [
@@ -82,7 +87,8 @@ COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "
 logger = logging.getLogger(__name__)
 MAX_ROWS = 50_000
 MAX_CELL_LENGTH = 100  # characters; the longest code or value is far shorter
-READ_PERCENT, PARSED_PERCENT = 10, 20  # how far an import has come when its rows are read, and checked
+# How far an import has come when its rows are read, checked, and its new people and their enrolments stored
+READ_PERCENT, PARSED_PERCENT, NEW_PEOPLE_PERCENT = 10, 20, 60
 MAX_READ_ROWS = 2 * MAX_ROWS  # rows read in all, empty ones included (a sheet can declare a million)
 MAX_UNPACKED_BYTES = 200 * 2**20  # an Excel file's parts unpacked; 50 000 rows take about 20 MB
 UNREADABLE = "\ufffd"  # a byte read_rows could not turn into a character
@@ -569,8 +575,12 @@ def import_enrolments(
                         for name, messages in exc.message_dict.items()
                     ]
                     return
-                result.participants_created += 1
-                created_here.add(person.pk)
+                except ParticipantAlreadyRegistered as exc:  # just now, on the registration page
+                    person = exc.participant
+                    found[person.pk] = person
+                else:
+                    result.participants_created += 1
+                    created_here.add(person.pk)
             people[row.personnummer] = person
         if person.pk in created_here:
             # New in this import: no enrolments but this file's, and parse has refused a second row of
@@ -593,10 +603,17 @@ def import_enrolments(
         with transaction.atomic():
             _lock_forbund_imports(forbund)
             registered.update(_registered_people(rows, forbund))
-            step = max(1, len(rows) // 50)
-            for done, row in enumerate(rows):
+            stored = _store_new_people(rows, forbund, by, registered, anonymous_keys)
+            people.update(stored.identified)
+            created_here.update(person.pk for person in stored.identified.values())
+            result.participants_created += len(stored.identified) + stored.anonymous
+            result.enrolments_created += len(stored.rows)
+            progress(NEW_PEOPLE_PERCENT)
+            remaining = [row for row in rows if row.number not in stored.rows]
+            step = max(1, len(remaining) // 50)
+            for done, row in enumerate(remaining):
                 if done % step == 0:
-                    progress(PARSED_PERCENT + (99 - PARSED_PERCENT) * done // len(rows))
+                    progress(NEW_PEOPLE_PERCENT + (99 - NEW_PEOPLE_PERCENT) * done // len(remaining))
                 known = row.personnummer in people
                 try:
                     with transaction.atomic():  # a row the database refuses undoes only itself
@@ -609,10 +626,12 @@ def import_enrolments(
                 transaction.set_rollback(True)
     finally:  # every hit is logged, whatever became of the import
         what = "Importens förhandsgranskning" if dry_run else "Import"
-        for person in found.values():
-            access_event_log(
-                user=by, participant=person, action=AccessAction.SEARCH_HIT, reason=f"{what}: personnumret fanns redan"
-            )
+        access_events_log(
+            user=by,
+            participants=list(found.values()),
+            action=AccessAction.SEARCH_HIT,
+            reason=f"{what}: personnumret fanns redan",
+        )
     if result.errors:  # nothing was stored
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
     return result
@@ -708,8 +727,89 @@ def _lock_forbund_imports(forbund: Forbund) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, forbund.pk])
 
 
+@dataclass
+class _StoredAtOnce:
+    """What an import stores in a few statements before it goes through the other rows one by one."""
+
+    identified: dict[str, Participant] = field(default_factory=dict)  # new people with a personnummer, by it
+    anonymous: int = 0  # new anonymous participants
+    rows: set[int] = field(default_factory=set)  # the rows whose enrolment is stored, by number
+
+
+def _store_new_people(
+    rows: list[ImportRow],
+    forbund: Forbund,
+    by: User,
+    registered: dict[str, Participant],
+    anonymous_keys: dict[int, str],
+) -> _StoredAtOnce:
+    """The file's new people and their enrolments, a few statements in all: the rows that touch no one
+    registered before the import, so no rule about earlier enrolments applies. A person the
+    registration rules refuse, and a batch the database refuses (undone), are left to the row-by-row
+    way, which names the row and the reason."""
+    stored = _StoredAtOnce()
+    first_rows: dict[str, ImportRow] = {}
+    for row in rows:
+        if not row.anonymous and row.personnummer not in registered:
+            first_rows.setdefault(row.personnummer, row)
+    if first_rows:
+        new_people = [
+            (
+                NewIdentifiedPerson(
+                    kon=row.kon,
+                    personnummer=personnummer,
+                    name=IMPORTED_NAME,
+                    consent_channel=ConsentChannel.WRITTEN,
+                    consent_text_version=IMPORT_CONSENT_TEXT,
+                ),
+                row.start,
+            )
+            for personnummer, row in first_rows.items()
+        ]
+        try:
+            with transaction.atomic():
+                stored.identified = participants_register_from_file(
+                    forbund=forbund, registered_by=by, people=new_people
+                )
+        except IntegrityError:  # registered meanwhile outside the import: the rows say who
+            stored.identified = {}
+    imported_before = set(
+        Enrolment.objects.filter(import_key__in=anonymous_keys.values()).values_list("import_key", flat=True)
+    )
+    new_anonymous = [row for row in rows if row.anonymous and anonymous_keys[row.number] not in imported_before]
+    of_new_people = [row for row in rows if not row.anonymous and row.personnummer in stored.identified]
+    try:
+        with transaction.atomic():
+            anonymous_people = participants_create(
+                forbund=forbund,
+                participants=[
+                    Participant(kon=row.kon, birth_year=row.birth_year, is_anonymous=True) for row in new_anonymous
+                ],
+            )
+            Enrolment.objects.bulk_create(
+                [
+                    *(
+                        _enrolment(row, person, anonymous_keys[row.number])
+                        for row, person in zip(new_anonymous, anonymous_people, strict=True)
+                    ),
+                    *(_enrolment(row, stored.identified[row.personnummer], None) for row in of_new_people),
+                ]
+            )
+    except IntegrityError:
+        return stored
+    stored.anonymous = len(anonymous_people)
+    stored.rows = {row.number for row in [*new_anonymous, *of_new_people]}
+    return stored
+
+
 def _create(row: ImportRow, person: Participant, import_key: str | None) -> Enrolment:
-    return Enrolment.objects.create(
+    enrolment = _enrolment(row, person, import_key)
+    enrolment.save()
+    return enrolment
+
+
+def _enrolment(row: ImportRow, person: Participant, import_key: str | None) -> Enrolment:
+    return Enrolment(
         participant=person,
         insats=row.insats,
         start_date=row.start,

@@ -82,6 +82,20 @@ class EnrolmentFields(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
+class NewIdentifiedPerson:
+    """A person to register with their identity, as the registration page or an import gives them."""
+
+    kon: str
+    personnummer: str
+    name: str
+    consent_channel: str
+    consent_text_version: str
+    contact: str = ""
+    guardian_consent: bool = False
+    is_demo: bool = False
+
+
+@dataclass(frozen=True)
 class IdentityData:
     personnummer: str
     name: str
@@ -104,7 +118,22 @@ def access_event_log(
 ) -> AccessEvent:
     """Append one access event (who, whom, what, why), in the log of the person's förbund (or, for an
     export of a whole report, of the förbund it covers)."""
-    return AccessEvent.objects.create(
+    event = _access_event(user=user, participant=participant, action=action, reason=reason, forbund=forbund)
+    event.save()
+    return event
+
+
+def access_events_log(*, user: User, participants: list[Participant], action: str, reason: str) -> None:
+    """Append the same access event for each of many people (an import's hits), in one statement."""
+    AccessEvent.objects.bulk_create(
+        _access_event(user=user, participant=participant, action=action, reason=reason) for participant in participants
+    )
+
+
+def _access_event(
+    *, user: User | None, participant: Participant | None, action: str, reason: str, forbund: Forbund | None = None
+) -> AccessEvent:
+    return AccessEvent(
         user=user,
         participant=participant,
         forbund_id=forbund.pk if forbund is not None else (participant.forbund_id if participant else None),
@@ -135,24 +164,31 @@ def _age_errors(*, age: int, guardian_consent: bool, needs_consent: bool) -> dic
     return {}
 
 
-@transaction.atomic
 def participant_create(
     *, forbund: Forbund, kon: str, birth_year: int, is_anonymous: bool = False, is_demo: bool = False
 ) -> Participant:
-    """Create a pseudonymous participant; retries the (astronomically rare) pseudonym collision.
-    is_demo marks seed_demo's synthetic people (left out of the norms once there are real ones)."""
+    """Create a pseudonymous participant. is_demo marks seed_demo's synthetic people (left out of the
+    norms once there are real ones)."""
+    new = Participant(forbund=forbund, kon=kon, birth_year=birth_year, is_anonymous=is_anonymous, is_demo=is_demo)
+    return participants_create(forbund=forbund, participants=[new])[0]
+
+
+def participants_create(*, forbund: Forbund, participants: list[Participant]) -> list[Participant]:
+    """Store new participants of the förbund in one statement, each with a pseudonym no one has: drawn
+    at random (in the order drawn, so that nothing about the order of the people carries over), and
+    the (astronomically rare) ones already taken drawn again."""
+    pseudonyms: list[str] = []
     for _ in range(PSEUDONYM_ATTEMPTS):
-        pseudonym = pseudonym_generate(forbund=forbund)
-        if not Participant.objects.filter(pseudonym=pseudonym).exists():
-            return Participant.objects.create(
-                forbund=forbund,
-                pseudonym=pseudonym,
-                kon=kon,
-                birth_year=birth_year,
-                is_anonymous=is_anonymous,
-                is_demo=is_demo,
-            )
-    raise RuntimeError("Kunde inte skapa en unik pseudonym")
+        drawn = dict.fromkeys(pseudonym_generate(forbund=forbund) for _ in range(len(participants) - len(pseudonyms)))
+        taken = {*Participant.objects.filter(pseudonym__in=drawn).values_list("pseudonym", flat=True), *pseudonyms}
+        pseudonyms += [pseudonym for pseudonym in drawn if pseudonym not in taken]
+        if len(pseudonyms) == len(participants):
+            break
+    else:
+        raise RuntimeError("Kunde inte skapa en unik pseudonym")
+    for participant, pseudonym in zip(participants, pseudonyms, strict=True):
+        participant.forbund, participant.pseudonym = forbund, pseudonym
+    return Participant.objects.bulk_create(participants)
 
 
 def participant_register(
@@ -199,25 +235,21 @@ def participant_register(
         else:  # only the year is known: the age it reaches this year
             errors |= _age_errors(age=today.year - birth_year, guardian_consent=True, needs_consent=False)
     else:
-        try:
-            parsed = parse_personnummer(personnummer, today=today)
-        except PersonnummerError as exc:
-            errors["personnummer"] = str(exc)
-        if not name.strip():
-            errors["name"] = "Ange deltagarens namn."
-        if not consent_channel or not consent_text_version:
-            errors["consent_channel"] = "Registrering med identitet kräver samtycke. Välj hur samtycket gavs."
-        if parsed and birth_year and birth_year != parsed.birth_year:
-            errors["birth_year"] = f"Födelseåret stämmer inte med personnumret ({parsed.birth_year})."
-        if parsed:
-            birth_year = parsed.birth_year
-            errors = (
-                _age_errors(age=age_on(parsed.birth_date, today), guardian_consent=guardian_consent, needs_consent=True)
-                | errors
-            )
+        person = NewIdentifiedPerson(
+            kon=kon,
+            personnummer=personnummer,
+            name=name,
+            contact=contact,
+            consent_channel=consent_channel,
+            consent_text_version=consent_text_version,
+            guardian_consent=guardian_consent,
+            is_demo=is_demo,
+        )
+        problems, parsed = _identified_person_problems(person, birth_year=birth_year, today=today)
+        errors |= problems
     if errors:
         raise ValidationError(errors)
-    if anonymous or parsed is None or birth_year is None:
+    if anonymous or parsed is None:
         return participant_create(
             forbund=forbund, kon=kon, birth_year=int(birth_year or 0), is_anonymous=True, is_demo=is_demo
         )
@@ -227,29 +259,96 @@ def participant_register(
         raise ParticipantAlreadyRegistered(existing.participant)
     try:
         with transaction.atomic():
-            participant = participant_create(forbund=forbund, kon=kon, birth_year=birth_year, is_demo=is_demo)
-            IdentityRecord.objects.create(
-                participant=participant,
-                forbund=forbund,
-                pnr_index=index,
-                personnummer_encrypted=crypto.encrypt(parsed.normalised),
-                name_encrypted=crypto.encrypt(name.strip()),
-                contact_encrypted=crypto.encrypt(contact.strip()) if contact.strip() else "",
-            )
-            Consent.objects.create(
-                participant=participant,
-                purpose=ConsentPurpose.REGISTRATION,
-                granted=True,
-                text_version=consent_text_version,
-                channel=consent_channel,
-                guardian_consent=guardian_consent,
-                recorded_by=registered_by,
-            )
+            return _identified_people_create(forbund=forbund, registered_by=registered_by, people=[(person, parsed)])[0]
     except IntegrityError:
         # Someone registered the same person at the same moment: offer theirs instead.
         existing = IdentityRecord.objects.select_related("participant").get(forbund=forbund, pnr_index=index)
         raise ParticipantAlreadyRegistered(existing.participant) from None
-    return participant
+
+
+def participants_register_from_file(
+    *, forbund: Forbund, registered_by: User, people: list[tuple[NewIdentifiedPerson, date]]
+) -> dict[str, Participant]:
+    """Register an import's new people in a few statements, by personnummer: those that pass
+    participant_register's rules on the day given with each (the row's inskrivningsdatum). The others are
+    left out, for the import to register one by one and report why not. The caller makes sure none
+    of them is registered already; the vault's unique index refuses the whole batch if one is."""
+    access.require(
+        access.forbund_for_import(registered_by).filter(pk=forbund.pk).exists(),
+        f"Du kan inte registrera deltagare i {forbund.name}.",
+    )
+    access.require(
+        access.can_look_up_personnummer(registered_by, forbund),
+        "Du har inte behörighet till identitetsuppgifter i förbundet och kan bara registrera anonyma deltagare.",
+    )
+    valid = []
+    for person, today in people:
+        problems, parsed = _identified_person_problems(person, birth_year=None, today=today)
+        if parsed is not None and not problems:
+            valid.append((person, parsed))
+    created = _identified_people_create(forbund=forbund, registered_by=registered_by, people=valid)
+    return {person.personnummer: participant for (person, _), participant in zip(valid, created, strict=True)}
+
+
+def _identified_person_problems(
+    person: NewIdentifiedPerson, *, birth_year: int | None, today: date
+) -> tuple[dict[str, str], Personnummer | None]:
+    """What stops the person's registration on the day (by field), and their parsed personnummer.
+    Age rules use the full date of birth from the personnummer."""
+    errors: dict[str, str] = {}
+    parsed = None
+    try:
+        parsed = parse_personnummer(person.personnummer, today=today)
+    except PersonnummerError as exc:
+        errors["personnummer"] = str(exc)
+    if not person.name.strip():
+        errors["name"] = "Ange deltagarens namn."
+    if not person.consent_channel or not person.consent_text_version:
+        errors["consent_channel"] = "Registrering med identitet kräver samtycke. Välj hur samtycket gavs."
+    if parsed and birth_year and birth_year != parsed.birth_year:
+        errors["birth_year"] = f"Födelseåret stämmer inte med personnumret ({parsed.birth_year})."
+    if parsed:
+        age = age_on(parsed.birth_date, today)
+        errors = _age_errors(age=age, guardian_consent=person.guardian_consent, needs_consent=True) | errors
+    return errors, parsed
+
+
+def _identified_people_create(
+    *, forbund: Forbund, registered_by: User, people: list[tuple[NewIdentifiedPerson, Personnummer]]
+) -> list[Participant]:
+    """Store checked people: pseudonymous participants, their identity in the vault and their consent
+    to registration, a statement each."""
+    participants = participants_create(
+        forbund=forbund,
+        participants=[
+            Participant(kon=person.kon, birth_year=parsed.birth_year, is_demo=person.is_demo)
+            for person, parsed in people
+        ],
+    )
+    IdentityRecord.objects.bulk_create(
+        IdentityRecord(
+            participant=participant,
+            forbund=forbund,
+            pnr_index=crypto.pnr_index(parsed.normalised),
+            personnummer_encrypted=crypto.encrypt(parsed.normalised),
+            name_encrypted=crypto.encrypt(person.name.strip()),
+            contact_encrypted=crypto.encrypt(person.contact.strip()) if person.contact.strip() else "",
+        )
+        for participant, (person, parsed) in zip(participants, people, strict=True)
+    )
+    Consent.objects.bulk_create(
+        Consent(
+            participant=participant,
+            purpose=ConsentPurpose.REGISTRATION,
+            granted=True,
+            text_version=person.consent_text_version,
+            channel=person.consent_channel,
+            guardian_consent=person.guardian_consent,
+            recorded_by=registered_by,
+        )
+        for participant, (person, _) in zip(participants, people, strict=True)
+    )
+    return participants
 
 
 @transaction.atomic

@@ -10,15 +10,24 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from openpyxl import Workbook
 
-from participants import crypto, importing
+from participants import crypto, importing, services
 from participants.importing import COLUMNS, ImportFileError, import_enrolments
-from participants.models import AccessAction, AccessEvent, Enrolment, IdentityRecord, ImportJob, Participant
+from participants.models import (
+    AccessAction,
+    AccessEvent,
+    Consent,
+    ConsentPurpose,
+    Enrolment,
+    IdentityRecord,
+    ImportJob,
+    Participant,
+)
 from participants.uploads import upload_exists
-from tests.factories import confirm_import, registry_world, synthetic_personnummer, upload_import
+from tests.factories import confirm_import, register_identified, registry_world, synthetic_personnummer, upload_import
 
 pytestmark = pytest.mark.django_db
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "import-exempel.csv"
-from datetime import date  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
 
 PNR_A = synthetic_personnummer(date(1990, 1, 1), "998")
 PNR_B = synthetic_personnummer(date(1985, 7, 15), "997", digits=12, separator="")
@@ -369,3 +378,80 @@ def test_rows_counted_in_a_sheet_whatever_prefix_its_tags_have():
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
     with zipfile.ZipFile(buffer) as archive:
         assert importing._sheet_row_count(archive, "xl/worksheets/sheet1.xml") == 40_000  # over several chunks
+
+
+# --- New people in a few statements ----------------------------------------------------------------
+
+
+def _new_people_rows(count: int) -> list[list[str]]:
+    births = [date(1962, 1, 1) + timedelta(days=61 * n) for n in range(count)]
+    return [
+        row(
+            personnummer=synthetic_personnummer(birth, f"{200 + n % 700:03d}"),
+            insats="jonsbo" if n % 2 else "backaberg",
+        )
+        for n, birth in enumerate(births)
+    ] + [row(personnummer="", anonym="ja", fodelsear=str(1960 + n % 40), kon="man") for n in range(count)]
+
+
+def test_a_file_of_new_people_is_stored_in_a_few_statements_with_all_a_registration_records(
+    world, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(60, info="Frågor"):  # row by row it took 14 a row
+        result = _import(world, csv_bytes(_new_people_rows(150)))
+
+    assert result.ok, result.errors
+    assert (result.participants_created, result.enrolments_created) == (300, 300)
+    people = Participant.objects.filter(forbund=world.sco)
+    assert people.count() == 300 and len({p.pseudonym for p in people}) == 300
+    assert all(p.pseudonym.startswith(f"{world.sco.pseudonym_prefix}-") for p in people)
+    identified = people.filter(is_anonymous=False)
+    assert identified.count() == IdentityRecord.objects.filter(forbund=world.sco).count() == 150
+    consents = Consent.objects.filter(participant__in=identified)
+    assert set(consents.values_list("purpose", "granted", "channel", "text_version", "recorded_by")) == {
+        (ConsentPurpose.REGISTRATION, True, "written", importing.IMPORT_CONSENT_TEXT, world.admin_sco.pk)
+    }
+    assert consents.count() == 150
+    assert Enrolment.objects.filter(participant__in=people).count() == 300
+    first = IdentityRecord.objects.get(
+        pnr_index=crypto.pnr_index(synthetic_personnummer(date(1962, 1, 1), "200", separator=""))
+    )
+    assert crypto.decrypt(first.name_encrypted) == importing.IMPORTED_NAME
+    again = _import(world, csv_bytes(_new_people_rows(150)))
+    assert (again.participants_created, again.enrolments_created, again.enrolments_unchanged) == (0, 0, 300)
+
+
+def test_a_new_person_the_rules_refuse_is_still_named_by_row(world):
+    too_young = synthetic_personnummer(date(2015, 3, 1), "331")
+    result = _import(world, csv_bytes([*_new_people_rows(3), row(personnummer=too_young)]))
+    assert [(e.row, e.column) for e in result.errors] == [(8, "fodelsear")]
+    assert "16–67 år" in result.errors[0].message
+    assert not Participant.objects.exists()
+
+
+def test_a_person_registered_on_the_page_while_the_file_is_imported_is_enrolled_as_existing(world, monkeypatch):
+    person = register_identified(forbund=world.sco, by=world.admin_sco, personnummer=PNR_A)
+    monkeypatch.setattr(importing, "_registered_people", lambda rows, forbund: {})  # read before they registered
+
+    result = _import(world, csv_bytes([row(), *_new_people_rows(2)]))
+
+    assert result.ok, result.errors
+    assert (result.participants_created, result.enrolments_created) == (4, 5)
+    assert person.enrolments.get().insats.code == "jonsbo"
+    assert AccessEvent.objects.filter(participant=person, action=AccessAction.ENROL_EXISTING).exists()
+    assert IdentityRecord.objects.filter(forbund=world.sco).count() == 3
+
+
+def test_a_pseudonym_already_taken_is_drawn_again(world, monkeypatch):
+    taken = register_identified(forbund=world.sco, by=world.admin_sco, personnummer=PNR_A).pseudonym
+    drawn = iter([taken, taken, f"{world.sco.pseudonym_prefix}-AAAA-BBBB", f"{world.sco.pseudonym_prefix}-CCCC-DDDD"])
+    monkeypatch.setattr(services, "pseudonym_generate", lambda forbund: next(drawn))
+
+    made = services.participants_create(
+        forbund=world.sco, participants=[Participant(kon="man", birth_year=1980) for _ in range(2)]
+    )
+
+    assert sorted(p.pseudonym for p in made) == [
+        f"{world.sco.pseudonym_prefix}-AAAA-BBBB",
+        f"{world.sco.pseudonym_prefix}-CCCC-DDDD",
+    ]
