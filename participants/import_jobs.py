@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from config.jobs import JobStatus, job_publish, jobs_sweep
 from config.numbers import swedish_number
@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 # is 30 minutes, and a job a killed worker held is not started again (it might have committed).
 GIVE_UP_RUNNING_AFTER = timedelta(minutes=40)
 MAX_SHOWN_ERRORS = 1000  # row errors kept on the job; the page says how many there were in all
+FILE_NOT_THERE = gettext_noop(
+    "Filen finns inte längre på servern: den raderas efter ett dygn, och när en person i den får sina uppgifter "
+    "raderade. Ladda upp den igen."
+)
 PROGRESS_KEY = "import-job-progress:{}"  # the import runs in one transaction: its progress goes by the cache
 
 
@@ -73,9 +77,7 @@ def import_job_confirm(*, job: ImportJob) -> None:
                 gettext("Granskningen hittade fel, så filen kan inte importeras. Rätta filen och ladda upp den igen.")
             )
         if not upload_exists(forbund=locked.forbund, token=locked.upload_token):
-            raise ImportJobError(
-                gettext("Filen finns inte längre på servern (den raderas efter ett dygn). Ladda upp den igen.")
-            )
+            raise ImportJobError(gettext(FILE_NOT_THERE))
         upload_touch(forbund=locked.forbund, token=locked.upload_token)  # kept a day from now, until imported
         ImportJob.objects.filter(pk=job.pk).update(
             dry_run=False, status=JobStatus.QUEUED, progress=0, error="", published_at=None, started_at=None
@@ -124,7 +126,7 @@ def import_job_run(*, job_id: int) -> None:
     logger.info("Import %s (%s): %s startar", job.pk, job.forbund.code, "granskningen" if job.dry_run else "importen")
     content = upload_read(forbund=job.forbund, token=job.upload_token)
     if content is None:
-        _fail(job, gettext("Filen finns inte längre på servern (den raderas efter ett dygn). Ladda upp den igen."))
+        _fail(job, gettext(FILE_NOT_THERE))
         return
     key = PROGRESS_KEY.format(job.pk)
     try:
@@ -134,6 +136,7 @@ def import_job_run(*, job_id: int) -> None:
             by=job.user,
             dry_run=job.dry_run,
             progress=lambda percent: cache.set(key, percent, timeout=3600),
+            file_still_waiting=lambda: upload_exists(forbund=job.forbund, token=job.upload_token),
         )
         if result.errors or not job.dry_run:  # nothing more to import from it
             upload_delete(forbund=job.forbund, token=job.upload_token)

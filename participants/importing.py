@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -48,6 +48,7 @@ from participants.services import (
     ParticipantAlreadyRegistered,
     access_event_log,
     access_events_log,
+    age_on,
     enrolment_age_errors,
     enrolment_age_problem,
     participant_create,
@@ -55,6 +56,7 @@ from participants.services import (
     participants_create,
     participants_register_from_file,
 )
+from participants.uploads import imports_lock
 
 COLUMNS = [
     "personnummer",
@@ -83,6 +85,10 @@ EXTENTS = {
 }
 IMPORT_CONSENT_TEXT = "import"
 IMPORTED_NAME = "(namn saknas – importerad)"  # the file has no name column; rectify on the participant page
+FILE_GONE = (
+    "Filen raderades medan importen väntade, eftersom en person i den har fått sina uppgifter raderade. Ingenting "
+    "importerades. Ta bort personen ur filen och ladda upp den igen."
+)
 COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "personnummer": "personnummer"}
 logger = logging.getLogger(__name__)
 MAX_ROWS = 50_000
@@ -335,7 +341,7 @@ def parse(
         anonymous = value["anonym"].lower() in ("ja", "j", "1")
         if value["anonym"] and value["anonym"].lower() not in ("ja", "nej", "j", "n", "0", "1"):
             fail("anonym", "Skriv ja eller nej.")
-        personnummer, birth_year = "", None
+        personnummer, birth_year, birth_date = "", None, None
         if value["fodelsear"]:
             if (
                 value["fodelsear"].isascii()
@@ -353,7 +359,7 @@ def parse(
         else:
             try:
                 parsed = parse_personnummer(value["personnummer"])
-                personnummer = parsed.normalised
+                personnummer, birth_date = parsed.normalised, parsed.birth_date
                 if birth_year and birth_year != parsed.birth_year:
                     fail("fodelsear", f"Födelseåret stämmer inte med personnumret ({parsed.birth_year}).")
                 birth_year = parsed.birth_year
@@ -388,9 +394,14 @@ def parse(
             fail("avslutsdatum", "Avslutsdatum ligger före inskrivningsdatum.")
         if end and end > today:
             fail("avslutsdatum", "Avslutsdatum kan inte ligga i framtiden.")
-        # By the year only, as for anonymous people elsewhere; with a personnummer participant_register checks.
+        # By the year only, as for anonymous people elsewhere; with a personnummer by the date of birth, on
+        # every row of the person (the registration checks only the row it registers them by).
         if anonymous and birth_year and start and (problem := enrolment_age_problem(start.year - birth_year)):
             fail("fodelsear", problem)
+        if birth_date and start and start < birth_date:
+            fail("inskrivningsdatum", "Inskrivningsdatumet ligger före personens födelsedatum.")
+        elif birth_date and start and (problem := enrolment_age_problem(age_on(birth_date, start))):
+            fail("inskrivningsdatum", problem)
         exit_reason = _code(exit_reasons, value["avslutsanledning"], "avslutsanledning", row_errors, number)
         if end and not value["avslutsanledning"]:
             fail("avslutsanledning", "Ett avslutat deltagande behöver en avslutsanledning.")
@@ -505,9 +516,13 @@ def import_enrolments(
     by: User,
     dry_run: bool,
     progress: Callable[[int], None] = lambda percent: None,
+    file_still_waiting: Callable[[], bool] = lambda: True,
 ) -> ImportResult:
     """Validate and (unless dry_run) import; a dry run performs the same work and rolls it back.
     progress hears how far it has come, in percent (the rows are read by 10, checked by 20).
+    file_still_waiting says, once the import holds the förbund's import lock, whether its upload is
+    still there: an erasure deletes the uploads that name the person, and the file read before must
+    not register them again.
 
     For coordinators and admins of the whole förbund. Rows with a personnummer look people up, so
     they need identity access in the förbund; without it the file is refused before anyone is looked
@@ -601,9 +616,11 @@ def import_enrolments(
 
     try:
         with transaction.atomic():
-            _lock_forbund_imports(forbund)
+            imports_lock(forbund)
+            if not file_still_waiting():
+                raise ImportFileError(FILE_GONE)
             registered.update(_registered_people(rows, forbund))
-            stored = _store_new_people(rows, forbund, by, registered, anonymous_keys)
+            stored = _store_new_people(rows, forbund, by, registered, anonymous_keys, progress)
             people.update(stored.identified)
             created_here.update(person.pk for person in stored.identified.values())
             result.participants_created += len(stored.identified) + stored.anonymous
@@ -719,14 +736,6 @@ def _record_enrolment_of_existing(row: ImportRow, person: Participant, by: User)
     )
 
 
-def _lock_forbund_imports(forbund: Forbund) -> None:
-    """One import per förbund at a time (PostgreSQL advisory lock, released at commit), so that two
-    uploads of the same file cannot both create the same people."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, forbund.pk])
-
-
 @dataclass
 class _StoredAtOnce:
     """What an import stores in a few statements before it goes through the other rows one by one."""
@@ -742,37 +751,41 @@ def _store_new_people(
     by: User,
     registered: dict[str, Participant],
     anonymous_keys: dict[int, str],
+    progress: Callable[[int], None],
 ) -> _StoredAtOnce:
     """The file's new people and their enrolments, a few statements in all: the rows that touch no one
-    registered before the import, so no rule about earlier enrolments applies. A person the
-    registration rules refuse, and a batch the database refuses (undone), are left to the row-by-row
-    way, which names the row and the reason."""
+    registered before the import, so no rule about earlier enrolments applies. A person registered on
+    the registration page meanwhile makes the database refuse the batch: it is undone, the registered
+    people are read again (into registered) and the batch is tried once more without them. A person
+    the registration rules refuse, and a batch refused again, are left to the row-by-row way, which
+    names the row and the reason."""
     stored = _StoredAtOnce()
-    first_rows: dict[str, ImportRow] = {}
-    for row in rows:
-        if not row.anonymous and row.personnummer not in registered:
-            first_rows.setdefault(row.personnummer, row)
-    if first_rows:
-        new_people = [
-            (
-                NewIdentifiedPerson(
-                    kon=row.kon,
-                    personnummer=personnummer,
-                    name=IMPORTED_NAME,
-                    consent_channel=ConsentChannel.WRITTEN,
-                    consent_text_version=IMPORT_CONSENT_TEXT,
-                ),
-                row.start,
-            )
-            for personnummer, row in first_rows.items()
-        ]
+    for attempt in range(2):
+        new_people = {}
+        for row in rows:
+            if not row.anonymous and row.personnummer not in registered and row.personnummer not in new_people:
+                new_people[row.personnummer] = (
+                    NewIdentifiedPerson(
+                        kon=row.kon,
+                        personnummer=row.personnummer,
+                        name=IMPORTED_NAME,
+                        consent_channel=ConsentChannel.WRITTEN,
+                        consent_text_version=IMPORT_CONSENT_TEXT,
+                    ),
+                    row.start,
+                )
+        if not new_people:
+            break
         try:
             with transaction.atomic():
                 stored.identified = participants_register_from_file(
-                    forbund=forbund, registered_by=by, people=new_people
+                    forbund=forbund, registered_by=by, people=list(new_people.values())
                 )
-        except IntegrityError:  # registered meanwhile outside the import: the rows say who
-            stored.identified = {}
+            break
+        except IntegrityError:
+            if attempt == 0:
+                registered.update(_registered_people(rows, forbund))
+    progress((PARSED_PERCENT + NEW_PEOPLE_PERCENT) // 2)
     imported_before = set(
         Enrolment.objects.filter(import_key__in=anonymous_keys.values()).values_list("import_key", flat=True)
     )

@@ -36,7 +36,7 @@ from participants.models import (
     VolumeRegistration,
 )
 from participants.personnummer import Personnummer, PersonnummerError, parse_personnummer
-from participants.uploads import uploads_erase_person
+from participants.uploads import imports_lock, uploads_erase_person
 
 # Crockford's base-32 alphabet: no I, L, O or U, so a pseudonym read aloud is not misheard.
 PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -624,6 +624,7 @@ def _erase(*, participant: Participant, by: User | None, reason: str) -> None:
     their own free texts (ERASURE_HANDLERS and the reasons logged for their data) become a marker,
     the förbund's other log texts lose the person's name, contact and personnummer, and import files
     waiting for confirmation that name them are deleted."""
+    imports_lock(participant.forbund)  # an import under way finishes first, or sees its file gone
     record = IdentityRecord.objects.select_for_update().filter(participant=participant).first()
     identity = (
         ErasedIdentity(

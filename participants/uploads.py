@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from participants import crypto
@@ -82,6 +83,15 @@ def uploads_erase_person(*, forbund: Forbund, normalised_personnummer: str) -> i
                 erased += 1
                 break
     return erased
+
+
+def imports_lock(forbund: Forbund) -> None:
+    """One import per förbund at a time, and no erasure in the förbund while one runs (a PostgreSQL
+    advisory lock, released at commit): two uploads of the same file cannot both create the same
+    people, and a person erased while an import waits is not registered again from its file."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, forbund.pk])
 
 
 def upload_exists(*, forbund: Forbund, token: str) -> bool:

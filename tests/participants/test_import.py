@@ -424,14 +424,24 @@ def test_a_file_of_new_people_is_stored_in_a_few_statements_with_all_a_registrat
 def test_a_new_person_the_rules_refuse_is_still_named_by_row(world):
     too_young = synthetic_personnummer(date(2015, 3, 1), "331")
     result = _import(world, csv_bytes([*_new_people_rows(3), row(personnummer=too_young)]))
-    assert [(e.row, e.column) for e in result.errors] == [(8, "fodelsear")]
+    assert [(e.row, e.column) for e in result.errors] == [(8, "inskrivningsdatum")]
     assert "16–67 år" in result.errors[0].message
     assert not Participant.objects.exists()
 
 
-def test_a_person_registered_on_the_page_while_the_file_is_imported_is_enrolled_as_existing(world, monkeypatch):
+@pytest.mark.parametrize("read_late", [1, 2], ids=["batch-tried-again", "row-by-row"])
+def test_a_person_registered_on_the_page_while_the_file_is_imported_is_enrolled_as_existing(
+    world, monkeypatch, read_late
+):
     person = register_identified(forbund=world.sco, by=world.admin_sco, personnummer=PNR_A)
-    monkeypatch.setattr(importing, "_registered_people", lambda rows, forbund: {})  # read before they registered
+    reads = []
+    real_read = importing._registered_people
+
+    def read_before_they_registered(rows, forbund):  # noqa: ANN001, ANN202
+        reads.append(1)
+        return {} if len(reads) <= read_late else real_read(rows, forbund)
+
+    monkeypatch.setattr(importing, "_registered_people", read_before_they_registered)
 
     result = _import(world, csv_bytes([row(), *_new_people_rows(2)]))
 
@@ -455,3 +465,34 @@ def test_a_pseudonym_already_taken_is_drawn_again(world, monkeypatch):
         f"{world.sco.pseudonym_prefix}-AAAA-BBBB",
         f"{world.sco.pseudonym_prefix}-CCCC-DDDD",
     ]
+
+
+def test_every_row_of_a_new_person_keeps_the_age_rule(world):
+    born = date(1990, 4, 1)
+    pnr = synthetic_personnummer(born, "441")
+    result = _import(
+        world,
+        csv_bytes(
+            [
+                row(personnummer=pnr, inskrivningsdatum="2025-02-03"),
+                row(
+                    personnummer=pnr,
+                    insats="backaberg",
+                    inskrivningsdatum="2001-05-01",
+                    avslutsdatum="2001-06-01",
+                    avslutsanledning="arbete",
+                ),
+                row(
+                    personnummer=pnr,
+                    insats="backaberg",
+                    inskrivningsdatum="1985-05-01",
+                    avslutsdatum="1985-06-01",
+                    avslutsanledning="arbete",
+                ),
+            ]
+        ),
+    )
+    assert [(e.row, e.column) for e in result.errors] == [(3, "inskrivningsdatum"), (4, "inskrivningsdatum")]
+    assert "Deltagaren är 11 år vid inskrivningen" in result.errors[0].message
+    assert result.errors[1].message == "Inskrivningsdatumet ligger före personens födelsedatum."
+    assert not Participant.objects.exists()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from config.jobs import JobStatus
-from participants import import_jobs, importing, tasks
+from participants import import_jobs, importing, services, tasks
 from participants.import_jobs import (
     GIVE_UP_RUNNING_AFTER,
     ImportJobError,
@@ -19,10 +19,11 @@ from participants.import_jobs import (
     import_jobs_expire,
     import_jobs_republish,
 )
-from participants.models import Enrolment, ImportJob, Role
+from participants.models import Enrolment, IdentityRecord, ImportJob, Role
+from participants.services import participant_erase
 from participants.uploads import upload_delete, upload_exists, uploads_expire
-from tests.factories import confirm_import, registry_world, upload_import, user_with_role
-from tests.participants.test_import import EXAMPLE, csv_bytes, row
+from tests.factories import confirm_import, register_identified, registry_world, upload_import, user_with_role
+from tests.participants.test_import import EXAMPLE, PNR_A, csv_bytes, row
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +155,7 @@ def test_a_file_gone_before_the_import_says_so_and_stores_nothing(client, world,
     checked = upload_import(client, django_capture_on_commit_callbacks, EXAMPLE.read_bytes())
     upload_delete(forbund=world.sco, token=ImportJob.objects.get().upload_token)
     page = client.post(checked.wsgi_request.path, {"action": "import"}, follow=True)
-    assert "Filen finns inte längre på servern (den raderas efter ett dygn). Ladda upp den igen." in page.text
+    assert import_jobs.FILE_NOT_THERE in page.text
     assert not Enrolment.objects.exists()
 
 
@@ -262,3 +263,33 @@ def test_a_confirmed_import_waiting_for_a_worker_outlives_the_day(world):
     assert upload_exists(forbund=world.sco, token=job.upload_token)
     assert import_jobs_republish(now=later) == 1  # the broker never took it: the sweep still does
     assert ImportJob.objects.get(pk=job.pk).status == JobStatus.DONE
+
+
+def test_a_person_erased_while_the_import_waits_is_not_registered_again_from_the_file(
+    client, world, django_capture_on_commit_callbacks, monkeypatch
+):
+    client.force_login(world.admin_sco)
+    checked = upload_import(client, django_capture_on_commit_callbacks, csv_bytes([row(personnummer=PNR_A)]))
+    token = ImportJob.objects.get().upload_token
+    real_lock = importing.imports_lock
+
+    def erased_while_waiting_for_the_lock(forbund):  # noqa: ANN001, ANN202
+        # What an erasure committed meanwhile leaves behind (it runs in a transaction of its own, which a
+        # test on one connection cannot): the uploads that name the person are gone.
+        upload_delete(forbund=forbund, token=token)
+        real_lock(forbund)
+
+    monkeypatch.setattr(importing, "imports_lock", erased_while_waiting_for_the_lock)
+    page = confirm_import(client, django_capture_on_commit_callbacks, checked)
+
+    assert importing.FILE_GONE in page.text
+    assert ImportJob.objects.get().status == JobStatus.FAILED
+    assert not IdentityRecord.objects.exists() and not Enrolment.objects.exists()
+
+
+def test_an_erasure_waits_for_an_import_under_way_in_the_forbund(world, monkeypatch):
+    person = register_identified(forbund=world.sco, by=world.admin_sco, personnummer=PNR_A)
+    locked = []
+    monkeypatch.setattr(services, "imports_lock", locked.append)
+    participant_erase(participant=person, by=world.admin_sco, reason="Personen begärde radering")
+    assert locked == [world.sco]
