@@ -39,7 +39,7 @@ def job_publish(model: type[Model], task: Task, job_id: int) -> bool:
     except OperationalError:
         logger.warning("Kunde inte köa %s %s; svepet köar det sedan", model.__name__, job_id, exc_info=True)
         return False
-    model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(published_at=timezone.now())  # type: ignore[attr-defined]
+    model._default_manager.filter(pk=job_id, status=JobStatus.QUEUED).update(published_at=timezone.now())
     return True
 
 
@@ -56,7 +56,7 @@ def jobs_sweep(
     """Mark failed the jobs running longer than give_up_after (their worker is gone), and publish
     again the queued ones (still_wanted) the broker never took or took more than REPUBLISH_AFTER
     ago. Returns how many were published."""
-    jobs = model.objects  # type: ignore[attr-defined]
+    jobs = model._default_manager
     jobs.filter(status=JobStatus.RUNNING, **{f"{started_field}__lt": now - give_up_after}).update(
         status=JobStatus.FAILED, error=gave_up_message
     )
