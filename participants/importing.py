@@ -544,9 +544,9 @@ def import_enrolments(
             f"{forbund.name} och kan bara importera anonyma rader. Be en användare med identitetsbehörighet "
             "att importera filen."
         )
+    # The rows without errors go on to the checks against the register even when others have errors (and
+    # then nothing is stored), so that one report names every bad row.
     result = ImportResult(rows=count, errors=errors, dry_run=dry_run)
-    if errors:
-        return result
     anonymous_keys = _anonymous_keys(rows, forbund)
     found: dict[int, Participant] = {}  # people registered before the import, by id
     people: dict[str, Participant] = {}  # everyone met so far, by personnummer
@@ -652,6 +652,7 @@ def import_enrolments(
         )
     if result.errors:  # nothing was stored
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
+        result.errors.sort(key=lambda error: error.row)
     return result
 
 

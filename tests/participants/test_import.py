@@ -496,3 +496,25 @@ def test_every_row_of_a_new_person_keeps_the_age_rule(world):
     assert "Deltagaren är 11 år vid inskrivningen" in result.errors[0].message
     assert result.errors[1].message == "Inskrivningsdatumet ligger före personens födelsedatum."
     assert not Participant.objects.exists()
+
+
+def test_one_report_names_both_the_rows_with_bad_values_and_the_rows_the_register_refuses(world):
+    too_young = synthetic_personnummer(date(2014, 6, 1), "331")
+    _import(world, csv_bytes([row()]))  # an ongoing enrolment in Jonsbo
+    result = _import(
+        world,
+        csv_bytes(
+            [
+                row(personnummer=too_young, inskrivningsdatum="2025-02-03"),
+                row(inskrivningsdatum="2025-03-01"),  # a second ongoing one in Jonsbo: refused by the register
+                row(personnummer=PNR_B, kon="okänd"),
+            ]
+        ),
+    )
+    assert [(e.row, e.column) for e in result.errors] == [
+        (2, "inskrivningsdatum"),
+        (3, "inskrivningsdatum"),
+        (4, "kon"),
+    ]
+    assert "pågående inskrivning i insatsen från 2025-02-03" in result.errors[1].message
+    assert Participant.objects.count() == 1 and Enrolment.objects.count() == 1
