@@ -89,6 +89,9 @@ FILE_GONE = (
     "Filen raderades medan importen väntade, eftersom en person i den har fått sina uppgifter raderade. Ingenting "
     "importerades. Ta bort personen ur filen och ladda upp den igen."
 )
+GUARDIAN_NOT_IN_FILE = (
+    " Filen har ingen kolumn för det: registrera personen på sidan Registrera deltagare och ta bort raden ur filen."
+)
 COLUMN_FOR_FIELD = {"birth_year": "fodelsear", "guardian_consent": "samtycke", "personnummer": "personnummer"}
 logger = logging.getLogger(__name__)
 MAX_ROWS = 50_000
@@ -587,7 +590,11 @@ def import_enrolments(
                     )
                 except ValidationError as exc:
                     result.errors += [
-                        RowError(row.number, COLUMN_FOR_FIELD.get(name, name), " ".join(messages))
+                        RowError(
+                            row.number,
+                            COLUMN_FOR_FIELD.get(name, name),
+                            " ".join(messages) + (GUARDIAN_NOT_IN_FILE if name == "guardian_consent" else ""),
+                        )
                         for name, messages in exc.message_dict.items()
                     ]
                     return

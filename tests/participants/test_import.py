@@ -518,3 +518,11 @@ def test_one_report_names_both_the_rows_with_bad_values_and_the_rows_the_registe
     ]
     assert "pågående inskrivning i insatsen från 2025-02-03" in result.errors[1].message
     assert Participant.objects.count() == 1 and Enrolment.objects.count() == 1
+
+
+def test_a_seventeen_year_old_is_sent_to_the_registration_page_for_the_guardians_consent(world):
+    seventeen = synthetic_personnummer(date(2008, 6, 1), "331")
+    result = _import(world, csv_bytes([row(personnummer=seventeen, inskrivningsdatum="2025-09-01")]))
+    assert [(e.row, e.column) for e in result.errors] == [(2, "samtycke")]
+    assert "vårdnadshavares samtycke krävs" in result.errors[0].message
+    assert "registrera personen på sidan Registrera deltagare" in result.errors[0].message
