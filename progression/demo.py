@@ -20,7 +20,7 @@ from participants.models import ConsentPurpose, Enrolment, Insats, MeasurementMo
 from participants.selectors import consent_granted
 from progression import goals, plan, rebuild
 from progression.models import Milestone, MilestoneStatus, ReportText
-from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, Scale, ScaleKind, SurveyCampaign
+from surveys.models import ITEMS_ASKED_IN, AssessmentSession, Item, ScaleKind, SurveyCampaign
 from surveys.satisfaction import survey_campaign_create, survey_response_submit
 from surveys.selectors import instrument_version_current
 from surveys.sessions import session_submit
@@ -35,24 +35,17 @@ MILESTONES = {
 STEPS = [("Boka möte med Arbetsförmedlingen", "Handledaren"), ("Skriva ett CV", "Deltagaren")]
 
 
-def _bounds(scale: Scale) -> tuple[int, int]:
-    """A ladder's or a number scale's lowest and highest value (the instrument loader requires both)."""
-    if scale.min_value is None or scale.max_value is None:
-        raise ValueError(f"Scale {scale} has no lowest or highest value")
-    return scale.min_value, scale.max_value
-
-
 def _answers(rng: random.Random, items: list[Item], level: float, perspective: str) -> dict[str, int]:
     answers: dict[str, int] = {}
     for item in items:
         scale = item.scale
         if scale.kind == ScaleKind.LADDER:
-            lowest, highest = _bounds(scale)
+            lowest, highest = scale.bounds()
             bias = -0.6 if perspective == "mentor" else 0.3
             value = round(level + bias + rng.gauss(0, 0.7))
             answers[item.code] = max(lowest, min(highest, value))
         elif scale.kind == ScaleKind.NUMBER:
-            _, highest = _bounds(scale)
+            _, highest = scale.bounds()
             answers[item.code] = max(0, min(highest, round(level * 3 + rng.gauss(0, 3))))
         else:
             values = sorted(scale.option_values)

@@ -146,6 +146,12 @@ class Scale(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.get_kind_display()})"
 
+    def bounds(self) -> tuple[int, int]:
+        """A ladder's or a number scale's lowest and highest value (the instrument loader requires both)."""
+        if self.min_value is None or self.max_value is None:
+            raise ValueError(f"Skalan {self.code} saknar lägsta eller högsta värde.")
+        return self.min_value, self.max_value
+
     @property
     def option_values(self) -> list[int]:
         return [option["value"] for option in self.options]

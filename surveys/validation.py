@@ -91,13 +91,12 @@ def _value_error(item: Item, perspective: str, value: object) -> str | None:
             "value": repr(value),
         }
     if scale.kind in (ScaleKind.LADDER, ScaleKind.NUMBER):
-        if scale.min_value is None or scale.max_value is None:
-            raise ValueError(f"Skalan {scale.code} saknar lägsta eller högsta värde.")
-        if not scale.min_value <= value <= scale.max_value:
+        lowest, highest = scale.bounds()
+        if not lowest <= value <= highest:
             return _("Svaret på frågan %(question)s måste vara ett heltal mellan %(min)s och %(max)s.") % {
                 "question": question,
-                "min": scale.min_value,
-                "max": scale.max_value,
+                "min": lowest,
+                "max": highest,
             }
         return None
     if value not in scale.option_values:
