@@ -555,11 +555,15 @@ def import_enrolments(
     people: dict[str, Participant] = {}  # everyone met so far, by personnummer
     created_here: set[int] = set()  # people this import registered, by id
     registered: dict[str, Participant] = {}  # the file's people registered before it, read under the lock
+    # What the rows may update, read under the lock: the anonymous rows imported before, by their key, and
+    # the enrolments of the people registered before, by (person, insats, inskrivningsdatum).
+    imported_before: dict[str, Enrolment] = {}
+    enrolled_before: dict[tuple[int, int, date], Enrolment] = {}
 
     def import_row(row: ImportRow) -> None:
         if row.anonymous:
             key = anonymous_keys[row.number]
-            enrolment = Enrolment.objects.filter(import_key=key).first()
+            enrolment = imported_before.get(key)
             if enrolment is None:
                 anonymous_person = participant_create(
                     forbund=forbund, kon=row.kon, birth_year=row.birth_year, is_anonymous=True
@@ -601,6 +605,7 @@ def import_enrolments(
                 except ParticipantAlreadyRegistered as exc:  # just now, on the registration page
                     person = exc.participant
                     found[person.pk] = person
+                    enrolled_before.update(_enrolments_by_start([person]))
                 else:
                     result.participants_created += 1
                     created_here.add(person.pk)
@@ -611,7 +616,7 @@ def import_enrolments(
             _create(row, person, None)
             result.enrolments_created += 1
             return
-        enrolment = Enrolment.objects.filter(participant=person, insats=row.insats, start_date=row.start).first()
+        enrolment = enrolled_before.get((person.pk, row.insats.pk, row.start))
         if enrolment is not None:
             _update(enrolment, row, result)
         elif problem := _new_enrolment_problem(row, person, existing=person.pk in found):
@@ -628,7 +633,9 @@ def import_enrolments(
             if not file_still_waiting():
                 raise ImportFileError(FILE_GONE)
             registered.update(_registered_people(rows, forbund))
-            stored = _store_new_people(rows, forbund, by, registered, anonymous_keys, progress)
+            imported_before.update(_imported_before(anonymous_keys))
+            stored = _store_new_people(rows, forbund, by, registered, anonymous_keys, set(imported_before), progress)
+            enrolled_before.update(_enrolments_by_start(registered.values()))
             people.update(stored.identified)
             created_here.update(person.pk for person in stored.identified.values())
             result.participants_created += len(stored.identified) + stored.anonymous
@@ -661,6 +668,24 @@ def import_enrolments(
         result.participants_created = result.enrolments_created = result.enrolments_updated = 0
         result.errors.sort(key=lambda error: error.row)
     return result
+
+
+def _imported_before(anonymous_keys: dict[int, str]) -> dict[str, Enrolment]:
+    """The anonymous rows' enrolments from earlier imports of the file, by their key: one query."""
+    enrolments = Enrolment.objects.filter(import_key__in=anonymous_keys.values()).select_related("exit_reason")
+    return {enrolment.import_key: enrolment for enrolment in enrolments if enrolment.import_key}
+
+
+def _enrolments_by_start(people: Iterable[Participant]) -> dict[tuple[int, int, date], Enrolment]:
+    """The people's enrolments by (person, insats, inskrivningsdatum), the latest made where several
+    share them: one query."""
+    enrolments = Enrolment.objects.filter(participant__in=[person.pk for person in people]).select_related(
+        "exit_reason"
+    )
+    found: dict[tuple[int, int, date], Enrolment] = {}
+    for enrolment in enrolments.order_by("-id"):
+        found.setdefault((enrolment.participant_id, enrolment.insats_id, enrolment.start_date), enrolment)
+    return found
 
 
 def _registered_people(rows: list[ImportRow], forbund: Forbund) -> dict[str, Participant]:
@@ -760,6 +785,7 @@ def _store_new_people(
     by: User,
     registered: dict[str, Participant],
     anonymous_keys: dict[int, str],
+    imported_before: set[str],
     progress: Callable[[int], None],
 ) -> _StoredAtOnce:
     """The file's new people and their enrolments, a few statements in all: the rows that touch no one
@@ -795,9 +821,6 @@ def _store_new_people(
             if attempt == 0:
                 registered.update(_registered_people(rows, forbund))
     progress((PARSED_PERCENT + NEW_PEOPLE_PERCENT) // 2)
-    imported_before = set(
-        Enrolment.objects.filter(import_key__in=anonymous_keys.values()).values_list("import_key", flat=True)
-    )
     new_anonymous = [row for row in rows if row.anonymous and anonymous_keys[row.number] not in imported_before]
     of_new_people = [row for row in rows if not row.anonymous and row.personnummer in stored.identified]
     try:
