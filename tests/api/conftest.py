@@ -48,7 +48,7 @@ def api_world(db, django_capture_on_commit_callbacks):
                 perspective="mentor",
                 answers=valid_answers(world.version, "mentor"),
                 recorded_by=world.mentor,
-                occurred_at=timezone.now() - timedelta(days=days_ago),
+                occurred_at=timezone.localtime() - timedelta(days=days_ago),
             )
             world.sessions.append(session)
     return world

@@ -370,7 +370,7 @@ def plan_token(world: Any) -> str:
             perspective="self",
             answers=valid_answers(world.version, "self"),
             recorded_by=world.mentor,
-            occurred_at=timezone.now() - timedelta(days=days_ago),
+            occurred_at=timezone.localtime() - timedelta(days=days_ago),
         )
     goal = goals.goal_set(enrolment=world.fresh_enrolment, text="Arbeta deltid i caféet", by=world.mentor)
     for text, reached in (("Komma i tid tre dagar i veckan", False), ("Hitta busstiderna", True)):

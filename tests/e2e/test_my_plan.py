@@ -28,7 +28,7 @@ def _planned(world) -> None:
             perspective="self",
             answers=valid_answers(world.version, "self"),
             recorded_by=world.mentor,
-            occurred_at=timezone.now() - timedelta(days=days_ago),
+            occurred_at=timezone.localtime() - timedelta(days=days_ago),
         )
     goal = goals.goal_set(enrolment=world.fresh_enrolment, text=GOAL, by=world.mentor)
     goals.milestone_add(

@@ -52,7 +52,7 @@ def _reading(world, perspective: str, days_ago: int, **answers):
         perspective=perspective,
         answers=valid_answers(world.version, perspective, **answers),
         recorded_by=world.mentor,
-        occurred_at=timezone.now() - timedelta(days=days_ago),
+        occurred_at=timezone.localtime() - timedelta(days=days_ago),
     )
     return session
 

@@ -51,7 +51,7 @@ def _self_reading(world, days_ago: int, **answers):
         perspective="self",
         answers=valid_answers(world.version, "self", **answers),
         recorded_by=world.mentor,
-        occurred_at=timezone.now() - timedelta(days=days_ago),
+        occurred_at=timezone.localtime() - timedelta(days=days_ago),
     )
     return session
 

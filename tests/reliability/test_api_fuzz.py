@@ -159,7 +159,7 @@ def _reading(enrolment: Any, version: Any, by: Any, days_ago: int, perspective: 
         perspective=perspective,
         answers=valid_answers(version, perspective),
         recorded_by=by,
-        occurred_at=timezone.now() - timedelta(days=days_ago),
+        occurred_at=timezone.localtime() - timedelta(days=days_ago),
     )
     return str(session.client_uuid)
 
