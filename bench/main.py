@@ -223,7 +223,7 @@ def main() -> int:
         year = date.today().year - 1  # noqa: DTZ011 - the last full year, as for an årsredovisning
         trivial = measure.latencies(port, "/bench/trivial/", coordinator_token, count=200)
         reports = {}
-        for name in ("participant-flow", "progression", "income-sources"):
+        for name in ("participant-flow", "exits", "progression", "income-sources"):
             path = f"/api/v1/rapporter/{name}/?forbund=sco&period=helar&ar={year}"
             times = measure.latencies(port, path, coordinator_token, count=30)
             reports[name] = {

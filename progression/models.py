@@ -229,6 +229,66 @@ class InsatsSummary(models.Model):
         return f"{self.insats_id} {self.year} {self.dimension_code}/{self.perspective}"
 
 
+class EnrolmentMonth(models.Model):
+    """Counted enrolments (never felregistreringar) per insats, month, event, kön and anonymity,
+    kept by PostgreSQL triggers and rebuilt by the rebuild (progression/flow_counts.py). Each event
+    (start, end, exit, income) fills the key columns its report groups by; the others are 0, as is
+    a value not given."""
+
+    insats = models.ForeignKey(
+        "participants.Insats", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    month = models.DateField()  # its first day
+    event = models.CharField(max_length=6)  # progression.flow_counts.EVENTS
+    kon = models.CharField(max_length=10)
+    is_anonymous = models.BooleanField()
+    exit_reason_id = models.BigIntegerField()
+    income_before_id = models.BigIntegerField()
+    income_after_id = models.BigIntegerField()
+    n = models.IntegerField()
+    key_sum = models.BigIntegerField()  # the enrolments' record keys
+    n_single = models.IntegerField()  # enrolments of people with one counted enrolment
+    person_key_single = models.BigIntegerField()  # those people's record keys
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                # event first: each report reads the rows of its own events, for some insatser and months.
+                fields=[
+                    "event",
+                    "insats",
+                    "month",
+                    "kon",
+                    "is_anonymous",
+                    "exit_reason_id",
+                    "income_before_id",
+                    "income_after_id",
+                ],
+                name="one_enrolment_month_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.insats_id} {self.month:%Y-%m} {self.event} {self.kon}: {self.n}"
+
+
+class RepeatEnrolment(models.Model):
+    """A counted enrolment of a person with more than one, for the distinct persons of a period
+    (progression/flow_counts.py)."""
+
+    enrolment_id = models.BigIntegerField(primary_key=True)
+    participant_id = models.BigIntegerField(db_index=True)
+    insats_id = models.BigIntegerField(db_index=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True)
+    kon = models.CharField(max_length=10)
+    is_anonymous = models.BooleanField()
+    person_key = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} ({self.participant_id})"
+
+
 # --- Goals and action plan -------------------------------------------------------------------
 
 

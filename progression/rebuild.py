@@ -21,7 +21,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from participants.models import Enrolment, Insats
-from progression import derived_tables, norms, scoring
+from progression import derived_tables, flow_counts, norms, scoring
 from progression.models import (
     ACTIVE_REBUILD_PHASES,
     InsatsSummary,
@@ -74,8 +74,10 @@ def progression_swap(current: Callable[[], bool] = derived_tables.always) -> boo
 
 
 def summaries_all() -> int:
+    """The insats summaries and the enrolment counts the flow and income reports read."""
     insats_ids = list(Insats.objects.order_by("id").values_list("id", flat=True))
     InsatsSummary.objects.exclude(insats_id__in=insats_ids).delete()
+    flow_counts.flow_counts_rebuild()
     return scoring.insats_summaries_update(insats_ids=insats_ids)
 
 

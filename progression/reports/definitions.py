@@ -39,7 +39,7 @@ from participants.models import (
     MeasurementMode,
     VolumeRegistration,
 )
-from progression import scoring
+from progression import flow_counts, scoring
 from progression.models import Classification, NormSet, Progression
 from progression.reports import disclosure
 from progression.reports.base import (
@@ -211,7 +211,9 @@ def participant_flow(ctx: Context) -> Report:
     # (A FILTER per line and kön instead made 48 aggregates that Django took longer to compile than
     # PostgreSQL to run.)
     groups = (
-        enrolments(ctx, include_anonymous=True)
+        flow_counts.flow_groups(f, per_person_insats_ids(ctx))
+        if flow_counts.usable(f)
+        else enrolments(ctx, include_anonymous=True)
         .filter(open_in_period(ctx))
         .values("participant__kon")
         .annotate(**aggregates)
@@ -273,12 +275,18 @@ def participant_flow(ctx: Context) -> Report:
 
 
 def exits(ctx: Context) -> Report:
-    ended = enrolments(ctx).filter(ended_in_period(ctx))
     reasons = list(ExitReason.objects.filter(excluded_from_reports=False).order_by("sort_order"))
-    groups = {
-        (r["exit_reason__code"], r["participant__kon"]): Cell(r["n"], r["key"])
-        for r in ended.values("exit_reason__code", "participant__kon").annotate(n=Count("id"), key=Sum("record_key"))
-    }
+    grouped = (
+        flow_counts.exit_groups(ctx.filters, per_person_insats_ids(ctx))
+        if flow_counts.usable(ctx.filters)
+        else enrolments(ctx)
+        .filter(ended_in_period(ctx))
+        .values("exit_reason_id", "participant__kon")
+        .annotate(n=Count("id"), key=Sum("record_key"))
+        .order_by()
+    )
+    code = {reason.pk: reason.code for reason in reasons}
+    groups = {(code.get(r["exit_reason_id"]), r["participant__kon"]): Cell(r["n"], r["key"]) for r in grouped}
 
     def cell(codes: list[str], kon: str) -> Cell:
         """The ended enrolments with one of these reasons, of one kön column ("total": every kön)."""
@@ -370,14 +378,20 @@ def exits(ctx: Context) -> Report:
 IncomeCells = dict[tuple[int | None, int | None, str], Cell]
 
 
-def _income_cells(rows: QuerySet[Enrolment]) -> IncomeCells:
-    """Enrolments per (income before, income after, kön): one grouped query for every table."""
-    grouped = rows.values("income_before_id", "income_after_id", "participant__kon").annotate(
-        n=Count("id"), key=Sum("record_key")
+def _income_cells(ctx: Context) -> IncomeCells:
+    """The enrolments ended in the period per (income before, income after, kön): one grouped query
+    for every table, over the monthly counts where they give the same (progression/flow_counts.py)."""
+    grouped = (
+        flow_counts.income_groups(ctx.filters, per_person_insats_ids(ctx))
+        if flow_counts.usable(ctx.filters)
+        else enrolments(ctx)
+        .filter(ended_in_period(ctx))
+        .values("income_before_id", "income_after_id", "participant__kon")
+        .annotate(n=Count("id"), key=Sum("record_key"))
+        .order_by()
     )
     return {
-        (r["income_before_id"], r["income_after_id"], r["participant__kon"]): Cell(r["n"], r["key"])
-        for r in grouped.order_by()
+        (r["income_before_id"], r["income_after_id"], r["participant__kon"]): Cell(r["n"], r["key"]) for r in grouped
     }
 
 
@@ -445,7 +459,7 @@ def _has_counts(income: dict[str, Any]) -> bool:
 
 def income_sources(ctx: Context) -> Report:
     sources = list(IncomeSource.objects.order_by("sort_order"))
-    groups = _income_cells(enrolments(ctx).filter(ended_in_period(ctx)))
+    groups = _income_cells(ctx)
     data, table = _income_table(ctx, sources, groups, "Huvudsaklig försörjning före och efter insatsen")
     tables = [table]
     if ctx.filters.by_kon:

@@ -1,0 +1,170 @@
+"""progression/flow_counts.py: the enrolment counts the participant flow and income reports read.
+Kept by triggers through every kind of write, they must equal a rebuild from the enrolments, and the
+reports built from them must equal the reports built from the rows, internal and external."""
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from participants.models import Enrolment, ExitReason, Participant
+from participants.services import participant_create
+from progression import flow_counts
+from progression.models import EnrolmentMonth, RepeatEnrolment
+from progression.rebuild import summaries_all
+from tests.factories import registry_world
+from tests.reports.helpers import build, enrol
+
+pytestmark = pytest.mark.django_db
+
+KONS = ["kvinna", "man", "annat", "okant"]
+REASONS = ["arbete", "studier", "arbetssokande", "felregistrering", "flytt", "avbrott"]
+INCOMES = [None, "forsorjningsstod", "ingen_offentlig", "aktivitetsstod", "studiemedel"]
+CUBE_COLUMNS = [f.name if f.name != "insats" else "insats_id" for f in EnrolmentMonth._meta.fields if f.name != "id"]
+# (filters, also external): figures for spreading outside are made for standard periods only.
+SELECTIONS = [
+    ({"from": "2025-01-01", "to": "2025-12-31"}, True),
+    ({"from": "2025-01-01", "to": "2025-08-31"}, True),
+    ({"from": "2026-01-01", "to": "2026-06-30"}, True),
+    ({"from": "2025-04-01", "to": "2025-06-30"}, False),
+    ({"from": "2026-03-01", "to": "2026-03-31"}, False),
+    ({"from": "2023-01-01", "to": "2026-10-31"}, False),
+    ({"from": "2025-01-01", "to": "2025-12-31", "kon": "kvinna"}, True),
+    ({"from": "2025-01-01", "to": "2025-12-31", "kon": "annat"}, False),
+]
+
+
+def _tables() -> tuple[list[tuple], list[tuple]]:
+    """Both tables' rows (the cube's without those counted down to 0), in a fixed order."""
+    cube = EnrolmentMonth.objects.exclude(n=0).values_list(*CUBE_COLUMNS).order_by(*CUBE_COLUMNS)
+    repeat = RepeatEnrolment.objects.values_list().order_by("enrolment_id")
+    return list(cube), list(repeat)
+
+
+def assert_counts_equal_a_rebuild() -> None:
+    kept = _tables()
+    flow_counts.flow_counts_rebuild()
+    assert kept == _tables()
+
+
+def assert_reports_equal_the_row_path(user, monkeypatch) -> None:
+    for selection, also_external in SELECTIONS:
+        for name in ("participant-flow", "income-sources"):
+            for external in (False, True) if also_external else (False,):
+                monkeypatch.setattr(flow_counts, "usable", lambda filters: False)
+                rows = build(user, name, external=external, per_kon="1", **selection).data
+                monkeypatch.undo()
+                counted = build(user, name, external=external, per_kon="1", **selection)
+                assert flow_counts.usable(counted.filters), selection
+                assert counted.data == rows, (name, selection, external)
+
+
+def _people(world, rng: random.Random) -> list[Participant]:
+    return [
+        participant_create(
+            forbund=world.sco, kon=rng.choice(KONS), birth_year=rng.randint(1960, 2005), is_anonymous=rng.random() < 0.1
+        )
+        for _ in range(30)
+    ]
+
+
+def _random_enrolments(world, people: list[Participant], rng: random.Random) -> None:
+    """One to three enrolments a person in sco's insatser, one after the other, some ended."""
+    for person in people:
+        start = date(2023, 1, 1) + timedelta(days=rng.randint(0, 1000))
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            if start >= date(2026, 10, 1):
+                break
+            end = start + timedelta(days=rng.randint(0, 500))
+            closed = end < date(2026, 10, 31) and rng.random() < 0.7
+            enrol(
+                person,
+                rng.choice([world.jonsbo, world.backaberg]),
+                start,
+                end=end if closed else None,
+                reason=rng.choice(REASONS) if closed else None,
+                before=rng.choice(INCOMES),
+                after=rng.choice(INCOMES[1:]) if closed else None,
+            )
+            if not closed:
+                break
+            start = end + timedelta(days=rng.randint(1, 200))
+
+
+def test_counts_and_reports_follow_every_kind_of_write(monkeypatch):
+    world = registry_world()
+    rng = random.Random(22)
+    people = _people(world, rng)
+    _random_enrolments(world, people, rng)
+    assert Enrolment.objects.count() > 35 and _tables()[1], "people with one and with several enrolments"
+    assert_counts_equal_a_rebuild()
+    assert_reports_equal_the_row_path(world.coordinator_sco, monkeypatch)
+
+    # Writes the services do not make, as an admin or a script might: every path is counted.
+    first, second, third = Enrolment.objects.filter(end_date__isnull=False).order_by("id")[:3]
+    Enrolment.objects.filter(pk=first.pk).update(exit_reason=ExitReason.objects.get(code="felregistrering"))
+    Enrolment.objects.filter(pk=second.pk).update(end_date=None, exit_reason=None, income_after=None)
+    Enrolment.objects.filter(pk=third.pk).update(
+        insats=world.backaberg if third.insats == world.jonsbo else world.jonsbo
+    )
+    Participant.objects.filter(pk__in=[people[0].pk, people[1].pk]).update(kon="man", is_anonymous=False)
+    Participant.objects.filter(pk=people[2].pk).update(kon="annat")
+    repeat_person = Enrolment.objects.values("participant").order_by("-participant").first()["participant"]
+    Enrolment.objects.filter(participant_id=repeat_person).order_by("id").first().delete()
+    assert_counts_equal_a_rebuild()
+    assert_reports_equal_the_row_path(world.coordinator_sco, monkeypatch)
+
+    # An exit reason counted again (or no longer): everything is counted anew.
+    ExitReason.objects.filter(code="felregistrering").update(excluded_from_reports=False)
+    assert_counts_equal_a_rebuild()
+    assert_reports_equal_the_row_path(world.coordinator_sco, monkeypatch)
+
+
+def test_a_second_enrolment_makes_the_first_one_a_repeat_and_the_person_is_counted_once(monkeypatch):
+    world = registry_world()
+    person = participant_create(forbund=world.sco, kon="kvinna", birth_year=1990)
+    enrol(
+        person,
+        world.jonsbo,
+        date(2025, 2, 1),
+        end=date(2025, 5, 31),
+        reason="arbete",
+        before="a_kassa",
+        after="ingen_offentlig",
+    )
+    assert _tables()[1] == []
+    enrol(person, world.backaberg, date(2025, 6, 2))
+
+    flow = build(world.coordinator_sco, "participant-flow").data
+    assert (flow["registrations"]["total"], flow["unique_persons"]["total"]) == (2, 1)
+    assert sorted(row[1] for row in _tables()[1]) == [person.pk, person.pk]
+    assert_counts_equal_a_rebuild()
+
+
+def test_the_rebuild_writes_the_counts_again(monkeypatch):
+    world = registry_world()
+    people = _people(world, random.Random(7))
+    _random_enrolments(world, people, random.Random(8))
+    kept = _tables()
+    EnrolmentMonth.objects.all().delete()
+    RepeatEnrolment.objects.all().delete()
+
+    summaries_all()
+
+    assert _tables() == kept != ([], [])
+
+
+@pytest.mark.parametrize(
+    ("selection", "usable"),
+    [
+        ({"from": "2025-01-01", "to": "2025-12-31"}, True),
+        ({"from": "2025-02-01", "to": "2025-02-28"}, True),
+        ({"from": "2025-01-02", "to": "2025-12-31"}, False),
+        ({"from": "2025-01-01", "to": "2025-12-30"}, False),
+        ({"from": "2025-01-01", "to": "2025-12-31", "aldersgrupp": "25-34"}, False),
+    ],
+)
+def test_the_counts_are_read_only_for_whole_months_without_an_age_band(selection, usable):
+    world = registry_world()
+    report = build(world.coordinator_sco, "participant-flow", **selection)
+    assert flow_counts.usable(report.filters) is usable
