@@ -3,9 +3,13 @@ Kept by triggers through every kind of write, they must equal a rebuild from the
 reports built from them must equal the reports built from the rows, internal and external."""
 
 import random
+import threading
+import time
 from datetime import date, timedelta
 
+import psycopg
 import pytest
+from django.db import connection
 
 from participants.models import Enrolment, ExitReason, Participant
 from participants.services import participant_create
@@ -168,3 +172,49 @@ def test_the_counts_are_read_only_for_whole_months_without_an_age_band(selection
     world = registry_world()
     report = build(world.coordinator_sco, "participant-flow", **selection)
     assert flow_counts.usable(report.filters) is usable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_enrolling_one_person_at_once_take_turns():
+    """Two connections each add an enrolment of the same person at the same time. The second
+    trigger waits for the first writer's lock on the person and then counts the person as having
+    three enrolments, not two: the counts still equal a rebuild."""
+    world = registry_world()
+    person = participant_create(forbund=world.sco, kon="man", birth_year=1985)
+    template = enrol(person, world.jonsbo, date(2024, 1, 8), end=date(2024, 3, 1), reason="arbete", after="a_kassa")
+    # An open copy of the template in another insats and start date, written in SQL on a connection of its own.
+    other = {"id", "start_date", "insats_id", "end_date", "exit_reason_id", "income_after_id", "income_after_extent"}
+    columns = ", ".join(f.column for f in Enrolment._meta.concrete_fields if f.column not in other | {"record_key"})
+    copy = (
+        f"INSERT INTO participants_enrolment ({columns}, start_date, insats_id) "  # noqa: S608 - column names
+        f"SELECT {columns}, %s, %s FROM participants_enrolment WHERE id = %s"
+    )
+    settings = connection.settings_dict
+    connect = lambda: psycopg.connect(  # noqa: E731
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"] or 5432
+    )
+    first, second = connect(), connect()
+    errors: list[str] = []
+
+    def slow_writer() -> None:
+        try:
+            with first.transaction():
+                first.execute(copy, [date(2024, 5, 6), world.backaberg.pk, template.pk])
+                time.sleep(0.6)  # the other writer's trigger waits for this commit
+        except psycopg.Error as exc:
+            errors.append(repr(exc))
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    time.sleep(0.2)
+    try:
+        with second.transaction():
+            second.execute(copy, [date(2024, 9, 2), world.jonsbo.pk, template.pk])
+    finally:
+        thread.join(timeout=30)
+        first.close()
+        second.close()
+
+    assert errors == []
+    assert RepeatEnrolment.objects.filter(participant_id=person.pk).count() == 3
+    assert_counts_equal_a_rebuild()
