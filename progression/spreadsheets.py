@@ -49,8 +49,8 @@ def csv_cell(value: Any, *, decimal_comma: bool = False) -> Any:
 
 def csv_row(values: Iterable[Any]) -> list[Any]:
     """csv_cell of every value, without decimal commas (analysis files): one pass, as fast as a
-    row of millions may need."""
-    return ["" if v is None else "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+    row of millions may need. None stays None: csv.writer writes it as an empty cell."""
+    return ["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 
 
 def xlsx_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[Any]:

@@ -99,6 +99,18 @@ def test_every_background_column_holds_its_own_value(world):
     assert antal and set(antal) == {"1"}  # one self-assessment
 
 
+def test_a_reading_is_dated_by_its_local_day(world):
+    """Half past midnight in Stockholm on 1 June is still 31 May in UTC: the file says June."""
+    _research(world, True)
+    AssessmentSession.objects.filter(enrolment=world.enrolment).update(
+        occurred_at=datetime(2025, 5, 31, 22, 30, tzinfo=UTC)
+    )
+
+    header, *rows = list(analysis.long_rows(world.filters, analysis.new_key(), AS_RECORDED))
+
+    assert rows and {row[header.index("matdatum")] for row in rows} == {"2025-06"}
+
+
 def test_two_exports_cannot_be_joined_unless_they_share_a_key(world):
     _research(world, True)
     first, second = analysis.new_key(), analysis.new_key()
