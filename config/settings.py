@@ -275,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "progression.tasks.progression_sweep",
         "schedule": 300.0,
     },
+    "compact-flow-counts": {
+        "task": "progression.tasks.flow_counts_compact",
+        "schedule": crontab(minute="*/10"),
+    },
     "rebuild-resume-stalled": {
         "task": "progression.tasks.rebuild_resume_stalled",
         "schedule": 300.0,

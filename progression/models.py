@@ -251,22 +251,9 @@ class EnrolmentMonth(models.Model):
     person_key_single = models.BigIntegerField()  # those people's record keys
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                # event first: each report reads the rows of its own events, for some insatser and months.
-                fields=[
-                    "event",
-                    "insats",
-                    "month",
-                    "kon",
-                    "is_anonymous",
-                    "exit_reason_id",
-                    "income_before_id",
-                    "income_after_id",
-                ],
-                name="one_enrolment_month_per_key",
-            )
-        ]
+        # Writers append rows (a key may have several until the compaction sums them); each report
+        # reads the rows of its own events, for some insatser and months.
+        indexes = [models.Index(fields=["event", "insats", "month"], name="enrolment_month_reading")]
 
     def __str__(self) -> str:
         return f"{self.insats_id} {self.month:%Y-%m} {self.event} {self.kon}: {self.n}"

@@ -74,10 +74,8 @@ def progression_swap(current: Callable[[], bool] = derived_tables.always) -> boo
 
 
 def summaries_all() -> int:
-    """The insats summaries and the enrolment counts the flow and income reports read."""
     insats_ids = list(Insats.objects.order_by("id").values_list("id", flat=True))
     InsatsSummary.objects.exclude(insats_id__in=insats_ids).delete()
-    flow_counts.flow_counts_rebuild()
     return scoring.insats_summaries_update(insats_ids=insats_ids)
 
 
@@ -137,6 +135,7 @@ def progression_rebuild_inline(
                 report(f"{PHASE_WORDS[phase]}: {number}/{len(chunks)}")
         previous = phase
     norms.tables_analyze(("progression_insatssummary",))
+    flow_counts.flow_counts_rebuild()
     RebuildJob.objects.filter(pk=job.pk, phase=RebuildPhase.SUMMARIES).update(
         phase=RebuildPhase.DONE, finished_at=timezone.now()
     )
@@ -332,12 +331,17 @@ def chunk_done(job_id: int, phase: str, low: int) -> None:
             norms.tables_analyze(("progression_insatssummary",))
             job.phase, job.finished_at = RebuildPhase.DONE, timezone.now()
             job.save(update_fields=["chunks_done", "progressed_at", "phase", "finished_at"])
-            return
-        # Claim the transition so that a duplicate completion cannot start it twice; should this
-        # process die before the next phase is published, rebuild_resume_stalled starts it.
-        job.phase, job.phase_published = following, False
-        job.save(update_fields=["chunks_done", "progressed_at", "phase", "phase_published"])
-    _start_phase(job_id, following)
+        else:
+            # Claim the transition so that a duplicate completion cannot start it twice; should this
+            # process die before the next phase is published, rebuild_resume_stalled starts it.
+            job.phase, job.phase_published = following, False
+            job.save(update_fields=["chunks_done", "progressed_at", "phase", "phase_published"])
+    if following == RebuildPhase.DONE:
+        # The enrolment counts last, in a short transaction of their own: their lock holds back
+        # enrolment writes (progression/flow_counts.py), not for the whole summaries phase.
+        flow_counts.flow_counts_rebuild()
+    else:
+        _start_phase(job_id, following)
 
 
 def rebuild_resume_stalled(*, stalled_after: timedelta = STALLED_AFTER) -> int:

@@ -1,8 +1,8 @@
-"""Celery tasks: thin wrappers over progression.scoring and progression.rebuild."""
+"""Celery tasks: thin wrappers over progression.scoring, progression.rebuild and progression.flow_counts."""
 
 from celery import shared_task
 
-from progression import rebuild, scoring
+from progression import flow_counts, rebuild, scoring
 
 
 @shared_task(acks_late=True, max_retries=5, default_retry_delay=30, time_limit=300, soft_time_limit=240)
@@ -45,6 +45,12 @@ def expire_exports() -> int:
     from progression.reports.jobs import export_jobs_expire
 
     return export_jobs_expire()
+
+
+@shared_task(time_limit=300)
+def flow_counts_compact() -> int:
+    """Every ten minutes: the enrolment counts' appended rows summed into one row per key."""
+    return flow_counts.flow_counts_compact()
 
 
 @shared_task(acks_late=True, time_limit=300)

@@ -134,7 +134,7 @@ def cell_aggregates(name: str, condition: Q, *, persons: bool = False) -> dict[s
     if persons:
         return {
             f"{name}_n": Count("participant_id", distinct=True, filter=condition),
-            f"{name}_key": Sum("participant__record_key", distinct=True, filter=condition),
+            f"{name}_key": disclosure.person_key_sum("participant_id", "participant__record_key", filter=condition),
         }
     return {f"{name}_n": Count("id", filter=condition), f"{name}_key": Sum("record_key", filter=condition)}
 
@@ -831,7 +831,7 @@ PROGRESSION_FIGURES_SQL = """
     SELECT i.code AS instrument__code, p.dimension_code, p.perspective,
            {counts},
            COUNT(DISTINCT e.participant_id) AS persons,
-           CAST(SUM(DISTINCT pp.record_key) AS BIGINT) AS key_persons,
+           {key_persons} AS key_persons,
            SUM(p.first_score) AS sum_first, SUM(p.first_score * p.first_score) AS sum_first_sq,
            SUM(p.latest_score) AS sum_latest, SUM(p.latest_score * p.latest_score) AS sum_latest_sq,
            SUM(p.change) AS sum_change, SUM(p.change * p.change) AS sum_change_sq,
@@ -915,6 +915,7 @@ def progression_figures(
         else "julianday(p.latest_on) - julianday(p.first_on)",
         stage_first=stage_first,
         stage_latest=stage_latest,
+        key_persons=disclosure.person_key_sum_sql("e.participant_id", "pp.record_key"),
     )
     params = [
         *first_on_params,
@@ -1328,9 +1329,9 @@ def improvement_trend(ctx: Context) -> dict[int, list[dict[str, int]]]:
         .values("enrolment__insats_id", "year")
         .annotate(
             n=Count(person, distinct=True),
-            n_key=Sum(key, distinct=True),
+            n_key=disclosure.person_key_sum(person, key),
             improved=Count(person, distinct=True, filter=improved),
-            improved_key=Sum(key, distinct=True, filter=improved),
+            improved_key=disclosure.person_key_sum(person, key, filter=improved),
         )
         .order_by("enrolment__insats_id", "year")
     )

@@ -21,6 +21,10 @@ for a förbund's data protection officer.
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import BigIntegerField, F, Q, Sum
+from django.db.models.functions import Cast
 
 from participants.models import RECORD_KEY_SPACE
 
@@ -32,6 +36,24 @@ COUNT_NOISE = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
 MINIMUM_FOR_MEANS = SMALLEST_PUBLISHED + 1
 # Amount noise: between these shares of one row's largest possible contribution, either sign.
 AMOUNT_NOISE = (0.2, 0.5)
+
+
+def person_key_sum(person: str, key: str, *, filter: Q | None = None) -> Any:  # noqa: A002 - Django's name
+    """An aggregate: the sum of the record keys of the distinct persons behind a cell. Not
+    Sum(key, distinct=True), which adds a key once however many people share it: each person's id
+    times the key space plus their key is unique to them, so its distinct sum less the ids' is exact."""
+    tagged = Sum(F(person) * RECORD_KEY_SPACE + F(key), distinct=True, filter=filter)
+    return Cast(tagged - Sum(person, distinct=True, filter=filter) * RECORD_KEY_SPACE, BigIntegerField())
+
+
+def person_key_sum_sql(person: str, key: str) -> str:
+    """person_key_sum in SQL, for the reports written in SQL."""
+    return (
+        f"CAST(SUM(DISTINCT {person} * {RECORD_KEY_SPACE} + {key}) - {RECORD_KEY_SPACE} * SUM(DISTINCT {person}) "
+        "AS BIGINT)"
+    )
+
+
 FOOTNOTE = (
     "Skyddade tal för extern spridning: varje antal kan avvika med upp till 2, antal 1–4 visas som 0 eller 5, "
     "och summor stämmer därför inte alltid med delarna. Belopp i kronor, år och poäng är också ändrade, och "
