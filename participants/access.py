@@ -26,12 +26,16 @@ The rules:
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from participants.models import (
@@ -115,6 +119,53 @@ def _memberships(user: AnyUser, roles: tuple[str, ...]) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, role__in=roles)
 
 
+# A membership as the questions answered in Python read it: (role, förbund id, insats id, får läsa
+# identitetsuppgifter); exactly one of the ids is set.
+HeldRow = tuple[str, int | None, int | None, bool]
+
+# While a request is answered (memberships_read_once, around every request): each user's memberships,
+# by user id, so that the two-factor check, the API's role check and an API key's fingerprint read
+# them once. Outside a request (tasks, commands, tests asking this module) every question reads the
+# database.
+_held_in_request: ContextVar[dict[int, tuple[HeldRow, ...]] | None] = ContextVar("held_in_request", default=None)
+
+
+@contextmanager
+def memberships_read_once() -> Iterator[None]:
+    """Read each user's memberships at most once inside the block (one request)."""
+    token = _held_in_request.set({})
+    try:
+        yield
+    finally:
+        _held_in_request.reset(token)
+
+
+def memberships_changed() -> None:
+    """Forget the memberships read in this request: the services that change one call it."""
+    held = _held_in_request.get()
+    if held is not None:
+        held.clear()
+
+
+def _held(user: AnyUser) -> tuple[HeldRow, ...]:
+    """The user's memberships (none when signed out); read once per request (memberships_read_once)."""
+    if not user.is_authenticated:
+        return ()
+    held = _held_in_request.get()
+    if held is not None and user.pk in held:
+        return held[user.pk]
+    # From the primary even inside replica_read: access is never decided on a lagging copy.
+    memberships = Membership.objects.using(DEFAULT_DB_ALIAS).filter(user=user)
+    rows = tuple(memberships.values_list("role", "forbund_id", "insats_id", "can_read_identity"))
+    if held is not None:
+        held[user.pk] = rows
+    return rows
+
+
+def _holds_role(user: AnyUser, roles: tuple[str, ...]) -> bool:
+    return any(row[0] in roles for row in _held(user))
+
+
 # --- Roles and where they reach ---------------------------------------------------------------
 
 
@@ -176,7 +227,7 @@ def mentor_candidates(insats: Insats) -> QuerySet:
 
 def has_any_role(user: AnyUser) -> bool:
     """Holds at least one role somewhere (the API's entry condition)."""
-    return _is_superuser(user) or _memberships(user, ALL_ROLES).exists()
+    return _is_superuser(user) or _holds_role(user, ALL_ROLES)
 
 
 def may_open(user: AnyUser, page: Page) -> bool:
@@ -206,13 +257,13 @@ def landing_page(user: AnyUser) -> str | None:
 
 def requires_two_factor(user: AnyUser) -> bool:
     """Coordinators, admins and superusers log in with a TOTP code as well."""
-    return _is_superuser(user) or _memberships(user, TWO_FACTOR_ROLES).exists()
+    return _is_superuser(user) or _holds_role(user, TWO_FACTOR_ROLES)
 
 
 def roles_fingerprint(user: User) -> str:
     """A digest of everything the user's roles allow; it changes whenever a membership does. An API
     key made under one fingerprint stops working under another."""
-    rows = Membership.objects.filter(user=user).values_list("role", "forbund_id", "insats_id", "can_read_identity")
+    rows = _held(user)
     text = f"superuser={bool(getattr(user, 'is_superuser', False))};" + ";".join(sorted(map(str, rows)))
     return hashlib.sha256(text.encode()).hexdigest()
 

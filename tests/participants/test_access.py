@@ -15,6 +15,7 @@ from participants.services import (
     enrolment_create,
     enrolment_of_existing,
     identity_read,
+    membership_delete,
     participant_lookup,
     participant_register,
 )
@@ -84,6 +85,21 @@ def test_roles_in_different_forbund_never_combine(world):
             channel="verbal",
             text_version="test-1",
         )
+
+
+def test_a_request_reads_a_users_memberships_once_and_again_after_one_changes(world, django_assert_num_queries):
+    coordinator = world.coordinator_sco
+    with access.memberships_read_once():
+        with django_assert_num_queries(1):
+            assert access.requires_two_factor(coordinator) and access.has_any_role(coordinator)
+            fingerprint = access.roles_fingerprint(coordinator)
+        membership_delete(by=world.admin_sco, membership=Membership.objects.get(user=coordinator))
+        assert not access.has_any_role(coordinator) and not access.requires_two_factor(coordinator)
+        assert access.roles_fingerprint(coordinator) != fingerprint
+    MembershipFactory(user=coordinator, role=Role.COORDINATOR, forbund=world.sco)
+    with django_assert_num_queries(2):  # outside a request every question reads the database
+        assert access.has_any_role(coordinator) and access.requires_two_factor(coordinator)
+    assert access.roles_fingerprint(coordinator) == fingerprint
 
 
 def test_pages_open_by_role_and_forbund_wide_pages_need_a_forbund_membership(world):
