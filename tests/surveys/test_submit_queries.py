@@ -28,9 +28,10 @@ from tests.surveys.factories import (
 pytestmark = pytest.mark.django_db
 
 # The API key with its user, the user's memberships (read once per request: the key's roles
-# fingerprint and HasAnyRole share them), the enrolment with scope, consent and version id, the UUID
-# lookup. The fingerprint is one query more than DRF's plaintext Token cost: a key must stop working
-# when its user's roles change, so every request compares them (participants/api_keys.py).
+# fingerprint, HasAnyRole and the write check of the enrolment share them), the enrolment with its
+# place, consent and version id, the UUID lookup. The fingerprint is one query more than DRF's
+# plaintext Token cost: a key must stop working when its user's roles change, so every request
+# compares them (participants/api_keys.py).
 # The test runs inside a transaction, so _store's atomic block adds SAVEPOINT and RELEASE.
 NEW_SUBMISSION_QUERIES = 4 + 2 + 2  # … + session INSERT + answers INSERT
 RESUBMISSION_QUERIES = 4 + 1  # … + the stored answers
