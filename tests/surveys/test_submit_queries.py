@@ -29,12 +29,13 @@ pytestmark = pytest.mark.django_db
 
 # The API key with its user, the user's memberships (read once per request: the key's roles
 # fingerprint, HasAnyRole and the write check of the enrolment share them), the enrolment with its
-# place, consent and version id, the UUID lookup. The fingerprint is one query more than DRF's
-# plaintext Token cost: a key must stop working when its user's roles change, so every request
-# compares them (participants/api_keys.py).
-# The test runs inside a transaction, so _store's atomic block adds SAVEPOINT and RELEASE.
-NEW_SUBMISSION_QUERIES = 4 + 2 + 2  # … + session INSERT + answers INSERT
-RESUBMISSION_QUERIES = 4 + 1  # … + the stored answers
+# place, consent and version id. The fingerprint is one query more than DRF's plaintext Token cost: a
+# key must stop working when its user's roles change, so every request compares them
+# (participants/api_keys.py). The test runs inside a transaction, so the atomic block around the
+# INSERTs adds SAVEPOINT and RELEASE. A new UUID is inserted without a look-up first (ON CONFLICT DO
+# NOTHING); a known one is read after that INSERT stored nothing.
+NEW_SUBMISSION_QUERIES = 3 + 2 + 2  # … + session INSERT + answers INSERT
+RESUBMISSION_QUERIES = 3 + 2 + 1 + 2  # … + the INSERT that stores nothing + the stored session and its answers
 
 
 @pytest.fixture
