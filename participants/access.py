@@ -26,13 +26,18 @@ The rules:
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from participants.models import (
     ConsentPurpose,
@@ -115,6 +120,53 @@ def _memberships(user: AnyUser, roles: tuple[str, ...]) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, role__in=roles)
 
 
+# A membership as the questions answered in Python read it: (role, förbund id, insats id, får läsa
+# identitetsuppgifter); exactly one of the ids is set.
+HeldRow = tuple[str, int | None, int | None, bool]
+
+# While a request is answered (memberships_read_once, around every request): each user's memberships,
+# by user id, so that the two-factor check, the API's role check, an API key's fingerprint and the
+# write check of one enrolment read them once. Outside a request (tasks, commands, tests asking this
+# module) every question reads the database.
+_held_in_request: ContextVar[dict[int, tuple[HeldRow, ...]] | None] = ContextVar("held_in_request", default=None)
+
+
+@contextmanager
+def memberships_read_once() -> Iterator[None]:
+    """Read each user's memberships at most once inside the block (one request)."""
+    token = _held_in_request.set({})
+    try:
+        yield
+    finally:
+        _held_in_request.reset(token)
+
+
+def memberships_changed() -> None:
+    """Forget the memberships read in this request: the services that change one call it."""
+    held = _held_in_request.get()
+    if held is not None:
+        held.clear()
+
+
+def _held(user: AnyUser) -> tuple[HeldRow, ...]:
+    """The user's memberships (none when signed out); read once per request (memberships_read_once)."""
+    if not user.is_authenticated:
+        return ()
+    held = _held_in_request.get()
+    if held is not None and user.pk in held:
+        return held[user.pk]
+    # From the primary even inside replica_read: access is never decided on a lagging copy.
+    memberships = Membership.objects.using(DEFAULT_DB_ALIAS).filter(user=user)
+    rows = tuple(memberships.values_list("role", "forbund_id", "insats_id", "can_read_identity"))
+    if held is not None:
+        held[user.pk] = rows
+    return rows
+
+
+def _holds_role(user: AnyUser, roles: tuple[str, ...]) -> bool:
+    return any(row[0] in roles for row in _held(user))
+
+
 # --- Roles and where they reach ---------------------------------------------------------------
 
 
@@ -176,7 +228,7 @@ def mentor_candidates(insats: Insats) -> QuerySet:
 
 def has_any_role(user: AnyUser) -> bool:
     """Holds at least one role somewhere (the API's entry condition)."""
-    return _is_superuser(user) or _memberships(user, ALL_ROLES).exists()
+    return _is_superuser(user) or _holds_role(user, ALL_ROLES)
 
 
 def may_open(user: AnyUser, page: Page) -> bool:
@@ -206,13 +258,13 @@ def landing_page(user: AnyUser) -> str | None:
 
 def requires_two_factor(user: AnyUser) -> bool:
     """Coordinators, admins and superusers log in with a TOTP code as well."""
-    return _is_superuser(user) or _memberships(user, TWO_FACTOR_ROLES).exists()
+    return _is_superuser(user) or _holds_role(user, TWO_FACTOR_ROLES)
 
 
 def roles_fingerprint(user: User) -> str:
     """A digest of everything the user's roles allow; it changes whenever a membership does. An API
     key made under one fingerprint stops working under another."""
-    rows = Membership.objects.filter(user=user).values_list("role", "forbund_id", "insats_id", "can_read_identity")
+    rows = _held(user)
     text = f"superuser={bool(getattr(user, 'is_superuser', False))};" + ";".join(sorted(map(str, rows)))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -220,10 +272,72 @@ def roles_fingerprint(user: User) -> str:
 # --- Relationships: enrolments, participants, identity ----------------------------------------
 
 
+@dataclass(frozen=True)
+class _Grant:
+    """A membership with one of the roles that covers an enrolment's insats (on the insats or on its
+    förbund) reaches the enrolment; with `ends_at_felregistrering` only until it is closed as one."""
+
+    roles: tuple[str, ...]
+    ends_at_felregistrering: bool
+
+
+# A mentor relates to the person through an enrolment in an insats where they are mentor now.
+MENTOR_RELATIONSHIP = _Grant((Role.MENTOR,), ends_at_felregistrering=True)
+# Who changes an enrolment and records its readings and goals. enrolments_writable_by asks it of many
+# enrolments in SQL, enrolment_writable_by of one in Python; both read these grants, nothing else.
+WRITE_GRANTS = (MENTOR_RELATIONSHIP, _Grant((Role.ADMIN,), ends_at_felregistrering=False))
+
+
+def _grant_q(user: AnyUser, grant: _Grant) -> Q:
+    reached = Q(insats__in=insatser_where(user, grant.roles))
+    return reached & NOT_FELREGISTRERING if grant.ends_at_felregistrering else reached
+
+
 def _in_mentor_relationship(user: AnyUser) -> Q:
     """Enrolments through which a mentor relates to the person: in an insats where they are mentor
     now, not a felregistrering."""
-    return Q(insats__in=insatser_where(user, (Role.MENTOR,))) & NOT_FELREGISTRERING
+    return _grant_q(user, MENTOR_RELATIONSHIP)
+
+
+@dataclass(frozen=True)
+class EnrolmentPlace:
+    """Where an enrolment is, as the access rules see it: its insats and förbund, and whether it was
+    closed as a felregistrering (the Python form of NOT_FELREGISTRERING)."""
+
+    insats_id: int
+    forbund_id: int
+    felregistrering: bool
+
+    @classmethod
+    def of(cls, enrolment: Enrolment) -> "EnrolmentPlace":
+        """The place of an enrolment read with ENROLMENT_PLACE's annotations."""
+        annotated: Any = enrolment
+        return cls(enrolment.insats_id, annotated.place_forbund_id, bool(annotated.place_felregistrering))
+
+
+# Annotations that read an enrolment's place along with it (EnrolmentPlace.of); the felregistrering
+# flag is NULL without an exit reason.
+ENROLMENT_PLACE = {
+    "place_forbund_id": F("insats__forbund_id"),
+    "place_felregistrering": F("exit_reason__excluded_from_reports"),
+}
+
+
+def enrolment_place(enrolment_id: int) -> EnrolmentPlace | None:
+    """The place of one enrolment by id (None if there is none), in one query."""
+    enrolment = Enrolment.objects.annotate(**ENROLMENT_PLACE).filter(pk=enrolment_id).first()
+    return EnrolmentPlace.of(enrolment) if enrolment else None
+
+
+def _grant_holds(held: tuple[HeldRow, ...], grant: _Grant, place: EnrolmentPlace) -> bool:
+    """_grant_q for one enrolment, given the user's memberships; a membership covers the enrolment
+    as insatser_where says: on its insats or on its förbund."""
+    if grant.ends_at_felregistrering and place.felregistrering:
+        return False
+    return any(
+        role in grant.roles and (insats_id == place.insats_id or forbund_id == place.forbund_id)
+        for role, forbund_id, insats_id, _ in held
+    )
 
 
 def _sharing_consented() -> QuerySet[Participant]:
@@ -254,7 +368,21 @@ def enrolments_writable_by(user: AnyUser) -> QuerySet[Enrolment]:
         return Enrolment.objects.none()
     if user.is_superuser:
         return Enrolment.objects.all()
-    return Enrolment.objects.filter(_in_mentor_relationship(user) | Q(insats__in=insatser_where(user, (Role.ADMIN,))))
+    reached = Q()
+    for grant in WRITE_GRANTS:
+        reached |= _grant_q(user, grant)
+    return Enrolment.objects.filter(reached)
+
+
+def enrolment_writable_by(user: AnyUser, place: EnrolmentPlace) -> bool:
+    """enrolments_writable_by for one enrolment (its place read with it): the same grants, checked
+    against the user's memberships (read once per request) instead of composing nested querysets."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    held = _held(user)
+    return any(_grant_holds(held, grant, place) for grant in WRITE_GRANTS)
 
 
 def participants_readable_by(user: AnyUser) -> QuerySet[Participant]:

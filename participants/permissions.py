@@ -31,6 +31,18 @@ def page_access(page: Page) -> Callable[[Callable[..., HttpResponseBase]], Calla
     return decorator
 
 
+class MembershipsPerRequestMiddleware:
+    """Each user's memberships are read at most once while a request is answered (the two-factor
+    check, the API's role check and the access checks after them share them)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        with access.memberships_read_once():
+            return self.get_response(request)
+
+
 class HasAnyRole(BasePermission):
     """API permission: the user holds at least one Stegvis role; objects are scoped by selectors."""
 

@@ -998,6 +998,7 @@ def membership_save(*, by: User, membership: Membership) -> Membership:
             refused,
         )
     membership.save()
+    access.memberships_changed()
     what = (
         f"{_membership_text(previous)} → {_membership_text(membership)}" if previous else _membership_text(membership)
     )
@@ -1018,6 +1019,7 @@ def membership_delete(*, by: User, membership: Membership) -> None:
     access.require(access.can_assign_role(by, membership.user, forbund_id), "Du kan inte ta bort den här behörigheten.")
     text = _membership_text(membership)
     membership.delete()
+    access.memberships_changed()
     access_event_log(
         user=by,
         participant=None,

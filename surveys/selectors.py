@@ -247,27 +247,29 @@ class ReadingChecks(TypedDict):
 def enrolment_for_reading(
     *, user: AnyUser, enrolment_id: int, instrument_code: str, version_number: int | None = None
 ) -> "WithAnnotations[Enrolment, ReadingChecks] | None":
-    """An enrolment the user may record readings for (access.enrolments_writable_by),
-    with its participant and what a submission checks, in one query: `progression_consent` (the
-    participant's consent in force to progression measurement) and `reading_version_id` (the given
-    version of the instrument, else its latest published one; None if there is none)."""
+    """An enrolment the user may record readings for (access.enrolment_writable_by, which reads the
+    user's memberships), with its participant and what a submission checks, in one query:
+    `progression_consent` (the participant's consent in force to progression measurement) and
+    `reading_version_id` (the given version of the instrument, else its latest published one; None
+    if there is none)."""
     versions = InstrumentVersion.objects.filter(instrument__code=instrument_code)
     if version_number is None:
         versions = versions.filter(status=VersionStatus.PUBLISHED).order_by("-number")
     else:
         versions = versions.filter(number=version_number)
     enrolments = (
-        access.enrolments_writable_by(user)
-        .select_related("participant")
+        Enrolment.objects.select_related("participant")
+        .annotate(**access.ENROLMENT_PLACE)
         .annotate(
             progression_consent=consent_granted_subquery(purpose=ConsentPurpose.PROGRESSION),
             reading_version_id=Subquery(versions.values("pk")[:1]),
         )
     )
     try:
-        return enrolments.get(pk=enrolment_id)
+        enrolment = enrolments.get(pk=enrolment_id)
     except Enrolment.DoesNotExist:
         return None
+    return enrolment if access.enrolment_writable_by(user, access.EnrolmentPlace.of(enrolment)) else None
 
 
 def session_list_for_enrolment(*, enrolment: Enrolment, include_withdrawn: bool = False) -> QuerySet[AssessmentSession]:

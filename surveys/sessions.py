@@ -13,7 +13,7 @@ from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -98,34 +98,42 @@ def session_submit(
     The session returned holds the given enrolment and version objects.
     """
     client_uuid = uuid.UUID(str(client_uuid))
-    existing = _stored_reading(client_uuid=client_uuid, enrolment=enrolment, version=version, perspective=perspective)
-    if existing and existing.status != SessionStatus.DRAFT:
-        return existing, False
+    stored = partial(
+        _stored_reading, client_uuid=client_uuid, enrolment=enrolment, version=version, perspective=perspective
+    )
     errors = _session_errors(enrolment=enrolment, version=version, perspective=perspective, language=language)
     errors.update(_answer_errors(version=version, perspective=perspective, answers=answers, draft=draft))
     if errors:
+        # A resend is answered with what is stored, whatever it holds now; only a draft is checked.
+        existing = stored()
+        if existing and existing.status != SessionStatus.DRAFT:
+            return existing, False
         raise ValidationError(errors)
-    try:
-        session = _store(
-            existing=existing,
-            client_uuid=client_uuid,
-            enrolment=enrolment,
-            version=version,
-            perspective=perspective,
-            answers=validated_values(answers),
-            recorded_by=recorded_by,
-            language=language,
-            occurred_at=occurred_at or timezone.now(),
-            draft=draft,
-        )
-    except IntegrityError:
-        # The same UUID arrived twice at the same moment: the other request stored it.
-        stored = _stored_reading(client_uuid=client_uuid, enrolment=enrolment, version=version, perspective=perspective)
-        if stored is None:
-            raise
-        return stored, False
-    session.enrolment, session.version = enrolment, version
-    return session, existing is None
+    now = timezone.now()
+    values = validated_values(answers)
+    status = SessionStatus.DRAFT if draft else SessionStatus.SUBMITTED
+    session = AssessmentSession(
+        enrolment=enrolment,
+        version=version,
+        perspective=perspective,
+        language=language,
+        client_uuid=client_uuid,
+        status=status,
+        occurred_at=occurred_at or now,
+        recorded_by=recorded_by,
+        submitted_at=None if draft else now,
+    )
+    # A new UUID is inserted without looking it up first; a known one (a resend, the same reading
+    # arriving twice at once, a draft being completed) stores nothing there and is read after.
+    if _store_new(session=session, version=version, answers=values):
+        return session, True
+    existing = stored()
+    if existing is None:  # stored and deleted again in between: nothing to resend to
+        raise IntegrityError(f"The reading {client_uuid} was deleted while it was being stored.")
+    if existing.status == SessionStatus.DRAFT:
+        existing = _complete_draft(stored_draft=existing, completed=session, version=version, answers=values)
+        existing.enrolment, existing.version = enrolment, version
+    return existing, False
 
 
 def _stored_reading(
@@ -141,52 +149,69 @@ def _stored_reading(
     return existing
 
 
-@transaction.atomic
-def _store(
-    *,
-    existing: AssessmentSession | None,
-    client_uuid: uuid.UUID,
-    enrolment: Enrolment,
-    version: InstrumentVersion,
-    perspective: str,
-    answers: Mapping[str, int | None],
-    recorded_by: User | None,
-    language: str,
-    occurred_at: datetime,
-    draft: bool,
-    supersedes: AssessmentSession | None = None,
-) -> AssessmentSession:
-    now = timezone.now()
-    status = SessionStatus.DRAFT if draft else SessionStatus.SUBMITTED
-    if existing is not None:
-        session = AssessmentSession.objects.select_for_update().get(pk=existing.pk)
-        if session.status != SessionStatus.DRAFT:
-            return session
-        session.answers.all().delete()
-        session.status, session.occurred_at, session.language = status, occurred_at, language
-        session.submitted_at = None if draft else now
-        session.save(update_fields=["status", "occurred_at", "language", "submitted_at", "updated_at"])
-    else:
-        session = AssessmentSession.objects.create(
-            enrolment=enrolment,
-            version=version,
-            perspective=perspective,
-            language=language,
-            client_uuid=client_uuid,
-            status=status,
-            occurred_at=occurred_at,
-            recorded_by=recorded_by,
-            supersedes=supersedes,
-            submitted_at=None if draft else now,
+def _insert_unless_stored(session: AssessmentSession) -> bool:
+    """INSERT … ON CONFLICT (client_uuid) DO NOTHING RETURNING id: the session is stored (and has
+    its id) unless its UUID is stored already, which one statement answers without a look-up before."""
+    meta = AssessmentSession._meta
+    fields = [field for field in meta.local_concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(session, add=True), connection) for field in fields]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.get_field('client_uuid').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}",
+            values,
         )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    session.pk = row[0]
+    session._state.adding, session._state.db = False, connection.alias
+    return True
+
+
+@transaction.atomic
+def _store_new(*, session: AssessmentSession, version: InstrumentVersion, answers: Mapping[str, int | None]) -> bool:
+    """Insert a new session with its answers; False, storing nothing, when its UUID is stored already."""
+    if not _insert_unless_stored(session):
+        return False
+    _store_answers(session=session, version=version, answers=answers)
+    return True
+
+
+@transaction.atomic
+def _complete_draft(
+    *,
+    stored_draft: AssessmentSession,
+    completed: AssessmentSession,
+    version: InstrumentVersion,
+    answers: Mapping[str, int | None],
+) -> AssessmentSession:
+    """Give a stored draft the status, time, language and answers of `completed` (a draft again, or
+    submitted); a draft completed meanwhile by another request stays as that one left it."""
+    session = AssessmentSession.objects.select_for_update().get(pk=stored_draft.pk)
+    if session.status != SessionStatus.DRAFT:
+        return session
+    session.answers.all().delete()
+    session.status, session.occurred_at, session.language = completed.status, completed.occurred_at, completed.language
+    session.submitted_at = completed.submitted_at
+    session.save(update_fields=["status", "occurred_at", "language", "submitted_at", "updated_at"])
+    _store_answers(session=session, version=version, answers=answers)
+    return session
+
+
+def _store_answers(
+    *, session: AssessmentSession, version: InstrumentVersion, answers: Mapping[str, int | None]
+) -> None:
+    """The answers of a session just stored, and (once it is submitted) its handlers after the commit."""
     items = instrument_version_items(version=version)  # the ones the answers were validated against
     Answer.objects.bulk_create(
         [Answer(session=session, item=items[code], value=value) for code, value in answers.items()]
     )
-    if not draft:
+    if session.status != SessionStatus.DRAFT:
         for handler in hooks.SESSION_SUBMITTED_HANDLERS:
             transaction.on_commit(partial(handler, session.pk))
-    return session
 
 
 def session_correct(
@@ -208,19 +233,22 @@ def session_correct(
             raise ValidationError({"session": "Bedömningen har redan rättats."})
         original.status = SessionStatus.SUPERSEDED
         original.save(update_fields=["status", "updated_at"])
-        return _store(
-            existing=None,
-            client_uuid=uuid.uuid4(),
+        correction = AssessmentSession(
             enrolment=original.enrolment,
             version=original.version,
             perspective=original.perspective,
-            answers=validated_values(answers),
-            recorded_by=corrected_by,
             language=original.language,
+            client_uuid=uuid.uuid4(),
+            status=SessionStatus.SUBMITTED,
             occurred_at=original.occurred_at,
-            draft=False,
+            recorded_by=corrected_by,
             supersedes=original,
+            submitted_at=timezone.now(),
         )
+        if not _store_new(session=correction, version=original.version, answers=validated_values(answers)):
+            # A fresh random UUID stored already: never seen, but never passed over either.
+            raise IntegrityError(f"The new reading's id {correction.client_uuid} is stored already.")
+        return correction
 
 
 def _token_hash(token: str) -> str:

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from participants.services import (
     enrolment_create,
     enrolment_of_existing,
     identity_read,
+    membership_delete,
     participant_lookup,
     participant_register,
 )
@@ -25,6 +27,7 @@ from tests.factories import (
     UserFactory,
     exit_reason,
     income_source,
+    operator,
     register_identified,
     registry_world,
     synthetic_personnummer,
@@ -84,6 +87,71 @@ def test_roles_in_different_forbund_never_combine(world):
             channel="verbal",
             text_version="test-1",
         )
+
+
+def test_one_enrolment_is_writable_exactly_when_it_is_among_the_users_writable_enrolments(world):
+    """access.enrolment_writable_by (one enrolment, in Python) and enrolments_writable_by (SQL) read
+    the same grants: they agree for every role and scope, on open, closed, felregistrerade enrolments
+    and enrolments in another förbund."""
+    felregistrering, avslutad = exit_reason("felregistrering"), exit_reason("arbete")
+    enrolments = {
+        "backaberg open": world.backaberg_enrolment,
+        "jonsbo felregistrering": EnrolmentFactory(
+            insats=world.jonsbo, end_date=date(2026, 4, 1), exit_reason=felregistrering
+        ),
+        "jonsbo avslutad": EnrolmentFactory(insats=world.jonsbo, end_date=date(2026, 4, 1), exit_reason=avslutad),
+        "natursteget open": EnrolmentFactory(insats=world.natursteget),
+        "natursteget felregistrering": EnrolmentFactory(
+            insats=world.natursteget, end_date=date(2026, 4, 1), exit_reason=felregistrering
+        ),
+    }
+    # Mentor in all of svo; coordinator in sco, admin in one of its insatser.
+    mixed = user_with_role(Role.MENTOR, forbund=world.svo)
+    MembershipFactory(user=mixed, role=Role.COORDINATOR, forbund=world.sco)
+    MembershipFactory(user=mixed, role=Role.ADMIN, insats=world.jonsbo)
+    users = {
+        "mentor jonsbo": world.mentor_jonsbo,
+        "mentor backaberg": world.mentor_backaberg,
+        "mentor natursteget": world.mentor_natursteget,
+        "coordinator sco": world.coordinator_sco,
+        "admin sco": world.admin_sco,
+        "admin jonsbo": user_with_role(Role.ADMIN, insats=world.jonsbo),
+        "mentor in all of sco": user_with_role(Role.MENTOR, forbund=world.sco),
+        "mixed": mixed,
+        "no role": UserFactory(),
+        "superuser": operator(),
+        "anonymous": AnonymousUser(),
+    }
+    writable = {}
+    for user_name, user in users.items():
+        for enrolment_name, enrolment in enrolments.items():
+            one = access.enrolment_writable_by(user, access.enrolment_place(enrolment.pk))
+            many = access.enrolments_writable_by(user).filter(pk=enrolment.pk).exists()
+            assert one == many, (user_name, enrolment_name, one, many)
+            writable[user_name, enrolment_name] = one
+    assert writable["mentor jonsbo", "jonsbo avslutad"] and not writable["mentor jonsbo", "jonsbo felregistrering"]
+    assert writable["admin jonsbo", "jonsbo felregistrering"] and not writable["admin jonsbo", "backaberg open"]
+    assert writable["mentor in all of sco", "backaberg open"] and not writable["coordinator sco", "backaberg open"]
+    assert writable["mixed", "natursteget open"] and writable["mixed", "jonsbo felregistrering"]
+    assert not writable["mixed", "backaberg open"] and not writable["mixed", "natursteget felregistrering"]
+    assert all(writable["superuser", name] for name in enrolments)
+    assert not any(writable[name, enrolment] for name in ("no role", "anonymous") for enrolment in enrolments)
+    assert access.enrolment_place(max(e.pk for e in enrolments.values()) + 1) is None
+
+
+def test_a_request_reads_a_users_memberships_once_and_again_after_one_changes(world, django_assert_num_queries):
+    coordinator = world.coordinator_sco
+    with access.memberships_read_once():
+        with django_assert_num_queries(1):
+            assert access.requires_two_factor(coordinator) and access.has_any_role(coordinator)
+            fingerprint = access.roles_fingerprint(coordinator)
+        membership_delete(by=world.admin_sco, membership=Membership.objects.get(user=coordinator))
+        assert not access.has_any_role(coordinator) and not access.requires_two_factor(coordinator)
+        assert access.roles_fingerprint(coordinator) != fingerprint
+    MembershipFactory(user=coordinator, role=Role.COORDINATOR, forbund=world.sco)
+    with django_assert_num_queries(2):  # outside a request every question reads the database
+        assert access.has_any_role(coordinator) and access.requires_two_factor(coordinator)
+    assert access.roles_fingerprint(coordinator) == fingerprint
 
 
 def test_pages_open_by_role_and_forbund_wide_pages_need_a_forbund_membership(world):

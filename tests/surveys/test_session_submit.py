@@ -200,6 +200,20 @@ def test_a_client_uuid_of_another_participants_session_is_refused(world, version
     assert stored_readings() == before
 
 
+def test_a_resend_after_the_enrolment_was_closed_returns_the_stored_reading(world, version):
+    """A new reading is checked before it is inserted; a resend is answered with what is stored even
+    when the reading would be refused now, as before the INSERT stopped looking the UUID up first."""
+    client_uuid = uuid.uuid4()
+    first, _ = _submit(world, version, _self(version), client_uuid=client_uuid)
+    _close(world.enrolment)
+
+    again, created = _submit(world, version, _self(version), client_uuid=client_uuid)
+
+    assert (again.pk, created) == (first.pk, False)
+    assert stored_readings() == (1, len(_self(version)))
+    assert list(_refused(world, version, _self(version))) == ["enrolment"]  # a new UUID is refused
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_same_client_uuid_from_five_threads_at_once_stores_one_session():
     version = shipped_version()
