@@ -37,7 +37,6 @@ from typing import Any
 from django.db import connection
 
 from config.replica import reading_connection
-from progression.reports.disclosure import person_key_sum_sql
 from progression.reports.filters import ReportFilter
 
 CUBE = "progression_enrolmentmonth"
@@ -254,35 +253,31 @@ def usable(filters: ReportFilter) -> bool:
     )
 
 
-def _net(column: str, event: str, anonymous: bool, months: str = "") -> str:
-    """The sum of a cube column over the rows of an event (and months), identified or anonymous."""
-    condition = f"event = '{event}' AND {'' if anonymous else 'NOT '}is_anonymous{months}"
-    return f"coalesce(sum({column}) FILTER (WHERE {condition}), 0)"
-
-
-def _open_from(column: str, anonymous: bool = False) -> str:
-    """Enrolments open some day of the period: started by its last month, less those ended before its first."""
-    return f"{_net(column, 'start', anonymous)} - {_net(column, 'end', anonymous, ' AND month < %(first)s')}"
-
-
-# Each line of the participant flow as sums over the months up to the period's last: (count, key sum).
-FLOW_LINES = {
-    "registrations": (_open_from("n"), _open_from("key_sum")),
-    "anonymous": (_open_from("n", anonymous=True), _open_from("key_sum", anonymous=True)),
-    "started": (
-        _net("n", "start", False, " AND month >= %(first)s"),
-        _net("key_sum", "start", False, " AND month >= %(first)s"),
-    ),
-    "ended": (
-        _net("n", "end", False, " AND month >= %(first)s"),
-        _net("key_sum", "end", False, " AND month >= %(first)s"),
-    ),
-    "active_at_end": (
-        f"{_net('n', 'start', False)} - {_net('n', 'end', False)}",
-        f"{_net('key_sum', 'start', False)} - {_net('key_sum', 'end', False)}",
-    ),
-    "single_persons": (_open_from("n_single"), _open_from("person_key_single")),
+# Each line of the participant flow from the cube's sums up to the period's last month, per
+# (event, anonymous, in the period or before it): the parts added and the parts taken away.
+Part = tuple[str, bool, bool | None]  # (event, anonymous, in the period; None: either)
+FLOW_LINES: dict[str, tuple[list[Part], list[Part]]] = {
+    # open some day of the period: started by its last month, less those ended before its first
+    "registrations": ([("start", False, None)], [("end", False, False)]),
+    "anonymous": ([("start", True, None)], [("end", True, False)]),
+    "started": ([("start", False, True)], []),
+    "ended": ([("end", False, True)], []),
+    "active_at_end": ([("start", False, None)], [("end", False, None)]),
 }
+
+
+def _line(sums: dict[tuple[str, bool, bool], list[int]], line: str, column: int) -> int:
+    added, taken = FLOW_LINES[line]
+
+    def total(parts: list[Part]) -> int:
+        return sum(
+            values[column]
+            for (event, anonymous, in_period), values in sums.items()
+            for want_event, want_anonymous, want_in_period in parts
+            if (event, anonymous) == (want_event, want_anonymous) and want_in_period in (None, in_period)
+        )
+
+    return total(added) - total(taken)
 
 
 def _selection(filters: ReportFilter, insats_ids: list[int]) -> tuple[str, dict[str, Any]]:
@@ -300,36 +295,42 @@ def _selection(filters: ReportFilter, insats_ids: list[int]) -> tuple[str, dict[
 def flow_groups(filters: ReportFilter, insats_ids: list[int]) -> list[dict[str, Any]]:
     """The participant flow's lines per kön, as the row path's grouped query gives them:
     {"participant__kon", "<line>_n", "<line>_key", …, "unique_persons_n", "unique_persons_key"}.
-    One statement: the monthly sums, and the people with more than one enrolment counted distinctly."""
+    One statement: the cube's sums per kön, event, anonymity and whether in the period or before,
+    and the people with more than one enrolment open in the period, each counted once."""
     where, params = _selection(filters, insats_ids)
-    columns = [f"{line}_{part}" for line in FLOW_LINES for part in ("n", "key")]
-    sums = ", ".join(f"{count} AS {line}_n, {key} AS {line}_key" for line, (count, key) in FLOW_LINES.items())
     with reading_connection().cursor() as cursor:
         cursor.execute(
-            f"""WITH months AS (
-                SELECT kon, {sums} FROM {CUBE}
-                WHERE {where} AND month <= %(last)s AND event IN ('start', 'end') GROUP BY kon
-            ),
-            repeated AS (
-                SELECT kon, count(DISTINCT participant_id) AS n,
-                       {person_key_sum_sql("participant_id", "person_key")} AS key
-                FROM {REPEAT}
+            f"""SELECT kon, event, is_anonymous, month >= %(first)s, sum(n), sum(key_sum), sum(n_single),
+                       sum(person_key_single)
+            FROM {CUBE} WHERE {where} AND event IN ('start', 'end') AND month <= %(last)s GROUP BY 1, 2, 3, 4
+            UNION ALL
+            SELECT kon, 'repeat', false, true, count(*), sum(person_key), 0, 0 FROM (
+                SELECT DISTINCT participant_id, kon, person_key FROM {REPEAT}
                 WHERE {where} AND NOT is_anonymous AND start_date <= %(date_to)s
-                AND (end_date IS NULL OR end_date >= %(date_from)s) GROUP BY kon
-            )
-            SELECT coalesce(m.kon, r.kon), {", ".join(f"coalesce(m.{c}, 0)" for c in columns)},
-                   coalesce(r.n, 0), coalesce(r.key, 0)
-            FROM months m FULL JOIN repeated r ON r.kon = m.kon ORDER BY 1""",
+                AND (end_date IS NULL OR end_date >= %(date_from)s)
+            ) people GROUP BY kon""",
             params,
         )
         rows = cursor.fetchall()
+    sums: dict[str, dict[tuple[str, bool, bool], list[int]]] = {}
+    for kon, event, anonymous, in_period, *values in rows:
+        sums.setdefault(kon, {})[(event, anonymous, in_period)] = [int(value) for value in values]
     result = []
-    for kon, *values, repeated_n, repeated_key in rows:
-        group = dict(zip(columns, values, strict=True))
-        group["unique_persons_n"] = group.pop("single_persons_n") + repeated_n
-        group["unique_persons_key"] = group.pop("single_persons_key") + repeated_key
-        result.append({"participant__kon": kon, **group})
+    for kon, of_kon in sorted(sums.items()):
+        group: dict[str, Any] = {"participant__kon": kon}
+        for line in FLOW_LINES:
+            group[f"{line}_n"], group[f"{line}_key"] = _line(of_kon, line, 0), _line(of_kon, line, 1)
+        # People with one counted enrolment (the cube's n_single) and people with more (repeat), each once.
+        repeated = of_kon.get(("repeat", False, True), [0, 0])
+        group["unique_persons_n"] = _open_single(of_kon, 2) + repeated[0]
+        group["unique_persons_key"] = _open_single(of_kon, 3) + repeated[1]
+        result.append(group)
     return result
+
+
+def _open_single(sums: dict[tuple[str, bool, bool], list[int]], column: int) -> int:
+    """The people with one counted enrolment, open some day of the period (as "registrations")."""
+    return _line(sums, "registrations", column)
 
 
 def _ended_groups(

@@ -265,12 +265,16 @@ class RepeatEnrolment(models.Model):
 
     enrolment_id = models.BigIntegerField(primary_key=True)
     participant_id = models.BigIntegerField(db_index=True)
-    insats_id = models.BigIntegerField(db_index=True)
+    insats_id = models.BigIntegerField()
     start_date = models.DateField()
     end_date = models.DateField(null=True)
     kon = models.CharField(max_length=10)
     is_anonymous = models.BooleanField()
     person_key = models.IntegerField()
+
+    class Meta:
+        # A period's people: of some insatser, not ended before its first day.
+        indexes = [models.Index(fields=["insats_id", "end_date"], name="repeat_enrolment_reading")]
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} ({self.participant_id})"
