@@ -153,7 +153,8 @@ def _insert_unless_stored(session: AssessmentSession) -> bool:
     """INSERT … ON CONFLICT (client_uuid) DO NOTHING RETURNING id: the session is stored (and has
     its id) unless its UUID is stored already, which one statement answers without a look-up before."""
     meta = AssessmentSession._meta
-    fields = [field for field in meta.local_concrete_fields if not field.primary_key]
+    # Every column Django's own INSERT writes (a generated column it leaves to the database, as here).
+    fields = [field for field in meta.local_concrete_fields if not field.primary_key and not field.generated]
     values = [field.get_db_prep_save(field.pre_save(session, add=True), connection) for field in fields]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:

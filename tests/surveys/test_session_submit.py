@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from participants.services import enrolment_close
@@ -619,3 +620,9 @@ def test_handlers_run_for_a_correction(world, version, codes, submitted_ids, dja
         assert submitted_ids == []
 
     assert submitted_ids == [correction.pk]
+
+
+def test_a_reading_is_inserted_with_every_column_its_model_gives_a_value_in_python():
+    """session_submit stores a new reading with its own INSERT … ON CONFLICT, writing each field's
+    Python value: a column given a database default (db_default) would need DEFAULT there instead."""
+    assert all(field.db_default is NOT_PROVIDED for field in AssessmentSession._meta.local_concrete_fields)
