@@ -320,17 +320,13 @@ def flow_groups(filters: ReportFilter, insats_ids: list[int]) -> list[dict[str, 
         group: dict[str, Any] = {"participant__kon": kon}
         for line in FLOW_LINES:
             group[f"{line}_n"], group[f"{line}_key"] = _line(of_kon, line, 0), _line(of_kon, line, 1)
-        # People with one counted enrolment (the cube's n_single) and people with more (repeat), each once.
+        # People with one counted enrolment open in the period (n_single and person_key_single, summed
+        # as registrations are), and people with more (repeat), each once.
         repeated = of_kon.get(("repeat", False, True), [0, 0])
-        group["unique_persons_n"] = _open_single(of_kon, 2) + repeated[0]
-        group["unique_persons_key"] = _open_single(of_kon, 3) + repeated[1]
+        group["unique_persons_n"] = _line(of_kon, "registrations", 2) + repeated[0]
+        group["unique_persons_key"] = _line(of_kon, "registrations", 3) + repeated[1]
         result.append(group)
     return result
-
-
-def _open_single(sums: dict[tuple[str, bool, bool], list[int]], column: int) -> int:
-    """The people with one counted enrolment, open some day of the period (as "registrations")."""
-    return _line(sums, "registrations", column)
 
 
 def _ended_groups(

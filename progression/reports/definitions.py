@@ -222,7 +222,7 @@ def participant_flow(ctx: Context) -> Report:
     sums = {f"{key}_{part}": 0 for key in [*lines, "unique_persons"] for part in ("n", "key")}
     totals = {kon: dict(sums) for kon in KON_COLUMNS}
     for group in groups:
-        column = group["participant__kon"] if group["participant__kon"] in ("kvinna", "man") else "annat"
+        column = kon_column(group["participant__kon"])
         for name in sums:
             totals[column][name] += group[name] or 0
             totals["total"][name] += group[name] or 0
