@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from django.db import connection
 
 from participants.models import Enrolment, Participant
 from progression import scoring
@@ -141,3 +142,22 @@ def test_progression_reads_the_rows_not_the_summaries(summarised, django_assert_
 
     halsa_self = [d for d in report.data["dimensions"] if (d["dimension"], d["perspective"]) == ("halsa", "self")]
     assert halsa_self[0]["n"] == 6  # e1 e2 e3 e12 e15 in Jonsbo, e7b in Backaberg; not felregistrering e6
+
+
+def test_the_figures_statement_runs_without_jit(summarised):
+    """PostgreSQL's JIT compiled the statement's hundreds of CASE branches for 1–3.5 s at 200 000
+    participants (docs/performance.md): the statement turns it off for its own transaction."""
+    settings_seen = []
+
+    def watch(execute, sql, params, many, context):
+        if "WITH people AS" in sql:
+            with context["connection"].connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('jit')")
+                settings_seen.append(cursor.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    filters = parse_filter(user=summarised.world.coordinator_sco, params=query(**PERIOD), default_year=2025)
+    with connection.execute_wrapper(watch):
+        build_report("progression", filters=filters)
+
+    assert settings_seen == ["off"]
