@@ -27,7 +27,11 @@ class DimensionScore(models.Model):
     """Mean of a session's answered items in one rating dimension, rescaled to 0–100; null when fewer
     than half of the dimension's items were answered."""
 
-    session = models.ForeignKey("surveys.AssessmentSession", on_delete=models.CASCADE, related_name="dimension_scores")
+    # No index of its own on the reading: one_score_per_dimension begins with it (db_index on a table
+    # of 12.5 M rows at L costs every write, and 4 s of every rebuild's swap).
+    session = models.ForeignKey(
+        "surveys.AssessmentSession", on_delete=models.CASCADE, related_name="dimension_scores", db_index=False
+    )
     dimension = models.ForeignKey("surveys.Dimension", on_delete=models.PROTECT, related_name="+")
     score = models.FloatField(null=True)
     answered = models.PositiveSmallIntegerField()
@@ -156,9 +160,14 @@ class Progression(models.Model):
     """Stegförflyttning for one enrolment, dimension and perspective: first and latest reading,
     the change, and whether it is more than measurement noise (RCI)."""
 
-    enrolment = models.ForeignKey("participants.Enrolment", on_delete=models.CASCADE, related_name="progressions")
-    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.PROTECT, related_name="+")
-    dimension_code = models.SlugField(max_length=60)
+    # Indexed only where a query or a cascade needs it: one_progression_per_key begins with the
+    # enrolment; the instrument, the dimension and the norms are never looked up alone (an index each
+    # on 2.9 M rows at L cost every write and seconds of every rebuild's swap).
+    enrolment = models.ForeignKey(
+        "participants.Enrolment", on_delete=models.CASCADE, related_name="progressions", db_index=False
+    )
+    instrument = models.ForeignKey("surveys.Instrument", on_delete=models.PROTECT, related_name="+", db_index=False)
+    dimension_code = models.SlugField(max_length=60, db_index=False)
     perspective = models.CharField(max_length=10)
     n_readings = models.PositiveIntegerField()
     first_session = models.ForeignKey("surveys.AssessmentSession", on_delete=models.CASCADE, related_name="+")
@@ -174,8 +183,8 @@ class Progression(models.Model):
     meets_mid = models.BooleanField(null=True)
     # The norm set in force when the row was computed, and the norm of the first reading's instrument
     # version, dimension and perspective in it (None: the set has no norm for that key).
-    norm_set = models.ForeignKey(NormSet, on_delete=models.PROTECT, related_name="+", null=True)
-    norm = models.ForeignKey(Norm, on_delete=models.PROTECT, related_name="+", null=True)
+    norm_set = models.ForeignKey(NormSet, on_delete=models.PROTECT, related_name="+", null=True, db_index=False)
+    norm = models.ForeignKey(Norm, on_delete=models.PROTECT, related_name="+", null=True, db_index=False)
     algorithm_version = models.PositiveSmallIntegerField()
 
     class Meta:
