@@ -175,6 +175,16 @@ class Progression(models.Model):
     first_score = models.FloatField()
     latest_score = models.FloatField()
     latest_on = models.DateField()
+    # The first reading's day and both readings' instrument versions, which the stegförflyttning
+    # report needs (the days between, the stages): stored so that it does not join 250 000 rows to
+    # their readings at L. No foreign key or index of their own: the readings hold their versions.
+    first_on = models.DateField()
+    first_version = models.ForeignKey(
+        "surveys.InstrumentVersion", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    latest_version = models.ForeignKey(
+        "surveys.InstrumentVersion", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     change = models.FloatField(null=True)
     baseline_sd = models.FloatField(null=True)
     reliability = models.FloatField(null=True)

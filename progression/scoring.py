@@ -232,11 +232,11 @@ PROGRESSION_ROWS_SQL = """
 PROGRESSIONS_SQL = """
     INSERT INTO {table}
         (enrolment_id, instrument_id, dimension_code, perspective, n_readings, first_session_id, first_score,
-         latest_session_id, latest_score, latest_on, change, baseline_sd, reliability, rci, classification,
-         meets_mid, norm_set_id, norm_id, algorithm_version)
+         latest_session_id, latest_score, latest_on, first_on, first_version_id, latest_version_id, change,
+         baseline_sd, reliability, rci, classification, meets_mid, norm_set_id, norm_id, algorithm_version)
     SELECT enrolment_id, instrument_id, dimension_code, perspective, n, first_session, first_score,
-           latest_session, latest_score, latest_on, change, sd, reliability, rci, classification, meets_mid,
-           %s, norm_id, %s
+           latest_session, latest_score, latest_on, first_on, first_version, latest_version, change, sd,
+           reliability, rci, classification, meets_mid, %s, norm_id, %s
     FROM ({rows}) rows
 """
 VERDICTS: list[str | float] = [

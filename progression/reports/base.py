@@ -7,6 +7,7 @@ from typing import Any
 from progression.reports import disclosure
 from progression.reports.disclosure import Cell
 from progression.reports.filters import ReportFilter
+from progression.reports.statistics import stable_round
 
 # A kön table's columns: women, men, everyone else (annat kön, okänt kön, a volume registered
 # without kön) and the total, so that the parts add up to the total in exact figures. Each column is
@@ -124,7 +125,7 @@ class Context:
             value = cell.amount / cell.count if cell.count else None
         if value is None or digits is None:
             return value
-        return round(value, digits)
+        return stable_round(value, digits)
 
     def share(self, part: int | None, whole: int | None) -> float | None:
         """share(); outside the organisation none of a whole published below MINIMUM_FOR_MEANS (the

@@ -10,10 +10,10 @@ aggregated query per table instead of one per line (tests/reports/test_report_qu
 counts)."""
 
 import json
+from contextlib import nullcontext
 from datetime import datetime, time
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Count,
@@ -62,6 +62,7 @@ from progression.reports.statistics import (
     d_z_value,
     mean_interval,
     reliable_change_threshold,
+    stable_round,
     wilson_interval,
 )
 from surveys.models import (
@@ -816,12 +817,10 @@ PROGRESSION_FIGURES_SQL = """
     ),
     stored AS (
         SELECT p.enrolment_id, p.instrument_id, p.dimension_code, p.perspective, p.n_readings AS n,
-               p.first_score, p.latest_score, p.latest_on, {first_on} AS first_on,
-               fs.version_id AS first_version, ls.version_id AS latest_version, p.change,
-               p.baseline_sd AS sd, p.reliability, p.classification, p.meets_mid
+               p.first_score, p.latest_score, p.latest_on, p.first_on, p.first_version_id AS first_version,
+               p.latest_version_id AS latest_version, p.change, p.baseline_sd AS sd, p.reliability,
+               p.classification, p.meets_mid
         FROM progression_progression p
-        JOIN surveys_assessmentsession fs ON fs.id = p.first_session_id
-        JOIN surveys_assessmentsession ls ON ls.id = p.latest_session_id
         WHERE {open} AND p.n_readings >= 2 AND p.latest_on >= %s AND p.latest_on <= %s
     ),
     recomputed AS (
@@ -892,7 +891,6 @@ def progression_figures(
         [*later_params, f.date_to, until],
         norm_set_id=norm_set.pk if norm_set else None,
     )
-    first_on, first_on_params = connection.ops.datetime_cast_date_sql("fs.occurred_at", (), settings.TIME_ZONE)
     stage_first, first_params = _stage_sql("first_score", "first_version", starts)
     stage_latest, latest_params = _stage_sql("latest_score", "latest_version", starts)
     classes = ", ".join(f"'{name}'" for name in CLASSES)
@@ -914,7 +912,6 @@ def progression_figures(
     sql = PROGRESSION_FIGURES_SQL.format(
         materialized="MATERIALIZED" if postgresql else "",
         people=people_in,
-        first_on=first_on,
         open=open_in,
         rows=rows,
         counts=", ".join(_counted(condition, name) for name, condition in conditions.items()),
@@ -929,7 +926,6 @@ def progression_figures(
     )
     params = [
         *people_params,
-        *first_on_params,
         *open_params,
         f.date_from,  # a stored row is counted as it is if its latest reading fell in the period
         f.date_to,
@@ -941,10 +937,11 @@ def progression_figures(
         f.date_to,
     ]
     reading = reading_connection()
-    with transaction.atomic(using=reading.alias), reading.cursor() as cursor:
+    # On PostgreSQL in a transaction of its own, without JIT: compiling the statement's hundreds of
+    # CASE branches took 1–3.5 s at L, more than it saved. (On SQLite a transaction would take the
+    # write lock.)
+    with transaction.atomic(using=reading.alias) if postgresql else nullcontext(), reading.cursor() as cursor:
         if postgresql:
-            # Compiling this statement's hundreds of CASE branches (JIT) took 1–3.5 s at L, more than
-            # it saved; the statement runs as fast without.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
@@ -1038,7 +1035,7 @@ SCORE_RANGE = 100.0
 
 
 def _rounded(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
+    return None if value is None else stable_round(value, digits)
 
 
 def _interval(interval: Interval | None, digits: int) -> list[float] | None:
@@ -1058,7 +1055,7 @@ def interval_text(interval: list[float] | None, digits: int = 1) -> str | None:
 
 
 def _range(low: float | None, high: float | None, digits: int) -> list[float] | None:
-    return None if low is None or high is None else [round(low, digits), round(high, digits)]
+    return None if low is None or high is None else [stable_round(low, digits), stable_round(high, digits)]
 
 
 def _dimension_figures(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:

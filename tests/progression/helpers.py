@@ -227,6 +227,9 @@ SNAPSHOT_FIELDS = {
         "classification",
         "meets_mid",
         "algorithm_version",
+        "first_on",
+        "first_version_id",
+        "latest_version_id",
     ),
     InsatsSummary: (
         "insats_id",

@@ -13,6 +13,7 @@ from progression.reports.statistics import (
     d_z_value,
     mean_interval,
     reliable_change_threshold,
+    stable_round,
     wilson_interval,
 )
 
@@ -63,3 +64,18 @@ def test_the_embedded_databases_median_is_the_middle_value_or_the_mean_of_the_tw
     assert median([]) is None and median([None]) is None
     assert median([3.0, None, 1.0, 2.0]) == 2.0
     assert median([4.0, 1.0, 3.0, 2.0]) == 2.5
+
+
+def test_a_figure_rounds_the_same_way_whatever_order_its_sum_was_added_in():
+    """Sixteen changes adding up to exactly 250 in one order gave 250.00000000000003 in another (the
+    reviewer's sco 2025 line): the mean of 15.625 must not be 15.63 by one plan and 15.62 by the other."""
+    changes = [100 / 9 * k for k in (1, 2, 4, 5, 7, 8, 10, 11)] + [-100 / 9 * k for k in (1, 2, 4, 5)]
+    changes += [250 - math.fsum(changes)] + [0.0, 0.0, 0.0]
+    orders = [changes, list(reversed(changes)), sorted(changes), sorted(changes, key=abs)]
+    sums = {sum(order) for order in orders}
+    assert len(sums) > 1  # the orders do give different floating-point sums
+
+    assert {stable_round(total / 16, 2) for total in sums} == {15.62}
+    assert str(stable_round(-1e-15, 1)) == "0.0"  # never "-0.0"
+    assert stable_round(-0.04, 1) == 0.0
+    assert stable_round(2.345678, 3) == 2.346
