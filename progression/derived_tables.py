@@ -162,10 +162,13 @@ def next_swap(table: str, catch_up: Callable[[str], None], *, current: Callable[
     the exclusive rebuild lock, just before the swap. Does nothing and returns False if `current()`
     says, under that lock, that the calling rebuild is no longer the current one. Idempotent, and
     can be run again after any failure: without a `__next` table (swapped already) only the foreign
-    keys are checked; indexes built already are kept; on SQLite the live table was written in place."""
+    keys are checked; indexes built already are kept; on SQLite the live table was written in place.
+    Raises SchemaChangedDuringRebuild, having dropped `__next`, if the live table's columns are no
+    longer those `__next` was made with (a migration ran during the rebuild)."""
     if not beside():
         return current()
     following = next_name(table)
+    changed = False
     with connection.cursor() as cursor:
         if _next_exists(cursor, table):
             if not current():
@@ -181,6 +184,10 @@ def next_swap(table: str, catch_up: Callable[[str], None], *, current: Callable[
                             return False
                         if not _next_exists(cursor, table):
                             break  # swapped meanwhile by a redelivered task of the same rebuild
+                        if _columns(cursor, table) != _columns(cursor, following):
+                            cursor.execute(f"DROP TABLE {following}")
+                            changed = True
+                            break
                         catch_up(following)
                         cursor.execute("DELETE FROM progression_rebuildcatchup")
                         _rename_into_place(cursor, table)
@@ -189,11 +196,28 @@ def next_swap(table: str, catch_up: Callable[[str], None], *, current: Callable[
                     if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == SWAP_ATTEMPTS:
                         raise
                     time.sleep(0.2 * attempt)  # the transaction in the way finishes; then again
+        if changed:
+            raise SchemaChangedDuringRebuild(table)
         _foreign_keys_validate(cursor, table)
     return True
 
 
 LOCK_NOT_AVAILABLE = "55P03"
+
+
+class SchemaChangedDuringRebuild(Exception):
+    """The live table's columns changed (an upgrade's migration) after its `__next` table was made:
+    swapping it in would drop the new columns. The `__next` table has been dropped."""
+
+
+def _columns(cursor, table: str) -> list[tuple[str, str, bool]]:
+    """(name, type, not null) of the table's columns, by name."""
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attname",
+        [table],
+    )
+    return cursor.fetchall()
 
 
 def _indexes_build(cursor, table: str) -> None:
@@ -232,6 +256,10 @@ def _rename_into_place(cursor, table: str) -> None:
         cursor.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {_temporary_name(table, name)} TO {name}")
     for name in indexes:
         cursor.execute(f"ALTER INDEX {_temporary_name(table, name)} RENAME TO {name}")
+    # An index built beside for one that a migration dropped from the live table meanwhile.
+    for name, _ in _plain_indexes(cursor, table):
+        if name.endswith(NEXT):
+            cursor.execute(f"DROP INDEX {name}")
     if sequence:
         cursor.execute(f"ALTER SEQUENCE {sequence} RENAME TO {table}_id_seq")
     for name, definition in foreign_keys:

@@ -408,5 +408,5 @@ def enrolments_with_keys(keys: list[Key]) -> list[int]:
         return []
     rows = Q()
     for version_id, dimension_code, perspective in keys:
-        rows |= Q(first_session__version_id=version_id, dimension_code=dimension_code, perspective=perspective)
+        rows |= Q(first_version_id=version_id, dimension_code=dimension_code, perspective=perspective)
     return sorted(set(Progression.objects.filter(rows).values_list("enrolment_id", flat=True)))

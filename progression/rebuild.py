@@ -125,7 +125,8 @@ def progression_rebuild_inline(
             raise PhaseOver(SUPERSEDED_MESSAGE)
         chunks = _phase_prepare(job.pk, phase)
         if chunks is None:
-            raise PhaseOver(SUPERSEDED_MESSAGE)
+            failed = RebuildJob.objects.filter(pk=job.pk, phase=RebuildPhase.FAILED).values_list("error", flat=True)
+            raise PhaseOver(failed.first() or SUPERSEDED_MESSAGE)
         for number, (low, high) in enumerate(chunks, 1):
             outcome = _chunk_write(job.pk, phase, low, high)
             RebuildJob.objects.filter(pk=job.pk, phase=phase).update(chunks_done=number, progressed_at=timezone.now())
@@ -232,11 +233,11 @@ def _phase_prepare(job_id: int, phase: str) -> list[tuple[int, int]] | None:
         norms.tables_analyze(scoring.SOURCE_TABLES)
         ready = derived_tables.next_create(derived_tables.SCORES_TABLE, current=current)
     elif phase == RebuildPhase.REFERENCE:
-        ready = scores_swap(current)
+        ready = _swapped(job_id, scores_swap, current)
     elif phase == RebuildPhase.PROGRESSION:
         ready = derived_tables.next_create(derived_tables.PROGRESSION_TABLE, current=current)
     else:
-        ready = progression_swap(current)
+        ready = _swapped(job_id, progression_swap, current)
     if not ready:
         return None
     low, high = _phase_bounds(phase)
@@ -250,6 +251,24 @@ def _phase_prepare(job_id: int, phase: str) -> list[tuple[int, int]] | None:
         progressed_at=timezone.now(),
     )
     return chunks
+
+
+SCHEMA_CHANGED_MESSAGE = (
+    "Omräkningen avbröts: databasens tabeller ändrades medan den pågick (en uppgradering). "
+    "Det som redan var omräknat gäller; starta en ny omräkning."
+)
+
+
+def _swapped(job_id: int, swap: Callable[[Callable[[], bool]], bool], current: Callable[[], bool]) -> bool:
+    """swap(current); if the table's columns changed during the rebuild (an upgrade's migration),
+    what was written beside is dropped and the job fails with a message saying so."""
+    try:
+        return swap(current)
+    except derived_tables.SchemaChangedDuringRebuild:
+        RebuildJob.objects.filter(pk=job_id).update(
+            phase=RebuildPhase.FAILED, finished_at=timezone.now(), error=SCHEMA_CHANGED_MESSAGE
+        )
+        return False
 
 
 def _start_phase(job_id: int, phase: str) -> None:

@@ -271,3 +271,57 @@ def test_a_withdrawal_holding_live_rows_while_it_waits_for_the_rebuild_lock_is_n
         other.close()
     assert outcome == {"withdrawal": "committed", "swap": True}
     assert not _next_exists(derived_tables.SCORES_TABLE)
+
+
+def _columns(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [table],
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_a_migration_during_the_rebuild_fails_it_and_keeps_the_new_column(world):
+    """The outside review: an upgrade that added columns while a rebuild wrote beside, then that
+    rebuild's swap, dropped the new columns from the live table (and migrate said they were there)."""
+    expected = snapshot()
+    migrated = []
+
+    def migrate_after_the_progression_chunks(message: str) -> None:
+        if message.startswith("Stegförflyttning:") and not migrated:
+            migrated.append(True)
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE {derived_tables.PROGRESSION_TABLE} ADD COLUMN added_by_upgrade integer")
+
+    with pytest.raises(rebuild.PhaseOver, match="tabeller ändrades medan den pågick"):
+        rebuild.progression_rebuild_inline(report=migrate_after_the_progression_chunks)
+
+    job = RebuildJob.objects.order_by("-id").first()
+    assert (job.phase, job.error) == (RebuildPhase.FAILED, rebuild.SCHEMA_CHANGED_MESSAGE)
+    assert "added_by_upgrade" in _columns(derived_tables.PROGRESSION_TABLE)
+    assert not any(_next_exists(table) for table in TABLES)
+    assert snapshot_differences(expected, snapshot()) == []
+
+
+def test_an_index_a_migration_dropped_during_the_rebuild_does_not_come_back_with_the_swap(world):
+    """The outside review: indexes built beside before migration 0017 dropped their live
+    counterparts stayed on the swapped-in table under their temporary names."""
+    derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
+    for low, high in rebuild.enrolment_ranges(2):
+        rebuild.progression_chunk(low, high)
+
+    def dying_catch_up(table: str) -> None:
+        raise RuntimeError("the worker died after building the indexes beside")
+
+    with pytest.raises(RuntimeError):
+        derived_tables.next_swap(derived_tables.PROGRESSION_TABLE, dying_catch_up)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX progression_latest_on")  # the upgrade's migration
+
+    assert rebuild.progression_swap() is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [derived_tables.PROGRESSION_TABLE])
+        names = {name for (name,) in cursor.fetchall()}
+    assert "progression_latest_on" not in names
+    assert not [name for name in names if name.endswith(derived_tables.NEXT)]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.http import QueryDict
+from django.utils import timezone
 
 from participants.models import Enrolment, Insats, Participant
 from participants.services import enrolment_close, enrolment_create
@@ -128,7 +129,7 @@ def progression_row(
         first_score=first,
         latest_score=latest,
         latest_on=latest_on,
-        first_on=first_session.occurred_at.date(),
+        first_on=timezone.localdate(first_session.occurred_at),
         first_version=version,
         latest_version=version,
         change=change if n_readings > 1 else None,
