@@ -1,7 +1,7 @@
 """The first reading's day and both readings' instrument versions stored in each progression row
 (issue #22: the stegförflyttning report joined 250 000 rows to their readings for them at L). The
 rows there are filled from their readings in one statement; at 200 000 participants (2.9 M rows)
-that takes about a minute."""
+that took 1½ minutes, with the table locked (docs/deployment.md, Upgrades)."""
 
 import django.db.models.deletion
 from django.conf import settings
