@@ -216,19 +216,27 @@ def test_a_rebuild_no_longer_current_neither_creates_nor_swaps_a_table(world, ta
     assert snapshot() == expected
 
 
+def _written_beside_then_the_swap_dies_after_building_its_indexes(table: str) -> None:
+    derived_tables.next_create(table)
+    if table == derived_tables.SCORES_TABLE:
+        for low, high in rebuild.session_ranges(3):
+            rebuild.score_chunk(low, high)
+    else:
+        for low, high in rebuild.enrolment_ranges(2):
+            rebuild.progression_chunk(low, high)
+
+    def dying_catch_up(following: str) -> None:
+        raise RuntimeError("the worker died in the catch-up")
+
+    with pytest.raises(RuntimeError):
+        derived_tables.next_swap(table, dying_catch_up)
+
+
 def test_a_swap_that_failed_after_building_its_indexes_succeeds_when_run_again(world):
     """The outside review: a failure between the index build and the rename left a table beside
     with its primary key, and every retry then failed on "multiple primary keys"."""
     expected = snapshot()
-    derived_tables.next_create(derived_tables.SCORES_TABLE)
-    for low, high in rebuild.session_ranges(3):
-        rebuild.score_chunk(low, high)
-
-    def failing_catch_up(table: str) -> None:
-        raise RuntimeError("the worker died in the catch-up")
-
-    with pytest.raises(RuntimeError):
-        derived_tables.next_swap(derived_tables.SCORES_TABLE, failing_catch_up)
+    _written_beside_then_the_swap_dies_after_building_its_indexes(derived_tables.SCORES_TABLE)
     assert _next_exists(derived_tables.SCORES_TABLE)
 
     assert rebuild.scores_swap() is True
@@ -273,15 +281,6 @@ def test_a_withdrawal_holding_live_rows_while_it_waits_for_the_rebuild_lock_is_n
     assert not _next_exists(derived_tables.SCORES_TABLE)
 
 
-def _columns(table: str) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-            [table],
-        )
-        return [name for (name,) in cursor.fetchall()]
-
-
 def test_a_migration_during_the_rebuild_fails_it_and_keeps_the_new_column(world):
     """The outside review: an upgrade that added columns while a rebuild wrote beside, then that
     rebuild's swap, dropped the new columns from the live table (and migrate said they were there)."""
@@ -299,7 +298,7 @@ def test_a_migration_during_the_rebuild_fails_it_and_keeps_the_new_column(world)
 
     job = RebuildJob.objects.order_by("-id").first()
     assert (job.phase, job.error) == (RebuildPhase.FAILED, rebuild.SCHEMA_CHANGED_MESSAGE)
-    assert "added_by_upgrade" in _columns(derived_tables.PROGRESSION_TABLE)
+    assert "added_by_upgrade" in [column[0] for column in _catalogue(derived_tables.PROGRESSION_TABLE)["columns"]]
     assert not any(_next_exists(table) for table in TABLES)
     assert snapshot_differences(expected, snapshot()) == []
 
@@ -307,21 +306,11 @@ def test_a_migration_during_the_rebuild_fails_it_and_keeps_the_new_column(world)
 def test_an_index_a_migration_dropped_during_the_rebuild_does_not_come_back_with_the_swap(world):
     """The outside review: indexes built beside before migration 0017 dropped their live
     counterparts stayed on the swapped-in table under their temporary names."""
-    derived_tables.next_create(derived_tables.PROGRESSION_TABLE)
-    for low, high in rebuild.enrolment_ranges(2):
-        rebuild.progression_chunk(low, high)
-
-    def dying_catch_up(table: str) -> None:
-        raise RuntimeError("the worker died after building the indexes beside")
-
-    with pytest.raises(RuntimeError):
-        derived_tables.next_swap(derived_tables.PROGRESSION_TABLE, dying_catch_up)
+    _written_beside_then_the_swap_dies_after_building_its_indexes(derived_tables.PROGRESSION_TABLE)
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX progression_latest_on")  # the upgrade's migration
 
     assert rebuild.progression_swap() is True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [derived_tables.PROGRESSION_TABLE])
-        names = {name for (name,) in cursor.fetchall()}
+    names = [name for name, _ in _catalogue(derived_tables.PROGRESSION_TABLE)["indexes"]]
     assert "progression_latest_on" not in names
     assert not [name for name in names if name.endswith(derived_tables.NEXT)]
